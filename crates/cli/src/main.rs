@@ -1,0 +1,84 @@
+//! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
+
+mod area;
+mod bench;
+mod demo;
+mod evaluate;
+mod import;
+mod plan;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "healthplan",
+    version,
+    about = "Run a Healthy-X action plan: import, collect, evaluate, report"
+)]
+struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command honours.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Globals {
+    /// Where the embedded SQLite database and files live.
+    #[arg(
+        long,
+        global = true,
+        env = "HEALTHPLAN_DATA_DIR",
+        default_value = "healthplan-data"
+    )]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plans: import a document, load/export interchange JSON, list.
+    #[command(subcommand)]
+    Plan(plan::PlanCmd),
+    /// Areas: import the administrative tree.
+    #[command(subcommand)]
+    Area(area::AreaCmd),
+    /// Create ./healthplan-data with the bundled areas and plans.
+    Demo(demo::DemoArgs),
+    /// Evaluate indicator progress against a plan's targets.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Score areas and lead departments (考核).
+    Assess(evaluate::AssessArgs),
+    /// Compare a child plan's targets with its parent's.
+    Align(evaluate::AlignArgs),
+    /// Benchmarks of the analytics engine.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Plan(c) => plan::run(c, &cli.globals).await,
+            Command::Area(c) => area::run(c, &cli.globals).await,
+            Command::Demo(a) => demo::run(a, &cli.globals).await,
+            Command::Evaluate(a) => evaluate::evaluate(a, &cli.globals).await,
+            Command::Assess(a) => evaluate::assess(a, &cli.globals).await,
+            Command::Align(a) => evaluate::align(a, &cli.globals).await,
+            Command::Bench(c) => bench::run(c, &cli.globals).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,243 @@
+use crate::area::AreaCode;
+use crate::error::CoreError;
+use crate::indicator::Aggregation;
+use crate::period::Period;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    Number,
+    Boolean,
+    Text,
+}
+
+/// A raw quantity collected from reporters (DHIS2 "data element").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataElement {
+    pub code: String,
+    pub name: String,
+    pub value_type: ValueType,
+    pub aggregation: Aggregation,
+}
+
+impl DataElement {
+    pub fn new(
+        code: &str,
+        name: &str,
+        value_type: ValueType,
+        aggregation: Aggregation,
+    ) -> Result<Self, CoreError> {
+        let code = code.trim();
+        if code.is_empty() || code.chars().any(char::is_whitespace) {
+            return Err(CoreError::invalid(
+                "data element code",
+                format!("{code:?} must be non-empty without spaces"),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(CoreError::invalid(
+                "data element name",
+                format!("element {code} has an empty name"),
+            ));
+        }
+        Ok(DataElement {
+            code: code.into(),
+            name: name.trim().into(),
+            value_type,
+            aggregation,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueStatus {
+    #[default]
+    Draft,
+    Submitted,
+    Approved,
+    Returned,
+}
+
+impl ValueStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueStatus::Draft => "draft",
+            ValueStatus::Submitted => "submitted",
+            ValueStatus::Approved => "approved",
+            ValueStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        Ok(match s {
+            "draft" => ValueStatus::Draft,
+            "submitted" => ValueStatus::Submitted,
+            "approved" => ValueStatus::Approved,
+            "returned" => ValueStatus::Returned,
+            _ => {
+                return Err(CoreError::invalid(
+                    "status",
+                    format!("unknown status {s:?}"),
+                ))
+            }
+        })
+    }
+
+    /// The workflow: draft → submitted → approved | returned; returned → draft/submitted.
+    pub fn can_become(self, next: ValueStatus) -> bool {
+        use ValueStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Draft)
+                | (Draft, Submitted)
+                | (Submitted, Approved)
+                | (Submitted, Returned)
+                | (Returned, Draft)
+                | (Returned, Submitted)
+        )
+    }
+}
+
+/// The content of one reported value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Value {
+    Number {
+        value: f64,
+    },
+    /// Numerator and denominator reported separately (a rate's parts).
+    Ratio {
+        numerator: f64,
+        denominator: f64,
+    },
+    Boolean {
+        value: bool,
+    },
+    Text {
+        value: String,
+    },
+}
+
+/// One reported value for (data element or indicator, area, period).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataValue {
+    pub element: String,
+    pub area: AreaCode,
+    pub period: Period,
+    pub value: Value,
+    pub status: ValueStatus,
+    /// Bumped on every change; writers send the version they read (optimistic locking).
+    pub version: i64,
+    pub comment: Option<String>,
+}
+
+impl DataValue {
+    pub fn new(
+        element: &str,
+        area: AreaCode,
+        period: Period,
+        value: Value,
+    ) -> Result<Self, CoreError> {
+        if element.trim().is_empty() {
+            return Err(CoreError::invalid("element", "empty data element code"));
+        }
+        match &value {
+            Value::Number { value } if !value.is_finite() => {
+                return Err(CoreError::invalid(
+                    "value",
+                    format!("{value} is not a finite number"),
+                ));
+            }
+            Value::Ratio {
+                numerator,
+                denominator,
+            } => {
+                if !numerator.is_finite() || !denominator.is_finite() {
+                    return Err(CoreError::invalid(
+                        "value",
+                        "numerator and denominator must be finite",
+                    ));
+                }
+                if *denominator <= 0.0 {
+                    return Err(CoreError::invalid(
+                        "denominator",
+                        format!("{denominator} must be positive"),
+                    ));
+                }
+                if *numerator < 0.0 {
+                    return Err(CoreError::invalid(
+                        "numerator",
+                        format!("{numerator} must not be negative"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(DataValue {
+            element: element.trim().into(),
+            area,
+            period,
+            value,
+            status: ValueStatus::Draft,
+            version: 1,
+            comment: None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+    Delayed,
+}
+
+/// A reporter's progress note on one task for one area and period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskProgress {
+    pub plan_id: i64,
+    pub task_id: String,
+    pub area: AreaCode,
+    pub period: Period,
+    pub status: TaskStatus,
+    pub note: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_impossible_values() {
+        let a = AreaCode::parse("440300").unwrap();
+        let p = Period::Year(2024);
+        assert!(DataValue::new("x", a.clone(), p, Value::Number { value: f64::NAN }).is_err());
+        assert!(DataValue::new(
+            "x",
+            a.clone(),
+            p,
+            Value::Ratio {
+                numerator: 1.0,
+                denominator: 0.0
+            }
+        )
+        .is_err());
+        assert!(DataValue::new("", a.clone(), p, Value::Number { value: 1.0 }).is_err());
+        assert!(DataValue::new(
+            "x",
+            a,
+            p,
+            Value::Ratio {
+                numerator: 3.0,
+                denominator: 4.0
+            }
+        )
+        .is_ok());
+        assert!(ValueStatus::Submitted.can_become(ValueStatus::Approved));
+        assert!(!ValueStatus::Draft.can_become(ValueStatus::Approved));
+    }
+}

@@ -1,0 +1,138 @@
+use crate::error::CoreError;
+use crate::plan::Span;
+use crate::target::Target;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Higher,
+    Lower,
+    Qualitative,
+}
+
+/// 预期性 / 约束性 / 倡导性.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Property {
+    Expected,
+    Binding,
+    Advocacy,
+}
+
+/// How raw values combine up the area and period trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    #[default]
+    Sum,
+    Average,
+    /// Average weighted by the denominator (i.e. Σnum/Σden for a formula indicator).
+    Weighted,
+    None,
+}
+
+/// DHIS2-style indicator formula: `factor × Σnumerator / Σdenominator`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Formula {
+    pub numerator: String,
+    pub denominator: Option<String>,
+    pub factor: f64,
+}
+
+impl Formula {
+    pub fn new(
+        numerator: &str,
+        denominator: Option<&str>,
+        factor: f64,
+    ) -> Result<Formula, CoreError> {
+        if numerator.trim().is_empty() {
+            return Err(CoreError::invalid(
+                "formula.numerator",
+                "empty data element",
+            ));
+        }
+        if denominator.is_some_and(|d| d.trim().is_empty()) {
+            return Err(CoreError::invalid(
+                "formula.denominator",
+                "empty data element",
+            ));
+        }
+        if !factor.is_finite() || factor == 0.0 {
+            return Err(CoreError::invalid(
+                "formula.factor",
+                format!("{factor} is not a usable factor"),
+            ));
+        }
+        Ok(Formula {
+            numerator: numerator.trim().to_string(),
+            denominator: denominator.map(|d| d.trim().to_string()),
+            factor,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub value: Option<f64>,
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A monitored indicator of a plan, as in the interchange JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Indicator {
+    pub name: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub direction: Direction,
+    #[serde(default)]
+    pub property: Option<Property>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    #[serde(default)]
+    pub references: BTreeMap<String, Target>,
+    #[serde(default)]
+    pub span: Span,
+    /// Stable code for data entry and APIs; optional in documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<Formula>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Aggregation>,
+    /// Fields this version does not know, kept so a load/export round trip loses nothing.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Indicator {
+    pub fn validate(&self, at: &str) -> Result<(), CoreError> {
+        if self.name.trim().is_empty() {
+            return Err(CoreError::invalid(
+                format!("{at}.name"),
+                "empty indicator name",
+            ));
+        }
+        if let Some(b) = &self.baseline {
+            if b.value.is_some_and(|v| !v.is_finite()) {
+                return Err(CoreError::invalid(
+                    format!("{at}.baseline"),
+                    "not a finite number",
+                ));
+            }
+        }
+        if let Some(f) = &self.formula {
+            Formula::new(&f.numerator, f.denominator.as_deref(), f.factor)
+                .map_err(|e| CoreError::invalid(format!("{at}.formula"), e.to_string()))?;
+        }
+        Ok(())
+    }
+}

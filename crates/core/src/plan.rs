@@ -1,0 +1,331 @@
+use crate::error::CoreError;
+use crate::indicator::Indicator;
+use crate::target::{Cmp, RelativeTo, Target, TargetKind};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+
+/// `[start, end)` in chars of the importer's cleaned text; `[-1, -1]` when unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl Span {
+    pub const UNKNOWN: Span = Span { start: -1, end: -1 };
+
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as i64,
+            end: end.max(start) as i64,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.start >= 0
+    }
+}
+
+impl Default for Span {
+    fn default() -> Self {
+        Span::UNKNOWN
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.start, self.end].serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Pair([i64; 2]),
+            Unknown(i64),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Unknown(-1) | Repr::Pair([-1, -1]) => Ok(Span::UNKNOWN),
+            Repr::Pair([s, e]) if 0 <= s && s <= e => Ok(Span { start: s, end: e }),
+            Repr::Pair([s, e]) => Err(serde::de::Error::custom(format!(
+                "span [{s}, {e}] must have 0 <= start <= end, or be -1"
+            ))),
+            Repr::Unknown(n) => Err(serde::de::Error::custom(format!(
+                "span {n}: use [start, end] or -1"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponsibilityMode {
+    /// The first unit leads (牵头), the others assist.
+    #[default]
+    LeadFirst,
+    /// 分别负责: each unit answers for its own part.
+    EachResponsible,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Responsibility {
+    pub raw: String,
+    pub units: Vec<String>,
+    pub lead: Option<String>,
+    #[serde(default)]
+    pub mode: ResponsibilityMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub span: Span,
+    #[serde(default)]
+    pub responsible: Option<Responsibility>,
+    /// Indexes into the plan's `target_statements`.
+    #[serde(default)]
+    pub targets: Vec<usize>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub label: String,
+    pub title: String,
+    #[serde(default)]
+    pub span: Span,
+    #[serde(default)]
+    pub children: Vec<Section>,
+    /// Task ids.
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// A quantitative target written in the prose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetStatement {
+    pub sentence: String,
+    #[serde(default)]
+    pub span: Span,
+    pub year: i32,
+    pub subject: String,
+    pub kind: TargetKind,
+    #[serde(default)]
+    pub cmp: Option<Cmp>,
+    #[serde(default)]
+    pub value: Option<f64>,
+    #[serde(default)]
+    pub value_hi: Option<f64>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub relative_to: Option<RelativeTo>,
+    /// Index into the plan's `indicators` when the statement names one.
+    #[serde(default)]
+    pub indicator: Option<usize>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl TargetStatement {
+    /// The statement as a plain target (validated).
+    pub fn target(&self) -> Result<Target, CoreError> {
+        Target::new(Target {
+            year: self.year,
+            kind: self.kind,
+            cmp: self.cmp,
+            value: self.value,
+            value_hi: self.value_hi,
+            unit: self.unit.clone(),
+            relative_to: self.relative_to.clone(),
+            text: self.sentence.clone(),
+        })
+    }
+}
+
+/// A plan as in the interchange JSON (`spec/plan-json.md`). Build it with
+/// [`PlanDocument::from_json`] or check a hand-built one with [`PlanDocument::validate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PlanDocument {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub area: String,
+    #[serde(default)]
+    pub sections: Vec<Section>,
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    #[serde(default)]
+    pub indicators: Vec<Indicator>,
+    #[serde(default)]
+    pub target_statements: Vec<TargetStatement>,
+    /// Plan metadata beyond the interchange minimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<[i32; 2]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_years: Vec<i32>,
+    /// Title or id of the parent-level plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// A JSON document that could not be read, with its location.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanJsonError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+}
+
+impl PlanDocument {
+    pub fn from_json(text: &str) -> Result<PlanDocument, PlanJsonError> {
+        let doc: PlanDocument = serde_json::from_str(text).map_err(|e| PlanJsonError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        doc.validate()?;
+        Ok(doc)
+    }
+
+    /// Cross-reference checks that serde cannot do: ids, indexes and the lead unit.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let mut ids = HashSet::new();
+        for (i, t) in self.tasks.iter().enumerate() {
+            let at = format!("tasks[{i}]");
+            if t.id.trim().is_empty() || !ids.insert(t.id.as_str()) {
+                return Err(CoreError::invalid(
+                    format!("{at}.id"),
+                    format!("task id {:?} is empty or repeated", t.id),
+                ));
+            }
+            for &k in &t.targets {
+                if k >= self.target_statements.len() {
+                    return Err(CoreError::invalid(
+                        format!("{at}.targets"),
+                        format!(
+                            "index {k} is past the {} target statements",
+                            self.target_statements.len()
+                        ),
+                    ));
+                }
+            }
+            if let Some(r) = &t.responsible {
+                if r.units.iter().any(|u| u.trim().is_empty()) {
+                    return Err(CoreError::invalid(
+                        format!("{at}.responsible.units"),
+                        "empty unit name",
+                    ));
+                }
+                if r.lead.as_ref() != r.units.first() {
+                    return Err(CoreError::invalid(
+                        format!("{at}.responsible.lead"),
+                        format!(
+                            "lead {:?} must be the first unit {:?}",
+                            r.lead,
+                            r.units.first()
+                        ),
+                    ));
+                }
+            }
+        }
+        fn walk(sections: &[Section], ids: &HashSet<&str>, path: &str) -> Result<(), CoreError> {
+            for (i, s) in sections.iter().enumerate() {
+                let at = format!("{path}[{i}]");
+                if let Some(t) = s.tasks.iter().find(|t| !ids.contains(t.as_str())) {
+                    return Err(CoreError::invalid(
+                        format!("{at}.tasks"),
+                        format!("unknown task id {t:?}"),
+                    ));
+                }
+                walk(&s.children, ids, &format!("{at}.children"))?;
+            }
+            Ok(())
+        }
+        walk(&self.sections, &ids, "sections")?;
+        for (i, ind) in self.indicators.iter().enumerate() {
+            ind.validate(&format!("indicators[{i}]"))?;
+        }
+        for (i, s) in self.target_statements.iter().enumerate() {
+            let at = format!("target_statements[{i}]");
+            s.target()
+                .map_err(|e| CoreError::invalid(&at, e.to_string()))?;
+            if let Some(k) = s.indicator {
+                if k >= self.indicators.len() {
+                    return Err(CoreError::invalid(
+                        format!("{at}.indicator"),
+                        format!("index {k} is past the {} indicators", self.indicators.len()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan document always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+      "title": "健康云浮行动2030规划", "area": "云浮市",
+      "sections": [{"label": "（一）", "title": "实施健康知识普及行动", "span": [10, 20], "children": [], "tasks": ["t1"]}],
+      "tasks": [{"id": "t1", "text": "建立完善健康科普“两库、一机制”。", "span": [21, 40],
+                 "responsible": {"raw": "（市卫生健康局、市委宣传部负责）", "units": ["市卫生健康局", "市委宣传部"], "lead": "市卫生健康局", "mode": "lead_first"},
+                 "targets": [0]}],
+      "indicators": [{"name": "婴儿死亡率", "unit": "‰", "direction": "lower", "property": "expected", "domain": null,
+                      "baseline": {"value": 2.32, "year": 2020, "text": "2.32"},
+                      "targets": [{"year": 2030, "kind": "threshold", "cmp": "<=", "value": 4, "value_hi": null, "unit": "‰", "relative_to": null, "text": "4"}],
+                      "references": {}, "span": -1, "source_row": 2}],
+      "target_statements": [{"sentence": "到2022年，全市居民健康素养水平不低于25%。", "span": [50, 70], "year": 2022,
+          "subject": "全市居民健康素养水平", "kind": "threshold", "cmp": ">=", "value": 25, "value_hi": null,
+          "unit": "%", "relative_to": null, "indicator": 0}]
+    }"#;
+
+    #[test]
+    fn round_trips_and_keeps_unknown_fields() {
+        let doc = PlanDocument::from_json(SAMPLE).unwrap();
+        assert_eq!(doc.indicators[0].extra["source_row"], 2);
+        let again = PlanDocument::from_json(&doc.to_json_pretty()).unwrap();
+        assert_eq!(doc, again);
+    }
+
+    #[test]
+    fn refuses_dangling_references_with_path() {
+        let bad = SAMPLE.replace(r#""targets": [0]"#, r#""targets": [7]"#);
+        let e = PlanDocument::from_json(&bad).unwrap_err().to_string();
+        assert!(e.contains("tasks[0].targets"), "{e}");
+        let bad = SAMPLE.replace(r#""lead": "市卫生健康局""#, r#""lead": "市委宣传部""#);
+        assert!(PlanDocument::from_json(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("lead"));
+        let e = PlanDocument::from_json("{\n\"title\": 3}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 2"), "{e}");
+    }
+}
