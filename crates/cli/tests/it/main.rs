@@ -1,0 +1,6 @@
+//! End-to-end tests of the `healthplan` binary, compiled as one test binary.
+
+mod analytics_cli;
+mod eval_cli;
+mod import_cli;
+mod store_cli;
