@@ -1,1 +1,18 @@
-//! placeholder
+//! In-memory analytics: data values aggregated over the area tree and the month → quarter → year
+//! tree, updated on every write (no nightly rebuild). No I/O.
+//!
+//! Areas and elements are interned to dense indexes; areas sit in pre-order so one backward pass
+//! rolls children into parents. See [`engine`] for the memory layout.
+
+pub mod engine;
+pub mod error;
+pub mod query;
+pub mod tree;
+
+pub use engine::{Cell, ElementId, Engine, IndicatorDef, SLOTS};
+pub use error::AnalyticsError;
+pub use query::{AreaSel, Item, PeriodSel, Query, Row};
+pub use tree::{AreaId, AreaTree};
+
+#[cfg(test)]
+mod tests;
