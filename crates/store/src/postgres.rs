@@ -1,0 +1,44 @@
+//! The PostgreSQL backend, chosen by `DATABASE_URL=postgres://…`.
+
+use crate::error::{Result, StoreError};
+use sqlx::postgres::PgPoolOptions;
+
+pub(crate) type Db = sqlx::Postgres;
+pub(crate) type Backend = PgDb;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgDb {
+    pub(crate) pool: sqlx::Pool<Db>,
+    location: String,
+}
+
+impl PgDb {
+    pub(crate) async fn open(url: &str) -> Result<PgDb> {
+        let location = crate::redact(url);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(|source| StoreError::Open {
+                target: location.clone(),
+                source,
+            })?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgDb { pool, location })
+    }
+
+    pub fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+// The same SQL compiled for each backend on purpose (see sql.rs).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql.rs"]
+mod sql;

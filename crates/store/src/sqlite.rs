@@ -1,0 +1,68 @@
+//! The SQLite backend: a file in the data dir, WAL, foreign keys on.
+
+use crate::error::{Result, StoreError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) type Db = sqlx::Sqlite;
+pub(crate) type Backend = SqliteDb;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pub(crate) pool: sqlx::Pool<Db>,
+    location: String,
+}
+
+impl SqliteDb {
+    pub(crate) async fn open_file(path: &Path) -> Result<SqliteDb> {
+        let opts = SqliteConnectOptions::new().filename(path);
+        Self::open_with(opts, path.display().to_string()).await
+    }
+
+    pub(crate) async fn open_url(url: &str) -> Result<SqliteDb> {
+        let opts = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+            target: url.to_string(),
+            source,
+        })?;
+        Self::open_with(opts, url.to_string()).await
+    }
+
+    async fn open_with(opts: SqliteConnectOptions, location: String) -> Result<SqliteDb> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Writers wait for each other instead of failing with SQLITE_BUSY.
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Open {
+                target: location.clone(),
+                source,
+            })?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteDb { pool, location })
+    }
+
+    pub fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    /// Deferred transactions could deadlock when two readers both upgrade to writers;
+    /// `BEGIN IMMEDIATE` takes the write lock up front.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+// The same SQL compiled for each backend on purpose (see sql.rs).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql.rs"]
+mod sql;
