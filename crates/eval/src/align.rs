@@ -1,0 +1,513 @@
+//! Alignment of a child plan's targets with its parent's (spec §7), and with the parent-level
+//! reference columns some tables carry (饶平's `city_2030`, `province_2030`).
+
+use crate::data::normalise_name;
+use crate::evaluate::indicator_targets;
+use crate::fmt::num;
+use crate::settings::Settings;
+use healthplan_core::{Cmp, Direction, Indicator, PlanDocument, RelativeTo, Target, TargetKind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alignment {
+    Stricter,
+    Equal,
+    Weaker,
+    NotComparable,
+}
+
+impl Alignment {
+    pub fn key(self) -> &'static str {
+        match self {
+            Alignment::Stricter => "stricter",
+            Alignment::Equal => "equal",
+            Alignment::Weaker => "weaker",
+            Alignment::NotComparable => "not_comparable",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            Alignment::Stricter => "更严格",
+            Alignment::Equal => "一致",
+            Alignment::Weaker => "较宽松",
+            Alignment::NotComparable => "不可比",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignmentLine {
+    pub indicator: String,
+    pub parent_indicator: String,
+    /// `parent`, or the reference level (`city`, `province`) of the child's own table.
+    pub against: String,
+    pub year: i32,
+    pub parent_year: Option<i32>,
+    pub child_target: String,
+    pub parent_target: Option<String>,
+    pub child_resolved: Option<String>,
+    pub parent_resolved: Option<String>,
+    pub result: Alignment,
+    pub result_zh: &'static str,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignmentReport {
+    pub child: String,
+    pub parent: Option<String>,
+    pub counts: BTreeMap<&'static str, usize>,
+    pub lines: Vec<AlignmentLine>,
+    /// Child indicators with no counterpart in the parent (by name or synonym).
+    pub unmatched: Vec<String>,
+}
+
+type Bound = Option<(f64, bool)>;
+
+/// The set of values meeting a target: an interval with open/closed ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Set {
+    lo: Bound,
+    hi: Bound,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    Set(Set),
+    Milestone,
+    /// Reference-relative: compared by delta when both name the same series.
+    Delta(String, Set),
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn cmp_set(cmp: Cmp, v: f64) -> Set {
+    match cmp {
+        Cmp::Ge => Set {
+            lo: Some((v, true)),
+            hi: None,
+        },
+        Cmp::Gt => Set {
+            lo: Some((v, false)),
+            hi: None,
+        },
+        Cmp::Le => Set {
+            lo: None,
+            hi: Some((v, true)),
+        },
+        Cmp::Lt => Set {
+            lo: None,
+            hi: Some((v, false)),
+        },
+        Cmp::Eq => Set {
+            lo: Some((v, true)),
+            hi: Some((v, true)),
+        },
+    }
+}
+
+/// A's lower bound excludes at least what B's does.
+fn lo_within(a: Bound, b: Bound) -> bool {
+    match (a, b) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some((av, ac)), Some((bv, bc))) => {
+            (av > bv && !close(av, bv)) || (close(av, bv) && (bc || !ac))
+        }
+    }
+}
+
+fn hi_within(a: Bound, b: Bound) -> bool {
+    match (a, b) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some((av, ac)), Some((bv, bc))) => {
+            (av < bv && !close(av, bv)) || (close(av, bv) && (bc || !ac))
+        }
+    }
+}
+
+fn subset(a: &Set, b: &Set) -> bool {
+    lo_within(a.lo, b.lo) && hi_within(a.hi, b.hi)
+}
+
+fn clamp_to(s: Set, lo: f64, hi: f64) -> Set {
+    let lo_b = match s.lo {
+        Some((v, c)) if v > lo || close(v, lo) => Some((v, c)),
+        _ => Some((lo, true)),
+    };
+    let hi_b = match s.hi {
+        Some((v, c)) if v < hi || close(v, hi) => Some((v, c)),
+        _ => Some((hi, true)),
+    };
+    Set { lo: lo_b, hi: hi_b }
+}
+
+fn describe(s: &Set) -> String {
+    match (s.lo, s.hi) {
+        (Some((a, _)), Some((b, _))) if close(a, b) => format!("={}", num(a)),
+        (Some((a, ac)), Some((b, bc))) => format!(
+            "{}{}, {}{}",
+            if ac { "[" } else { "(" },
+            num(a),
+            num(b),
+            if bc { "]" } else { ")" }
+        ),
+        (Some((a, true)), None) => format!("≥{}", num(a)),
+        (Some((a, false)), None) => format!(">{}", num(a)),
+        (None, Some((b, true))) => format!("≤{}", num(b)),
+        (None, Some((b, false))) => format!("<{}", num(b)),
+        (None, None) => "any".into(),
+    }
+}
+
+fn describe_resolved(r: &Resolved) -> String {
+    match r {
+        Resolved::Set(s) => describe(s),
+        Resolved::Milestone => "实现".into(),
+        Resolved::Delta(series, s) => format!("{series} {}", describe(s)),
+    }
+}
+
+fn unit_of(ind: &Indicator, t: &Target) -> Option<String> {
+    let norm = |u: &str| {
+        let u = u.trim().replace('％', "%");
+        (!u.is_empty()).then_some(u)
+    };
+    match t.unit.as_deref() {
+        Some(u) if u != healthplan_core::PERCENTAGE_POINTS => norm(u),
+        _ => ind.unit.as_deref().and_then(norm),
+    }
+}
+
+const ABSOLUTE_UNITS: &[&str] = &[
+    "万人",
+    "人",
+    "人次",
+    "万人次",
+    "万亿元",
+    "亿元",
+    "万元",
+    "元",
+    "个",
+    "家",
+    "所",
+    "张",
+    "名",
+    "辆",
+    "床",
+];
+const RATE_WORDS: &[&str] = &["每", "率", "比例", "比重", "人均", "占", "千人", "万人口"];
+
+fn is_absolute(ind: &Indicator, unit: Option<&str>) -> bool {
+    unit.is_some_and(|u| ABSOLUTE_UNITS.contains(&u))
+        && !RATE_WORDS.iter().any(|w| ind.name.contains(w))
+}
+
+fn resolve_static(
+    ind: &Indicator,
+    t: &Target,
+    unit: Option<&str>,
+) -> Result<Resolved, (String, String)> {
+    let set = match t.kind {
+        TargetKind::Threshold => cmp_set(t.cmp.unwrap_or(Cmp::Ge), t.value.unwrap_or_default()),
+        TargetKind::Range => Set {
+            lo: Some((t.value.unwrap_or_default(), true)),
+            hi: Some((t.value_hi.unwrap_or_default(), true)),
+        },
+        TargetKind::Milestone => return Ok(Resolved::Milestone),
+        TargetKind::Qualitative => {
+            return Err((
+                format!("定性目标“{}”不可比", t.text),
+                format!("qualitative target \"{}\" is not comparable", t.text),
+            ))
+        }
+        TargetKind::RelativeChange => {
+            let b = ind.baseline.as_ref().and_then(|b| Some((b.year, b.value?)));
+            let r = match (t.relative_to.as_ref().unwrap_or(&RelativeTo::Baseline), b) {
+                (RelativeTo::Baseline, Some((_, v))) => v,
+                (RelativeTo::Year(y), Some((Some(by), v))) if *y == by => v,
+                _ => {
+                    return Err((
+                        format!("相对目标“{}”的参照值未知", t.text),
+                        format!(
+                            "relative target \"{}\": its reference value is unknown",
+                            t.text
+                        ),
+                    ))
+                }
+            };
+            let pct = t.value.unwrap_or_default();
+            let v = if t.in_percentage_points() {
+                r + pct
+            } else {
+                r * (1.0 + pct / 100.0)
+            };
+            let cmp = if pct < 0.0 {
+                Cmp::Le
+            } else if pct > 0.0 {
+                Cmp::Ge
+            } else if ind.direction == Direction::Lower {
+                Cmp::Le
+            } else {
+                Cmp::Ge
+            };
+            cmp_set(cmp, v)
+        }
+        TargetKind::ReferenceRelative => {
+            let series = match &t.relative_to {
+                Some(RelativeTo::Series(s)) => s.clone(),
+                other => format!("{other:?}"),
+            };
+            let d = t.value.unwrap_or_default();
+            let cmp = t.cmp.unwrap_or(if d < 0.0 { Cmp::Le } else { Cmp::Ge });
+            return Ok(Resolved::Delta(series, cmp_set(cmp, d)));
+        }
+    };
+    Ok(Resolved::Set(match unit {
+        Some("%") => clamp_to(set, 0.0, 100.0),
+        Some("‰") => clamp_to(set, 0.0, 1000.0),
+        _ => set,
+    }))
+}
+
+/// Compares one child target with one parent target.
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    against: &str,
+    child_ind: &Indicator,
+    ct: &Target,
+    parent_ind: &Indicator,
+    pt: Option<&Target>,
+) -> AlignmentLine {
+    let mut line = AlignmentLine {
+        indicator: child_ind.name.clone(),
+        parent_indicator: parent_ind.name.clone(),
+        against: against.to_string(),
+        year: ct.year,
+        parent_year: pt.map(|t| t.year),
+        child_target: ct.text.clone(),
+        parent_target: pt.map(|t| t.text.clone()),
+        child_resolved: None,
+        parent_resolved: None,
+        result: Alignment::NotComparable,
+        result_zh: Alignment::NotComparable.zh(),
+        reason_zh: String::new(),
+        reason_en: String::new(),
+    };
+    let Some(pt) = pt else {
+        line.reason_zh = format!("上级没有{}年及以后的目标", ct.year);
+        line.reason_en = format!("the parent has no target for {} or later", ct.year);
+        return line;
+    };
+    let cu = unit_of(child_ind, ct);
+    let pu = unit_of(parent_ind, pt);
+    let c = resolve_static(child_ind, ct, cu.as_deref());
+    let p = resolve_static(parent_ind, pt, pu.as_deref());
+    line.child_resolved = c.as_ref().ok().map(describe_resolved);
+    line.parent_resolved = p.as_ref().ok().map(describe_resolved);
+    let set_nc = |line: &mut AlignmentLine, zh: String, en: String| {
+        line.reason_zh = zh;
+        line.reason_en = en;
+    };
+    if let (Some(a), Some(b)) = (&cu, &pu) {
+        if a != b {
+            set_nc(
+                &mut line,
+                format!("单位不同（{a} 与 {b}）"),
+                format!("different units ({a} vs {b})"),
+            );
+            return line;
+        }
+    }
+    if is_absolute(child_ind, cu.as_deref()) || is_absolute(parent_ind, pu.as_deref()) {
+        let u = cu.or(pu).unwrap_or_default();
+        set_nc(
+            &mut line,
+            format!("绝对数或金额（{u}）在不同层级之间不可比"),
+            format!("absolute counts or money ({u}) at different levels are not comparable"),
+        );
+        return line;
+    }
+    let (c, p) = match (c, p) {
+        (Err((zh, en)), _) => {
+            set_nc(&mut line, format!("下级：{zh}"), format!("child: {en}"));
+            return line;
+        }
+        (_, Err((zh, en))) => {
+            set_nc(&mut line, format!("上级：{zh}"), format!("parent: {en}"));
+            return line;
+        }
+        (Ok(c), Ok(p)) => (c, p),
+    };
+    let (cs, ps) = match (&c, &p) {
+        (Resolved::Milestone, Resolved::Milestone) => {
+            line.result = Alignment::Equal;
+            line.result_zh = Alignment::Equal.zh();
+            line.reason_zh = "双方均为“实现”类目标".into();
+            line.reason_en = "both are milestones (实现)".into();
+            return line;
+        }
+        (Resolved::Set(a), Resolved::Set(b)) => (*a, *b),
+        (Resolved::Delta(sa, a), Resolved::Delta(sb, b)) if sa == sb => (*a, *b),
+        _ => {
+            set_nc(
+                &mut line,
+                "目标类型不同（如数值与“实现”、或参照不同的相对目标）".into(),
+                "different kinds of target (a number against a milestone, or relative targets with different references)".into(),
+            );
+            return line;
+        }
+    };
+    let (cd, pd) = (describe(&cs), describe(&ps));
+    let yr = if pt.year == ct.year {
+        format!("{}年", ct.year)
+    } else {
+        format!("下级{}年对上级{}年", ct.year, pt.year)
+    };
+    let yr_en = if pt.year == ct.year {
+        format!("{}", ct.year)
+    } else {
+        format!("child {} against parent {}", ct.year, pt.year)
+    };
+    let (res, zh, en) = match (subset(&cs, &ps), subset(&ps, &cs)) {
+        (true, true) => (Alignment::Equal, format!("目标相同：{cd}（{yr}）"), format!("same target {cd} ({yr_en})")),
+        (true, false) => (
+            Alignment::Stricter,
+            format!("下级目标{cd}严于上级目标{pd}（{yr}）"),
+            format!("child target {cd} is stricter than the parent's {pd} ({yr_en})"),
+        ),
+        (false, true) => (
+            Alignment::Weaker,
+            format!("下级目标{cd}宽于上级目标{pd}（{yr}）"),
+            format!("child target {cd} is weaker than the parent's {pd} ({yr_en})"),
+        ),
+        (false, false) => (
+            Alignment::NotComparable,
+            format!("下级目标{cd}与上级目标{pd}互不包含（方向不同）"),
+            format!("child target {cd} and parent target {pd} do not contain one another (different directions)"),
+        ),
+    };
+    line.result = res;
+    line.result_zh = res.zh();
+    line.reason_zh = zh;
+    line.reason_en = en;
+    line
+}
+
+fn pick(targets: &[Target], year: i32) -> Option<&Target> {
+    targets.iter().find(|t| t.year == year).or_else(|| {
+        targets
+            .iter()
+            .filter(|t| t.year > year)
+            .min_by_key(|t| t.year)
+    })
+}
+
+/// Finds the parent indicator with the same normalised name, else one in a synonym group.
+fn find_match(name: &str, parent: &PlanDocument, settings: &Settings) -> Option<usize> {
+    let n = normalise_name(name);
+    if let Some(i) = parent
+        .indicators
+        .iter()
+        .position(|p| normalise_name(&p.name) == n)
+    {
+        return Some(i);
+    }
+    let groups: Vec<Vec<String>> = settings
+        .alignment
+        .synonyms
+        .iter()
+        .map(|g| g.iter().map(|s| normalise_name(s)).collect())
+        .collect();
+    let group = groups.iter().find(|g| g.contains(&n))?;
+    parent
+        .indicators
+        .iter()
+        .position(|p| group.contains(&normalise_name(&p.name)))
+}
+
+fn counts(lines: &[AlignmentLine]) -> BTreeMap<&'static str, usize> {
+    let mut c: BTreeMap<&'static str, usize> = [
+        Alignment::Stricter,
+        Alignment::Equal,
+        Alignment::Weaker,
+        Alignment::NotComparable,
+    ]
+    .iter()
+    .map(|a| (a.key(), 0))
+    .collect();
+    for l in lines {
+        *c.entry(l.result.key()).or_default() += 1;
+    }
+    c
+}
+
+/// Every target of every child indicator against the matching parent indicator's target for
+/// the same year (else the nearest later one).
+pub fn align(child: &PlanDocument, parent: &PlanDocument, settings: &Settings) -> AlignmentReport {
+    let mut lines = Vec::new();
+    let mut unmatched = Vec::new();
+    for (ci, ind) in child.indicators.iter().enumerate() {
+        let Some(pi) = find_match(&ind.name, parent, settings) else {
+            unmatched.push(ind.name.clone());
+            continue;
+        };
+        let ptargets = indicator_targets(parent, pi);
+        for ct in indicator_targets(child, ci) {
+            lines.push(compare(
+                "parent",
+                ind,
+                &ct,
+                &parent.indicators[pi],
+                pick(&ptargets, ct.year),
+            ));
+        }
+    }
+    AlignmentReport {
+        child: child.title.clone(),
+        parent: Some(parent.title.clone()),
+        counts: counts(&lines),
+        lines,
+        unmatched,
+    }
+}
+
+/// The child's own targets against the reference columns of its table (`city_2030` → level
+/// `city`, year from the reference target).
+pub fn align_references(child: &PlanDocument, _settings: &Settings) -> AlignmentReport {
+    let mut lines = Vec::new();
+    for (ci, ind) in child.indicators.iter().enumerate() {
+        let mut levels: BTreeMap<String, Vec<Target>> = BTreeMap::new();
+        for (key, t) in &ind.references {
+            let level = match key.rsplit_once('_') {
+                Some((l, y)) if y.parse::<i32>().is_ok() => l.to_string(),
+                _ => key.clone(),
+            };
+            levels.entry(level).or_default().push(t.clone());
+        }
+        for (level, mut refs) in levels {
+            refs.sort_by_key(|t| t.year);
+            // The reference level's indicator: same name, no baseline of its own.
+            let ref_ind = Indicator {
+                baseline: None,
+                ..ind.clone()
+            };
+            for ct in indicator_targets(child, ci) {
+                lines.push(compare(&level, ind, &ct, &ref_ind, pick(&refs, ct.year)));
+            }
+        }
+    }
+    AlignmentReport {
+        child: child.title.clone(),
+        parent: None,
+        counts: counts(&lines),
+        lines,
+        unmatched: Vec::new(),
+    }
+}

@@ -1,0 +1,343 @@
+//! Plan-level evaluation: every indicator × area, and the roll-ups of spec §5.
+
+use crate::data::{Observations, References, TaskStatuses};
+use crate::settings::Settings;
+use crate::target::{assess_target, Context, Point, Status, TargetAssessment};
+use healthplan_core::{Direction, PlanDocument, Property, Target, TaskStatus};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct EvaluationInput<'a> {
+    pub plan: &'a PlanDocument,
+    pub observations: &'a Observations,
+    pub references: &'a References,
+    pub tasks: Option<&'a TaskStatuses>,
+    pub as_of: i32,
+    pub settings: &'a Settings,
+}
+
+/// One indicator in one area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorResult {
+    /// Index into the plan's indicators.
+    pub indicator: usize,
+    pub name: String,
+    pub code: Option<String>,
+    pub area: String,
+    pub domain: Option<String>,
+    pub unit: Option<String>,
+    pub direction: Direction,
+    pub property: Option<Property>,
+    pub binding: bool,
+    /// The final target's year; its status is the indicator's headline status.
+    pub headline_year: Option<i32>,
+    pub status: Status,
+    pub status_zh: &'static str,
+    /// "2022年目标：已达标；2030年目标：进度正常".
+    pub summary_zh: String,
+    pub summary_en: String,
+    pub explanation_zh: String,
+    pub explanation_en: String,
+    pub observations: Vec<Point>,
+    pub targets: Vec<TargetAssessment>,
+}
+
+impl IndicatorResult {
+    pub fn headline(&self) -> Option<&TargetAssessment> {
+        self.targets.iter().max_by_key(|t| t.year)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingLine {
+    pub indicator: String,
+    pub area: String,
+    pub status: Status,
+    pub status_zh: &'static str,
+}
+
+/// Counts and indices over a set of indicator results (spec §5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rollup {
+    pub scope: String,
+    pub total: usize,
+    pub counts: BTreeMap<&'static str, usize>,
+    /// Indicators with a computed status (not no_data / not_assessable).
+    pub assessed: usize,
+    /// (achieved + on_track) / assessed.
+    pub share_achieved_or_on_track: Option<f64>,
+    /// Mean of clamp(p, 0, 1)·100 over indicators with a p (achieved counts as 100).
+    pub progress_index: Option<f64>,
+    pub progress_indicators: usize,
+    pub binding: Vec<BindingLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaRollup {
+    pub area: String,
+    pub total: Rollup,
+    pub domains: Vec<Rollup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rollups {
+    pub plan: Rollup,
+    pub areas: Vec<AreaRollup>,
+}
+
+/// Task completion of one lead department in one area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskCompletion {
+    pub lead: String,
+    pub area: String,
+    pub total: usize,
+    pub not_started: usize,
+    pub in_progress: usize,
+    pub completed: usize,
+    pub delayed: usize,
+    /// Tasks with no status row for the area.
+    pub no_report: usize,
+    pub completion_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanEvaluation {
+    pub plan: String,
+    pub plan_area: String,
+    pub as_of: i32,
+    pub areas: Vec<String>,
+    pub results: Vec<IndicatorResult>,
+    pub rollups: Rollups,
+    pub task_completion: Option<Vec<TaskCompletion>>,
+}
+
+pub const NO_LEAD: &str = "（未指定牵头单位）";
+pub const NO_DOMAIN: &str = "（未分组）";
+
+/// The indicator's targets: its table targets, then prose statements naming it for years the
+/// table does not cover.
+pub fn indicator_targets(plan: &PlanDocument, i: usize) -> Vec<Target> {
+    let mut out = plan.indicators[i].targets.clone();
+    for s in &plan.target_statements {
+        if s.indicator == Some(i) && !out.iter().any(|t| t.year == s.year) {
+            if let Ok(t) = s.target() {
+                out.push(t);
+            }
+        }
+    }
+    out.sort_by_key(|t| t.year);
+    out
+}
+
+/// The area label that stands for the plan's own area in the data.
+pub fn own_area(plan: &PlanDocument, areas: &[String]) -> String {
+    if areas.contains(&plan.area) || areas.len() != 1 {
+        plan.area.clone()
+    } else {
+        areas[0].clone()
+    }
+}
+
+pub fn evaluate_indicator(input: &EvaluationInput, i: usize, area: &str) -> IndicatorResult {
+    let ind = &input.plan.indicators[i];
+    let obs = input.observations.get(i, area);
+    let refs = input
+        .references
+        .series
+        .iter()
+        .filter(|((_, k), _)| *k == i)
+        .map(|((s, _), v)| (s.as_str(), v.as_slice()))
+        .collect();
+    let ctx = Context {
+        indicator: ind,
+        observations: obs,
+        references: refs,
+        as_of: input.as_of,
+        settings: input.settings,
+    };
+    let targets: Vec<TargetAssessment> = indicator_targets(input.plan, i)
+        .iter()
+        .map(|t| assess_target(&ctx, t))
+        .collect();
+    let head = targets.iter().max_by_key(|t| t.year);
+    let (status, ezh, een) = match head {
+        Some(h) => (h.status, h.explanation_zh.clone(), h.explanation_en.clone()),
+        None => (
+            Status::NotAssessable,
+            "指标没有目标，无法评估".into(),
+            "the indicator has no target: not assessable".into(),
+        ),
+    };
+    IndicatorResult {
+        indicator: i,
+        name: ind.name.clone(),
+        code: ind.code.clone(),
+        area: area.to_string(),
+        domain: ind.domain.clone(),
+        unit: ind.unit.clone(),
+        direction: ind.direction,
+        property: ind.property,
+        binding: ind.property == Some(Property::Binding),
+        headline_year: head.map(|h| h.year),
+        status,
+        status_zh: status.zh(),
+        summary_zh: targets
+            .iter()
+            .map(|t| format!("{}年目标：{}", t.year, t.status.zh()))
+            .collect::<Vec<_>>()
+            .join("；"),
+        summary_en: targets
+            .iter()
+            .map(|t| format!("{} target: {}", t.year, t.status.en()))
+            .collect::<Vec<_>>()
+            .join("; "),
+        explanation_zh: ezh,
+        explanation_en: een,
+        observations: obs
+            .iter()
+            .map(|p| Point {
+                year: p.0,
+                value: p.1,
+            })
+            .collect(),
+        targets,
+    }
+}
+
+pub fn rollup<'a>(scope: &str, results: impl IntoIterator<Item = &'a IndicatorResult>) -> Rollup {
+    let mut counts: BTreeMap<&'static str, usize> =
+        Status::ALL.iter().map(|s| (s.key(), 0)).collect();
+    let mut total = 0;
+    let mut progress = Vec::new();
+    let mut binding = Vec::new();
+    for r in results {
+        total += 1;
+        *counts.entry(r.status.key()).or_default() += 1;
+        if r.status == Status::Achieved {
+            progress.push(100.0);
+        } else if let Some(p) = r.headline().and_then(|h| h.p) {
+            progress.push(p.clamp(0.0, 1.0) * 100.0);
+        }
+        if r.binding {
+            binding.push(BindingLine {
+                indicator: r.name.clone(),
+                area: r.area.clone(),
+                status: r.status,
+                status_zh: r.status_zh,
+            });
+        }
+    }
+    let assessed: usize = Status::ALL
+        .iter()
+        .filter(|s| s.rank().is_some())
+        .map(|s| counts[s.key()])
+        .sum();
+    let good = counts["achieved"] + counts["on_track"];
+    Rollup {
+        scope: scope.to_string(),
+        total,
+        counts,
+        assessed,
+        share_achieved_or_on_track: (assessed > 0).then(|| good as f64 / assessed as f64),
+        progress_index: (!progress.is_empty())
+            .then(|| progress.iter().sum::<f64>() / progress.len() as f64),
+        progress_indicators: progress.len(),
+        binding,
+    }
+}
+
+pub fn task_completion(plan: &PlanDocument, tasks: &TaskStatuses) -> Vec<TaskCompletion> {
+    let areas: BTreeSet<&String> = tasks.status.keys().map(|k| &k.1).collect();
+    let mut out = Vec::new();
+    for area in areas {
+        let mut by_lead: BTreeMap<String, TaskCompletion> = BTreeMap::new();
+        for t in &plan.tasks {
+            let lead = t
+                .responsible
+                .as_ref()
+                .and_then(|r| r.lead.clone())
+                .unwrap_or_else(|| NO_LEAD.to_string());
+            let c = by_lead.entry(lead.clone()).or_insert(TaskCompletion {
+                lead,
+                area: area.clone(),
+                total: 0,
+                not_started: 0,
+                in_progress: 0,
+                completed: 0,
+                delayed: 0,
+                no_report: 0,
+                completion_rate: 0.0,
+            });
+            c.total += 1;
+            match tasks.status.get(&(t.id.clone(), area.clone())) {
+                Some(TaskStatus::NotStarted) => c.not_started += 1,
+                Some(TaskStatus::InProgress) => c.in_progress += 1,
+                Some(TaskStatus::Completed) => c.completed += 1,
+                Some(TaskStatus::Delayed) => c.delayed += 1,
+                None => c.no_report += 1,
+            }
+        }
+        for mut c in by_lead.into_values() {
+            c.completion_rate = c.completed as f64 / c.total as f64;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Evaluates every indicator of the plan in every area of the data (the plan's own area
+/// when there is no data at all).
+pub fn evaluate(input: &EvaluationInput) -> PlanEvaluation {
+    let mut areas = input.observations.areas();
+    if areas.is_empty() {
+        areas.push(input.plan.area.clone());
+    }
+    let mut results = Vec::new();
+    for area in &areas {
+        for i in 0..input.plan.indicators.len() {
+            results.push(evaluate_indicator(input, i, area));
+        }
+    }
+    let plan_scope = if input.plan.title.is_empty() {
+        "plan".to_string()
+    } else {
+        input.plan.title.clone()
+    };
+    let mut area_rollups = Vec::new();
+    for area in &areas {
+        let mine: Vec<&IndicatorResult> = results.iter().filter(|r| &r.area == area).collect();
+        let mut domains: Vec<String> = mine
+            .iter()
+            .map(|r| r.domain.clone().unwrap_or_else(|| NO_DOMAIN.into()))
+            .collect();
+        domains.sort();
+        domains.dedup();
+        area_rollups.push(AreaRollup {
+            area: area.clone(),
+            total: rollup(area, mine.iter().copied()),
+            domains: domains
+                .iter()
+                .map(|d| {
+                    rollup(
+                        d,
+                        mine.iter()
+                            .copied()
+                            .filter(|r| r.domain.as_deref().unwrap_or(NO_DOMAIN) == d),
+                    )
+                })
+                .collect(),
+        });
+    }
+    PlanEvaluation {
+        plan: input.plan.title.clone(),
+        plan_area: input.plan.area.clone(),
+        as_of: input.as_of,
+        rollups: Rollups {
+            plan: rollup(&plan_scope, &results),
+            areas: area_rollups,
+        },
+        task_completion: input.tasks.map(|t| task_completion(input.plan, t)),
+        areas,
+        results,
+    }
+}
