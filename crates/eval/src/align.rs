@@ -511,3 +511,145 @@ pub fn align_references(child: &PlanDocument, _settings: &Settings) -> Alignment
         unmatched: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    const RAOPING: &str = include_str!("../../cli/tests/eval_fixtures/raoping_style.json");
+    const GOLD: &str = include_str!("../../../fixtures/gold/indicator_tables.json");
+
+    /// The gold table of one seed document as a plan.
+    fn gold_plan(doc_prefix: &str) -> PlanDocument {
+        let v: Value = serde_json::from_str(GOLD).unwrap();
+        let t = v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["doc"].as_str().unwrap().starts_with(doc_prefix))
+            .unwrap();
+        PlanDocument {
+            title: t["caption"].as_str().unwrap().to_string(),
+            indicators: serde_json::from_value(t["indicators"].clone()).unwrap(),
+            ..Default::default()
+        }
+    }
+
+    fn line<'a>(r: &'a AlignmentReport, name: &str, year: i32, against: &str) -> &'a AlignmentLine {
+        r.lines
+            .iter()
+            .find(|l| l.indicator == name && l.year == year && l.against == against)
+            .unwrap_or_else(|| panic!("no line {name} {year} {against}"))
+    }
+
+    #[test]
+    fn raoping_reference_columns() {
+        let plan = PlanDocument::from_json(RAOPING).unwrap();
+        let r = align_references(&plan, &Settings::default());
+        let cases = [
+            ("居民健康素养水平", 2022, "city", Alignment::Weaker),
+            ("居民健康素养水平", 2030, "city", Alignment::Equal),
+            ("居民健康素养水平", 2030, "province", Alignment::Weaker),
+            ("婴儿死亡率", 2030, "city", Alignment::Stricter),
+            (
+                "个人卫生支出占卫生总费用的比重",
+                2030,
+                "city",
+                Alignment::Stricter,
+            ),
+            ("产前筛查率", 2030, "city", Alignment::Equal),
+            ("常住人口", 2030, "city", Alignment::NotComparable),
+            ("人均预期寿命", 2030, "city", Alignment::NotComparable),
+            ("建立健康科普专家库", 2022, "city", Alignment::Equal),
+        ];
+        for (name, year, against, want) in cases {
+            let l = line(&r, name, year, against);
+            assert_eq!(l.result, want, "{name} {year} {against}: {}", l.reason_zh);
+        }
+        assert!(line(&r, "常住人口", 2030, "city")
+            .reason_zh
+            .contains("绝对数"));
+        assert!(line(&r, "人均预期寿命", 2030, "city")
+            .reason_en
+            .contains("qualitative"));
+        assert_eq!(
+            line(&r, "居民健康素养水平", 2022, "city").parent_year,
+            Some(2030)
+        );
+        assert!(!r
+            .lines
+            .iter()
+            .any(|l| l.indicator == "经常参加体育锻炼人数比例"));
+        assert_eq!(r.counts.values().sum::<usize>(), r.lines.len());
+    }
+
+    #[test]
+    fn gold_district_against_gold_city() {
+        let child = gold_plan("001"); // 光明区, 2025
+        let parent = gold_plan("004"); // 2022 / 2030
+        let r = align(&child, &parent, &Settings::default());
+        let cases = [
+            ("婴儿死亡率", Alignment::Stricter),
+            ("孕产妇死亡率", Alignment::Stricter),
+            ("居民健康素养水平", Alignment::Stricter),
+            ("重大慢性病过早死亡率", Alignment::Stricter),
+            ("高血压规范管理率", Alignment::Weaker),
+            ("每千人口拥有注册护士数", Alignment::Weaker),
+            ("每千人口拥有病床数", Alignment::Weaker),
+            ("人均期望寿命", Alignment::NotComparable),
+        ];
+        for (name, want) in cases {
+            let l = line(&r, name, 2025, "parent");
+            assert_eq!(l.result, want, "{name}: {}", l.reason_zh);
+            assert_eq!(l.parent_year, Some(2030), "{name}");
+        }
+        assert_eq!(
+            line(&r, "高血压规范管理率", 2025, "parent").parent_indicator,
+            "高血压患者规范管理率"
+        );
+        assert!(r.unmatched.contains(&"每万人口拥有全科医生数".to_string()));
+
+        // The other way round: the city's 2030 targets find no parent target in 2030 or later.
+        let r = align(&parent, &child, &Settings::default());
+        assert_eq!(
+            line(&r, "婴儿死亡率", 2022, "parent").result,
+            Alignment::Weaker
+        );
+        let l = line(&r, "婴儿死亡率", 2030, "parent");
+        assert_eq!(l.result, Alignment::NotComparable);
+        assert!(l.reason_en.contains("no target for 2030 or later"));
+    }
+
+    #[test]
+    fn synonyms_are_settings() {
+        let child = gold_plan("001");
+        let parent = gold_plan("004");
+        let mut s = Settings::default();
+        s.alignment.synonyms.clear();
+        let r = align(&child, &parent, &s);
+        assert!(r.unmatched.contains(&"高血压规范管理率".to_string()));
+        s.alignment.synonyms = vec![vec![
+            "高血压规范管理率".into(),
+            "高血压患者规范管理率".into(),
+        ]];
+        let r = align(&child, &parent, &s);
+        assert!(!r.unmatched.contains(&"高血压规范管理率".to_string()));
+    }
+
+    #[test]
+    fn interval_containment() {
+        let ge = |v| cmp_set(Cmp::Ge, v);
+        assert!(subset(&ge(35.0), &ge(30.0)) && !subset(&ge(30.0), &ge(35.0)));
+        assert!(subset(&cmp_set(Cmp::Gt, 30.0), &ge(30.0)));
+        assert!(subset(&cmp_set(Cmp::Eq, 100.0), &ge(90.0)));
+        assert!(
+            !subset(&ge(30.0), &cmp_set(Cmp::Le, 40.0))
+                && !subset(&cmp_set(Cmp::Le, 40.0), &ge(30.0))
+        );
+        // ≥100% and =100% are the same set once clamped to 0–100.
+        let a = clamp_to(ge(100.0), 0.0, 100.0);
+        let b = clamp_to(cmp_set(Cmp::Eq, 100.0), 0.0, 100.0);
+        assert!(subset(&a, &b) && subset(&b, &a));
+    }
+}

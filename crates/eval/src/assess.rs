@@ -375,3 +375,93 @@ pub fn assess(
         departments,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::tests::scenario;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn areas_ranked_with_the_working() {
+        let (plan, ev, tasks) = scenario();
+        let a = assess(&plan, &ev, Some(&tasks), &Settings::default());
+        let county = &a.areas[0];
+        assert_eq!((county.rank, county.name.as_str()), (1, "饶平县"));
+        // 4 binding indicators × 17.5: on track, achieved, on track, insufficient (×0.3).
+        assert!(
+            close(county.indicator_part.points, 57.75),
+            "{:?}",
+            county.indicator_part
+        );
+        // 3 tasks × 10: completed, in progress (×0.8), no report (×0).
+        assert!(close(county.task_part.points, 18.0));
+        assert!(close(county.total, 75.75) && close(county.max, 100.0));
+        assert_eq!(county.working.len(), 7);
+        assert!(
+            county
+                .working
+                .iter()
+                .any(|w| w.text_zh == "建立健康科普专家库：严重滞后，17.5 × 0.3 = 5.25分"),
+            "{:#?}",
+            county.working
+        );
+        assert!(county.working.iter().any(|w| w.status == "no_report"));
+        let town = &a.areas[1];
+        assert_eq!(town.rank, 2);
+        assert!(close(town.total, 5.25 + 4.0), "{}", town.total);
+    }
+
+    #[test]
+    fn departments_scored_on_tasks_and_led_indicators() {
+        let (plan, ev, tasks) = scenario();
+        let a = assess(&plan, &ev, Some(&tasks), &Settings::default());
+        let hw = &a.departments[0];
+        assert_eq!(hw.name, "县卫生健康局");
+        assert!(close(hw.indicator_part.points, 70.0) && close(hw.task_part.points, 15.0));
+        let edu = &a.departments[1];
+        assert!(!edu.indicator_part.scored && close(edu.max, 30.0) && close(edu.total, 24.0));
+        assert!(close(edu.percent.unwrap(), 80.0));
+        assert_eq!(edu.rank, 2);
+    }
+
+    #[test]
+    fn no_binding_indicators_and_no_tasks_are_said_not_invented() {
+        let (mut plan, ev, _) = scenario();
+        for i in &mut plan.indicators {
+            i.property = None;
+        }
+        let mut ev = ev;
+        for r in &mut ev.results {
+            r.binding = false;
+        }
+        let a = assess(&plan, &ev, None, &Settings::default());
+        let c = &a.areas[0];
+        assert!(!c.indicator_part.scored && !c.task_part.scored);
+        assert!(c
+            .indicator_part
+            .note_zh
+            .as_deref()
+            .unwrap()
+            .contains("没有约束性指标"));
+        assert!(c.percent.is_none());
+    }
+
+    #[test]
+    fn scheme_numbers_are_settings() {
+        let (plan, ev, tasks) = scenario();
+        let s = Settings::from_toml("[assessment]\nindicator_points = 60\ntask_points = 40\n[assessment.indicator_multipliers]\ninsufficient = 0.5\n[assessment.weights]\n\"居民健康素养水平\" = 2\n").unwrap();
+        let a = assess(&plan, &ev, Some(&tasks), &s);
+        let c = a.areas.iter().find(|c| c.name == "饶平县").unwrap();
+        // weights 2,1,1,1 of 60: 24 + 12 + 12 + 12×0.5
+        assert!(
+            close(c.indicator_part.points, 54.0),
+            "{:?}",
+            c.indicator_part
+        );
+        assert!(close(c.task_part.points, 40.0 / 3.0 * 1.8));
+    }
+}

@@ -448,3 +448,83 @@ pub fn parse_tasks(
     }
     Ok((out, errors))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAOPING: &str = include_str!("../../cli/tests/eval_fixtures/raoping_style.json");
+
+    fn plan() -> PlanDocument {
+        PlanDocument::from_json(RAOPING).unwrap()
+    }
+
+    #[test]
+    fn reads_values_by_code_or_name_and_milestones() {
+        let text = "\u{feff}indicator,area,year,value\nLIT,饶平县,2021,25.4\n居民健康素养水平,饶平县,2019,20%\n婴儿 死亡率,钱东镇,2020,3.1\nMS,饶平县,2022,基本实现\n";
+        let (o, e) = parse_values(&plan(), text).unwrap();
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(o.get(0, "饶平县"), &[(2019, 20.0), (2021, 25.4)]);
+        assert_eq!(o.get(1, "钱东镇"), &[(2020, 3.1)]);
+        assert_eq!(o.get(7, "饶平县"), &[(2022, 0.5)]);
+        assert_eq!(o.areas(), vec!["钱东镇".to_string(), "饶平县".to_string()]);
+    }
+
+    #[test]
+    fn reports_every_bad_row() {
+        let text = "indicator,area,year,value\n\
+            LIT,饶平县,2021,25.4\n\
+            不存在的指标,饶平县,2021,1\n\
+            LIT,饶平县,2021,26\n\
+            LIT,饶平县,2022,abc\n\
+            LIT,饶平县,2040,30\n\
+            LIT,饶平县,20x1,30\n\
+            MS,饶平县,2022,也许\n\
+            LIT,,2022,30\n";
+        let (o, e) = parse_values(&plan(), text).unwrap();
+        let got: Vec<(u64, &str)> = e.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "indicator"),
+                (4, "year"),
+                (5, "value"),
+                (6, "year"),
+                (7, "year"),
+                (8, "value"),
+                (9, "area")
+            ]
+        );
+        assert!(
+            e[1].reason.contains("duplicate") && e[1].reason.contains("line 2"),
+            "{}",
+            e[1]
+        );
+        assert!(e[3].reason.contains("2017–2030"), "{}", e[3]);
+        assert_eq!(o.get(0, "饶平县"), &[(2021, 25.4)]);
+    }
+
+    #[test]
+    fn missing_column_is_an_error() {
+        let e = parse_values(&plan(), "indicator,area,value\nLIT,a,1\n").unwrap_err();
+        assert!(e.to_string().contains("`year`"), "{e}");
+    }
+
+    #[test]
+    fn references_and_tasks() {
+        let (r, e) = parse_references(&plan(), "series,indicator,year,value\nnational_average,PA,2022,37.2\nnational_average,PA,2022,1\nx,PA,y,1\n").unwrap();
+        assert_eq!(r.get("national_average", 6), &[(2022, 37.2)]);
+        assert_eq!(e.len(), 2);
+        let (t, e) = parse_tasks(&plan(), "task,area,status\nt1,,completed\nt2,钱东镇,进行中\nt9,,completed\nt1,饶平县,delayed\nt3,,done\n").unwrap();
+        assert_eq!(
+            t.status[&("t1".into(), "饶平县".into())],
+            TaskStatus::Completed
+        );
+        assert_eq!(
+            t.status[&("t2".into(), "钱东镇".into())],
+            TaskStatus::InProgress
+        );
+        let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["task", "task", "status"]);
+    }
+}

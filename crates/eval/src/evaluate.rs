@@ -341,3 +341,145 @@ pub fn evaluate(input: &EvaluationInput) -> PlanEvaluation {
         results,
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::data::{parse_references, parse_tasks, parse_values};
+
+    pub(crate) const RAOPING: &str =
+        include_str!("../../cli/tests/eval_fixtures/raoping_style.json");
+    const VALUES: &str = include_str!("../../cli/tests/eval_fixtures/raoping_values.csv");
+    const REFS: &str = include_str!("../../cli/tests/eval_fixtures/raoping_reference.csv");
+    const TASKS: &str = include_str!("../../cli/tests/eval_fixtures/raoping_tasks.csv");
+
+    pub(crate) fn scenario() -> (PlanDocument, PlanEvaluation, TaskStatuses) {
+        let plan = PlanDocument::from_json(RAOPING).unwrap();
+        let (obs, e1) = parse_values(&plan, VALUES).unwrap();
+        let (refs, e2) = parse_references(&plan, REFS).unwrap();
+        let (tasks, e3) = parse_tasks(&plan, TASKS).unwrap();
+        assert!(e1.is_empty() && e2.is_empty() && e3.is_empty());
+        let settings = Settings::default();
+        let ev = evaluate(&EvaluationInput {
+            plan: &plan,
+            observations: &obs,
+            references: &refs,
+            tasks: Some(&tasks),
+            as_of: 2021,
+            settings: &settings,
+        });
+        (plan, ev, tasks)
+    }
+
+    fn status(ev: &PlanEvaluation, name: &str, area: &str) -> Status {
+        ev.results
+            .iter()
+            .find(|r| r.name == name && r.area == area)
+            .unwrap()
+            .status
+    }
+
+    #[test]
+    fn statuses_per_area() {
+        let (_, ev, _) = scenario();
+        assert_eq!(ev.areas, vec!["钱东镇", "饶平县"]);
+        let want = [
+            ("居民健康素养水平", Status::OnTrack),
+            ("婴儿死亡率", Status::Achieved),
+            ("个人卫生支出占卫生总费用的比重", Status::NoData),
+            ("产前筛查率", Status::Moderate),
+            ("常住人口", Status::Insufficient),
+            ("人均预期寿命", Status::NotAssessable),
+            ("经常参加体育锻炼人数比例", Status::OnTrack),
+            ("建立健康科普专家库", Status::Insufficient),
+        ];
+        for (name, st) in want {
+            assert_eq!(status(&ev, name, "饶平县"), st, "{name}");
+        }
+        // The town's own 2017 value is its baseline.
+        let town = ev
+            .results
+            .iter()
+            .find(|r| r.area == "钱东镇" && r.indicator == 0)
+            .unwrap();
+        assert_eq!(town.status, Status::Insufficient);
+        let b = town.headline().unwrap().baseline.unwrap();
+        assert_eq!(
+            (b.value, b.source),
+            (18.0, crate::BaselineSource::AreaObservation)
+        );
+        let lit = ev
+            .results
+            .iter()
+            .find(|r| r.area == "饶平县" && r.indicator == 0)
+            .unwrap();
+        assert_eq!(lit.summary_zh, "2022年目标：已达标；2030年目标：进度正常");
+    }
+
+    #[test]
+    fn rollups() {
+        let (_, ev, _) = scenario();
+        let a = &ev
+            .rollups
+            .areas
+            .iter()
+            .find(|a| a.area == "饶平县")
+            .unwrap()
+            .total;
+        assert_eq!(a.total, 8);
+        assert_eq!(
+            [
+                a.counts["achieved"],
+                a.counts["on_track"],
+                a.counts["moderate"],
+                a.counts["insufficient"],
+                a.counts["moving_away"],
+                a.counts["no_data"],
+                a.counts["not_assessable"]
+            ],
+            [1, 2, 1, 2, 0, 1, 1]
+        );
+        assert_eq!(a.assessed, 6);
+        assert_eq!(a.share_achieved_or_on_track, Some(0.5));
+        let want = (100.0 + 11.22 / 15.82 * 100.0 + 5.0 / 6.0 * 100.0 + 20.0 + 10.0 + 0.0) / 6.0;
+        assert!(
+            (a.progress_index.unwrap() - want).abs() < 1e-9,
+            "{:?} vs {want}",
+            a.progress_index
+        );
+        let binding: Vec<&str> = a.binding.iter().map(|b| b.indicator.as_str()).collect();
+        assert_eq!(
+            binding,
+            vec![
+                "居民健康素养水平",
+                "婴儿死亡率",
+                "经常参加体育锻炼人数比例",
+                "建立健康科普专家库"
+            ]
+        );
+        assert_eq!(ev.rollups.plan.total, 16);
+        let domains: Vec<&str> = ev.rollups.areas[1]
+            .domains
+            .iter()
+            .map(|d| d.scope.as_str())
+            .collect();
+        assert!(domains.contains(&"健康生活") && domains.contains(&NO_DOMAIN));
+    }
+
+    #[test]
+    fn task_completion_per_lead() {
+        let (_, ev, _) = scenario();
+        let tc = ev.task_completion.unwrap();
+        let hw = tc
+            .iter()
+            .find(|c| c.lead == "县卫生健康局" && c.area == "饶平县")
+            .unwrap();
+        assert_eq!((hw.total, hw.completed, hw.no_report), (2, 1, 1));
+        assert_eq!(hw.completion_rate, 0.5);
+        let edu = tc
+            .iter()
+            .find(|c| c.lead == "县教育局" && c.area == "钱东镇")
+            .unwrap();
+        assert_eq!(edu.delayed, 1);
+    }
+}

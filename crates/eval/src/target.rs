@@ -359,12 +359,14 @@ fn resolve(
                         }
                     }
                 }
-                RelativeTo::Series(s) => return Err(unresolved(
-                    format!("相对变化目标的参照“{s}”不是基线或年份"),
-                    format!(
+                RelativeTo::Series(s) => {
+                    return Err(unresolved(
+                        format!("相对变化目标的参照“{s}”不是基线或年份"),
+                        format!(
                         "relative change against {s:?}, which is neither the baseline nor a year"
                     ),
-                )),
+                    ))
+                }
             };
             let v = if t.in_percentage_points() {
                 r + pct_v
