@@ -1,0 +1,187 @@
+//! .docx → text, in memory. Paragraphs become lines; Word tables are written in the same
+//! layout the plain-text exports use (each cell on a line led by a tab, further paragraphs of
+//! the cell on untabbed lines, a blank line after each row), so one table reader serves both.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::io::{Cursor, Read};
+
+/// Bound on the unpacked document.xml, against zip bombs.
+const MAX_XML: u64 = 128 * 1024 * 1024;
+
+pub fn extract_text(bytes: &[u8]) -> Result<String, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a zip: {e}"))?;
+    let mut xml = Vec::new();
+    {
+        let entry = zip
+            .by_name("word/document.xml")
+            .map_err(|_| "no word/document.xml inside".to_string())?;
+        entry
+            .take(MAX_XML)
+            .read_to_end(&mut xml)
+            .map_err(|e| format!("word/document.xml: {e}"))?;
+    }
+    render(&xml)
+}
+
+#[derive(Default)]
+struct Cell {
+    paragraphs: Vec<String>,
+    continues_above: bool,
+}
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<Vec<Cell>>,
+}
+
+fn local(name: &str) -> &str {
+    match name.find(':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// Renders document.xml; tables nested in cells are flattened into their cell's paragraphs.
+fn render(xml: &[u8]) -> Result<String, String> {
+    let xml = std::str::from_utf8(xml).map_err(|e| format!("word/document.xml is not UTF-8: {e}"))?;
+    let mut reader = Reader::from_str(xml);
+    let mut out = String::new();
+    let mut para: Option<String> = None;
+    let mut in_text = false;
+    let mut tables: Vec<Table> = Vec::new();
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| format!("word/document.xml at byte {}: {e}", reader.buffer_position()))?;
+        match ev {
+            Event::Start(e) => match local(e.name().as_ref()) {
+                "p" => para = Some(String::new()),
+                "t" => in_text = true,
+                "tbl" => tables.push(Table::default()),
+                "tr" => {
+                    if let Some(t) = tables.last_mut() {
+                        t.rows.push(Vec::new());
+                    }
+                }
+                "tc" => {
+                    if let Some(r) = tables.last_mut().and_then(|t| t.rows.last_mut()) {
+                        r.push(Cell::default());
+                    }
+                }
+                "vMerge" => mark_vmerge(&e, &mut tables),
+                _ => {}
+            },
+            Event::Empty(e) => match local(e.name().as_ref()) {
+                "tab" => {
+                    if let Some(p) = para.as_mut() {
+                        p.push('\t');
+                    }
+                }
+                "br" | "cr" => {
+                    if let Some(p) = para.as_mut() {
+                        p.push('\n');
+                    }
+                }
+                "p" => emit_paragraph(String::new(), &mut tables, &mut out),
+                "vMerge" => mark_vmerge(&e, &mut tables),
+                _ => {}
+            },
+            Event::Text(t) if in_text => {
+                if let Some(p) = para.as_mut() {
+                    p.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) if in_text => {
+                if let Some(p) = para.as_mut() {
+                    p.push_str(&resolve_entity(&r));
+                }
+            }
+            Event::End(e) => match local(e.name().as_ref()) {
+                "t" => in_text = false,
+                "p" => {
+                    let p = para.take().unwrap_or_default();
+                    emit_paragraph(p, &mut tables, &mut out);
+                }
+                "tbl" => {
+                    if let Some(t) = tables.pop() {
+                        let text = render_table(&t);
+                        match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                            Some(cell) => cell.paragraphs.extend(text.lines().map(str::to_string)),
+                            None => out.push_str(&text),
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_entity(name: &str) -> String {
+    match name {
+        "amp" => "&".into(),
+        "lt" => "<".into(),
+        "gt" => ">".into(),
+        "quot" => "\"".into(),
+        "apos" => "'".into(),
+        _ => {
+            let code = name
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()));
+            code.and_then(char::from_u32)
+                .map(String::from)
+                .unwrap_or_default()
+        }
+    }
+}
+
+fn mark_vmerge(e: &quick_xml::events::BytesStart, tables: &mut [Table]) {
+    // <w:vMerge/> or val="continue" continues the cell above; val="restart" starts one.
+    let restart = e.attributes().flatten().any(|a| {
+        local(a.key.as_ref()) == "val" && a.value.as_ref() == "restart"
+    });
+    if !restart {
+        if let Some(c) = tables
+            .last_mut()
+            .and_then(|t| t.rows.last_mut())
+            .and_then(|r| r.last_mut())
+        {
+            c.continues_above = true;
+        }
+    }
+}
+
+fn emit_paragraph(p: String, tables: &mut [Table], out: &mut String) {
+    match tables
+        .last_mut()
+        .and_then(|t| t.rows.last_mut())
+        .and_then(|r| r.last_mut())
+    {
+        Some(cell) => cell.paragraphs.push(p),
+        None => {
+            out.push_str(&p);
+            out.push('\n');
+        }
+    }
+}
+
+fn render_table(t: &Table) -> String {
+    let mut s = String::new();
+    for row in &t.rows {
+        for cell in row {
+            s.push('\t');
+            if !cell.continues_above {
+                let text = cell.paragraphs.join("\n");
+                s.push_str(text.trim_end_matches('\n'));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    s
+}

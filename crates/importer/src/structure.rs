@@ -1,0 +1,260 @@
+//! Section tree and tasks. Headings are numbered in a fixed family of styles whose nesting
+//! order is conventional (第X章 > 第X节 > 一、 > （一） > 1. > （1） > ①); a numbered line with a
+//! long body is a task, and so is any paragraph that ends with a list of responsible units.
+
+use crate::table::FoundTable;
+use crate::text::{trim_lead, Doc, Line};
+use crate::units;
+use crate::Warning;
+use healthplan_core::{PlanDocument, Section, Span, Task};
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+const CN: &str = "一二三四五六七八九十百零〇";
+
+struct Style {
+    rank: u8,
+    re: Regex,
+}
+
+static STYLES: LazyLock<Vec<Style>> = LazyLock::new(|| {
+    let mk = |rank, pat: String| Style {
+        rank,
+        re: Regex::new(&pat).expect("valid regex"),
+    };
+    vec![
+        mk(0, r"^附件\s*[\d一二三四五六七八九十]*\s*[:：]?".to_string()),
+        mk(1, format!(r"^第[{CN}\d]+[章篇]")),
+        mk(2, format!(r"^第[{CN}\d]+节")),
+        mk(3, format!(r"^[{CN}]+\s*[、．.]")),
+        mk(4, format!(r"^[（(]\s*[{CN}]+\s*[）)]")),
+        mk(5, r"^\d{1,3}\s*[、.．](?:\s|[^\d])".to_string()),
+        mk(6, r"^[（(]\s*\d{1,3}\s*[）)]".to_string()),
+        mk(7, r"^[①-⑳]".to_string()),
+        mk(8, r"^专栏\s*[\d一二三四五六七八九十]+".to_string()),
+    ]
+});
+
+/// A numbered label at the start of a line: (rank, label, rest).
+fn label_of(text: &str) -> Option<(u8, &str, &str)> {
+    let t = trim_lead(text);
+    for s in STYLES.iter() {
+        if let Some(m) = s.re.find(t) {
+            let mut end = m.end();
+            // Style 5 peeks one char past the separator.
+            if s.rank == 5 {
+                end = t[..end]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| matches!(c, '、' | '.' | '．'))
+                    .map_or(end, |(i, c)| i + c.len_utf8());
+            }
+            return Some((s.rank, t[..end].trim(), t[end..].trim()));
+        }
+    }
+    None
+}
+
+/// Short enough, and without a sentence inside, to be a heading rather than a paragraph.
+fn is_heading_text(rest: &str) -> bool {
+    let n = rest.chars().count();
+    let body = rest.trim_end_matches(['。', '：', ':']);
+    n > 0 && n <= 40 && !body.contains('。') && !body.contains('；')
+}
+
+struct Open {
+    rank: u8,
+    section: Section,
+}
+
+fn close_to(stack: &mut Vec<Open>, roots: &mut Vec<Section>, rank: u8) {
+    while stack.last().is_some_and(|o| o.rank >= rank) {
+        let Some(done) = stack.pop() else { break };
+        match stack.last_mut() {
+            Some(parent) => parent.section.children.push(done.section),
+            None => roots.push(done.section),
+        }
+    }
+}
+
+fn span_of(l: &Line) -> Span {
+    let lead = l.text.len() - trim_lead(l.text).len();
+    let trail = l.text.trim_end().len();
+    Span::new(l.char_at(lead), l.char_at(trail))
+}
+
+/// Builds sections and tasks; indicators and targets are filled in by the caller.
+pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> PlanDocument {
+    let mut roots: Vec<Section> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut loose: Vec<String> = Vec::new();
+    for l in &doc.lines {
+        if l.is_blank() || tables.iter().any(|t| t.contains_line(l.no)) {
+            continue;
+        }
+        let body = trim_lead(l.text);
+        let found = units::find(l.text);
+        let label = label_of(body);
+        let is_box = label.is_some_and(|(r, _, _)| r == 8);
+        if l.is_cell() && !is_box {
+            continue;
+        }
+        if let Some((rank, lab, rest)) = label {
+            let heading = found.is_none() && (rank <= 2 || rank == 8 || is_heading_text(rest));
+            if heading {
+                close_to(&mut stack, &mut roots, rank);
+                stack.push(Open {
+                    rank,
+                    section: Section {
+                        label: lab.to_string(),
+                        title: rest.trim_end_matches(['。', '：', ':']).to_string(),
+                        span: span_of(l),
+                        children: Vec::new(),
+                        tasks: Vec::new(),
+                        extra: BTreeMap::new(),
+                    },
+                });
+                continue;
+            }
+        }
+        let numbered = label.filter(|(r, _, _)| (3..=7).contains(r));
+        if numbered.is_none() && found.is_none() {
+            continue;
+        }
+        // Task text: the paragraph without its label and without the unit list.
+        let lead = l.text.len() - body.len();
+        let text_end = found.as_ref().map_or(l.text.trim_end().len(), |f| f.start);
+        let mut text = l.text[lead..text_end].trim().to_string();
+        if let Some((_, lab, _)) = numbered {
+            if let Some(r) = text.strip_prefix(lab) {
+                text = r.trim().to_string();
+            }
+        }
+        let id = format!("t{}", tasks.len() + 1);
+        let mut extra = BTreeMap::new();
+        if let Some((_, lab, _)) = numbered {
+            extra.insert("label".to_string(), serde_json::Value::String(lab.to_string()));
+        }
+        tasks.push(Task {
+            id: id.clone(),
+            text,
+            span: span_of(l),
+            responsible: found.map(|f| f.responsibility),
+            targets: Vec::new(),
+            extra,
+        });
+        match stack.last_mut() {
+            Some(o) => o.section.tasks.push(id),
+            None => loose.push(id),
+        }
+    }
+    close_to(&mut stack, &mut roots, 0);
+    if !loose.is_empty() {
+        // Tasks before any heading hang from an unnamed root so each task has a section.
+        roots.insert(
+            0,
+            Section {
+                label: String::new(),
+                title: String::new(),
+                span: Span::UNKNOWN,
+                children: Vec::new(),
+                tasks: loose,
+                extra: BTreeMap::new(),
+            },
+        );
+    }
+    let (title, area) = title_and_area(doc);
+    PlanDocument {
+        title,
+        area,
+        sections: roots,
+        tasks,
+        target_years: tables
+            .iter()
+            .flat_map(|t| t.target_years.iter().copied())
+            .fold(Vec::new(), |mut v, y| {
+                if !v.contains(&y) {
+                    v.push(y);
+                }
+                v
+            }),
+        ..PlanDocument::default()
+    }
+}
+
+static TITLE_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"规划|行动|意见|方案|计划|纲要").expect("valid regex"));
+static QUOTED_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"《([^《》]{2,40}(?:规划|行动|方案|计划|纲要)[^《》]{0,6})》").expect("valid regex")
+});
+static AREA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([\p{Han}]{2,4}?(?:省|自治区|市|区|县|旗))").expect("valid regex")
+});
+static AREA_IN_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"健康([\p{Han}]{2,3}?)(?:行动|规划|建设)").expect("valid regex"));
+
+/// Best guesses: the first short line that names a plan, and the area it is for.
+fn title_and_area(doc: &Doc) -> (String, String) {
+    let mut title = doc
+        .lines
+        .iter()
+        .filter(|l| !l.is_blank() && !l.is_cell())
+        .take(20)
+        .map(|l| l.text.trim())
+        .find(|t| t.chars().count() <= 60 && TITLE_WORD.is_match(t) && label_of(t).is_none())
+        .unwrap_or_default()
+        .to_string();
+    if title.is_empty() {
+        let head: String = doc.text.chars().take(3000).collect();
+        if let Some(c) = QUOTED_TITLE.captures(&head) {
+            title = c[1].trim_matches(['“', '”', '"']).to_string();
+        }
+    }
+    let mut area = AREA
+        .captures(&title)
+        .map(|c| c[1].to_string())
+        .unwrap_or_default();
+    if area.is_empty() {
+        let head: String = doc.text.chars().take(5000).collect();
+        if let Some(c) = AREA_IN_NAME.captures(&head) {
+            area = c[1].to_string();
+        }
+    }
+    (title, area)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(label_of("第一章 发展基础").map(|x| x.0), Some(1));
+        assert_eq!(label_of("（一）指导思想").map(|x| (x.0, x.1)), Some((4, "（一）")));
+        assert_eq!(label_of("(三)构建新格局。").map(|x| x.0), Some(4));
+        assert_eq!(label_of("1.建立完善").map(|x| (x.0, x.1, x.2)), Some((5, "1.", "建立完善")));
+        assert_eq!(label_of("1、 公共卫生").map(|x| x.0), Some(5));
+        assert_eq!(label_of("2.5万人").map(|x| x.0), None);
+        assert_eq!(label_of("（2）做好").map(|x| x.0), Some(6));
+        assert_eq!(label_of("③做好").map(|x| x.0), Some(7));
+        assert_eq!(label_of("专栏1 指标").map(|x| x.0), Some(8));
+        assert_eq!(label_of("附件1：名单").map(|x| x.0), Some(0));
+    }
+
+    #[test]
+    fn tree_and_tasks() {
+        let text = "第一章 总则\n一、主要任务\n（一）健康知识\n1.建立完善健康科普专家库。建立健全两级科普专家库，定期更新，扩大覆盖面和影响力。（市卫生健康局、市教育局负责）\n2.评估需求。开展工作。\n二、保障\n";
+        let doc = Doc::new(text);
+        let plan = build(&doc, &[], &mut Vec::new());
+        assert_eq!(plan.sections.len(), 1);
+        let ch = &plan.sections[0].children;
+        assert_eq!(ch.len(), 2);
+        assert_eq!(ch[0].children[0].tasks, ["t1", "t2"]);
+        let r = plan.tasks[0].responsible.as_ref().unwrap();
+        assert_eq!(r.lead.as_deref(), Some("市卫生健康局"));
+        assert!(!plan.tasks[0].text.contains("负责"));
+        assert!(plan.tasks[0].text.starts_with("建立完善"));
+    }
+}

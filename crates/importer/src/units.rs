@@ -1,0 +1,189 @@
+//! Responsible units (责任单位) written at the end of a task paragraph.
+
+use healthplan_core::{Responsibility, ResponsibilityMode};
+use regex::Regex;
+use std::sync::LazyLock;
+
+const OPEN: &[char] = &['（', '(', '〔', '[', '【', '［'];
+const CLOSE: &[char] = &['）', ')', '〕', ']', '】', '］'];
+
+static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:责任单位|责任部门|牵头单位|负责单位|责任主体)\s*[:：]\s*").expect("valid regex")
+});
+/// Remarks in parentheses inside a unit name: `(含…)`, `（以下简称…）`.
+static NESTED_REMARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[（(](?:含|包括|以下简称|下同)[^（()）]*[）)]").expect("valid regex")
+});
+/// Parts that are remarks, not units.
+static REMARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:下同|以下同|.*牵头单位.*|.*排在第一.*|.*排名第一.*|.*以下简称.*)$").expect("valid regex")
+});
+/// The ending that says who answers, and how.
+static DUTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(按职责分工负责|按职责分别负责|分别负责|各负其责|共同负责|负责|牵头)$").expect("valid regex")
+});
+/// Generic "and other units" tails.
+static TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:等有关单位|等相关单位|等有关部门|等相关部门|等单位|等部门|有关单位|相关单位|有关部门|相关部门|等)$")
+        .expect("valid regex")
+});
+/// Endings of an organisation's name, for lists written without 负责 or a prefix.
+static ORG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:局|委|部|办|厅|署|海关|政府|委员会|协会|联合会|工会|妇联|残联|团市委|团区委|团县委|台|报社|分局|支行|银行|公司|集团|管委会|街道|办事处|红十字会|法院|检察院)$")
+        .expect("valid regex")
+});
+
+/// A responsibility list found in a line: where it starts (byte offset in the line) and what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub responsibility: Responsibility,
+}
+
+/// Finds the bracketed list of responsible units at the very end of `line`.
+pub fn find(line: &str) -> Option<Found> {
+    let trimmed = line.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '。' | '；' | ';' | '.' | '，' | ',' | '\u{3000}')
+    });
+    let last = trimmed.chars().last()?;
+    if !CLOSE.contains(&last) {
+        return None;
+    }
+    // Walk back to the matching opener, any bracket kind, counting depth.
+    let mut depth = 0usize;
+    let mut open_at = None;
+    for (i, c) in trimmed.char_indices().rev() {
+        if CLOSE.contains(&c) {
+            depth += 1;
+        } else if OPEN.contains(&c) {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                open_at = Some(i);
+                break;
+            }
+        }
+    }
+    let open_at = open_at?;
+    let end = trimmed.len();
+    let raw = &trimmed[open_at..end];
+    let inner_start = open_at + raw.chars().next()?.len_utf8();
+    let inner_end = end - last.len_utf8();
+    if inner_start > inner_end {
+        return None;
+    }
+    let responsibility = parse(raw, &trimmed[inner_start..inner_end])?;
+    Some(Found {
+        start: open_at,
+        end,
+        responsibility,
+    })
+}
+
+/// Splits at top-level separators only, so `各县（市、区）政府` stays whole.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut from = 0;
+    for (i, c) in s.char_indices() {
+        if OPEN.contains(&c) {
+            depth += 1;
+        } else if CLOSE.contains(&c) {
+            depth -= 1;
+        } else if depth <= 0 && matches!(c, '、' | '，' | ',' | '；' | ';') {
+            parts.push(&s[from..i]);
+            from = i + c.len_utf8();
+        }
+    }
+    parts.push(&s[from..]);
+    parts
+}
+
+fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
+    let (has_prefix, body) = match PREFIX.find(inner) {
+        Some(m) => (true, &inner[m.end()..]),
+        None => (false, inner),
+    };
+    let body = NESTED_REMARK.replace_all(body, "");
+    let mut units: Vec<String> = Vec::new();
+    let mut duty: Option<String> = None;
+    for part in split_top(&body) {
+        let mut p = part.trim().trim_matches('\u{3000}').to_string();
+        if p.is_empty() || REMARK.is_match(&p) {
+            continue;
+        }
+        if let Some(m) = DUTY.find(&p) {
+            duty = Some(m.as_str().to_string());
+            p.truncate(m.start());
+        }
+        let p = TAIL.replace(p.trim(), "").trim().to_string();
+        if p.is_empty() {
+            continue;
+        }
+        units.push(p);
+    }
+    if units.is_empty() {
+        return None;
+    }
+    let plausible = units.iter().all(|u| {
+        let n = u.chars().count();
+        (2..=40).contains(&n)
+            && !u.chars().any(|c| {
+                c.is_ascii_digit() || matches!(c, '：' | ':' | '。' | '…' | '%' | '％' | '“' | '”')
+            })
+    });
+    if !plausible {
+        return None;
+    }
+    let stated = has_prefix || duty.is_some();
+    if !stated && !units.iter().all(|u| ORG.is_match(u)) {
+        return None;
+    }
+    let mode = match duty.as_deref() {
+        Some("分别负责" | "按职责分工负责" | "按职责分别负责" | "各负其责") => {
+            ResponsibilityMode::EachResponsible
+        }
+        _ => ResponsibilityMode::LeadFirst,
+    };
+    Some(Responsibility {
+        raw: raw.to_string(),
+        lead: units.first().cloned(),
+        units,
+        mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(line: &str) -> Option<(Vec<String>, ResponsibilityMode)> {
+        find(line).map(|f| (f.responsibility.units, f.responsibility.mode))
+    }
+
+    #[test]
+    fn forms_of_unit_lists() {
+        let (u, m) = units("加强建设。[责任单位:市卫生健康委、市委组织部,各区政府(含新区管委会、深汕特别合作区管委会,下同),排在第一的责任单位为牵头单位,下同]").unwrap();
+        assert_eq!(u, ["市卫生健康委", "市委组织部", "各区政府"]);
+        assert_eq!(m, ResponsibilityMode::LeadFirst);
+        let (u, m) = units("做好工作。（市卫生健康局、市委组织部、市统计局有关单位，各县（市、区）政府分别负责）").unwrap();
+        assert_eq!(u, ["市卫生健康局", "市委组织部", "市统计局", "各县（市、区）政府"]);
+        assert_eq!(m, ResponsibilityMode::EachResponsible);
+        let (u, _) = units("x（市市场监督管理局、市农业农村局、市卫生健康局、分别负责）").unwrap();
+        assert_eq!(u.len(), 3);
+        let (u, m) = units("x（市人力资源社会保障局、市中医药局按职责分工负责）").unwrap();
+        assert_eq!(u, ["市人力资源社会保障局", "市中医药局"]);
+        assert_eq!(m, ResponsibilityMode::EachResponsible);
+        let (u, _) = units("x（市卫生健康局、市科学技术协会负责，排在第一位的为牵头单位，下同）").unwrap();
+        assert_eq!(u, ["市卫生健康局", "市科学技术协会"]);
+        let (u, _) = units("x〔区委宣传部（文化广电旅游体育局）、区教育局〕").unwrap();
+        assert_eq!(u, ["区委宣传部（文化广电旅游体育局）", "区教育局"]);
+        let (u, _) = units("x【区卫生健康局，区财政局；区民政局】").unwrap();
+        assert_eq!(u.len(), 3);
+        assert!(units("建设胸痛、卒中中心（胸痛中心、卒中中心、创伤中心）").is_none());
+        assert!(units("成立推进委员会（以下简称推进委员会）").is_none());
+        assert!(units("人均预期寿命（岁）").is_none());
+        assert!(units("(").is_none());
+        assert!(units("）").is_none());
+    }
+}
