@@ -58,7 +58,16 @@ const COUNT_VERBS: &[&str] = &[
 pub fn base_year(doc: &Doc, tables: &[FoundTable]) -> Option<i32> {
     let table = tables.iter().filter_map(|t| t.baseline_year).max();
     let text = text_base_year(doc.text);
-    table.into_iter().chain(text).max()
+    table.into_iter().chain(text).max().or_else(|| {
+        // Else the year before the document's latest written date (2020-05-13, 2020年5月13日).
+        static DATE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"((?:19|20)\d{2})(?:-\d{1,2}-\d{1,2}|年\d{1,2}月\d{1,2}日)").expect("valid regex")
+        });
+        DATE.captures_iter(doc.text)
+            .filter_map(|c| c[1].parse::<i32>().ok())
+            .max()
+            .map(|y| y - 1)
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -146,8 +155,6 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
             continue;
         }
         let year: i32 = c[1].parse().unwrap_or(0);
-        let before: String = s[..st].chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-        let cued = ["到", "至", "于", "争取", "力争"].iter().any(|w| before.trim_end().ends_with(w));
         let joined = last_end.is_some_and(|e| {
             s[e..st]
                 .trim()
@@ -155,7 +162,8 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
                 .all(|c| matches!(c, '和' | '、' | '及' | '与' | ',' | '，'))
                 && s[e..st].chars().count() <= 2
         });
-        if !cued && !joined && base.is_some_and(|b| year <= b) {
+        // At or before the base year it is history (到2020年 in a plan starting 2021).
+        if base.is_some_and(|b| year <= b) {
             continue;
         }
         let en2 = if after.starts_with('底') || after.starts_with('末') {
@@ -216,7 +224,7 @@ fn atoms(clause: &str) -> Vec<Atom> {
         let next = after.chars().next();
         if next.is_some_and(|n| {
             (n.is_ascii_alphabetic() && c.get(4).is_none())
-                || matches!(n, '∶' | ':' | '年' | '月' | '日' | '号' | '周' | '期' | '类' | '岁')
+                || matches!(n, '∶' | ':' | '年' | '月' | '日' | '号' | '周' | '期' | '类' | '岁' | '余' | '多' | '来')
         }) {
             continue;
         }
@@ -280,14 +288,12 @@ fn atoms(clause: &str) -> Vec<Atom> {
                     continue;
                 }
             }
-            let head: String = after.chars().take_while(|c| is_han(*c)).take(4).collect();
-            let rest = &after[head.len()..];
-            if !head.is_empty()
-                && head.chars().count() <= 3
-                && (rest.starts_with("以上") || rest.starts_with("以下"))
-                && !head.ends_with('及')
-            {
-                continue;
+            let han: String = after.chars().take_while(|c| is_han(*c)).take(6).collect();
+            if let Some(p) = han.find("以上").or_else(|| han.find("以下")) {
+                let pre = &han[..p];
+                if (1..=3).contains(&pre.chars().count()) && !pre.ends_with('及') {
+                    continue;
+                }
             }
         }
         out.push(Atom {
@@ -303,6 +309,28 @@ fn atoms(clause: &str) -> Vec<Atom> {
         });
     }
     out
+}
+
+/// `基地（甲基地、乙基地）` → `基地`: an explanatory list after the noun.
+fn strip_trailing_group(s: &str) -> &str {
+    let t = s.trim_end();
+    if !(t.ends_with('）') || t.ends_with(')')) {
+        return t;
+    }
+    let mut depth = 0;
+    for (i, c) in t.char_indices().rev() {
+        match c {
+            '）' | ')' => depth += 1,
+            '（' | '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    return if i == 0 { t } else { &t[..i] };
+                }
+            }
+            _ => {}
+        }
+    }
+    t
 }
 
 fn is_han(c: char) -> bool {
@@ -407,6 +435,7 @@ fn sentence_targets(
     };
     for (c0, c1) in clauses(sentence) {
         let clause = &sentence[c0..c1];
+        service_ratio(line, s_start, sentence, (c0, c1), groups, out);
         let found = atoms(clause);
         if found.is_empty() {
             continue;
@@ -463,7 +492,9 @@ fn sentence_targets(
             if let Some((w, _)) = SUFFIX_WORDS.iter().find(|(w, _)| after_trim.starts_with(w)) {
                 after = &after_trim[w.len()..];
             }
-            let after = tidy_subject(after.trim_start_matches('的'));
+            let after = tidy_subject(strip_trailing_group(
+                after.trim_start_matches('的').trim_end_matches(['。', '！', '？', '；', ';']),
+            ));
             let before_t = tidy_subject(before);
             // Relative change wording (在2019年和2022年基础上提高10%) before the value.
             let rel_years: Vec<i32> = BASE_REF
@@ -569,6 +600,57 @@ fn sentence_targets(
                 out.push(st);
             }
         }
+    }
+}
+
+/// `每2万人口左右有一家社区健康服务机构`: one facility per N people, as the population each
+/// facility serves.
+fn service_ratio(
+    line: &crate::text::Line,
+    s_start: usize,
+    sentence: &str,
+    (c0, c1): (usize, usize),
+    groups: &[YearGroup],
+    out: &mut Vec<TargetStatement>,
+) {
+    static RATIO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"每\s*(\d+(?:\.\d+)?)\s*(万|千)?\s*(?:常住)?人口?(左右|以内)?(?:就|至少)?(?:拥有|有|设置|设立|配置|配备|建有|建设)\s*(?:一|1)\s*([家个所辆名张支])([^，。；,;]{2,30})")
+            .expect("valid regex")
+    });
+    let clause = &sentence[c0..c1];
+    let Some(c) = RATIO.captures(clause) else { return };
+    let Some(v) = parse_f64(&c[1]) else { return };
+    let pos = c0 + c.get(0).map_or(0, |m| m.start());
+    let Some(group) = groups.iter().rev().find(|g| g.start < pos).or_else(|| groups.first()) else {
+        return;
+    };
+    let cmp = match c.get(3).map(|m| m.as_str()) {
+        Some("左右") => Cmp::Eq,
+        _ => Cmp::Le,
+    };
+    let unit = format!("{}人", c.get(2).map_or("", |m| m.as_str()));
+    let subject = format!("每{}{}服务人口", &c[4], c[5].trim());
+    let text = clause.trim();
+    let lead = clause.len() - clause.trim_start().len();
+    let span = Span::new(
+        line.char_at(s_start + c0 + lead),
+        line.char_at(s_start + c0 + lead + text.len()),
+    );
+    for &year in &group.years {
+        out.push(TargetStatement {
+            sentence: sentence.trim().to_string(),
+            span,
+            year,
+            subject: subject.clone(),
+            kind: TargetKind::Threshold,
+            cmp: Some(cmp),
+            value: Some(v),
+            value_hi: None,
+            unit: Some(unit.clone()),
+            relative_to: None,
+            indicator: None,
+            extra: BTreeMap::new(),
+        });
     }
 }
 
