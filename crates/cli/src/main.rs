@@ -6,6 +6,7 @@ mod demo;
 mod evaluate;
 mod import;
 mod plan;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

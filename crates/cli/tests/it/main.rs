@@ -1,6 +1,7 @@
 //! End-to-end tests of the `healthplan` binary, compiled as one test binary.
 
 mod analytics_cli;
+mod common;
 mod eval_cli;
 mod import_cli;
 mod store_cli;
