@@ -58,6 +58,7 @@ stories!(
     users_and_grants,
     task_progress,
     reopening_keeps_data,
+    concurrent_writers_cannot_both_win,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -677,4 +678,53 @@ async fn reopening_keeps_data(store: &Store, config: &StoreConfig) {
     let again = Store::open(config).await.unwrap();
     assert_eq!(again.list_areas().await.unwrap().len(), 4);
     again.close().await;
+}
+
+async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    // Two reporters create the same value at once: exactly one insert lands.
+    let v = number("HL01", "440300", "2024", 1.0);
+    let (a, b) = tokio::join!(
+        store.put_data_value("a", &v, None),
+        store.put_data_value("b", &v, None)
+    );
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert!(
+        matches!(loser, Err(StoreError::VersionConflict { .. })),
+        "{loser:?}"
+    );
+
+    // Two editors both holding version 1: one update, one conflict, version 2 stored.
+    let mut x = v.clone();
+    x.value = Value::Number { value: 2.0 };
+    let mut y = v.clone();
+    y.value = Value::Number { value: 3.0 };
+    let (a, b) = tokio::join!(
+        store.put_data_value("a", &x, Some(1)),
+        store.put_data_value("b", &y, Some(1))
+    );
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    let winner = a.as_ref().or(b.as_ref()).unwrap().clone();
+    let stored = store.all_data_values().await.unwrap();
+    assert_eq!(stored, vec![winner.clone()]);
+    assert_eq!(winner.version, 2);
+    let log = store
+        .audit_log(&AuditFilter {
+            entity: Some("data_value".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "only the winners are audited");
+}
+
+/// The store is shared by request handlers: it and its futures must be Send + Sync.
+#[allow(dead_code)]
+fn store_futures_are_send(store: &Store) {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<Store>();
+    send(&store.all_data_values());
+    send(&store.put_data_value("x", &number("e", "440300", "2024", 1.0), None));
 }

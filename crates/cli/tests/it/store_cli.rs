@@ -141,6 +141,18 @@ fn a_broken_plan_json_is_refused_with_its_location_and_writes_nothing() {
         );
         assert!(e.contains("range low 18 is above high 12"), "{e}");
 
+        // A target year outside any plausible period.
+        let bad_year = good.replacen(
+            "{\"year\": 2022, \"kind\": \"milestone\"",
+            "{\"year\": 3022, \"kind\": \"milestone\"",
+            1,
+        );
+        let bad_year = write(b.dir.path(), "year.json", &bad_year);
+        let e = run_err(b.cmd().args(["plan", "load"]).arg(&bad_year));
+        assert!(e.contains("year.json line 74, column "), "{e}");
+        assert!(e.contains("field indicators[5].targets"), "{e}");
+        assert!(e.contains("year 3022 is outside 1949–2100"), "{e}");
+
         assert_eq!(b.row_counts(), before, "{}", b.name);
     }
 }
