@@ -1,18 +1,594 @@
+//! `healthplan evaluate | assess | align`: read the files, call healthplan-eval, print.
+
 use crate::Globals;
+use anyhow::{anyhow, bail, Context};
+use healthplan_core::PlanDocument;
+use healthplan_eval::{
+    self as eval, data, evaluate::EvaluationInput, AlignmentReport, Assessment, PlanEvaluation,
+    RowError, Settings, Status,
+};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
-#[derive(clap::Args)]
-pub struct EvaluateArgs {}
-#[derive(clap::Args)]
-pub struct AssessArgs {}
-#[derive(clap::Args)]
-pub struct AlignArgs {}
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Default,
+    Eurostat,
+    Unsd2022,
+    Unsd2023,
+    Sdsn,
+    Escap,
+}
 
-pub async fn evaluate(_a: EvaluateArgs, _g: &Globals) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+impl Method {
+    fn key(self) -> &'static str {
+        match self {
+            Method::Default => "default",
+            Method::Eurostat => "eurostat",
+            Method::Unsd2022 => "unsd2022",
+            Method::Unsd2023 => "unsd2023",
+            Method::Sdsn => "sdsn",
+            Method::Escap => "escap",
+        }
+    }
 }
-pub async fn assess(_a: AssessArgs, _g: &Globals) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+
+/// Inputs shared by `evaluate` and `assess`.
+#[derive(clap::Args, Debug)]
+pub struct DataArgs {
+    /// A stored plan's id, or a plan interchange JSON file.
+    #[arg(long)]
+    pub plan: String,
+    /// Observations: CSV with columns indicator,area,year,value (indicator by code or name).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Reference series (national/province averages): CSV series,indicator,year,value.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Task statuses: CSV task,area,status (not_started|in_progress|completed|delayed).
+    #[arg(long)]
+    pub tasks: Option<PathBuf>,
+    /// Evaluate with the observations up to this year.
+    #[arg(long)]
+    pub as_of: i32,
+    /// Settings (status thresholds, method cuts, assessment scheme) as TOML.
+    #[arg(long)]
+    pub scheme: Option<PathBuf>,
+    /// Evaluate the good rows even when some rows are refused (they are still reported).
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Print JSON (see docs/evaluation-output.md) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
-pub async fn align(_a: AlignArgs, _g: &Globals) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+
+#[derive(clap::Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The method whose verdict the table shows; JSON always carries every method.
+    #[arg(long, value_enum, default_value = "default")]
+    pub method: Method,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AssessArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AlignArgs {
+    /// The child plan: a stored plan's id or an interchange JSON file.
+    #[arg(long)]
+    pub child: String,
+    /// The parent plan (id or file). Without it only the child's reference columns are used.
+    #[arg(long)]
+    pub parent: Option<String>,
+    /// Settings TOML; its [alignment] synonyms list is used to match indicator names.
+    #[arg(long)]
+    pub scheme: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    let name = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow!(
+            "{name}: not UTF-8 text (byte {}); save the file as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
+}
+
+/// A plan from a JSON file, or from the store when the argument is an id.
+async fn load_plan(spec: &str, g: &Globals) -> anyhow::Result<PlanDocument> {
+    let path = Path::new(spec);
+    if path.is_file() {
+        let text = read_text(path)?;
+        let doc = PlanDocument::from_json(&text).map_err(|e| anyhow!("{spec}: {e}"))?;
+        if doc.indicators.is_empty() && doc.tasks.is_empty() {
+            bail!("{spec}: no indicators and no tasks; is this a plan interchange JSON?");
+        }
+        return Ok(doc);
+    }
+    match spec.parse::<i64>() {
+        Ok(id) => {
+            let store = crate::store::open(g).await?;
+            let doc = store
+                .plan(id)
+                .await
+                .with_context(|| format!("cannot read plan {id} from the store"))?;
+            Ok(doc)
+        }
+        Err(_) => bail!("{spec}: no such file, and not a plan id"),
+    }
+}
+
+fn load_settings(scheme: Option<&Path>) -> anyhow::Result<Settings> {
+    match scheme {
+        None => Ok(Settings::default()),
+        Some(p) => Settings::from_toml(&read_text(p)?).map_err(|e| anyhow!("{}: {e}", p.display())),
+    }
+}
+
+/// Every refused row on stderr; an error unless `--allow-partial`.
+fn check_rows(file: &Path, errors: &[RowError], allow_partial: bool) -> anyhow::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    for e in errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    if !allow_partial {
+        bail!(
+            "{}: {} bad row(s); nothing was evaluated (fix them, or pass --allow-partial to evaluate the good rows)",
+            file.display(),
+            errors.len()
+        );
+    }
+    eprintln!(
+        "warning: {}: {} row(s) left out (--allow-partial)",
+        file.display(),
+        errors.len()
+    );
+    Ok(())
+}
+
+struct Loaded {
+    plan: PlanDocument,
+    settings: Settings,
+    evaluation: PlanEvaluation,
+    tasks: Option<eval::TaskStatuses>,
+    rejected: Vec<(String, RowError)>,
+}
+
+async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> {
+    if !(1900..=2100).contains(&a.as_of) {
+        bail!("--as-of {}: not a plausible year", a.as_of);
+    }
+    let plan = load_plan(&a.plan, g).await?;
+    let settings = load_settings(a.scheme.as_deref())?;
+    let mut rejected = Vec::new();
+    let mut all_errors = Vec::new();
+    let (obs, errs) = data::parse_values(&plan, &read_text(&a.data)?)
+        .map_err(|e| anyhow!("{}: {e}", a.data.display()))?;
+    all_errors.push((a.data.clone(), errs));
+    let refs = match &a.reference {
+        None => eval::References::default(),
+        Some(p) => {
+            let (r, errs) = data::parse_references(&plan, &read_text(p)?)
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+            all_errors.push((p.clone(), errs));
+            r
+        }
+    };
+    let tasks = match &a.tasks {
+        None => None,
+        Some(p) => {
+            let (t, errs) = data::parse_tasks(&plan, &read_text(p)?)
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+            all_errors.push((p.clone(), errs));
+            Some(t)
+        }
+    };
+    // Report every file's rows before refusing.
+    let mut failure = None;
+    for (file, errs) in &all_errors {
+        if let Err(e) = check_rows(file, errs, a.allow_partial) {
+            failure.get_or_insert(e);
+        }
+        rejected.extend(errs.iter().map(|e| (file.display().to_string(), e.clone())));
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let evaluation = eval::evaluate(&EvaluationInput {
+        plan: &plan,
+        observations: &obs,
+        references: &refs,
+        tasks: tasks.as_ref(),
+        as_of: a.as_of,
+        settings: &settings,
+    });
+    Ok(Loaded {
+        plan,
+        settings,
+        evaluation,
+        tasks,
+        rejected,
+    })
+}
+
+/// Output is gathered and written once, so a closed pipe (`| head`) ends quietly.
+macro_rules! outln {
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+macro_rules! outp {
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($o, $($t)*);
+    }};
+}
+
+fn emit(o: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(o.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write to stdout"),
+    }
+}
+
+fn rejected_json(rejected: &[(String, RowError)]) -> Value {
+    Value::Array(
+        rejected
+            .iter()
+            .map(|(f, e)| json!({"file": f, "line": e.line, "field": e.field, "reason": e.reason}))
+            .collect(),
+    )
+}
+
+/// Display width: CJK and full-width characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
+}
+
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|k| {
+            rows.iter()
+                .map(|r| r.get(k).map_or(0, |c| width(c)))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let last = r.len().saturating_sub(1);
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                if k == last {
+                    c.clone()
+                } else {
+                    pad(c, widths[k])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.map(f).unwrap_or_else(|| "—".into())
+}
+
+pub async fn evaluate(a: EvaluateArgs, g: &Globals) -> anyhow::Result<()> {
+    let mut o = String::new();
+    let l = load_and_evaluate(&a.data, g).await?;
+    let ev = &l.evaluation;
+    if a.data.json {
+        let mut v = serde_json::to_value(ev)?;
+        v["method"] = json!(a.method.key());
+        v["rejected_rows"] = rejected_json(&l.rejected);
+        outln!(o, "{}", serde_json::to_string_pretty(&v)?);
+        return emit(&o);
+    }
+    outln!(
+        o,
+        "{} — {}年评估（方法：{}）",
+        if ev.plan.is_empty() { "plan" } else { &ev.plan },
+        ev.as_of,
+        a.method.key()
+    );
+    for area in &ev.areas {
+        outln!(o, "\n【{area}】");
+        let mut rows = vec![vec![
+            "指标".to_string(),
+            "目标".into(),
+            "最新值".into(),
+            "p".into(),
+            "s".into(),
+            "r".into(),
+            "状态".into(),
+            "说明".into(),
+        ]];
+        for r in ev.results.iter().filter(|r| &r.area == area) {
+            let Some(h) = r.headline() else {
+                rows.push(vec![
+                    r.name.clone(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    r.status_zh.into(),
+                    r.explanation_zh.clone(),
+                ]);
+                continue;
+            };
+            let unit = r.unit.clone().unwrap_or_default();
+            let (label, text) = match a.method {
+                Method::Default => (
+                    r.status_zh.to_string(),
+                    format!("{}。{}", r.summary_zh, h.explanation_zh),
+                ),
+                m => match h.methods.iter().find(|x| x.method == m.key()) {
+                    Some(x) => (x.label_zh.to_string(), x.explanation_zh.clone()),
+                    None => (r.status_zh.to_string(), h.explanation_zh.clone()),
+                },
+            };
+            rows.push(vec![
+                format!("{}{}", if r.binding { "★" } else { "" }, r.name),
+                format!(
+                    "{} {}",
+                    h.year,
+                    h.condition
+                        .map_or_else(|| h.text.clone(), |c| c.describe(Some(&unit)))
+                ),
+                h.latest
+                    .map_or("—".into(), |p| format!("{} ({})", p.value, p.year)),
+                opt(h.p, |x| format!("{x:.4}")),
+                opt(h.s, |x| format!("{x:.4}")),
+                opt(h.r, |x| format!("{x:.2}")),
+                label,
+                text,
+            ]);
+        }
+        outp!(o, "{}", table(&rows));
+        if let Some(ar) = ev.rollups.areas.iter().find(|x| &x.area == area) {
+            let t = &ar.total;
+            let counts: Vec<String> = Status::ALL
+                .iter()
+                .map(|s| format!("{} {}", s.zh(), t.counts[s.key()]))
+                .collect();
+            outln!(
+                o,
+                "合计 {} 项：{}；达标或进度正常占比 {}；进展指数 {}",
+                t.total,
+                counts.join("，"),
+                opt(t.share_achieved_or_on_track, |x| format!(
+                    "{:.1}%",
+                    x * 100.0
+                )),
+                opt(t.progress_index, |x| format!("{x:.1}"))
+            );
+            if !t.binding.is_empty() {
+                let b: Vec<String> = t
+                    .binding
+                    .iter()
+                    .map(|b| format!("{} {}", b.indicator, b.status_zh))
+                    .collect();
+                outln!(o, "约束性指标（★）：{}", b.join("；"));
+            }
+        }
+    }
+    if let Some(tc) = &ev.task_completion {
+        outln!(o, "\n任务完成情况（按牵头单位）");
+        let mut rows = vec![vec![
+            "地区".to_string(),
+            "牵头单位".into(),
+            "任务".into(),
+            "已完成".into(),
+            "进行中".into(),
+            "滞后".into(),
+            "未开始".into(),
+            "未报送".into(),
+        ]];
+        for c in tc {
+            rows.push(vec![
+                c.area.clone(),
+                c.lead.clone(),
+                c.total.to_string(),
+                c.completed.to_string(),
+                c.in_progress.to_string(),
+                c.delayed.to_string(),
+                c.not_started.to_string(),
+                c.no_report.to_string(),
+            ]);
+        }
+        outp!(o, "{}", table(&rows));
+    }
+    emit(&o)
+}
+
+fn print_cards(o: &mut String, title: &str, cards: &[eval::ScoreCard]) {
+    outln!(o, "\n{title}");
+    if cards.is_empty() {
+        outln!(o, "（无）");
+        return;
+    }
+    let mut rows = vec![vec![
+        "名次".to_string(),
+        "名称".into(),
+        "得分".into(),
+        "满分".into(),
+        "得分率".into(),
+        "指标部分".into(),
+        "任务部分".into(),
+    ]];
+    let part = |p: &eval::assess::Part| {
+        if p.scored {
+            format!("{:.2}/{}", p.points, p.max)
+        } else {
+            "不计分".into()
+        }
+    };
+    for c in cards {
+        rows.push(vec![
+            c.rank.to_string(),
+            c.name.clone(),
+            format!("{:.2}", c.total),
+            format!("{}", c.max),
+            opt(c.percent, |x| format!("{x:.1}%")),
+            part(&c.indicator_part),
+            part(&c.task_part),
+        ]);
+    }
+    outp!(o, "{}", table(&rows));
+    for c in cards {
+        outln!(o, "\n  {}. {} 计分过程：", c.rank, c.name);
+        for note in [&c.indicator_part.note_zh, &c.task_part.note_zh]
+            .into_iter()
+            .flatten()
+        {
+            outln!(o, "    · {note}");
+        }
+        for w in &c.working {
+            outln!(o, "    · {}", w.text_zh);
+        }
+    }
+}
+
+pub async fn assess(a: AssessArgs, g: &Globals) -> anyhow::Result<()> {
+    let mut o = String::new();
+    let l = load_and_evaluate(&a.data, g).await?;
+    let result: Assessment = eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
+    if a.data.json {
+        let mut v = serde_json::to_value(&result)?;
+        v["rejected_rows"] = rejected_json(&l.rejected);
+        outln!(o, "{}", serde_json::to_string_pretty(&v)?);
+        return emit(&o);
+    }
+    outln!(
+        o,
+        "{} — {}年考核（指标{}分 + 任务{}分）",
+        if result.plan.is_empty() {
+            "plan"
+        } else {
+            &result.plan
+        },
+        result.as_of,
+        result.scheme.indicator_points,
+        result.scheme.task_points
+    );
+    print_cards(&mut o, "各地区排名", &result.areas);
+    print_cards(&mut o, "各牵头单位排名", &result.departments);
+    emit(&o)
+}
+
+fn print_alignment(o: &mut String, title: &str, r: &AlignmentReport) {
+    outln!(o, "\n{title}");
+    let mut rows = vec![vec![
+        "指标".to_string(),
+        "年份".into(),
+        "对照".into(),
+        "下级目标".into(),
+        "对照目标".into(),
+        "结论".into(),
+        "理由".into(),
+    ]];
+    for l in &r.lines {
+        rows.push(vec![
+            l.indicator.clone(),
+            l.year.to_string(),
+            match l.parent_year {
+                Some(y) => format!("{} {y}", l.against),
+                None => l.against.clone(),
+            },
+            l.child_resolved
+                .clone()
+                .unwrap_or_else(|| l.child_target.clone()),
+            l.parent_resolved
+                .clone()
+                .or_else(|| l.parent_target.clone())
+                .unwrap_or_else(|| "—".into()),
+            l.result_zh.to_string(),
+            l.reason_zh.clone(),
+        ]);
+    }
+    outp!(o, "{}", table(&rows));
+    let c = &r.counts;
+    outln!(
+        o,
+        "更严格 {}，一致 {}，较宽松 {}，不可比 {}",
+        c["stricter"],
+        c["equal"],
+        c["weaker"],
+        c["not_comparable"]
+    );
+    if !r.unmatched.is_empty() {
+        outln!(o, "上级无对应指标：{}", r.unmatched.join("、"));
+    }
+}
+
+pub async fn align(a: AlignArgs, g: &Globals) -> anyhow::Result<()> {
+    let mut o = String::new();
+    let settings = load_settings(a.scheme.as_deref())?;
+    let child = load_plan(&a.child, g).await?;
+    let parent = match &a.parent {
+        Some(p) => Some(load_plan(p, g).await?),
+        None => None,
+    };
+    let with_parent = parent.as_ref().map(|p| eval::align(&child, p, &settings));
+    let with_refs = eval::align_references(&child, &settings);
+    if a.json {
+        let v = json!({"parent": with_parent, "references": with_refs});
+        outln!(o, "{}", serde_json::to_string_pretty(&v)?);
+        return emit(&o);
+    }
+    if let Some(r) = &with_parent {
+        print_alignment(
+            &mut o,
+            &format!(
+                "{} 对照上级规划 {}",
+                r.child,
+                r.parent.clone().unwrap_or_default()
+            ),
+            r,
+        );
+    }
+    if with_refs.lines.is_empty() {
+        if with_parent.is_none() {
+            outln!(
+                o,
+                "{}：指标表没有上级对照列（references），且未给出 --parent",
+                child.title
+            );
+        }
+    } else {
+        print_alignment(
+            &mut o,
+            &format!("{} 对照表内上级目标列", with_refs.child),
+            &with_refs,
+        );
+    }
+    emit(&o)
 }

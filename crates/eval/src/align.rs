@@ -309,8 +309,13 @@ fn compare(
     let pu = unit_of(parent_ind, pt);
     let c = resolve_static(child_ind, ct, cu.as_deref());
     let p = resolve_static(parent_ind, pt, pu.as_deref());
-    line.child_resolved = c.as_ref().ok().map(describe_resolved);
-    line.parent_resolved = p.as_ref().ok().map(describe_resolved);
+    // Shown as written (unclamped); compared after clamping to the unit's bounds.
+    line.child_resolved = resolve_static(child_ind, ct, None)
+        .ok()
+        .map(|r| describe_resolved(&r));
+    line.parent_resolved = resolve_static(parent_ind, pt, None)
+        .ok()
+        .map(|r| describe_resolved(&r));
     let set_nc = |line: &mut AlignmentLine, zh: String, en: String| {
         line.reason_zh = zh;
         line.reason_en = en;
@@ -364,7 +369,11 @@ fn compare(
             return line;
         }
     };
-    let (cd, pd) = (describe(&cs), describe(&ps));
+    let cd = line.child_resolved.clone().unwrap_or_else(|| describe(&cs));
+    let pd = line
+        .parent_resolved
+        .clone()
+        .unwrap_or_else(|| describe(&ps));
     let yr = if pt.year == ct.year {
         format!("{}年", ct.year)
     } else {

@@ -301,6 +301,17 @@ fn unresolved(zh: String, en: String) -> Unresolved {
     Unresolved { zh, en }
 }
 
+/// 实现 / 基本实现 / 未实现 for 1 / 0.5 / 0 (and the nearest of them otherwise).
+pub fn milestone_label(v: f64) -> &'static str {
+    if v >= 0.75 {
+        "实现"
+    } else if v >= 0.25 {
+        "基本实现"
+    } else {
+        "未实现"
+    }
+}
+
 /// Spec §1. `obs_year` is the year of the value being judged (for reference series).
 fn resolve(
     ctx: &Context,
@@ -978,7 +989,8 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
         v,
         big_t: t.year as f64,
     };
-    let computable = !same && y.year > b.year && t.year > b.year;
+    // When the baseline already meets the target, p = (y − b)/(V − b) measures nothing.
+    let computable = !same && !met_b && y.year > b.year && t.year > b.year;
     if computable {
         let p = (y.value - b.value) / (v - b.value);
         let s = (y.year - b.year) as f64 / (t.year - b.year) as f64;
@@ -1090,17 +1102,29 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     } else {
         format!("{dir_en} {}{}", num(d.abs()), diff_unit_en(unit))
     };
+    let show = |v: f64| {
+        if cond == Condition::Milestone {
+            milestone_label(v).to_string()
+        } else {
+            with_unit(v, unit)
+        }
+    };
+    let (change_zh, change_en) = if cond == Condition::Milestone {
+        (String::new(), String::new())
+    } else {
+        (change_zh, format!(", {change_en}"))
+    };
     let mut zh = format!(
         "{}年值{}，较基线{}（{base_note_zh}）{change_zh}",
         y.year,
-        with_unit(y.value, unit),
-        with_unit(b.value, unit)
+        show(y.value),
+        show(b.value)
     );
     let mut en = format!(
-        "{} value {}, {change_en} from the baseline {} ({base_note_en})",
+        "{} value {}{change_en} from the baseline {} ({base_note_en})",
         y.year,
-        with_unit(y.value, unit),
-        with_unit(b.value, unit)
+        show(y.value),
+        show(b.value)
     );
     if let (Some(p), Some(s)) = (out.p, out.s) {
         zh += &format!("，完成目标进程{}，时间进度{}", pct(p), pct(s));
