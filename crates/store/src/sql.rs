@@ -494,7 +494,7 @@ impl Database for Backend {
         for a in areas {
             let before = fetch_area(&mut tx, &a.code).await?;
             let parent_error = |e: sqlx::Error| -> StoreError {
-                if is_foreign_key_violation(&e) {
+                if is_foreign_key_violation(&e) || matches!(e, sqlx::Error::RowNotFound) {
                     StoreError::Invalid(format!(
                         "area {} {}: parent {} is not a known area",
                         a.code,
@@ -505,6 +505,19 @@ impl Database for Backend {
                     e.into()
                 }
             };
+            if let Some(parent) = &a.parent {
+                // The level rule is checked here too: `Area`'s fields are public.
+                match fetch_area(&mut tx, parent).await? {
+                    None => return Err(parent_error(sqlx::Error::RowNotFound)),
+                    Some(p) if p.level >= a.level || p.code == a.code => {
+                        return Err(StoreError::Invalid(format!(
+                            "area {} {} ({}) cannot sit under {} {} ({})",
+                            a.code, a.name, a.level, p.code, p.name, p.level
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
             match &before {
                 Some(b) if b == a => {
                     count.unchanged += 1;

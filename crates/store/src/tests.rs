@@ -169,6 +169,19 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
     assert_eq!(log[1].after.as_ref().unwrap()["name"], "深圳");
     assert_eq!(log[1].actor, "planner");
 
+    // Hand-built areas that break the level rule are refused by the store itself.
+    let upside_down = Area {
+        code: code("440100"),
+        name: "广州市".into(),
+        level: AreaLevel::Province,
+        parent: Some(code("440000")),
+    };
+    let e = store
+        .import_areas("planner", &[upside_down])
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot sit under 440000"), "{e}");
+
     // A city cannot turn into a county while it has a county below it.
     let demoted = Area {
         level: AreaLevel::County,
