@@ -4,24 +4,17 @@ use thiserror::Error;
 /// Why a store operation failed. A refused write has changed nothing.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("cannot open database {target}: {source}")]
-    Open {
-        target: String,
-        #[source]
-        source: sqlx::Error,
-    },
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // Causes are part of the message (not `source`) so `{:#}` chains do not repeat them.
+    #[error("cannot open database {target}: {cause}")]
+    Open { target: String, cause: sqlx::Error },
+    #[error("cannot create data directory {path}: {cause}")]
+    DataDir { path: String, cause: std::io::Error },
     #[error("unsupported DATABASE_URL scheme in {0:?}: use postgres://… or sqlite://…")]
     UnsupportedUrl(String),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("{entity} {key} not found")]
     NotFound { entity: &'static str, key: String },
     #[error("{entity} {key} already exists")]
@@ -52,6 +45,18 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(e)
+    }
+}
 
 impl StoreError {
     pub(crate) fn corrupt(

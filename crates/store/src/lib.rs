@@ -69,9 +69,9 @@ impl Store {
             Some(url) => Err(StoreError::UnsupportedUrl(redact(url))),
             None => {
                 let dir = &config.data_dir;
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                std::fs::create_dir_all(dir).map_err(|cause| StoreError::DataDir {
                     path: dir.display().to_string(),
-                    source,
+                    cause,
                 })?;
                 Ok(Store::Sqlite(
                     SqliteDb::open_file(&config.sqlite_path()).await?,

@@ -21,9 +21,9 @@ impl PgDb {
             .max_connections(8)
             .connect(url)
             .await
-            .map_err(|source| StoreError::Open {
+            .map_err(|cause| StoreError::Open {
                 target: location.clone(),
-                source,
+                cause,
             })?;
         MIGRATOR.run(&pool).await?;
         Ok(PgDb { pool, location })

@@ -24,9 +24,9 @@ impl SqliteDb {
     }
 
     pub(crate) async fn open_url(url: &str) -> Result<SqliteDb> {
-        let opts = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+        let opts = SqliteConnectOptions::from_str(url).map_err(|cause| StoreError::Open {
             target: url.to_string(),
-            source,
+            cause,
         })?;
         Self::open_with(opts, url.to_string()).await
     }
@@ -43,9 +43,9 @@ impl SqliteDb {
             .max_connections(4)
             .connect_with(opts)
             .await
-            .map_err(|source| StoreError::Open {
+            .map_err(|cause| StoreError::Open {
                 target: location.clone(),
-                source,
+                cause,
             })?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteDb { pool, location })
