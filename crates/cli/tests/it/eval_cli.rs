@@ -105,6 +105,19 @@ fn evaluate_reproduces_the_worked_case() {
         "evaluate", "--plan", &plan, "--data", &data, "--as-of", "2021", "--method", "sdsn",
     ]);
     assert!(sdsn.contains("按期推进"), "{sdsn}");
+    for (method, label) in [
+        ("default", "进度正常"),
+        ("eurostat", "显著进展"),
+        ("unsd2022", "显著进展"),
+        ("unsd2023", "有望实现"),
+        ("escap", "保持"),
+    ] {
+        let t = ok(&[
+            "evaluate", "--plan", &plan, "--data", &data, "--as-of", "2021", "--method", method,
+        ]);
+        assert!(t.contains(label), "{method}: {t}");
+        assert!(t.contains(&format!("方法：{method}")));
+    }
 }
 
 #[test]
