@@ -92,16 +92,37 @@ pub struct AlignArgs {
     pub json: bool,
 }
 
+/// A text file as a person saves it: UTF-8 (BOM or not) or GB18030 (Chinese Excel's CSV).
 fn read_text(path: &Path) -> anyhow::Result<String> {
-    let name = path.display();
+    let name = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow!(
-            "{name}: not UTF-8 text (byte {}); save the file as UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
+    crate::area::decode_text(&name, &bytes)
+}
+
+/// Area code → name from the store's area registry, when a store is configured or exists;
+/// so values.csv may name an area by code or by name.
+async fn area_names(g: &Globals) -> data::AreaNames {
+    let config = healthplan_store::StoreConfig::new(&g.data_dir, g.database_url.clone());
+    if config.database_url.is_none() && !config.sqlite_path().exists() {
+        return data::AreaNames::new();
+    }
+    let areas = match crate::store::open(g).await {
+        Ok(store) => store.list_areas().await,
+        Err(e) => {
+            eprintln!("warning: area codes are not mapped to names: {e:#}");
+            return data::AreaNames::new();
+        }
+    };
+    match areas {
+        Ok(list) => list
+            .into_iter()
+            .map(|a| (a.code.as_str().to_string(), a.name))
+            .collect(),
+        Err(e) => {
+            eprintln!("warning: area codes are not mapped to names: {e:#}");
+            data::AreaNames::new()
+        }
+    }
 }
 
 /// A plan from a JSON file, or from the store when the argument is an id.
@@ -174,7 +195,8 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
     let settings = load_settings(a.scheme.as_deref())?;
     let mut rejected = Vec::new();
     let mut all_errors = Vec::new();
-    let (obs, errs) = data::parse_values(&plan, &read_text(&a.data)?)
+    let areas = area_names(g).await;
+    let (obs, errs) = data::parse_values_in(&plan, &read_text(&a.data)?, &areas)
         .map_err(|e| anyhow!("{}: {e}", a.data.display()))?;
     all_errors.push((a.data.clone(), errs));
     let refs = match &a.reference {
@@ -189,7 +211,7 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
     let tasks = match &a.tasks {
         None => None,
         Some(p) => {
-            let (t, errs) = data::parse_tasks(&plan, &read_text(p)?)
+            let (t, errs) = data::parse_tasks_in(&plan, &read_text(p)?, &areas)
                 .map_err(|e| anyhow!("{}: {e}", p.display()))?;
             all_errors.push((p.clone(), errs));
             Some(t)

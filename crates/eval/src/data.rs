@@ -247,11 +247,31 @@ fn cell(row: &[String], k: usize) -> &str {
     row.get(k).map(String::as_str).unwrap_or("")
 }
 
+/// Area labels that name the same area (a code → its name), so one area written two ways is
+/// one area. Labels not in the map are kept as written.
+pub type AreaNames = BTreeMap<String, String>;
+
+fn canonical_area(areas: &AreaNames, label: &str) -> String {
+    areas
+        .get(label)
+        .cloned()
+        .unwrap_or_else(|| label.to_string())
+}
+
 /// Reads `indicator,area,year,value` rows (extra columns ignored; Chinese headers
 /// 指标/地区/年份/数值 accepted). Returns the good rows and one error per bad row.
 pub fn parse_values(
     plan: &PlanDocument,
     text: &str,
+) -> Result<(Observations, Vec<RowError>), EvalError> {
+    parse_values_in(plan, text, &AreaNames::new())
+}
+
+/// [`parse_values`] with area codes mapped to names.
+pub fn parse_values_in(
+    plan: &PlanDocument,
+    text: &str,
+    areas: &AreaNames,
 ) -> Result<(Observations, Vec<RowError>), EvalError> {
     let t = read_table(text, "values")?;
     let ci = column(&t, &["indicator", "指标", "indicator_code"], "values")?;
@@ -275,7 +295,7 @@ pub fn parse_values(
                 continue;
             }
         };
-        let area = cell(row, ca).to_string();
+        let area = canonical_area(areas, cell(row, ca));
         if area.is_empty() {
             errors.push(err("area", "empty area".into()));
             continue;
@@ -405,6 +425,15 @@ pub fn parse_tasks(
     plan: &PlanDocument,
     text: &str,
 ) -> Result<(TaskStatuses, Vec<RowError>), EvalError> {
+    parse_tasks_in(plan, text, &AreaNames::new())
+}
+
+/// [`parse_tasks`] with area codes mapped to names.
+pub fn parse_tasks_in(
+    plan: &PlanDocument,
+    text: &str,
+    areas: &AreaNames,
+) -> Result<(TaskStatuses, Vec<RowError>), EvalError> {
     let t = read_table(text, "tasks")?;
     let ct = column(&t, &["task", "任务"], "tasks")?;
     let ca = column(&t, &["area", "地区"], "tasks")?;
@@ -424,7 +453,7 @@ pub fn parse_tasks(
         }
         let area = match cell(row, ca) {
             "" => plan.area.clone(),
-            a => a.to_string(),
+            a => canonical_area(areas, a),
         };
         let Some(st) = parse_task_status(cell(row, cs)) else {
             errors.push(err(
@@ -502,6 +531,21 @@ mod tests {
         );
         assert!(e[3].reason.contains("2017–2030"), "{}", e[3]);
         assert_eq!(o.get(0, "饶平县"), &[(2021, 25.4)]);
+    }
+
+    #[test]
+    fn area_codes_become_names() {
+        let areas = AreaNames::from([("445122".to_string(), "饶平县".to_string())]);
+        let text = "indicator,area,year,value\nLIT,445122,2021,25.4\nLIT,饶平县,2021,25.4\nLIT,饶平县,2019,20\n";
+        let (o, e) = parse_values_in(&plan(), text, &areas).unwrap();
+        assert_eq!(o.areas(), vec!["饶平县".to_string()]);
+        assert_eq!(e.len(), 1);
+        assert!(e[0].reason.contains("duplicate") && e[0].line == 3, "{e:?}");
+        let (t, _) =
+            parse_tasks_in(&plan(), "task,area,status\nt1,445122,completed\n", &areas).unwrap();
+        assert!(t
+            .status
+            .contains_key(&("t1".to_string(), "饶平县".to_string())));
     }
 
     #[test]

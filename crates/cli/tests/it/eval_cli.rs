@@ -401,4 +401,26 @@ fn plans_by_id_from_the_store() {
     assert_eq!(v["plan"], "健康饶平行动（测试用，饶平式对照列）");
     let o = run(&["align", "--child", &id, "--json"], &data);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // With the area registry in the store, an area may be given by code or by name.
+    let o = run(&["area", "import", &fixture("areas.csv")], &data);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        &[
+            "evaluate",
+            "--plan",
+            &id,
+            "--data",
+            &fixture("values_by_code.csv"),
+            "--as-of",
+            "2021",
+            "--json",
+        ],
+        &data,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["areas"], serde_json::json!(["饶平县"]));
+    assert_eq!(v["results"][0]["status"], "on_track");
+    assert_eq!(v["results"][1]["status"], "achieved");
 }
