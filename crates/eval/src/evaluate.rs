@@ -466,6 +466,34 @@ pub(crate) mod tests {
         assert!(domains.contains(&"健康生活") && domains.contains(&NO_DOMAIN));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn row_order_does_not_change_the_evaluation(seed in proptest::prelude::any::<u64>()) {
+            let (plan, want, _) = scenario();
+            let mut lines: Vec<&str> = VALUES.lines().skip(1).collect();
+            let mut s = seed;
+            for k in (1..lines.len()).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                lines.swap(k, (s >> 33) as usize % (k + 1));
+            }
+            let text = format!("indicator,area,year,value\n{}\n", lines.join("\n"));
+            let (obs, e) = parse_values(&plan, &text).unwrap();
+            proptest::prop_assert!(e.is_empty());
+            let (refs, _) = parse_references(&plan, REFS).unwrap();
+            let (tasks, _) = parse_tasks(&plan, TASKS).unwrap();
+            let settings = Settings::default();
+            let got = evaluate(&EvaluationInput {
+                plan: &plan,
+                observations: &obs,
+                references: &refs,
+                tasks: Some(&tasks),
+                as_of: 2021,
+                settings: &settings,
+            });
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn task_completion_per_lead() {
         let (_, ev, _) = scenario();

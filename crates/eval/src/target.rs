@@ -358,7 +358,8 @@ fn resolve(
                     }
                 },
                 RelativeTo::Year(y) => {
-                    let obs = ctx.observations.iter().find(|p| p.0 == *y).map(|p| p.1);
+                    // Only what was known at the as-of year.
+                    let obs = ctx.used().iter().find(|p| p.0 == *y).map(|p| p.1);
                     let plan = ctx.plan_baseline().filter(|b| b.0 == *y).map(|b| b.1);
                     match obs.or(plan) {
                         Some(v) => (*y, v),
@@ -716,7 +717,10 @@ fn escap(c: &Core, points: &[(i32, f64)], cond: &Condition) -> MethodResult {
     let regress = p < 0.0;
     let first = points.first().map_or(0, |p| p.0);
     let pts: Vec<(f64, f64)> = points.iter().map(|p| (p.0 as f64, p.1)).collect();
-    let w: Vec<f64> = points.iter().map(|p| (p.0 - first + 1) as f64).collect();
+    let w: Vec<f64> = points
+        .iter()
+        .map(|p| p.0 as f64 - first as f64 + 1.0)
+        .collect();
     let mut values = BTreeMap::from([("csi", csi), ("current_progress", p)]);
     let status_zh = if regress {
         format!("当前状态指数0（倒退，进程{}）", pct(p))
@@ -993,7 +997,7 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     let computable = !same && !met_b && y.year > b.year && t.year > b.year;
     if computable {
         let p = (y.value - b.value) / (v - b.value);
-        let s = (y.year - b.year) as f64 / (t.year - b.year) as f64;
+        let s = (y.year as f64 - b.year as f64) / (t.year as f64 - b.year as f64);
         out.p = Some(p);
         out.s = Some(s);
         out.r = Some(p / s);

@@ -285,6 +285,9 @@ fn relative_change_targets() {
         "{:?}",
         r[1].reason_zh
     );
+    // A reference year after the as-of year is not known yet.
+    let r = run(&i, &[(2016, 19.0), (2018, 18.0)], 2017);
+    assert_eq!(r[1].status, Status::NotAssessable);
     // Without a baseline, the baseline-relative target cannot.
     let mut nb = i.clone();
     nb.baseline = None;
