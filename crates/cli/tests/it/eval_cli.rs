@@ -373,18 +373,25 @@ fn align_gold_tables_and_reference_columns() {
 
 #[test]
 fn plans_by_id_from_the_store() {
-    let d = TempDir::new("store");
-    let data = d.path("data");
-    let o = run(&["plan", "load", &fixture("raoping_style.json")], &data);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8(o.stdout).unwrap();
-    let id = out
-        .split_whitespace()
-        .nth(1)
-        .expect("plan load prints `plan <id> loaded …`")
-        .to_string();
-    let o = run(
-        &[
+    // SQLite always, PostgreSQL too when HEALTHPLAN_TEST_DATABASE_URL is set.
+    for b in crate::common::Backend::all() {
+        let ok_in = |args: &[&str]| {
+            let o = b.cmd().args(args).output().unwrap();
+            assert!(
+                o.status.success(),
+                "{} {args:?}: {}",
+                b.name,
+                String::from_utf8_lossy(&o.stderr)
+            );
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let out = ok_in(&["plan", "load", &fixture("raoping_style.json")]);
+        let id = out
+            .split_whitespace()
+            .nth(1)
+            .expect("plan load prints `plan <id> loaded …`")
+            .to_string();
+        let v: Value = serde_json::from_str(&ok_in(&[
             "evaluate",
             "--plan",
             &id,
@@ -393,20 +400,19 @@ fn plans_by_id_from_the_store() {
             "--as-of",
             "2021",
             "--json",
-        ],
-        &data,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["plan"], "健康饶平行动（测试用，饶平式对照列）");
-    let o = run(&["align", "--child", &id, "--json"], &data);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        ]))
+        .unwrap();
+        assert_eq!(
+            v["plan"], "健康饶平行动（测试用，饶平式对照列）",
+            "{}",
+            b.name
+        );
+        let v: Value = serde_json::from_str(&ok_in(&["align", "--child", &id, "--json"])).unwrap();
+        assert_eq!(v["references"]["lines"].as_array().unwrap().len(), 10);
 
-    // With the area registry in the store, an area may be given by code or by name.
-    let o = run(&["area", "import", &fixture("areas.csv")], &data);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = run(
-        &[
+        // With the area registry in the store, an area may be given by code or by name.
+        ok_in(&["area", "import", &fixture("areas.csv")]);
+        let v: Value = serde_json::from_str(&ok_in(&[
             "evaluate",
             "--plan",
             &id,
@@ -415,12 +421,10 @@ fn plans_by_id_from_the_store() {
             "--as-of",
             "2021",
             "--json",
-        ],
-        &data,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["areas"], serde_json::json!(["饶平县"]));
-    assert_eq!(v["results"][0]["status"], "on_track");
-    assert_eq!(v["results"][1]["status"], "achieved");
+        ]))
+        .unwrap();
+        assert_eq!(v["areas"], serde_json::json!(["饶平县"]), "{}", b.name);
+        assert_eq!(v["results"][0]["status"], "on_track");
+        assert_eq!(v["results"][1]["status"], "achieved");
+    }
 }
