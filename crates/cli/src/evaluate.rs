@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context};
 use healthplan_core::PlanDocument;
 use healthplan_eval::{
     self as eval, data, evaluate::EvaluationInput, AlignmentReport, Assessment, PlanEvaluation,
-    RowError, Settings, Status,
+    RowError, Settings,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -385,8 +385,13 @@ pub async fn evaluate(a: EvaluateArgs, g: &Globals) -> anyhow::Result<()> {
                     h.condition
                         .map_or_else(|| h.text.clone(), |c| c.describe(Some(&unit)))
                 ),
-                h.latest
-                    .map_or("—".into(), |p| format!("{} ({})", p.value, p.year)),
+                h.latest.map_or("—".into(), |p| {
+                    if h.condition == Some(eval::Condition::Milestone) {
+                        format!("{} ({})", eval::target::milestone_label(p.value), p.year)
+                    } else {
+                        format!("{} ({})", p.value, p.year)
+                    }
+                }),
                 opt(h.p, |x| format!("{x:.4}")),
                 opt(h.s, |x| format!("{x:.4}")),
                 opt(h.r, |x| format!("{x:.2}")),
@@ -397,21 +402,14 @@ pub async fn evaluate(a: EvaluateArgs, g: &Globals) -> anyhow::Result<()> {
         outp!(o, "{}", table(&rows));
         if let Some(ar) = ev.rollups.areas.iter().find(|x| &x.area == area) {
             let t = &ar.total;
-            let counts: Vec<String> = Status::ALL
+            outln!(o, "{}", t.explanation_zh);
+            for d in ar
+                .domains
                 .iter()
-                .map(|s| format!("{} {}", s.zh(), t.counts[s.key()]))
-                .collect();
-            outln!(
-                o,
-                "合计 {} 项：{}；达标或进度正常占比 {}；进展指数 {}",
-                t.total,
-                counts.join("，"),
-                opt(t.share_achieved_or_on_track, |x| format!(
-                    "{:.1}%",
-                    x * 100.0
-                )),
-                opt(t.progress_index, |x| format!("{x:.1}"))
-            );
+                .filter(|d| ar.domains.len() > 1 || d.scope != t.scope)
+            {
+                outln!(o, "  {}", d.explanation_zh);
+            }
             if !t.binding.is_empty() {
                 let b: Vec<String> = t
                     .binding
@@ -486,7 +484,7 @@ fn print_cards(o: &mut String, title: &str, cards: &[eval::ScoreCard]) {
     }
     outp!(o, "{}", table(&rows));
     for c in cards {
-        outln!(o, "\n  {}. {} 计分过程：", c.rank, c.name);
+        outln!(o, "\n  {}. {}。计分过程：", c.rank, c.explanation_zh);
         for note in [&c.indicator_part.note_zh, &c.task_part.note_zh]
             .into_iter()
             .flatten()

@@ -45,6 +45,8 @@ pub struct ScoreCard {
     pub indicator_part: Part,
     pub task_part: Part,
     pub working: Vec<WorkingLine>,
+    pub explanation_zh: String,
+    pub explanation_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -209,6 +211,34 @@ fn task_part(
 fn card(name: &str, ind: Part, task: Part, working: Vec<WorkingLine>) -> ScoreCard {
     let max = ind.max + task.max;
     let total = ind.points + task.points;
+    let part_zh = |label: &str, p: &Part| {
+        if p.scored {
+            format!("{label}{}/{}", num(p.points), num(p.max))
+        } else {
+            format!("{label}不计分")
+        }
+    };
+    let part_en = |label: &str, p: &Part| {
+        if p.scored {
+            format!("{label} {}/{}", num(p.points), num(p.max))
+        } else {
+            format!("{label} not scored")
+        }
+    };
+    let explanation_zh = format!(
+        "{name}：得分{}/{}（{}，{}）",
+        num(total),
+        num(max),
+        part_zh("指标", &ind),
+        part_zh("任务", &task)
+    );
+    let explanation_en = format!(
+        "{name}: {}/{} ({}, {})",
+        num(total),
+        num(max),
+        part_en("indicators", &ind),
+        part_en("tasks", &task)
+    );
     ScoreCard {
         rank: 0,
         name: name.to_string(),
@@ -218,6 +248,8 @@ fn card(name: &str, ind: Part, task: Part, working: Vec<WorkingLine>) -> ScoreCa
         indicator_part: ind,
         task_part: task,
         working,
+        explanation_zh,
+        explanation_en,
     }
 }
 
@@ -400,6 +432,10 @@ mod tests {
         // 3 tasks × 10: completed, in progress (×0.8), no report (×0).
         assert!(close(county.task_part.points, 18.0));
         assert!(close(county.total, 75.75) && close(county.max, 100.0));
+        assert_eq!(
+            county.explanation_zh,
+            "饶平县：得分75.75/100（指标57.75/70，任务18/30）"
+        );
         assert_eq!(county.working.len(), 7);
         assert!(
             county

@@ -70,6 +70,8 @@ pub struct Rollup {
     pub progress_index: Option<f64>,
     pub progress_indicators: usize,
     pub binding: Vec<BindingLine>,
+    pub explanation_zh: String,
+    pub explanation_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -233,16 +235,57 @@ pub fn rollup<'a>(scope: &str, results: impl IntoIterator<Item = &'a IndicatorRe
         .map(|s| counts[s.key()])
         .sum();
     let good = counts["achieved"] + counts["on_track"];
+    let share = (assessed > 0).then(|| good as f64 / assessed as f64);
+    let index =
+        (!progress.is_empty()).then(|| progress.iter().sum::<f64>() / progress.len() as f64);
+    let parts_zh: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| counts[s.key()] > 0)
+        .map(|s| format!("{}{}项", s.zh(), counts[s.key()]))
+        .collect();
+    let parts_en: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| counts[s.key()] > 0)
+        .map(|s| format!("{} {}", counts[s.key()], s.en()))
+        .collect();
+    let mut explanation_zh = format!("{scope}：共{total}项指标，{}", parts_zh.join("、"));
+    let mut explanation_en = format!("{scope}: {total} indicators, {}", parts_en.join(", "));
+    if let Some(sh) = share {
+        explanation_zh += &format!(
+            "；达标或进度正常占比{:.1}%（{good}/{assessed}）",
+            sh * 100.0
+        );
+        explanation_en += &format!(
+            "; achieved or on track {:.1}% ({good}/{assessed})",
+            sh * 100.0
+        );
+    }
+    if let Some(ix) = index {
+        explanation_zh += &format!("；进展指数{ix:.1}（{}项平均）", progress.len());
+        explanation_en += &format!("; progress index {ix:.1} (mean of {})", progress.len());
+    }
+    if !binding.is_empty() {
+        let b = binding
+            .iter()
+            .filter(|b| matches!(b.status, Status::Achieved | Status::OnTrack))
+            .count();
+        explanation_zh += &format!("；约束性指标{}项，其中达标或进度正常{b}项", binding.len());
+        explanation_en += &format!(
+            "; {} binding indicators, {b} achieved or on track",
+            binding.len()
+        );
+    }
     Rollup {
         scope: scope.to_string(),
         total,
         counts,
         assessed,
-        share_achieved_or_on_track: (assessed > 0).then(|| good as f64 / assessed as f64),
-        progress_index: (!progress.is_empty())
-            .then(|| progress.iter().sum::<f64>() / progress.len() as f64),
+        share_achieved_or_on_track: share,
+        progress_index: index,
         progress_indicators: progress.len(),
         binding,
+        explanation_zh,
+        explanation_en,
     }
 }
 
@@ -458,6 +501,13 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(ev.rollups.plan.total, 16);
+        assert!(a.explanation_zh.starts_with("饶平县：共8项指标，已达标1项、进度正常2项、进度滞后1项、严重滞后2项、无数据1项、无法评估1项；达标或进度正常占比50.0%（3/6）；进展指数47.4"), "{}", a.explanation_zh);
+        assert!(
+            a.explanation_en
+                .contains("4 binding indicators, 3 achieved or on track"),
+            "{}",
+            a.explanation_en
+        );
         let domains: Vec<&str> = ev.rollups.areas[1]
             .domains
             .iter()
