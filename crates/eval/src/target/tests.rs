@@ -232,7 +232,14 @@ fn range_targets() {
     assert_eq!(r.status, Status::OnTrack); // p = 0.5, s = 0.5
                                            // Overshooting the far bound: measured towards the near bound, literally (p = 2.1).
     assert_eq!(run(&i, &[(2025, 31.0)], 2025)[0].status, Status::OnTrack);
-    // A baseline inside the range that leaves it is moving away.
+    // From above (lower is better): progress is measured towards the upper bound.
+    let mut above = i.clone();
+    above.baseline.as_mut().unwrap().value = Some(40.0);
+    above.direction = Direction::Lower;
+    let r = &run(&above, &[(2025, 36.0)], 2025)[0];
+    assert_eq!(r.goal, Some(30.0));
+    assert_eq!(r.status, Status::Moderate); // p = 0.4, s = 0.5 → r = 0.8
+                                            // A baseline inside the range that leaves it is moving away.
     let mut inside = i.clone();
     inside.baseline.as_mut().unwrap().value = Some(25.0);
     assert_eq!(
@@ -416,6 +423,17 @@ fn sdsn_and_unsd2023() {
         // Zero baseline: CAGR impossible, linear used and said.
         let u = method(r, "unsd2023");
         assert!(u.fallback_linear && u.explanation_zh.contains("线性"));
+    }
+    // UNSD 2023 boundaries (linear fallback from a zero baseline: projection = 2y, ratio = y/50).
+    for (y, want) in [
+        (47.5, "on_track"),
+        (47.49, "fair_progress"),
+        (5.0, "fair_progress"),
+        (4.99, "stagnation_or_regression"),
+        (-1.0, "stagnation_or_regression"),
+    ] {
+        let r = &run(&i, &[(2025, y)], 2025)[0];
+        assert_eq!(method(r, "unsd2023").category, want, "y = {y}");
     }
     // UNSD 2023 with a CAGR: 100 → 200; y = 150 in 2025: projection 225 ≥ target → on track.
     let i = higher(100.0, 200.0);
