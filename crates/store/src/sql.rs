@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value as JsonValue;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 type Tx = sqlx::Transaction<'static, Db>;
@@ -391,6 +391,14 @@ async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i6
     .await
     .map_err(|e| data_value_write_error(e, v))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// An audit row collected for a batched insert.
+struct AuditRow {
+    key: String,
+    action: AuditAction,
+    before: Option<JsonValue>,
+    after: Option<JsonValue>,
 }
 
 // ---- task progress, users ------------------------------------------------------------------
@@ -970,27 +978,58 @@ impl Database for Backend {
 
     async fn import_data_values(&self, actor: &str, values: &[DataValue]) -> Result<ImportCount> {
         check_actor(actor)?;
+        let mut keys = HashSet::new();
+        for v in values {
+            DataValue::new(&v.element, v.area.clone(), v.period, v.value.clone())?;
+            let key = data_value_key(&v.element, &v.area, v.period);
+            if !keys.insert(key.clone()) {
+                return Err(StoreError::Invalid(format!(
+                    "data value {key} appears twice in one import"
+                )));
+            }
+        }
         let mut tx = self.begin_write().await?;
+        // Checked up front so a refusal names the value (a batched insert could not).
+        let known: HashSet<String> = sqlx::query_scalar("SELECT code FROM areas")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(v) = values.iter().find(|v| !known.contains(v.area.as_str())) {
+            return Err(StoreError::Invalid(format!(
+                "data value {}: area {} is not a known area",
+                data_value_key(&v.element, &v.area, v.period),
+                v.area
+            )));
+        }
+        // One read per element instead of one per value.
+        let elements: BTreeSet<&str> = values.iter().map(|v| v.element.as_str()).collect();
+        let mut existing: HashMap<String, DataValue> = HashMap::new();
+        let sql = format!("SELECT {DATA_VALUE_COLUMNS} FROM data_values WHERE element = $1");
+        for e in elements {
+            let rows = sqlx::query(AssertSqlSafe(sql.clone()))
+                .bind(e)
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in &rows {
+                let v = row_to_data_value(r)?;
+                existing.insert(data_value_key(&v.element, &v.area, v.period), v);
+            }
+        }
+
         let mut count = ImportCount::default();
+        let mut inserts = Vec::new();
+        let mut audits = Vec::new();
         for value in values {
-            DataValue::new(
-                &value.element,
-                value.area.clone(),
-                value.period,
-                value.value.clone(),
-            )?;
             let key = data_value_key(&value.element, &value.area, value.period);
-            let before =
-                fetch_data_value(&mut tx, &value.element, &value.area, value.period).await?;
             let mut stored = value.clone();
-            match &before {
+            match existing.get(&key) {
                 Some(b)
                     if b.value == value.value
                         && b.status == value.status
                         && b.comment == value.comment =>
                 {
                     count.unchanged += 1;
-                    continue;
                 }
                 Some(b) => {
                     if !update_data_value(&mut tx, actor, value, b.version).await? {
@@ -1002,30 +1041,67 @@ impl Database for Backend {
                         });
                     }
                     stored.version = b.version + 1;
+                    audits.push(AuditRow {
+                        key,
+                        action: AuditAction::Update,
+                        before: Some(to_json(b)),
+                        after: Some(to_json(&stored)),
+                    });
                     count.updated += 1;
                 }
                 None => {
                     stored.version = 1;
-                    insert_data_value(&mut tx, actor, &stored, 1).await?;
+                    audits.push(AuditRow {
+                        key,
+                        action: AuditAction::Insert,
+                        before: None,
+                        after: Some(to_json(&stored)),
+                    });
+                    inserts.push(stored);
                     count.inserted += 1;
                 }
             }
-            let action = if before.is_some() {
-                AuditAction::Update
-            } else {
-                AuditAction::Insert
-            };
-            let before = before.as_ref().map(to_json);
-            audit(
-                &mut tx,
-                actor,
-                "data_value",
-                &key,
-                action,
-                before.as_ref(),
-                Some(&to_json(&stored)),
-            )
-            .await?;
+        }
+        let now = now_utc();
+        for chunk in inserts.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO data_values (element, area_code, period, value_type, num_value,
+                     numerator, denominator, bool_value, text_value, status, version, comment,
+                     updated_by, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, v| {
+                let c = value_columns(&v.value);
+                b.push_bind(v.element.clone())
+                    .push_bind(v.area.as_str().to_string())
+                    .push_bind(v.period.to_string())
+                    .push_bind(c.kind)
+                    .push_bind(c.num)
+                    .push_bind(c.numerator)
+                    .push_bind(c.denominator)
+                    .push_bind(c.boolean)
+                    .push_bind(c.text)
+                    .push_bind(v.status.as_str())
+                    .push_bind(v.version)
+                    .push_bind(v.comment.clone())
+                    .push_bind(actor.to_string())
+                    .push_bind(now.clone());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in audits.chunks(1000) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(now.clone())
+                    .push_bind(actor.to_string())
+                    .push_bind("data_value")
+                    .push_bind(a.key.clone())
+                    .push_bind(a.action.as_str())
+                    .push_bind(a.before.clone().map(Json))
+                    .push_bind(a.after.clone().map(Json));
+            });
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(count)

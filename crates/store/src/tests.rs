@@ -505,6 +505,15 @@ async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
     assert_eq!(counts(store).await, before);
     assert_eq!(store.all_data_values().await.unwrap(), snapshot);
 
+    // The same key twice in one batch is refused rather than silently last-wins.
+    let twice = vec![good[0].clone(), good[0].clone()];
+    let e = store
+        .import_data_values("loader", &twice)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("appears twice"), "{e}");
+    assert_eq!(counts(store).await, before);
+
     // The same file twice changes nothing; a changed value bumps its version.
     let n = store.import_data_values("loader", &good).await.unwrap();
     assert_eq!(n.unchanged, 5);
@@ -522,6 +531,25 @@ async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
         .unwrap();
     assert_eq!(last[0].version, 2);
     assert_eq!(last[0].status, ValueStatus::Approved);
+
+    let log = store
+        .audit_log(&AuditFilter {
+            entity: Some("data_value".into()),
+            entity_key: Some("HL01/440310/2023".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].action, log[1].action),
+        (AuditAction::Insert, AuditAction::Update)
+    );
+    assert_eq!(log[0].actor, "loader");
+    assert_eq!(log[0].after.as_ref().unwrap()["value"]["value"], 24.0);
+    assert_eq!(log[1].before.as_ref().unwrap()["value"]["value"], 24.0);
+    assert_eq!(log[1].after.as_ref().unwrap()["value"]["value"], 30.5);
+    assert_eq!(log[1].after.as_ref().unwrap()["version"], 2);
 }
 
 async fn unreadable_period_is_reported_not_guessed(store: &Store, _: &StoreConfig) {
