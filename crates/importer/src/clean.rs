@@ -85,6 +85,11 @@ pub fn clean(source: &str) -> (String, OffsetMap) {
         out.push(c);
         map.push(ci);
     }
+    // Trailing blank lines carry nothing; a .docx and its .txt export differ only there.
+    while out.ends_with('\n') {
+        out.pop();
+        map.pop();
+    }
     let end = source.chars().count() as u32;
     map.push(end);
     (out, OffsetMap { to_source: map })
@@ -99,6 +104,7 @@ mod tests {
         let src = "ab[bookmark: _Toc1]cd  \r\nef";
         let (c, m) = clean(src);
         assert_eq!(c, "abcd\nef");
+        assert_eq!(clean("a\n\n").0, "a");
         let chars: Vec<char> = src.chars().collect();
         for (i, ch) in c.chars().enumerate() {
             let o = m.source_offset(i);

@@ -56,7 +56,8 @@ pub fn decode(bytes: &[u8], file_name: &str) -> Result<Decoded, ImportError> {
         match std::str::from_utf8(bytes) {
             Ok(s) => (s.to_string(), "utf-8"),
             Err(e) => {
-                match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
+                match encoding_rs::GB18030
+                    .decode_without_bom_handling_and_without_replacement(bytes)
                 {
                     Some(s) => (s.into_owned(), "gb18030"),
                     None => return Err(bad_utf8(file, bytes, e)),

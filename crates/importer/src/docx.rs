@@ -10,7 +10,8 @@ use std::io::{Cursor, Read};
 const MAX_XML: u64 = 128 * 1024 * 1024;
 
 pub fn extract_text(bytes: &[u8]) -> Result<String, String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a zip: {e}"))?;
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a zip: {e}"))?;
     let mut xml = Vec::new();
     {
         let entry = zip
@@ -44,16 +45,20 @@ fn local(name: &str) -> &str {
 
 /// Renders document.xml; tables nested in cells are flattened into their cell's paragraphs.
 fn render(xml: &[u8]) -> Result<String, String> {
-    let xml = std::str::from_utf8(xml).map_err(|e| format!("word/document.xml is not UTF-8: {e}"))?;
+    let xml =
+        std::str::from_utf8(xml).map_err(|e| format!("word/document.xml is not UTF-8: {e}"))?;
     let mut reader = Reader::from_str(xml);
     let mut out = String::new();
     let mut para: Option<String> = None;
     let mut in_text = false;
     let mut tables: Vec<Table> = Vec::new();
     loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| format!("word/document.xml at byte {}: {e}", reader.buffer_position()))?;
+        let ev = reader.read_event().map_err(|e| {
+            format!(
+                "word/document.xml at byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
         match ev {
             Event::Start(e) => match local(e.name().as_ref()) {
                 "p" => para = Some(String::new()),
@@ -106,7 +111,11 @@ fn render(xml: &[u8]) -> Result<String, String> {
                 "tbl" => {
                     if let Some(t) = tables.pop() {
                         let text = render_table(&t);
-                        match tables.last_mut().and_then(|t| t.rows.last_mut()).and_then(|r| r.last_mut()) {
+                        match tables
+                            .last_mut()
+                            .and_then(|t| t.rows.last_mut())
+                            .and_then(|r| r.last_mut())
+                        {
                             Some(cell) => cell.paragraphs.extend(text.lines().map(str::to_string)),
                             None => out.push_str(&text),
                         }
@@ -142,9 +151,10 @@ fn resolve_entity(name: &str) -> String {
 
 fn mark_vmerge(e: &quick_xml::events::BytesStart, tables: &mut [Table]) {
     // <w:vMerge/> or val="continue" continues the cell above; val="restart" starts one.
-    let restart = e.attributes().flatten().any(|a| {
-        local(a.key.as_ref()) == "val" && a.value.as_ref() == "restart"
-    });
+    let restart = e
+        .attributes()
+        .flatten()
+        .any(|a| local(a.key.as_ref()) == "val" && a.value.as_ref() == "restart");
     if !restart {
         if let Some(c) = tables
             .last_mut()

@@ -17,8 +17,8 @@ pub mod targets;
 pub mod text;
 pub mod units;
 
-use healthplan_core::PlanDocument;
 pub use clean::OffsetMap;
+use healthplan_core::PlanDocument;
 
 /// Largest input accepted; a plan is a few hundred kilobytes.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
@@ -29,7 +29,11 @@ pub enum ImportError {
     #[error("{file}: the file is empty / 文件为空")]
     Empty { file: String },
     #[error("{file}: {size} bytes is more than the {max} bytes accepted / 文件过大")]
-    TooLarge { file: String, size: usize, max: usize },
+    TooLarge {
+        file: String,
+        size: usize,
+        max: usize,
+    },
     #[error("{file}: not a text document ({reason}) / 无法识别的文件")]
     NotText { file: String, reason: String },
     #[error("{file}: cannot read the .docx ({reason}) / 无法读取 docx")]
@@ -111,4 +115,140 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
         warnings,
         encoding: "utf-8",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of real plans, so random documents reach deep into every extractor.
+    const PIECES: &[&str] = &[
+        "\t",
+        "\n",
+        "\n\n",
+        "\t序号",
+        "\t指标名称",
+        "\t2025年",
+        "\t2020年基期",
+        "\t目标值",
+        "\t属性",
+        "\t领域",
+        "\t预期性",
+        "\t约束性",
+        "\t1",
+        "\t2",
+        "（%）",
+        "（‰）",
+        "（1/10 万）",
+        "≥",
+        "≤",
+        "<",
+        "＞",
+        "—",
+        "100，70",
+        "实现",
+        "保持省内先进水平",
+        "27.97（2021年）",
+        "到",
+        "2022年",
+        "和",
+        "2030年",
+        "，",
+        "。",
+        "；",
+        "分别",
+        "不低于",
+        "达到",
+        "下降到",
+        "提高",
+        "10%",
+        "5-8个",
+        "1∶50",
+        "以上",
+        "及以下",
+        "岁",
+        "每2万人口左右有一家",
+        "婴儿死亡率",
+        "居民健康素养水平",
+        "（",
+        "）",
+        "(",
+        ")",
+        "〔",
+        "〕",
+        "【",
+        "】",
+        "[",
+        "]",
+        "市卫生健康局",
+        "、",
+        "负责",
+        "分别负责",
+        "责任单位:",
+        "等单位",
+        "(含",
+        "下同",
+        "第一章",
+        "第一节",
+        "一、",
+        "（一）",
+        "1.",
+        "（1）",
+        "①",
+        "专栏1",
+        "附件",
+        "[bookmark: _Toc1]",
+        "在2019年基础上",
+        "比2015年",
+        "个百分点",
+        "全国平均水平高",
+        "五级",
+        "\u{3000}",
+        " ",
+        "\r\n",
+        "《",
+        "》",
+        "“",
+        "”",
+        "底",
+        "m2",
+        "/10万",
+        "余",
+        "年",
+        "1",
+        "0.5",
+        "20",
+    ];
+
+    fn doc_strategy() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4000)) {
+            let _ = import_bytes(&bytes, "random.txt");
+            let _ = import_bytes(&bytes, "random.docx");
+        }
+
+        #[test]
+        fn plan_like_text_never_panics_and_validates(text in doc_strategy()) {
+            if let Ok(imp) = import_bytes(text.as_bytes(), "gen.txt") {
+                // Spans stay inside the cleaned text.
+                let n = imp.text.chars().count() as i64;
+                for t in &imp.plan.tasks {
+                    prop_assert!(t.span.end <= n);
+                }
+                for s in &imp.plan.target_statements {
+                    prop_assert!(s.span.end <= n);
+                }
+                for i in &imp.plan.indicators {
+                    prop_assert!(i.span.end <= n);
+                }
+            }
+        }
+    }
 }

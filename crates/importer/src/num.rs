@@ -21,7 +21,10 @@ pub fn parse_f64(s: &str) -> Option<f64> {
 /// Value of a small Chinese numeral (一 … 九十九); `None` otherwise.
 pub fn chinese_small(s: &str) -> Option<u32> {
     fn digit(c: char) -> Option<u32> {
-        "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32)
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|p| p as u32)
     }
     let cs: Vec<char> = s.chars().collect();
     match cs.as_slice() {

@@ -135,7 +135,10 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
         let id = format!("t{}", tasks.len() + 1);
         let mut extra = BTreeMap::new();
         if let Some((_, lab, _)) = numbered {
-            extra.insert("label".to_string(), serde_json::Value::String(lab.to_string()));
+            extra.insert(
+                "label".to_string(),
+                serde_json::Value::String(lab.to_string()),
+            );
         }
         tasks.push(Task {
             id: id.clone(),
@@ -206,10 +209,37 @@ fn title_and_area(doc: &Doc) -> (String, String) {
         .find(|t| t.chars().count() <= 60 && TITLE_WORD.is_match(t) && label_of(t).is_none())
         .unwrap_or_default()
         .to_string();
+    // The document naming itself: 制定《…》 / 《…》（以下简称…）.
+    static OWN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:制定|编制|印发|特制定)《([^《》]{2,40})》|《([^《》]{2,40})》[（(]以下简称")
+            .expect("valid regex")
+    });
+    // A table caption such as `…“十四五”规划指标体系`.
+    static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"([\p{Han}“”\d]{4,30}(?:规划|行动|方案|计划))(?:主要)?指标")
+            .expect("valid regex")
+    });
+    let head: String = doc.text.chars().take(20000).collect();
     if title.is_empty() {
-        let head: String = doc.text.chars().take(3000).collect();
+        if let Some(c) = OWN.captures(&head) {
+            title = c.get(1).or(c.get(2)).map_or("", |m| m.as_str()).to_string();
+        }
+    }
+    if title.is_empty() {
+        if let Some(c) = CAPTION.captures(&head) {
+            title = c[1].to_string();
+        }
+    }
+    if title.is_empty() {
         if let Some(c) = QUOTED_TITLE.captures(&head) {
-            title = c[1].trim_matches(['“', '”', '"']).to_string();
+            title = c[1].to_string();
+        }
+    }
+    // Typos in the source leave unbalanced quotes or brackets; drop those.
+    let mut title = title.trim().to_string();
+    for (o, c) in [('“', '”'), ('（', '）'), ('(', ')')] {
+        if title.matches(o).count() != title.matches(c).count() {
+            title = title.replace([o, c], "");
         }
     }
     let mut area = AREA
@@ -217,9 +247,17 @@ fn title_and_area(doc: &Doc) -> (String, String) {
         .map(|c| c[1].to_string())
         .unwrap_or_default();
     if area.is_empty() {
-        let head: String = doc.text.chars().take(5000).collect();
-        if let Some(c) = AREA_IN_NAME.captures(&head) {
-            area = c[1].to_string();
+        if let Some(c) = AREA_IN_NAME
+            .captures(&title)
+            .or_else(|| AREA_IN_NAME.captures(&head))
+        {
+            let name = c[1].to_string();
+            // Complete the name with its level when the text writes it (云浮 → 云浮市).
+            area = ["市", "区", "县", "省"]
+                .iter()
+                .map(|l| format!("{name}{l}"))
+                .find(|full| doc.text.contains(full.as_str()))
+                .unwrap_or(name);
         }
     }
     (title, area)
@@ -232,9 +270,15 @@ mod tests {
     #[test]
     fn labels() {
         assert_eq!(label_of("第一章 发展基础").map(|x| x.0), Some(1));
-        assert_eq!(label_of("（一）指导思想").map(|x| (x.0, x.1)), Some((4, "（一）")));
+        assert_eq!(
+            label_of("（一）指导思想").map(|x| (x.0, x.1)),
+            Some((4, "（一）"))
+        );
         assert_eq!(label_of("(三)构建新格局。").map(|x| x.0), Some(4));
-        assert_eq!(label_of("1.建立完善").map(|x| (x.0, x.1, x.2)), Some((5, "1.", "建立完善")));
+        assert_eq!(
+            label_of("1.建立完善").map(|x| (x.0, x.1, x.2)),
+            Some((5, "1.", "建立完善"))
+        );
         assert_eq!(label_of("1、 公共卫生").map(|x| x.0), Some(5));
         assert_eq!(label_of("2.5万人").map(|x| x.0), None);
         assert_eq!(label_of("（2）做好").map(|x| x.0), Some(6));

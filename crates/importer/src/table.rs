@@ -309,11 +309,7 @@ fn read_table(
         if row.iter().all(|c| c.flat().is_empty()) {
             continue;
         }
-        let line = doc
-            .lines
-            .iter()
-            .position(|l| l.start + 1 >= row[0].start)
-            .map(|n| n + 1);
+        let line = Some(doc.lines.partition_point(|l| l.start < row[0].start));
         let assigned = align(&cols, row);
         let get = |want: &dyn Fn(&Col) -> bool| -> Option<&Cell> {
             assigned
@@ -324,7 +320,8 @@ fn read_table(
         let Some(name_cell) = get(&|c| *c == Col::Name) else {
             warnings.push(Warning {
                 line,
-                message: "table row without an indicator name was skipped / 表格行缺少指标名称".into(),
+                message: "table row without an indicator name was skipped / 表格行缺少指标名称"
+                    .into(),
             });
             continue;
         };
@@ -754,9 +751,7 @@ pub fn cell_target(text: &str, year: i32, d: Direction, unit: Option<&str>) -> O
     }
     let (v, after) = leading_number(rest)?;
     let after = after.trim_start_matches(['%', '％', '‰']);
-    let after = after
-        .strip_prefix(unit.unwrap_or("\u{0}"))
-        .unwrap_or(after);
+    let after = after.strip_prefix(unit.unwrap_or("\u{0}")).unwrap_or(after);
     if cmp.is_none() {
         cmp = SUFFIX_WORDS
             .iter()
@@ -764,7 +759,14 @@ pub fn cell_target(text: &str, year: i32, d: Direction, unit: Option<&str>) -> O
             .map(|(_, c)| *c);
     }
     let cmp = cmp.unwrap_or_else(|| bare_cmp(d));
-    mk(TargetKind::Threshold, Some(cmp), Some(v), None, unit_s, None)
+    mk(
+        TargetKind::Threshold,
+        Some(cmp),
+        Some(v),
+        None,
+        unit_s,
+        None,
+    )
 }
 
 #[cfg(test)]
@@ -777,7 +779,10 @@ mod tests {
             split_unit("每千人口拥有执业（助理）医生数（人）"),
             ("每千人口拥有执业（助理）医生数".into(), Some("人".into()))
         );
-        assert_eq!(split_unit("孕产妇死亡率（1/10 万）").1.as_deref(), Some("1/10万"));
+        assert_eq!(
+            split_unit("孕产妇死亡率（1/10 万）").1.as_deref(),
+            Some("1/10万")
+        );
         assert_eq!(split_unit("建立机制").1, None);
         let n = split_names("甲提供的比例（%），乙提供的比例（%）");
         assert_eq!(n.len(), 2);
@@ -798,9 +803,16 @@ mod tests {
         assert_eq!(t.relative_to, Some(RelativeTo::Year(2015)));
         let t = cell_target("比全国平均水平高5个百分点", 2030, Direction::Higher, None).unwrap();
         assert_eq!(t.kind, TargetKind::ReferenceRelative);
-        assert_eq!(cell_target("实现", 2030, Direction::Higher, None).unwrap().kind, TargetKind::Milestone);
         assert_eq!(
-            cell_target("保持省内先进水平", 2030, Direction::Higher, None).unwrap().kind,
+            cell_target("实现", 2030, Direction::Higher, None)
+                .unwrap()
+                .kind,
+            TargetKind::Milestone
+        );
+        assert_eq!(
+            cell_target("保持省内先进水平", 2030, Direction::Higher, None)
+                .unwrap()
+                .kind,
             TargetKind::Qualitative
         );
         assert!(cell_target("—", 2030, Direction::Higher, None).is_none());

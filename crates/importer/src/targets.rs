@@ -17,7 +17,8 @@ use std::sync::LazyLock;
 static YEAR_TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})(\s*年)?").expect("valid regex"));
 static BASE_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"在\s*((?:(?:19|20)\d{2}\s*年?\s*[和、及与]?\s*)+)(?:的)?基础上").expect("valid regex")
+    Regex::new(r"在\s*((?:(?:19|20)\d{2}\s*年?\s*[和、及与]?\s*)+)(?:的)?基础上")
+        .expect("valid regex")
 });
 static CMP_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:比|较|与|同)\s*((?:19|20)\d{2})\s*年(?:底|末)?").expect("valid regex")
@@ -44,8 +45,10 @@ static YEAR_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Who a short subject such as `贫血率` borrows from the subject before it.
 static POPULATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.*?(?:儿童|居民|人群|学生|妇女|老年人|孕产妇|患者|青少年|职工|市民|婴儿|新生儿|人口))")
-        .expect("valid regex")
+    Regex::new(
+        r"^(.*?(?:儿童|居民|人群|学生|妇女|老年人|孕产妇|患者|青少年|职工|市民|婴儿|新生儿|人口))",
+    )
+    .expect("valid regex")
 });
 /// Verbs between a comparator and a count: `至少建成1家`.
 const COUNT_VERBS: &[&str] = &[
@@ -61,7 +64,8 @@ pub fn base_year(doc: &Doc, tables: &[FoundTable]) -> Option<i32> {
     table.into_iter().chain(text).max().or_else(|| {
         // Else the year before the document's latest written date (2020-05-13, 2020年5月13日).
         static DATE: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"((?:19|20)\d{2})(?:-\d{1,2}-\d{1,2}|年\d{1,2}月\d{1,2}日)").expect("valid regex")
+            Regex::new(r"((?:19|20)\d{2})(?:-\d{1,2}-\d{1,2}|年\d{1,2}月\d{1,2}日)")
+                .expect("valid regex")
         });
         DATE.captures_iter(doc.text)
             .filter_map(|c| c[1].parse::<i32>().ok())
@@ -148,9 +152,11 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
         static DATE: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"^\d{1,2}\s*月").expect("valid regex"));
         if DATE.is_match(after)
-            || ["以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第"]
-                .iter()
-                .any(|w| after.starts_with(w))
+            || [
+                "以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第",
+            ]
+            .iter()
+            .any(|w| after.starts_with(w))
         {
             continue;
         }
@@ -166,10 +172,9 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
         if base.is_some_and(|b| year <= b) {
             continue;
         }
-        let en2 = if after.starts_with('底') || after.starts_with('末') {
-            en + 3
-        } else {
-            en
+        let en2 = match after.chars().next() {
+            Some(c @ ('底' | '末')) => s.len() - after.len() + c.len_utf8(),
+            _ => en,
         };
         match groups.last_mut() {
             Some(g) if joined => g.years.push(year),
@@ -216,22 +221,44 @@ fn atoms(clause: &str) -> Vec<Atom> {
         let m = c.get(0).expect("group 0");
         let (st, mut en) = (m.start(), m.end());
         let prev = clause[..st].chars().next_back();
-        if prev.is_some_and(|p| p.is_ascii_alphanumeric() || matches!(p, '.' | '∶' | ':' | '/' | '第' | '每' | '约' | '近'))
-        {
+        if prev.is_some_and(|p| {
+            p.is_ascii_alphanumeric()
+                || matches!(p, '.' | '∶' | ':' | '/' | '第' | '每' | '约' | '近')
+        }) {
             continue;
         }
         let after = &clause[en..];
         let next = after.chars().next();
         if next.is_some_and(|n| {
             (n.is_ascii_alphabetic() && c.get(4).is_none())
-                || matches!(n, '∶' | ':' | '年' | '月' | '日' | '号' | '周' | '期' | '类' | '岁' | '余' | '多' | '来')
+                || matches!(
+                    n,
+                    '∶' | ':'
+                        | '年'
+                        | '月'
+                        | '日'
+                        | '号'
+                        | '周'
+                        | '期'
+                        | '类'
+                        | '岁'
+                        | '余'
+                        | '多'
+                        | '来'
+                )
         }) {
             continue;
         }
-        let Some(value) = parse_f64(&c[1]) else { continue };
+        let Some(value) = parse_f64(&c[1]) else {
+            continue;
+        };
         let value_hi = c.get(3).and_then(|h| parse_f64(h.as_str()));
         let unit = match (c.get(2), c.get(4)) {
-            (Some(p), _) => Some(if p.as_str() == "％" { "%".to_string() } else { p.as_str().to_string() }),
+            (Some(p), _) => Some(if p.as_str() == "％" {
+                "%".to_string()
+            } else {
+                p.as_str().to_string()
+            }),
             (None, Some(u)) => UNITS
                 .iter()
                 .find(|(w, _)| *w == u.as_str())
@@ -250,7 +277,13 @@ fn atoms(clause: &str) -> Vec<Atom> {
     for c in CN_LEVEL.captures_iter(clause) {
         let g = c.get(1).expect("numeral");
         if let Some(v) = chinese_small(g.as_str()) {
-            found.push((g.start(), c.get(2).expect("unit").end(), v as f64, None, Some("级".into())));
+            found.push((
+                g.start(),
+                c.get(2).expect("unit").end(),
+                v as f64,
+                None,
+                Some("级".into()),
+            ));
         }
     }
     found.sort_by_key(|f| f.0);
@@ -261,12 +294,18 @@ fn atoms(clause: &str) -> Vec<Atom> {
         let verb_cut = strip_tail(b, COUNT_VERBS).map(|(x, _)| x.trim_end());
         for cand in [Some(b), verb_cut].into_iter().flatten() {
             let cand_nof = cand.strip_suffix("分别").unwrap_or(cand);
-            if let Some((x, w)) = strip_tail(cand_nof, &PREFIX_WORDS.iter().map(|p| p.0).collect::<Vec<_>>()) {
+            if let Some((x, w)) = strip_tail(
+                cand_nof,
+                &PREFIX_WORDS.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ) {
                 prefix = PREFIX_WORDS.iter().find(|p| p.0 == w).map(|p| p.1);
                 b = x;
                 break;
             }
-            if let Some((x, w)) = strip_tail(cand_nof, &CHANGE_WORDS.iter().map(|p| p.0).collect::<Vec<_>>()) {
+            if let Some((x, w)) = strip_tail(
+                cand_nof,
+                &CHANGE_WORDS.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ) {
                 change = CHANGE_WORDS.iter().find(|p| p.0 == w).map(|p| p.1);
                 b = x;
                 break;
@@ -284,7 +323,11 @@ fn atoms(clause: &str) -> Vec<Atom> {
         if prefix.is_none() && change.is_none() {
             if let Some((w, _)) = suffix {
                 let rest = &after[w.len()..];
-                if rest.chars().next().is_some_and(|c| is_han(c) && !matches!(c, '的' | '和' | '及' | '或')) {
+                if rest
+                    .chars()
+                    .next()
+                    .is_some_and(|c| is_han(c) && !matches!(c, '的' | '和' | '及' | '或'))
+                {
                     continue;
                 }
             }
@@ -363,7 +406,10 @@ fn tidy_subject(s: &str) -> String {
     let mut t: &str = s.trim();
     loop {
         let before = t;
-        for w in ["、", "和", "及", "与", "，", ",", "的", "并", "要", "使", "其中", "力争", "争取", "分别", "各", " "] {
+        for w in [
+            "、", "和", "及", "与", "，", ",", "的", "并", "要", "使", "其中", "力争", "争取",
+            "分别", "各", " ",
+        ] {
             t = t.trim_start_matches(w).trim_end_matches(w).trim();
         }
         if t == before {
@@ -453,7 +499,10 @@ fn sentence_targets(
                 a.prefix.is_none()
                     && a.change.is_none()
                     && gap.trim().chars().count() <= 1
-                    && gap.trim().chars().all(|c| matches!(c, '和' | '、' | '及' | '与' | '或' | '至'))
+                    && gap
+                        .trim()
+                        .chars()
+                        .all(|c| matches!(c, '和' | '、' | '及' | '与' | '或' | '至'))
             });
             if joins {
                 if let Some(l) = lists.last_mut() {
@@ -469,7 +518,11 @@ fn sentence_targets(
             let head = &list.atoms[0];
             let tail = list.atoms.last().expect("non-empty list");
             // Before: from the previous list's noun (after its last separator) to the comparator.
-            let prev_end = if li == 0 { 0 } else { lists[li - 1].atoms.last().expect("non-empty").end };
+            let prev_end = if li == 0 {
+                0
+            } else {
+                lists[li - 1].atoms.last().expect("non-empty").end
+            };
             let region = &clause[prev_end..head.prefix_start.max(prev_end)];
             let before = if li == 0 {
                 region
@@ -493,13 +546,21 @@ fn sentence_targets(
                 after = &after_trim[w.len()..];
             }
             let after = tidy_subject(strip_trailing_group(
-                after.trim_start_matches('的').trim_end_matches(['。', '！', '？', '；', ';']),
+                after
+                    .trim_start_matches('的')
+                    .trim_end_matches(['。', '！', '？', '；', ';']),
             ));
             let before_t = tidy_subject(before);
             // Relative change wording (在2019年和2022年基础上提高10%) before the value.
+            // Only the words just before the value can name its reference year.
+            let mut w0 = head.start.saturating_sub(120);
+            while !clause.is_char_boundary(w0) {
+                w0 += 1;
+            }
+            let window = &clause[w0..head.start];
             let rel_years: Vec<i32> = BASE_REF
-                .captures(&clause[..head.start])
-                .or_else(|| CMP_REF.captures(&clause[..head.start]))
+                .captures(window)
+                .or_else(|| CMP_REF.captures(window))
                 .map(|c| {
                     YEAR_TOKEN
                         .captures_iter(&c[1])
@@ -510,11 +571,12 @@ fn sentence_targets(
             let before_t = BASE_REF.replace_all(&before_t, "").to_string();
             let before_t = CMP_REF.replace_all(&before_t, "").trim().to_string();
             let before_t = tidy_subject(&before_t);
-            let mut subject = if after.chars().count() > 3 || (before_t.is_empty() && !after.is_empty()) {
-                format!("{before_t}{after}")
-            } else {
-                format!("{before_t}{after}")
-            };
+            let mut subject =
+                if after.chars().count() > 3 || (before_t.is_empty() && !after.is_empty()) {
+                    format!("{before_t}{after}")
+                } else {
+                    format!("{before_t}{after}")
+                };
             if before_t.is_empty() && after.chars().count() <= 3 && !last_subject.is_empty() {
                 subject = last_subject.clone();
             } else if subject.chars().count() <= 4 && !last_subject.is_empty() {
@@ -539,11 +601,24 @@ fn sentence_targets(
             let years = &group.years;
             let n = list.atoms.len();
             let pairs: Vec<(i32, &Atom, usize)> = if n == years.len() {
-                years.iter().zip(&list.atoms).enumerate().map(|(k, (y, a))| (*y, a, k)).collect()
+                years
+                    .iter()
+                    .zip(&list.atoms)
+                    .enumerate()
+                    .map(|(k, (y, a))| (*y, a, k))
+                    .collect()
             } else if n == 1 {
-                years.iter().enumerate().map(|(k, y)| (*y, head, k)).collect()
+                years
+                    .iter()
+                    .enumerate()
+                    .map(|(k, y)| (*y, head, k))
+                    .collect()
             } else {
-                list.atoms.iter().enumerate().map(|(k, a)| (years[k.min(years.len() - 1)], a, k)).collect()
+                list.atoms
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| (years[k.min(years.len() - 1)], a, k))
+                    .collect()
             };
             let direction = direction_of(&subject);
             let list_suffix = tail.suffix;
@@ -581,19 +656,26 @@ fn sentence_targets(
                     }
                     st.kind = TargetKind::Range;
                     st.value_hi = Some(hi);
-                } else if let Some(sign) = change.filter(|_| matches!(unit.as_deref(), Some("%" | "个百分点"))) {
+                } else if let Some(sign) =
+                    change.filter(|_| matches!(unit.as_deref(), Some("%" | "个百分点")))
+                {
                     st.kind = TargetKind::RelativeChange;
                     st.value = Some(sign * a.value);
-                    st.relative_to = Some(match rel_years.get(k.min(rel_years.len().saturating_sub(1))) {
-                        Some(y) if !rel_years.is_empty() => RelativeTo::Year(*y),
-                        _ => RelativeTo::Baseline,
-                    });
+                    st.relative_to = Some(
+                        match rel_years.get(k.min(rel_years.len().saturating_sub(1))) {
+                            Some(y) if !rel_years.is_empty() => RelativeTo::Year(*y),
+                            _ => RelativeTo::Baseline,
+                        },
+                    );
                 } else if change.is_some() {
                     continue;
                 } else {
                     let cmp = match head.prefix {
                         Some(Some(c)) => c,
-                        _ => a.suffix.or(list_suffix).unwrap_or_else(|| bare_cmp(direction)),
+                        _ => a
+                            .suffix
+                            .or(list_suffix)
+                            .unwrap_or_else(|| bare_cmp(direction)),
                     };
                     st.cmp = Some(cmp);
                 }
@@ -618,10 +700,17 @@ fn service_ratio(
             .expect("valid regex")
     });
     let clause = &sentence[c0..c1];
-    let Some(c) = RATIO.captures(clause) else { return };
+    let Some(c) = RATIO.captures(clause) else {
+        return;
+    };
     let Some(v) = parse_f64(&c[1]) else { return };
     let pos = c0 + c.get(0).map_or(0, |m| m.start());
-    let Some(group) = groups.iter().rev().find(|g| g.start < pos).or_else(|| groups.first()) else {
+    let Some(group) = groups
+        .iter()
+        .rev()
+        .find(|g| g.start < pos)
+        .or_else(|| groups.first())
+    else {
         return;
     };
     let cmp = match c.get(3).map(|m| m.as_str()) {
@@ -630,15 +719,16 @@ fn service_ratio(
     };
     let unit = format!("{}人", c.get(2).map_or("", |m| m.as_str()));
     let subject = format!("每{}{}服务人口", &c[4], c[5].trim());
-    let text = clause.trim();
-    let lead = clause.len() - clause.trim_start().len();
+    let _ = c1;
+    let text = sentence.trim();
+    let lead = sentence.len() - sentence.trim_start().len();
     let span = Span::new(
-        line.char_at(s_start + c0 + lead),
-        line.char_at(s_start + c0 + lead + text.len()),
+        line.char_at(s_start + lead),
+        line.char_at(s_start + lead + text.len()),
     );
     for &year in &group.years {
         out.push(TargetStatement {
-            sentence: sentence.trim().to_string(),
+            sentence: text.to_string(),
             span,
             year,
             subject: subject.clone(),
@@ -656,52 +746,89 @@ fn service_ratio(
 
 fn norm(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '（' | '）' | '(' | ')' | '“' | '”' | '《' | '》'))
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '（' | '）' | '(' | ')' | '“' | '”' | '《' | '》')
+        })
         .collect()
 }
 
-fn dice(a: &str, b: &str) -> f64 {
-    let bi = |s: &str| -> std::collections::HashSet<(char, char)> {
-        let v: Vec<char> = s.chars().collect();
-        v.windows(2).map(|w| (w[0], w[1])).collect()
-    };
-    let (x, y) = (bi(a), bi(b));
+/// Sorted, deduplicated char bigrams.
+fn bigrams(s: &str) -> Vec<(char, char)> {
+    let v: Vec<char> = s.chars().collect();
+    let mut b: Vec<(char, char)> = v.windows(2).map(|w| (w[0], w[1])).collect();
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+fn dice(x: &[(char, char)], y: &[(char, char)]) -> f64 {
     if x.is_empty() || y.is_empty() {
         return 0.0;
     }
-    2.0 * x.intersection(&y).count() as f64 / (x.len() + y.len()) as f64
+    let (mut i, mut j, mut both) = (0, 0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * both as f64 / (x.len() + y.len()) as f64
 }
 
 /// Links statements to the indicator they name, and tasks to the statements inside them.
 pub fn link(plan: &mut PlanDocument) {
-    let names: Vec<String> = plan.indicators.iter().map(|i| norm(&i.name)).collect();
+    // Distinct names only: a name repeated across tables links to its first indicator.
+    let mut names: Vec<(String, Vec<(char, char)>, usize)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, ind) in plan.indicators.iter().enumerate() {
+        let n = norm(&ind.name);
+        if !n.is_empty() && seen.insert(n.clone()) {
+            let b = bigrams(&n);
+            names.push((n, b, i));
+        }
+    }
+    let mut memo: std::collections::HashMap<String, Option<usize>> = Default::default();
     for st in &mut plan.target_statements {
         let subj = norm(&st.subject);
+        if let Some(hit) = memo.get(&subj) {
+            st.indicator = *hit;
+            continue;
+        }
+        let sb = bigrams(&subj);
         let best = names
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let s = if !n.is_empty() && (subj.contains(n.as_str()) || n.contains(subj.as_str())) {
+            .map(|(n, nb, i)| {
+                let s = if subj.contains(n.as_str()) || n.contains(subj.as_str()) {
                     1.0
                 } else {
-                    dice(&subj, n)
+                    dice(&sb, nb)
                 };
-                (i, s)
+                (*i, s)
             })
             .filter(|&(_, s)| s >= 0.7)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         st.indicator = best.map(|(i, _)| i);
+        memo.insert(subj, st.indicator);
     }
+    // Statements come in text order, so each task's are a contiguous run.
+    let starts: Vec<i64> = plan
+        .target_statements
+        .iter()
+        .map(|s| s.span.start)
+        .collect();
     for task in &mut plan.tasks {
         if !task.span.is_known() {
             continue;
         }
-        task.targets = plan
-            .target_statements
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.span.start >= task.span.start && s.span.end <= task.span.end)
-            .map(|(i, _)| i)
+        let from = starts.partition_point(|&s| s < task.span.start);
+        task.targets = (from..starts.len())
+            .take_while(|&i| starts[i] < task.span.end)
+            .filter(|&i| plan.target_statements[i].span.end <= task.span.end)
             .collect();
     }
 }
@@ -719,7 +846,10 @@ mod tests {
     fn respective_years_and_values() {
         let s = run("到2022年和2030年，全市居民健康素养水平分别不低于25%和35%。");
         assert_eq!(s.len(), 2);
-        assert_eq!((s[0].year, s[0].value, s[0].cmp), (2022, Some(25.0), Some(Cmp::Ge)));
+        assert_eq!(
+            (s[0].year, s[0].value, s[0].cmp),
+            (2022, Some(25.0), Some(Cmp::Ge))
+        );
         assert_eq!((s[1].year, s[1].value), (2030, Some(35.0)));
         assert_eq!(s[0].subject, "全市居民健康素养水平");
     }

@@ -40,11 +40,7 @@ impl<'a> Doc<'a> {
         let mut lines = Vec::new();
         let mut start = 0;
         for (no, l) in text.split('\n').enumerate() {
-            lines.push(Line {
-                no,
-                text: l,
-                start,
-            });
+            lines.push(Line { no, text: l, start });
             start += l.chars().count() + 1;
         }
         Doc { text, lines }

@@ -8,7 +8,8 @@ const OPEN: &[char] = &['（', '(', '〔', '[', '【', '［'];
 const CLOSE: &[char] = &['）', ')', '〕', ']', '】', '］'];
 
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:责任单位|责任部门|牵头单位|负责单位|责任主体)\s*[:：]\s*").expect("valid regex")
+    Regex::new(r"^\s*(?:责任单位|责任部门|牵头单位|负责单位|责任主体)\s*[:：]\s*")
+        .expect("valid regex")
 });
 /// Remarks in parentheses inside a unit name: `(含…)`, `（以下简称…）`.
 static NESTED_REMARK: LazyLock<Regex> = LazyLock::new(|| {
@@ -16,11 +17,13 @@ static NESTED_REMARK: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Parts that are remarks, not units.
 static REMARK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:下同|以下同|.*牵头单位.*|.*排在第一.*|.*排名第一.*|.*以下简称.*)$").expect("valid regex")
+    Regex::new(r"^(?:下同|以下同|.*牵头单位.*|.*排在第一.*|.*排名第一.*|.*以下简称.*)$")
+        .expect("valid regex")
 });
 /// The ending that says who answers, and how.
 static DUTY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(按职责分工负责|按职责分别负责|分别负责|各负其责|共同负责|负责|牵头)$").expect("valid regex")
+    Regex::new(r"(按职责分工负责|按职责分别负责|分别负责|各负其责|共同负责|负责|牵头)$")
+        .expect("valid regex")
 });
 /// Generic "and other units" tails.
 static TAIL: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,7 +139,15 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
         return None;
     }
     let stated = has_prefix || duty.is_some();
-    if !stated && !units.iter().all(|u| ORG.is_match(u)) {
+    // `区委宣传部（文化广电旅游体育局）`: the name before a nested note decides.
+    let is_org = |u: &str| {
+        let core = match u.find(['（', '(']) {
+            Some(i) if i > 0 => &u[..i],
+            _ => u,
+        };
+        ORG.is_match(core) || ORG.is_match(u)
+    };
+    if !stated && !units.iter().all(|u| is_org(u)) {
         return None;
     }
     let mode = match duty.as_deref() {
@@ -166,15 +177,27 @@ mod tests {
         let (u, m) = units("加强建设。[责任单位:市卫生健康委、市委组织部,各区政府(含新区管委会、深汕特别合作区管委会,下同),排在第一的责任单位为牵头单位,下同]").unwrap();
         assert_eq!(u, ["市卫生健康委", "市委组织部", "各区政府"]);
         assert_eq!(m, ResponsibilityMode::LeadFirst);
-        let (u, m) = units("做好工作。（市卫生健康局、市委组织部、市统计局有关单位，各县（市、区）政府分别负责）").unwrap();
-        assert_eq!(u, ["市卫生健康局", "市委组织部", "市统计局", "各县（市、区）政府"]);
+        let (u, m) = units(
+            "做好工作。（市卫生健康局、市委组织部、市统计局有关单位，各县（市、区）政府分别负责）",
+        )
+        .unwrap();
+        assert_eq!(
+            u,
+            [
+                "市卫生健康局",
+                "市委组织部",
+                "市统计局",
+                "各县（市、区）政府"
+            ]
+        );
         assert_eq!(m, ResponsibilityMode::EachResponsible);
         let (u, _) = units("x（市市场监督管理局、市农业农村局、市卫生健康局、分别负责）").unwrap();
         assert_eq!(u.len(), 3);
         let (u, m) = units("x（市人力资源社会保障局、市中医药局按职责分工负责）").unwrap();
         assert_eq!(u, ["市人力资源社会保障局", "市中医药局"]);
         assert_eq!(m, ResponsibilityMode::EachResponsible);
-        let (u, _) = units("x（市卫生健康局、市科学技术协会负责，排在第一位的为牵头单位，下同）").unwrap();
+        let (u, _) =
+            units("x（市卫生健康局、市科学技术协会负责，排在第一位的为牵头单位，下同）").unwrap();
         assert_eq!(u, ["市卫生健康局", "市科学技术协会"]);
         let (u, _) = units("x〔区委宣传部（文化广电旅游体育局）、区教育局〕").unwrap();
         assert_eq!(u, ["区委宣传部（文化广电旅游体育局）", "区教育局"]);
