@@ -11,8 +11,8 @@ use crate::model::{
 };
 use crate::{now_utc, Database, TABLES};
 use healthplan_core::{
-    Aggregation, Area, AreaCode, AreaLevel, DataElement, DataValue, Department, Grant, Period,
-    PlanDocument, Section, TaskProgress, TaskStatus, User, Value, ValueStatus, ValueType,
+    Aggregation, Area, AreaCode, AreaLevel, CoreError, DataElement, DataValue, Department, Grant,
+    Period, PlanDocument, Section, TaskProgress, TaskStatus, User, Value, ValueStatus, ValueType,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -246,54 +246,50 @@ fn value_columns(v: &Value) -> ValueColumns {
     c
 }
 
+/// Decodes a row selected with [`DATA_VALUE_COLUMNS`] (by position: this runs once per
+/// value when the analytics engine starts, and the error key is only built on failure).
 fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
-    let element: String = row.try_get("element")?;
-    let area: String = row.try_get("area_code")?;
-    let period: String = row.try_get("period")?;
-    let key = format!("{element}/{area}/{period}");
-    let missing = |col: &str| StoreError::corrupt("data value", &key, format!("{col} is empty"));
-    let kind: String = row.try_get("value_type")?;
-    let value = match kind.as_str() {
+    let element: String = row.try_get(0)?;
+    let area: &str = row.try_get(1)?;
+    let period: &str = row.try_get(2)?;
+    let corrupt = |reason: String| {
+        StoreError::corrupt("data value", format!("{element}/{area}/{period}"), reason)
+    };
+    let number = |i: usize, col: &str| -> Result<f64> {
+        row.try_get::<Option<f64>, _>(i)?
+            .ok_or_else(|| corrupt(format!("{col} is empty")))
+    };
+    let kind: &str = row.try_get(3)?;
+    let value = match kind {
         "number" => Value::Number {
-            value: row
-                .try_get::<Option<f64>, _>("num_value")?
-                .ok_or_else(|| missing("num_value"))?,
+            value: number(4, "num_value")?,
         },
         "ratio" => Value::Ratio {
-            numerator: row
-                .try_get::<Option<f64>, _>("numerator")?
-                .ok_or_else(|| missing("numerator"))?,
-            denominator: row
-                .try_get::<Option<f64>, _>("denominator")?
-                .ok_or_else(|| missing("denominator"))?,
+            numerator: number(5, "numerator")?,
+            denominator: number(6, "denominator")?,
         },
         "boolean" => Value::Boolean {
             value: row
-                .try_get::<Option<bool>, _>("bool_value")?
-                .ok_or_else(|| missing("bool_value"))?,
+                .try_get::<Option<bool>, _>(7)?
+                .ok_or_else(|| corrupt("bool_value is empty".into()))?,
         },
         "text" => Value::Text {
             value: row
-                .try_get::<Option<String>, _>("text_value")?
-                .ok_or_else(|| missing("text_value"))?,
+                .try_get::<Option<String>, _>(8)?
+                .ok_or_else(|| corrupt("text_value is empty".into()))?,
         },
-        other => {
-            return Err(StoreError::corrupt(
-                "data value",
-                &key,
-                format!("unknown value type {other:?}"),
-            ))
-        }
+        other => return Err(corrupt(format!("unknown value type {other:?}"))),
     };
-    let status: String = row.try_get("status")?;
+    let status: &str = row.try_get(9)?;
     Ok(DataValue {
-        area: parse_code("data value", &key, &area)?,
-        period: parse_period("data value", &key, &period)?,
+        area: AreaCode::parse(area).map_err(|e| corrupt(e.to_string()))?,
+        period: period
+            .parse()
+            .map_err(|e: CoreError| corrupt(e.to_string()))?,
         value,
-        status: ValueStatus::parse(&status)
-            .map_err(|e| StoreError::corrupt("data value", &key, e))?,
-        version: row.try_get("version")?,
-        comment: row.try_get("comment")?,
+        status: ValueStatus::parse(status).map_err(|e| corrupt(e.to_string()))?,
+        version: row.try_get(10)?,
+        comment: row.try_get(11)?,
         element,
     })
 }
