@@ -769,3 +769,30 @@ fn store_futures_are_send(store: &Store) {
     send(&store.all_data_values());
     send(&store.put_data_value("x", &number("e", "440300", "2024", 1.0), None));
 }
+
+#[tokio::test]
+async fn sqlite_file_uses_wal_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&StoreConfig::new(dir.path().join("new/dir"), None))
+        .await
+        .unwrap();
+    assert!(dir.path().join("new/dir/healthplan.db").is_file());
+    let Store::Sqlite(db) = &store else {
+        panic!("expected SQLite")
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let e = Store::open(&StoreConfig::new(dir.path(), Some("mysql://h/db".into())))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::UnsupportedUrl(_)), "{e}");
+    store.close().await;
+}
