@@ -482,6 +482,67 @@ impl Engine {
         out
     }
 
+    /// Visits every non-empty aggregate of element `e`: each area × each month, quarter and year
+    /// that holds data, as `(area, year, slot, cell)`. One linear pass per year; what a
+    /// dashboard export or a checksum needs without a lookup per cell.
+    pub fn for_each_cell(&self, e: ElementId, mut f: impl FnMut(AreaId, i32, u8, Cell)) {
+        let tree = &self.tree;
+        for (yi, b) in self.elements[e.0 as usize].years.iter().enumerate() {
+            let Some(b) = b else { continue };
+            let y = MIN_YEAR + yi as i32;
+            for (i, &a) in tree.inner_area.iter().enumerate() {
+                let base = i * SLOTS;
+                for s in 0..SLOTS {
+                    let count = b.cnt[base + s];
+                    if count > 0 {
+                        let cell = Cell {
+                            sum: b.sum[base + s],
+                            count: count as u64,
+                        };
+                        f(AreaId(a), y, s as u8, cell);
+                    }
+                }
+            }
+            for (l, row) in b.leaf.chunks_exact(12).enumerate() {
+                let a = tree.leaf_area[l];
+                let mut s = [0.0f64; SLOTS];
+                let mut c = [0u64; SLOTS];
+                for m in 0..12 {
+                    let v = row[m];
+                    if !v.is_nan() {
+                        s[m] = v;
+                        c[m] = 1;
+                    }
+                }
+                for q in 0..4 {
+                    s[12 + q] = s[3 * q] + s[3 * q + 1] + s[3 * q + 2];
+                    c[12 + q] = c[3 * q] + c[3 * q + 1] + c[3 * q + 2];
+                }
+                s[16] = s[12] + s[13] + s[14] + s[15];
+                c[16] = c[12] + c[13] + c[14] + c[15];
+                if !b.extra.is_empty() {
+                    for slot in 12..SLOTS as u8 {
+                        if let Some(&v) = b.extra.get(&(a, slot)) {
+                            for &k in slot_chain(slot_period(y, slot)).1 {
+                                s[k as usize] += v;
+                                c[k as usize] += 1;
+                            }
+                        }
+                    }
+                }
+                for k in 0..SLOTS {
+                    if c[k] > 0 {
+                        let cell = Cell {
+                            sum: s[k],
+                            count: c[k],
+                        };
+                        f(AreaId(a), y, k as u8, cell);
+                    }
+                }
+            }
+        }
+    }
+
     /// Bytes held by raw values and aggregates (excluding the tree and maps' overhead).
     pub fn heap_bytes(&self) -> usize {
         self.elements

@@ -1,0 +1,246 @@
+//! The running application's state: the store plus the analytics engine kept in step with it.
+//!
+//! At start-up the engine is loaded from every stored data value. Every write goes through
+//! [`App`]: it commits to the store, then applies the same change to the engine before it
+//! returns, so the next read anywhere sees the new value at every level of the area tree.
+
+use healthplan_analytics::{AnalyticsError, AreaTree, Engine, Query, Row};
+use healthplan_core::{Aggregation, AreaCode, DataValue, Period, Value};
+use healthplan_store::{ImportCount, Store, StoreError};
+use std::collections::HashSet;
+use std::sync::{RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("analytics: {0}")]
+    Analytics(#[from] AnalyticsError),
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// What the start-up load did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadReport {
+    pub values: usize,
+    /// Text values, which have no number to aggregate.
+    pub skipped_text: usize,
+    /// Values whose area is no longer in the area tree.
+    pub skipped_unknown_area: usize,
+    pub elapsed: Duration,
+}
+
+/// Store + engine. Share it behind an `Arc`.
+pub struct App {
+    store: Store,
+    engine: RwLock<Engine>,
+    /// Serialises writes so store commits and engine updates happen in the same order.
+    write: tokio::sync::Mutex<()>,
+    report: RwLock<LoadReport>,
+}
+
+/// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
+/// indicator named after the element is Σnumerator / Σdenominator.
+pub const NUM_SUFFIX: &str = ".num";
+pub const DEN_SUFFIX: &str = ".den";
+
+impl App {
+    /// Loads the engine from the store and reports how long it took.
+    pub async fn open(store: Store) -> Result<App> {
+        let (engine, report) = load(&store).await?;
+        tracing::info!(
+            values = report.values,
+            elapsed_ms = report.elapsed.as_millis() as u64,
+            "analytics engine loaded"
+        );
+        Ok(App {
+            store,
+            engine: RwLock::new(engine),
+            write: tokio::sync::Mutex::new(()),
+            report: RwLock::new(report),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The last start-up (or reload) report.
+    pub fn load_report(&self) -> LoadReport {
+        self.report
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the engine from the store, e.g. after the area tree or element rules changed.
+    pub async fn reload(&self) -> Result<LoadReport> {
+        let _w = self.write.lock().await;
+        let (engine, report) = load(&self.store).await?;
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
+        *self.report.write().unwrap_or_else(|e| e.into_inner()) = report.clone();
+        Ok(report)
+    }
+
+    /// Read access to the engine for queries beyond [`App::query`].
+    pub fn engine(&self) -> RwLockReadGuard<'_, Engine> {
+        self.engine.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn query(&self, q: &Query) -> Result<Vec<Row>> {
+        Ok(self.engine().query(q)?)
+    }
+
+    /// Commits one value to the store (audited, version-checked), then updates the aggregates.
+    pub async fn put_data_value(
+        &self,
+        actor: &str,
+        value: &DataValue,
+        expected_version: Option<i64>,
+    ) -> Result<DataValue> {
+        let _w = self.write.lock().await;
+        let stored = self
+            .store
+            .put_data_value(actor, value, expected_version)
+            .await?;
+        self.apply(
+            &stored.element,
+            &stored.area,
+            stored.period,
+            Some(&stored.value),
+        )?;
+        Ok(stored)
+    }
+
+    /// Bulk load through the store, then into the engine.
+    pub async fn import_data_values(
+        &self,
+        actor: &str,
+        values: &[DataValue],
+    ) -> Result<ImportCount> {
+        let _w = self.write.lock().await;
+        let n = self.store.import_data_values(actor, values).await?;
+        for v in values {
+            self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
+        }
+        Ok(n)
+    }
+
+    pub async fn delete_data_value(
+        &self,
+        actor: &str,
+        element: &str,
+        area: &AreaCode,
+        period: Period,
+        expected_version: i64,
+    ) -> Result<()> {
+        let _w = self.write.lock().await;
+        self.store
+            .delete_data_value(actor, element, area, period, expected_version)
+            .await?;
+        self.apply(element, area, period, None)
+    }
+
+    /// Mirrors one stored change in the engine. Unknown areas are left out (a reload picks
+    /// them up once the tree has them); unknown elements are registered as `none` (shown
+    /// only where entered, never summed by guess).
+    fn apply(&self, element: &str, area: &AreaCode, p: Period, v: Option<&Value>) -> Result<()> {
+        let mut eng = self.engine.write().unwrap_or_else(|e| e.into_inner());
+        let Ok(a) = eng.tree().id(area) else {
+            return Ok(());
+        };
+        let parts = split(element, v);
+        for (code, x) in parts {
+            let e = match eng.element(&code) {
+                Ok(e) => e,
+                Err(_) if x.is_none() => continue,
+                Err(_) => register(&mut eng, &code, element)?,
+            };
+            eng.set(e, a, p, x)?;
+        }
+        Ok(())
+    }
+}
+
+/// The element values one stored value becomes: the value itself, and for a ratio also its
+/// numerator and denominator parts (cleared when the value is not a ratio).
+fn split(element: &str, v: Option<&Value>) -> Vec<(String, Option<f64>)> {
+    let num = format!("{element}{NUM_SUFFIX}");
+    let den = format!("{element}{DEN_SUFFIX}");
+    match v {
+        Some(Value::Number { value }) => {
+            vec![(element.into(), Some(*value)), (num, None), (den, None)]
+        }
+        Some(Value::Boolean { value }) => vec![
+            (element.into(), Some(if *value { 1.0 } else { 0.0 })),
+            (num, None),
+            (den, None),
+        ],
+        Some(Value::Ratio {
+            numerator,
+            denominator,
+        }) => vec![
+            (element.into(), Some(numerator / denominator)),
+            (num, Some(*numerator)),
+            (den, Some(*denominator)),
+        ],
+        Some(Value::Text { .. }) | None => vec![(element.into(), None), (num, None), (den, None)],
+    }
+}
+
+/// Registers an element seen in a value but not declared; ratio parts get `sum` and the
+/// indicator Σnum/Σden under the base code.
+fn register(eng: &mut Engine, code: &str, base: &str) -> Result<healthplan_analytics::ElementId> {
+    if code.ends_with(NUM_SUFFIX) || code.ends_with(DEN_SUFFIX) {
+        let e = eng.add_element(code, Aggregation::Sum)?;
+        let (n, d) = (format!("{base}{NUM_SUFFIX}"), format!("{base}{DEN_SUFFIX}"));
+        if eng.element(&n).is_ok() && eng.element(&d).is_ok() {
+            eng.define_indicator(base, &[&n], &[&d], 1.0)?;
+        }
+        Ok(e)
+    } else {
+        Ok(eng.add_element(code, Aggregation::None)?)
+    }
+}
+
+async fn load(store: &Store) -> Result<(Engine, LoadReport)> {
+    let t = Instant::now();
+    let areas = store.list_areas().await?;
+    let tree = AreaTree::from_areas(&areas)?;
+    let mut eng = Engine::new(tree);
+    let mut declared = HashSet::new();
+    for el in store.list_data_elements().await? {
+        eng.add_element(&el.code, el.aggregation)?;
+        declared.insert(el.code);
+    }
+    let values = store.all_data_values().await?;
+    let mut report = LoadReport::default();
+    for v in &values {
+        if matches!(v.value, Value::Text { .. }) {
+            report.skipped_text += 1;
+            continue;
+        }
+        let Ok(a) = eng.tree().id(&v.area) else {
+            report.skipped_unknown_area += 1;
+            continue;
+        };
+        for (code, x) in split(&v.element, Some(&v.value)) {
+            let Some(x) = x else { continue };
+            let e = match eng.element(&code) {
+                Ok(e) => e,
+                Err(_) => register(&mut eng, &code, &v.element)?,
+            };
+            eng.load(e, a, v.period, x)?;
+        }
+        report.values += 1;
+    }
+    eng.build();
+    report.elapsed = t.elapsed();
+    Ok((eng, report))
+}
+
+#[cfg(test)]
+mod tests;
