@@ -483,36 +483,53 @@ impl Engine {
     }
 
     /// Visits every non-empty aggregate of element `e`: each area × each month, quarter and year
-    /// that holds data, as `(area, year, slot, cell)`. One linear pass per year; what a
-    /// dashboard export or a checksum needs without a lookup per cell.
+    /// that holds data, as `(area, year, slot, cell)`.
     pub fn for_each_cell(&self, e: ElementId, mut f: impl FnMut(AreaId, i32, u8, Cell)) {
+        self.for_each_row(e, |a, y, sums, counts| {
+            for k in 0..SLOTS {
+                if counts[k] > 0 {
+                    let cell = Cell {
+                        sum: sums[k],
+                        count: counts[k],
+                    };
+                    f(a, y, k as u8, cell);
+                }
+            }
+        });
+    }
+
+    /// Visits, for element `e`, every (area, year) holding data with its 17 slot aggregates
+    /// (sums and counts of 12 months, 4 quarters, the year). One linear pass per year: what a
+    /// dashboard export or a checksum needs without a lookup per cell.
+    pub fn for_each_row(
+        &self,
+        e: ElementId,
+        mut f: impl FnMut(AreaId, i32, &[f64; SLOTS], &[u64; SLOTS]),
+    ) {
         let tree = &self.tree;
         for (yi, b) in self.elements[e.0 as usize].years.iter().enumerate() {
             let Some(b) = b else { continue };
             let y = MIN_YEAR + yi as i32;
+            let mut s = [0.0f64; SLOTS];
+            let mut c = [0u64; SLOTS];
             for (i, &a) in tree.inner_area.iter().enumerate() {
                 let base = i * SLOTS;
-                for s in 0..SLOTS {
-                    let count = b.cnt[base + s];
-                    if count > 0 {
-                        let cell = Cell {
-                            sum: b.sum[base + s],
-                            count: count as u64,
-                        };
-                        f(AreaId(a), y, s as u8, cell);
-                    }
+                if b.cnt[base + 16] == 0 {
+                    continue;
                 }
+                s.copy_from_slice(&b.sum[base..base + SLOTS]);
+                for k in 0..SLOTS {
+                    c[k] = b.cnt[base + k] as u64;
+                }
+                f(AreaId(a), y, &s, &c);
             }
             for (l, row) in b.leaf.chunks_exact(12).enumerate() {
                 let a = tree.leaf_area[l];
-                let mut s = [0.0f64; SLOTS];
-                let mut c = [0u64; SLOTS];
                 for m in 0..12 {
                     let v = row[m];
-                    if !v.is_nan() {
-                        s[m] = v;
-                        c[m] = 1;
-                    }
+                    let present = !v.is_nan();
+                    s[m] = if present { v } else { 0.0 };
+                    c[m] = present as u64;
                 }
                 for q in 0..4 {
                     s[12 + q] = s[3 * q] + s[3 * q + 1] + s[3 * q + 2];
@@ -530,14 +547,8 @@ impl Engine {
                         }
                     }
                 }
-                for k in 0..SLOTS {
-                    if c[k] > 0 {
-                        let cell = Cell {
-                            sum: s[k],
-                            count: c[k],
-                        };
-                        f(AreaId(a), y, k as u8, cell);
-                    }
+                if c[16] > 0 {
+                    f(AreaId(a), y, &s, &c);
                 }
             }
         }

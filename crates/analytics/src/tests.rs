@@ -293,6 +293,21 @@ proptest! {
                 }
             }
         }
+        // The bulk visitor yields exactly the non-empty cells, with the same aggregates.
+        for el in 0..3u32 {
+            let mut seen = 0usize;
+            inc.for_each_cell(ElementId(el), |a, y, slot, cell| {
+                seen += 1;
+                assert_eq!(cell, inc.cell(ElementId(el), a, engine::slot_period(y, slot)));
+                assert!(cell.count > 0);
+            });
+            let mut want = 0usize;
+            for area in 0..n {
+                let a = inc.tree().id(&code_of(area)).unwrap();
+                want += periods.iter().filter(|&&p| inc.cell(ElementId(el), a, p).count > 0).count();
+            }
+            prop_assert_eq!(seen, want);
+        }
         // Every query shape answers the same on both engines.
         let items = vec![
             Item::Element("a".into()), Item::Element("b".into()), Item::Element("c".into()),

@@ -16,7 +16,7 @@
 use crate::Globals;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use healthplan_analytics::{AreaId, AreaTree, Cell, ElementId, Engine};
+use healthplan_analytics::{AreaId, AreaTree, ElementId, Engine, SLOTS};
 use healthplan_core::{Aggregation, AreaCode, Period};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -659,33 +659,51 @@ fn workload(l: &Loaded) -> [Chk; 15] {
     (0..eng.element_count())
         .into_par_iter()
         .map(|e| {
-            let mut out = [Chk::default(); 15];
-            eng.for_each_cell(ElementId(e as u32), |a, y, slot, c: Cell| {
+            // Per element the terms fit in 64 bits: < 2³¹ each, a few million cells.
+            let mut acc = [[0u64; 5]; 15];
+            let mut sums = [0i64; 15];
+            eng.for_each_row(ElementId(e as u32), |a, y, s, c| {
                 let level = l.area_level[a.0 as usize] as usize;
                 if !(1..=5).contains(&level) {
                     return;
                 }
-                let pt = match slot {
-                    0..=11 => 0,
-                    12..=15 => 1,
-                    _ => 2,
-                };
-                let p = period_id(l.start_year, y, slot);
                 let af = l.area_file_id[a.0 as usize];
-                let k = ((e as i64 * 100_003 + af) * 4099 + p) % 1_000_003 + 1;
-                let s = c.sum as i64;
-                let x = &mut out[(level - 1) * 3 + pt];
-                x.rows += 1;
-                x.sum += s as i128;
-                x.count += c.count;
-                // i64 with constant divisors: |s·k| < 2⁶³ for sums below ~9·10¹², and the
-                // compiler turns `% const` into multiplications.
-                x.chk_sum += match s.checked_mul(k) {
-                    Some(v) => v.rem_euclid(CHK_M) as i128,
-                    None => (s as i128 * k as i128).rem_euclid(CHK_M as i128),
-                };
-                x.chk_count += (c.count as i64 * k % CHK_M) as i128;
+                let base = (e as i64 * 100_003 + af) * 4099 + period_id(l.start_year, y, 0);
+                for slot in 0..SLOTS {
+                    let count = c[slot] as i64;
+                    if count == 0 {
+                        continue;
+                    }
+                    let pt = match slot {
+                        0..=11 => 0,
+                        12..=15 => 1,
+                        _ => 2,
+                    };
+                    let k = (base + slot as i64) % 1_000_003 + 1;
+                    let sv = s[slot] as i64;
+                    let i = (level - 1) * 3 + pt;
+                    let x = &mut acc[i];
+                    x[0] += 1;
+                    sums[i] += sv;
+                    x[2] += count as u64;
+                    // |sum·k| < 2⁶³ for sums below ~9·10¹²; beyond that, 128 bits.
+                    x[3] += match sv.checked_mul(k) {
+                        Some(v) => v.rem_euclid(CHK_M),
+                        None => (sv as i128 * k as i128).rem_euclid(CHK_M as i128) as i64,
+                    } as u64;
+                    x[4] += (count * k % CHK_M) as u64;
+                }
             });
+            let mut out = [Chk::default(); 15];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = Chk {
+                    rows: acc[i][0],
+                    sum: sums[i] as i128,
+                    count: acc[i][2],
+                    chk_sum: acc[i][3] as i128,
+                    chk_count: acc[i][4] as i128,
+                };
+            }
             out
         })
         .reduce(
