@@ -252,7 +252,7 @@ fn a_broken_area_csv_is_refused_with_line_and_field_and_writes_nothing() {
 }
 
 #[test]
-fn demo_creates_the_data_dir_and_loads_the_bundled_areas() {
+fn demo_creates_the_data_dir_and_loads_the_bundled_areas_and_plans() {
     let cwd = tempfile::tempdir().unwrap();
     let demo = || {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_healthplan"));
@@ -277,10 +277,32 @@ fn demo_creates_the_data_dir_and_loads_the_bundled_areas() {
     ] {
         assert!(out.lines().any(|l| l == line), "{line:?} missing:\n{out}");
     }
+    assert!(out.contains("plans stored: 3"), "{out}");
     let again = run_ok(&mut demo());
     assert!(again.contains("0 new, 0 changed, 7 unchanged"), "{again}");
-    let list = run_ok(healthplan(&cwd.path().join("healthplan-data")).args(["area", "list"]));
+    assert!(again.contains("plans stored: 3"), "{again}");
+    let data = cwd.path().join("healthplan-data");
+    let list = run_ok(healthplan(&data).args(["area", "list"]));
     assert_eq!(list.lines().count(), 7);
+    // The bundled plans are linked to their areas and keep their tasks and indicators.
+    let plans = run_ok(healthplan(&data).args(["plan", "list"]));
+    // Task counts at least the gold's responsibility assignments (001 has none in the gold).
+    for (area, min_tasks) in [
+        ("光明区 440311", 1),
+        ("深圳市 440300", 19),
+        ("云浮市 445300", 121),
+    ] {
+        let row = plans
+            .lines()
+            .find(|l| l.contains(area))
+            .unwrap_or_else(|| panic!("{area} missing:\n{plans}"));
+        let tasks: i64 = row
+            .split('\t')
+            .nth(3)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(-1);
+        assert!(tasks >= min_tasks, "{row}");
+    }
 
     // DATABASE_URL wins over the data dir: nothing is created there.
     if let Some(pg) = Backend::postgres() {
