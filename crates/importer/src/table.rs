@@ -261,9 +261,10 @@ fn read_table(
     warnings: &mut Vec<Warning>,
 ) -> Option<FoundTable> {
     let mut rows = region.rows.clone();
+    // A data row has its serial number first, or second after a domain cell.
     let first_data = |rows: &[Vec<Cell>]| {
         rows.iter()
-            .position(|r| r.first().is_some_and(|c| is_serial(&c.text)))
+            .position(|r| r.iter().take(2).any(|c| is_serial(&c.text)))
     };
     let mut hdr_rows = first_data(&rows)?;
     let header_len: usize = rows[..hdr_rows].iter().map(Vec::len).sum();
@@ -330,8 +331,7 @@ fn read_table(
                 domain = Some(d);
             }
         }
-        let serial = row
-            .first()
+        let serial = get(&|c| *c == Col::Serial)
             .filter(|c| is_serial(&c.text))
             .map(|c| c.text.trim().to_string());
         let unit_cell = get(&|c| *c == Col::Unit).map(Cell::flat);
@@ -432,23 +432,24 @@ fn read_table(
 /// cells merged: a missing domain continues the row above, and a target cell spanning several
 /// target columns gives each the same value.
 fn align<'a>(cols: &[Col], row: &'a [Cell]) -> Vec<(Col, Option<&'a Cell>)> {
-    let mut cells: Vec<&Cell> = row.iter().collect();
+    let cells: Vec<&Cell> = row.iter().collect();
     let mut cols: Vec<Col> = cols.to_vec();
     let mut out: Vec<(Col, Option<&Cell>)> = Vec::new();
-    if cols.first() == Some(&Col::Serial) {
-        cols.remove(0);
-        if cells.first().is_some_and(|c| is_serial(&c.text)) {
-            cells.remove(0);
-        }
-    }
     if cells.len() < cols.len() {
-        if let Some(p) = cols.iter().position(|c| *c == Col::Domain) {
-            let name_first = cells
-                .get(p)
-                .is_some_and(|c| c.text.contains('（') || c.text.contains('('));
-            if p == 0 || name_first {
+        if let Some(d) = cols.iter().position(|c| *c == Col::Domain) {
+            // A vertically merged domain cell: absent from the continuation rows.
+            let missing = match cols.iter().position(|c| *c == Col::Serial) {
+                Some(s) if d < s => cells.get(s - 1).is_some_and(|c| is_serial(&c.text)),
+                Some(s) => {
+                    cells.get(d).is_some_and(|c| {
+                        c.text.contains(['（', '(']) || c.flat().chars().count() > 8
+                    }) && cells.get(s).is_some_and(|c| is_serial(&c.text))
+                }
+                None => true,
+            };
+            if missing {
                 out.push((Col::Domain, None));
-                cols.remove(p);
+                cols.remove(d);
             }
         }
     }

@@ -216,7 +216,9 @@ fn strip_tail<'a, 'w>(s: &'a str, words: &[&'w str]) -> Option<(&'a str, &'w str
 
 fn atoms(clause: &str) -> Vec<Atom> {
     let mut out = Vec::new();
-    let mut found: Vec<(usize, usize, f64, Option<f64>, Option<String>)> = Vec::new();
+    // (start, end, value, value_hi, unit) of each number.
+    type Raw = (usize, usize, f64, Option<f64>, Option<String>);
+    let mut found: Vec<Raw> = Vec::new();
     for c in ATOM.captures_iter(clause) {
         let m = c.get(0).expect("group 0");
         let (st, mut en) = (m.start(), m.end());
@@ -265,9 +267,6 @@ fn atoms(clause: &str) -> Vec<Atom> {
                 .map(|(_, s)| s.to_string()),
             _ => None,
         };
-        if unit.as_deref() == Some("岁") {
-            continue;
-        }
         // Trailing spaces belong to what follows.
         while clause[..en].ends_with(' ') {
             en -= 1;
@@ -338,6 +337,14 @@ fn atoms(clause: &str) -> Vec<Atom> {
                     continue;
                 }
             }
+        }
+        // Ages are qualifiers (`15岁以上人群`) unless a comparator makes them the value.
+        if unit.as_deref() == Some("岁")
+            && (prefix.is_none()
+                || suffix.is_some()
+                || after.chars().next().is_some_and(|c| is_han(c) && c != '的'))
+        {
+            continue;
         }
         out.push(Atom {
             start: st,
@@ -550,7 +557,10 @@ fn sentence_targets(
                     .trim_start_matches('的')
                     .trim_end_matches(['。', '！', '？', '；', ';']),
             ));
-            let before_t = tidy_subject(before);
+            let before_t = CMP_REF
+                .replace_all(&BASE_REF.replace_all(before, ""), "")
+                .to_string();
+            let before_t = tidy_subject(&before_t);
             // Relative change wording (在2019年和2022年基础上提高10%) before the value.
             // Only the words just before the value can name its reference year.
             let mut w0 = head.start.saturating_sub(120);
@@ -571,12 +581,7 @@ fn sentence_targets(
             let before_t = BASE_REF.replace_all(&before_t, "").to_string();
             let before_t = CMP_REF.replace_all(&before_t, "").trim().to_string();
             let before_t = tidy_subject(&before_t);
-            let mut subject =
-                if after.chars().count() > 3 || (before_t.is_empty() && !after.is_empty()) {
-                    format!("{before_t}{after}")
-                } else {
-                    format!("{before_t}{after}")
-                };
+            let mut subject = format!("{before_t}{after}");
             if before_t.is_empty() && after.chars().count() <= 3 && !last_subject.is_empty() {
                 subject = last_subject.clone();
             } else if subject.chars().count() <= 4 && !last_subject.is_empty() {
@@ -783,7 +788,8 @@ fn dice(x: &[(char, char)], y: &[(char, char)]) -> f64 {
 /// Links statements to the indicator they name, and tasks to the statements inside them.
 pub fn link(plan: &mut PlanDocument) {
     // Distinct names only: a name repeated across tables links to its first indicator.
-    let mut names: Vec<(String, Vec<(char, char)>, usize)> = Vec::new();
+    type Name = (String, Vec<(char, char)>, usize);
+    let mut names: Vec<Name> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, ind) in plan.indicators.iter().enumerate() {
         let n = norm(&ind.name);
