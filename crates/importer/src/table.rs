@@ -196,10 +196,54 @@ fn classify(h: &str, base_year: Option<i32>) -> Col {
         }
         return Col::Target(y);
     }
+    if has(&["目标值", "指标值", "预期值", "规划值"]) {
+        return Col::Other;
+    }
     if has(&["指标", "名称", "项目", "内容"]) {
         return Col::Name;
     }
     Col::Other
+}
+
+/// Columns of a header over one or more rows. A group cell such as `目标值` over a second
+/// row of years stands for those year columns.
+fn header_cols(rows: &[Vec<Cell>], base: Option<i32>) -> Vec<Col> {
+    let class = |c: &Cell| classify(&c.flat(), base);
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let mut cols: Vec<Col> = first.iter().map(class).collect();
+    let mut groups: Vec<usize> = first
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let t = c.flat();
+            year_in(&t).is_none()
+                && ["目标", "指标值", "预期值", "规划值"]
+                    .iter()
+                    .any(|w| t.contains(w))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for r in &rows[1..] {
+        let sub: Vec<Col> = r.iter().map(class).collect();
+        let yearly = !sub.is_empty()
+            && sub
+                .iter()
+                .all(|c| matches!(c, Col::Target(_) | Col::Reference(_) | Col::Baseline(_)));
+        match groups.first().copied() {
+            Some(g) if yearly => {
+                let n = sub.len();
+                cols.splice(g..=g, sub);
+                groups.remove(0);
+                for later in &mut groups {
+                    *later += n - 1;
+                }
+            }
+            _ => cols.extend(sub),
+        }
+    }
+    cols
 }
 
 fn is_serial(s: &str) -> bool {
@@ -266,21 +310,28 @@ fn read_table(
         rows.iter()
             .position(|r| r.iter().take(2).any(|c| is_serial(&c.text)))
     };
-    let mut hdr_rows = first_data(&rows)?;
+    // Without serial numbers the first row is the header.
+    let mut hdr_rows = match first_data(&rows) {
+        Some(h) => h,
+        None if rows.len() >= 2 => 1,
+        None => return None,
+    };
     let header_len: usize = rows[..hdr_rows].iter().map(Vec::len).sum();
     if hdr_rows == 0
         || rows[hdr_rows..]
             .iter()
             .any(|r| r.len() > header_len + header_len / 2 + 1)
     {
-        rows = split_by_serial(&rows);
-        hdr_rows = first_data(&rows)?;
+        let split = split_by_serial(&rows);
+        if let Some(h) = first_data(&split).filter(|&h| h > 0) {
+            rows = split;
+            hdr_rows = h;
+        }
     }
     if hdr_rows == 0 {
         return None;
     }
-    let header: Vec<Cell> = rows[..hdr_rows].iter().flatten().cloned().collect();
-    let cols: Vec<Col> = header.iter().map(|h| classify(&h.flat(), base)).collect();
+    let cols = header_cols(&rows[..hdr_rows], base);
     if !cols.contains(&Col::Name)
         || !cols
             .iter()

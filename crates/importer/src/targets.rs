@@ -203,6 +203,8 @@ struct Atom {
     prefix_start: usize,
     /// Sign of a relative change (提高10%).
     change: Option<f64>,
+    /// `比全国平均水平高5个百分点`: the reference series and the comparator.
+    series: Option<(&'static str, Cmp)>,
     suffix: Option<Cmp>,
 }
 
@@ -313,13 +315,34 @@ fn atoms(clause: &str) -> Vec<Atom> {
         if prefix.is_none() && change.is_none() && b.ends_with("分别") {
             b = &b[..b.len() - "分别".len()];
         }
+        static SERIES: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?:比|较)?(全国|国家|全省|省|全市|市)(?:同期)?(?:平均)?水平(高出|高于|高|提高|低于|低出|低)$")
+                .expect("valid regex")
+        });
+        let mut series = None;
+        if prefix.is_none() && change.is_none() {
+            if let Some(c) = SERIES.captures(before) {
+                let name = match &c[1] {
+                    "全国" | "国家" => "national_average",
+                    "全省" | "省" => "province_average",
+                    _ => "city_average",
+                };
+                let cmp = if c[2].starts_with('低') {
+                    Cmp::Le
+                } else {
+                    Cmp::Ge
+                };
+                series = Some((name, cmp));
+                b = &before[..c.get(0).map_or(before.len(), |m| m.start())];
+            }
+        }
         let after = clause[en..].trim_start();
         let suffix = SUFFIX_WORDS
             .iter()
             .find(|(w, _)| after.starts_with(w))
             .map(|(w, c)| (*w, *c));
         // Qualifiers, not targets: `15岁以上人群`, `600名学生以上的学校`.
-        if prefix.is_none() && change.is_none() {
+        if prefix.is_none() && change.is_none() && series.is_none() {
             if let Some((w, _)) = suffix {
                 let rest = &after[w.len()..];
                 if rest
@@ -355,6 +378,7 @@ fn atoms(clause: &str) -> Vec<Atom> {
             prefix,
             prefix_start: b.len(),
             change,
+            series,
             suffix: suffix.map(|s| s.1),
         });
     }
@@ -655,7 +679,11 @@ fn sentence_targets(
                     indicator: None,
                     extra: BTreeMap::new(),
                 };
-                if let Some(hi) = a.value_hi {
+                if let Some((name, cmp)) = head.series {
+                    st.kind = TargetKind::ReferenceRelative;
+                    st.cmp = Some(cmp);
+                    st.relative_to = Some(RelativeTo::Series(name.to_string()));
+                } else if let Some(hi) = a.value_hi {
                     if hi < a.value {
                         continue;
                     }

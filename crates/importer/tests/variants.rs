@@ -132,3 +132,24 @@ fn heading_styles_nest() {
     assert_eq!(action.label, "（一）");
     assert_eq!(action.tasks.len(), 4);
 }
+
+#[test]
+fn header_with_a_group_cell_over_the_target_years() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/grouped_header.txt");
+    let plan = import_bytes(&std::fs::read(&p).unwrap(), "grouped_header.txt")
+        .unwrap()
+        .plan;
+    assert_eq!(plan.indicators.len(), 2);
+    let life = &plan.indicators[1];
+    assert_eq!(life.domain.as_deref(), Some("健康水平"));
+    assert_eq!(life.baseline.as_ref().unwrap().year, Some(2020));
+    let years: Vec<(i32, Option<f64>)> = life.targets.iter().map(|t| (t.year, t.value)).collect();
+    assert_eq!(years, [(2022, Some(79.0)), (2030, Some(80.0))]);
+    let r = &plan.target_statements[0];
+    assert_eq!(r.kind, TargetKind::ReferenceRelative);
+    assert_eq!(
+        r.relative_to,
+        Some(RelativeTo::Series("national_average".into()))
+    );
+    assert_eq!(plan.target_statements[1].indicator, Some(1));
+}
