@@ -1,0 +1,114 @@
+//! Measures the analytics start-up load from a real store:
+//! `cargo run --release -p healthplan-app --example startup -- 1000000 [postgres://…]`.
+//! Stores a province (1 + 21 cities + 126 counties + 1 638 towns + villages) and N monthly
+//! values through the store's bulk import, then times `App::open` (read every value + build).
+
+use healthplan_app::App;
+use healthplan_core::{
+    Aggregation, Area, AreaCode, AreaLevel, DataElement, DataValue, Period, Value, ValueType,
+};
+use healthplan_store::{Store, StoreConfig};
+use std::time::Instant;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().map_or(Ok(1_000_000), |s| s.parse())?;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&StoreConfig::new(dir.path(), args.next())).await?;
+
+    let gd = Area::new(AreaCode::parse("440000")?, "省", AreaLevel::Province, None)?;
+    let mut areas = vec![gd.clone()];
+    let mut villages = Vec::new();
+    for c in 1..=21 {
+        let city = Area::new(
+            AreaCode::parse(&format!("44{c:02}00"))?,
+            "市",
+            AreaLevel::City,
+            Some(&gd),
+        )?;
+        areas.push(city.clone());
+        for k in 1..=6 {
+            let county = Area::new(
+                AreaCode::parse(&format!("44{c:02}{k:02}"))?,
+                "县",
+                AreaLevel::County,
+                Some(&city),
+            )?;
+            areas.push(county.clone());
+            for t in 1..=13 {
+                let tc = format!("44{c:02}{k:02}{t:03}");
+                let town = Area::new(AreaCode::parse(&tc)?, "镇", AreaLevel::Town, Some(&county))?;
+                areas.push(town.clone());
+                for v in 1..=16 {
+                    let vil = Area::new(
+                        AreaCode::parse(&format!("{tc}{v:03}"))?,
+                        "村",
+                        AreaLevel::Village,
+                        Some(&town),
+                    )?;
+                    villages.push(vil.code.clone());
+                    areas.push(vil);
+                }
+            }
+        }
+    }
+    store.import_areas("bench", &areas).await?;
+    let elements = 10usize;
+    for e in 0..elements {
+        let el = DataElement::new(
+            &format!("DE{e:02}"),
+            "指标",
+            ValueType::Number,
+            Aggregation::Sum,
+        )?;
+        store.put_data_element("bench", &el).await?;
+    }
+    // Values spread over villages × 60 months × elements.
+    let t = Instant::now();
+    let batch = 100_000;
+    let mut done = 0;
+    while done < n {
+        let vals: Vec<DataValue> = (done..(done + batch).min(n))
+            .map(|i| {
+                let m = i % 60;
+                let vil = (i / 60) % villages.len();
+                let e = i / 60 / villages.len() % elements;
+                let p = Period::Month(2020 + (m / 12) as i32, (m % 12) as u8 + 1);
+                DataValue::new(
+                    &format!("DE{e:02}"),
+                    villages[vil].clone(),
+                    p,
+                    Value::Number {
+                        value: (i % 1000) as f64,
+                    },
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        store.import_data_values("bench", &vals).await?;
+        done += vals.len();
+    }
+    let import = t.elapsed();
+    // The store's bulk read alone, to split the start-up time between store and engine.
+    let t = Instant::now();
+    let all = store.all_data_values().await?.len();
+    let read = t.elapsed();
+    let t = Instant::now();
+    let app = App::open(store.clone()).await?;
+    let open = t.elapsed();
+    let r = app.load_report();
+    println!(
+        "{} store: {} areas, imported {} values in {:.1?}; App::open loaded {} values and built every aggregate in {:.2?} ({:.0} values/s), of which the store's all_data_values read ({} values) alone takes {:.2?}",
+        store.backend(),
+        areas.len(),
+        n,
+        import,
+        r.values,
+        open,
+        r.values as f64 / open.as_secs_f64(),
+        all,
+        read
+    );
+    store.close().await;
+    Ok(())
+}
