@@ -90,6 +90,9 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
     let mut stack: Vec<Open> = Vec::new();
     let mut tasks: Vec<Task> = Vec::new();
     let mut loose: Vec<String> = Vec::new();
+    // The last plain paragraph and the line of the last task, for unit lists on their own line.
+    let mut prev_para: Option<usize> = None;
+    let mut last_task_line: Option<usize> = None;
     for l in &doc.lines {
         if l.is_blank() || tables.iter().any(|t| t.contains_line(l.no)) {
             continue;
@@ -121,7 +124,44 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
         }
         let numbered = label.filter(|(r, _, _)| (3..=7).contains(r));
         if numbered.is_none() && found.is_none() {
+            prev_para = Some(l.no);
             continue;
+        }
+        // A unit list alone on its line belongs to the paragraph just above.
+        if let Some(f) = found
+            .as_ref()
+            .filter(|f| l.text[..f.start].trim().is_empty())
+        {
+            let above = doc.lines[..l.no]
+                .iter()
+                .rev()
+                .find(|p| !p.is_blank())
+                .map(|p| p.no);
+            if let Some(t) = tasks
+                .last_mut()
+                .filter(|t| t.responsible.is_none() && last_task_line == above)
+            {
+                t.responsible = Some(f.responsibility.clone());
+                t.span = Span::new(t.span.start as usize, span_of(l).end as usize);
+                continue;
+            }
+            if let Some(p) = prev_para.filter(|&p| Some(p) == above) {
+                let pl = &doc.lines[p];
+                let id = format!("t{}", tasks.len() + 1);
+                tasks.push(Task {
+                    id: id.clone(),
+                    text: trim_lead(pl.text).trim_end().to_string(),
+                    span: Span::new(span_of(pl).start as usize, span_of(l).end as usize),
+                    responsible: Some(f.responsibility.clone()),
+                    targets: Vec::new(),
+                    extra: BTreeMap::new(),
+                });
+                match stack.last_mut() {
+                    Some(o) => o.section.tasks.push(id),
+                    None => loose.push(id),
+                }
+                continue;
+            }
         }
         // Task text: the paragraph without its label and without the unit list.
         let lead = l.text.len() - body.len();
@@ -140,6 +180,7 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                 serde_json::Value::String(lab.to_string()),
             );
         }
+        last_task_line = Some(l.no);
         tasks.push(Task {
             id: id.clone(),
             text,
@@ -285,6 +326,17 @@ mod tests {
         assert_eq!(label_of("③做好").map(|x| x.0), Some(7));
         assert_eq!(label_of("专栏1 指标").map(|x| x.0), Some(8));
         assert_eq!(label_of("附件1：名单").map(|x| x.0), Some(0));
+    }
+
+    #[test]
+    fn unit_list_on_its_own_line_joins_the_paragraph_above() {
+        let text = "（一）加强科普\n建设健康科普平台，推动健康知识进社区。\n责任单位：区卫生健康局、区教育局\n1.控烟。全面推进无烟党政机关建设。\n牵头单位：区卫生健康局；配合单位：区市场监管局\n";
+        let plan = build(&Doc::new(text), &[], &mut Vec::new());
+        assert_eq!(plan.tasks.len(), 2);
+        assert_eq!(plan.tasks[0].text, "建设健康科普平台，推动健康知识进社区。");
+        let r = plan.tasks[1].responsible.as_ref().unwrap();
+        assert_eq!(r.units, ["区卫生健康局", "区市场监管局"]);
+        assert_eq!(plan.sections[0].tasks, ["t1", "t2"]);
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn find(line: &str) -> Option<Found> {
     });
     let last = trimmed.chars().last()?;
     if !CLOSE.contains(&last) {
-        return None;
+        return find_unbracketed(trimmed);
     }
     // Walk back to the matching opener, any bracket kind, counting depth.
     let mut depth = 0usize;
@@ -102,12 +102,35 @@ fn split_top(s: &str) -> Vec<&str> {
     parts
 }
 
+/// `…。责任单位：区卫生健康局、区教育局` without brackets, ending the line (or alone on it).
+fn find_unbracketed(line: &str) -> Option<Found> {
+    static TAIL_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:责任单位|牵头单位|责任部门|负责单位)\s*[:：][^。！？]*$")
+            .expect("valid regex")
+    });
+    let m = TAIL_LIST.find(line)?;
+    let raw = m.as_str();
+    let responsibility = parse(raw, raw)?;
+    Some(Found {
+        start: m.start(),
+        end: m.end(),
+        responsibility,
+    })
+}
+
+/// `牵头单位：甲；配合单位：乙、丙` reads as one list led by 甲.
+static HELPERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[；;，,。\s]*(?:配合单位|协助单位|参与单位|协办单位|配合部门|参与部门)\s*[:：]")
+        .expect("valid regex")
+});
+
 fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
     let (has_prefix, body) = match PREFIX.find(inner) {
         Some(m) => (true, &inner[m.end()..]),
         None => (false, inner),
     };
-    let body = NESTED_REMARK.replace_all(body, "");
+    let body = HELPERS.replace_all(body, "、");
+    let body = NESTED_REMARK.replace_all(&body, "");
     let mut units: Vec<String> = Vec::new();
     let mut duty: Option<String> = None;
     for part in split_top(&body) {
@@ -206,6 +229,11 @@ mod tests {
         assert!(units("建设胸痛、卒中中心（胸痛中心、卒中中心、创伤中心）").is_none());
         assert!(units("成立推进委员会（以下简称推进委员会）").is_none());
         assert!(units("人均预期寿命（岁）").is_none());
+        let (u, _) =
+            units("加强建设。牵头单位：区卫生健康局；配合单位：区教育局、区民政局").unwrap();
+        assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
+        let (u, _) = units("责任单位：区卫生健康局、各街道。").unwrap();
+        assert_eq!(u, ["区卫生健康局", "各街道"]);
         assert!(units("(").is_none());
         assert!(units("）").is_none());
     }
