@@ -185,6 +185,27 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
         }
         last_end = Some(en2.min(s.len()));
     }
+    // `到“十四五”末`: the last year of a five-year plan.
+    static PLAN_END: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[“\x22]?十([一二三四五六七])五[”\x22]?(?:时期|期间)?(?:期)?末")
+            .expect("valid regex")
+    });
+    for c in PLAN_END.captures_iter(s) {
+        let Some(n) = chinese_small(&c[1]) else {
+            continue;
+        };
+        let year = 2010 + 5 * (n as i32 + 10 - 11);
+        let start = c.get(0).map_or(0, |m| m.start());
+        if base.is_some_and(|b| year <= b) || excluded.iter().any(|&(a, b)| start >= a && start < b)
+        {
+            continue;
+        }
+        groups.push(YearGroup {
+            start,
+            years: vec![year],
+        });
+    }
+    groups.sort_by_key(|g| g.start);
     groups
 }
 
@@ -896,6 +917,14 @@ mod tests {
         assert_eq!(s[1].relative_to, Some(RelativeTo::Year(2022)));
         assert_eq!(s[4].subject, "5岁以下儿童贫血率");
         assert_eq!(s[4].cmp, Some(Cmp::Lt));
+    }
+
+    #[test]
+    fn end_of_a_five_year_plan_is_a_target_year() {
+        let s = run("到“十四五”末，每千人口拥有执业（助理）医师数达到3.5人。");
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].year, s[0].value), (2025, Some(3.5)));
+        assert!(run("“十三五”末，全区床位数为2000张。").is_empty());
     }
 
     #[test]
