@@ -176,6 +176,13 @@ fn classify(h: &str, base_year: Option<i32>) -> Col {
     if has(&["基期", "基线", "现状", "基数", "基准", "基础值", "现值"]) {
         return Col::Baseline(year_in(h));
     }
+    // A period such as `2021—2025年` heads a schedule, not a target year.
+    static PERIOD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:19|20)\d{2}\s*年?\s*[-—–~～至到]\s*(?:19|20)\d{2}").expect("valid regex")
+    });
+    if YEAR.find_iter(h).count() > 1 || PERIOD.is_match(h) {
+        return Col::Other;
+    }
     if let Some(y) = year_in(h) {
         let level = if has(&["全国", "国家"]) {
             Some("national")
