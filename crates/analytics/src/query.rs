@@ -137,6 +137,8 @@ impl Engine {
                         let v = match agg {
                             _ if count == 0 => None,
                             Aggregation::Average => Some(sum / count as f64),
+                            // `weighted` takes its weights from an indicator's denominator, so
+                            // a lone element sums.
                             _ => Some(sum),
                         };
                         (v, count)
