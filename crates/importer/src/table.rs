@@ -115,6 +115,25 @@ fn cells_of(lines: &[Line]) -> Vec<Vec<Cell>> {
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     let mut blanks = 0;
     for l in lines {
+        // A whole row on one line, cells between tabs.
+        if l.is_cell() && l.text[1..].trim_end().contains('\t') {
+            let mut row = Vec::new();
+            let mut at = l.start;
+            for (k, part) in l.text.split('\t').enumerate() {
+                let n = part.chars().count();
+                if k > 0 {
+                    row.push(Cell {
+                        text: part.trim().to_string(),
+                        start: at,
+                        end: at + n,
+                    });
+                }
+                at += n + 1;
+            }
+            rows.push(row);
+            blanks = 1;
+            continue;
+        }
         if l.is_cell() {
             if blanks > 0 || rows.is_empty() {
                 rows.push(Vec::new());
@@ -220,6 +239,7 @@ fn header_cols(rows: &[Vec<Cell>], base: Option<i32>) -> Vec<Col> {
         return Vec::new();
     };
     let mut cols: Vec<Col> = first.iter().map(class).collect();
+    let mut texts: Vec<String> = first.iter().map(Cell::flat).collect();
     let mut groups: Vec<usize> = first
         .iter()
         .enumerate()
@@ -242,12 +262,35 @@ fn header_cols(rows: &[Vec<Cell>], base: Option<i32>) -> Vec<Col> {
             Some(g) if yearly => {
                 let n = sub.len();
                 cols.splice(g..=g, sub);
+                texts.splice(g..=g, r.iter().map(|c| format!("{}目标", c.flat())));
                 groups.remove(0);
                 for later in &mut groups {
                     *later += n - 1;
                 }
             }
-            _ => cols.extend(sub),
+            _ => {
+                cols.extend(sub);
+                texts.extend(r.iter().map(Cell::flat));
+            }
+        }
+    }
+    // `2020年 | 2025年目标`: a bare year before the years marked as targets is the baseline.
+    let marked = |t: &str| ["目标", "预期", "规划"].iter().any(|w| t.contains(w));
+    let first_marked = cols
+        .iter()
+        .zip(&texts)
+        .filter_map(|(c, t)| match c {
+            Col::Target(y) if marked(t) => Some(*y),
+            _ => None,
+        })
+        .min();
+    if let Some(m) = first_marked {
+        for (c, t) in cols.iter_mut().zip(&texts) {
+            if let Col::Target(y) = *c {
+                if y < m && !marked(t) {
+                    *c = Col::Baseline(Some(y));
+                }
+            }
         }
     }
     cols

@@ -153,3 +153,21 @@ fn header_with_a_group_cell_over_the_target_years() {
     );
     assert_eq!(plan.target_statements[1].indicator, Some(1));
 }
+
+#[test]
+fn rows_written_on_one_line_and_a_bare_baseline_year() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/row_per_line.txt");
+    let plan = import_bytes(&std::fs::read(&p).unwrap(), "row_per_line.txt")
+        .unwrap()
+        .plan;
+    assert_eq!(plan.indicators.len(), 2);
+    let infant = &plan.indicators[0];
+    assert_eq!(infant.baseline.as_ref().unwrap().year, Some(2020));
+    assert_eq!(infant.targets.len(), 1);
+    assert_eq!(
+        (infant.targets[0].year, infant.targets[0].cmp),
+        (2025, Some(Cmp::Le))
+    );
+    assert_eq!(plan.indicators[1].property, Some(Property::Binding));
+    assert_eq!(plan.target_statements[0].indicator, Some(0));
+}
