@@ -142,6 +142,14 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
             duty = Some(m.as_str().to_string());
             p.truncate(m.start());
         }
+        // `由甲牵头，乙配合`: the roles are words around the names.
+        static ROLE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?:配合|参与|协助|协同|共同)$").expect("valid regex"));
+        let p = p.trim().strip_prefix('由').unwrap_or(p.trim()).to_string();
+        if ROLE.is_match(&p) && duty.is_none() {
+            duty = Some("负责".to_string());
+        }
+        let p = ROLE.replace(&p, "").to_string();
         let p = TAIL.replace(p.trim(), "").trim().to_string();
         if p.is_empty() {
             continue;
@@ -234,6 +242,8 @@ mod tests {
         assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
         let (u, _) = units("责任单位：区卫生健康局、各街道。").unwrap();
         assert_eq!(u, ["区卫生健康局", "各街道"]);
+        let (u, _) = units("加强建设。（由区卫生健康局牵头，区教育局、区民政局配合）").unwrap();
+        assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
         assert!(units("(").is_none());
         assert!(units("）").is_none());
     }
