@@ -103,6 +103,18 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
     let base_year = targets::base_year(&doc, &tables);
     plan.target_statements = targets::extract(&doc, &tables, base_year);
     targets::link(&mut plan);
+    if plan.indicators.is_empty() {
+        warnings.push(Warning {
+            line: None,
+            message: "no indicator table found / 未找到指标表".into(),
+        });
+    }
+    if plan.tasks.is_empty() {
+        warnings.push(Warning {
+            line: None,
+            message: "no numbered tasks or responsible units found / 未识别到任务".into(),
+        });
+    }
     plan.validate().map_err(|e| ImportError::Invalid {
         file: file_name.to_string(),
         reason: e.to_string(),
