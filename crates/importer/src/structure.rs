@@ -163,6 +163,10 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                 continue;
             }
         }
+        // A box (专栏) holds unnumbered items; a numbered task after it is back in the text.
+        if numbered.is_some() && stack.last().is_some_and(|o| o.rank == 8) {
+            close_to(&mut stack, &mut roots, 8);
+        }
         // Task text: the paragraph without its label and without the unit list.
         let lead = l.text.len() - body.len();
         let text_end = found.as_ref().map_or(l.text.trim_end().len(), |f| f.start);
@@ -337,6 +341,16 @@ mod tests {
         let r = plan.tasks[1].responsible.as_ref().unwrap();
         assert_eq!(r.units, ["区卫生健康局", "区市场监管局"]);
         assert_eq!(plan.sections[0].tasks, ["t1", "t2"]);
+    }
+
+    #[test]
+    fn numbered_tasks_after_a_box_belong_to_the_section() {
+        let text = "一、医院建设\n1.推进建设。加快推进医院建设，提升服务能力和水平。\n\t专栏1 重点项目\n某医院项目：建筑面积1万平方米。\n2.加强管理。完善药品管理制度，规范用药行为。\n";
+        let plan = build(&Doc::new(text), &[], &mut Vec::new());
+        let s = &plan.sections[0];
+        assert_eq!(s.tasks, ["t1", "t2"]);
+        assert_eq!(s.children[0].label, "专栏1");
+        assert!(s.children[0].tasks.is_empty());
     }
 
     #[test]
