@@ -518,8 +518,8 @@ impl Engine {
                     continue;
                 }
                 s.copy_from_slice(&b.sum[base..base + SLOTS]);
-                for k in 0..SLOTS {
-                    c[k] = b.cnt[base + k] as u64;
+                for (ck, &n) in c.iter_mut().zip(&b.cnt[base..base + SLOTS]) {
+                    *ck = n as u64;
                 }
                 f(AreaId(a), y, &s, &c);
             }
