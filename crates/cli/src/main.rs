@@ -2,6 +2,7 @@
 
 mod area;
 mod bench;
+mod data;
 mod demo;
 mod evaluate;
 mod import;
@@ -48,6 +49,9 @@ enum Command {
     /// Areas: import the administrative tree.
     #[command(subcommand)]
     Area(area::AreaCmd),
+    /// Reported values: import a CSV, query aggregates.
+    #[command(subcommand)]
+    Data(data::DataCmd),
     /// Create ./healthplan-data with the bundled areas and plans.
     Demo(demo::DemoArgs),
     /// Evaluate indicator progress against a plan's targets.
@@ -68,6 +72,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Plan(c) => plan::run(c, &cli.globals).await,
             Command::Area(c) => area::run(c, &cli.globals).await,
+            Command::Data(c) => data::run(c, &cli.globals).await,
             Command::Demo(a) => demo::run(a, &cli.globals).await,
             Command::Evaluate(a) => evaluate::evaluate(a, &cli.globals).await,
             Command::Assess(a) => evaluate::assess(a, &cli.globals).await,

@@ -41,7 +41,6 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 /// `element,area_code,period,value,numerator,denominator,status,comment` (only the first
 /// four are required; `numerator`+`denominator` make a ratio; `value` is a number, a yes/no
 /// (`true`/`false`/`是`/`否`) or text). Errors name the file, line and field.
-#[allow(dead_code)] // Reached through `healthplan data import` once that command is wired.
 pub fn parse_data_values_csv(
     name: &str,
     text: &str,

@@ -106,6 +106,13 @@ impl fmt::Display for AreaCode {
     }
 }
 
+impl FromStr for AreaCode {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AreaCode::parse(s)
+    }
+}
+
 impl TryFrom<String> for AreaCode {
     type Error = CoreError;
     fn try_from(s: String) -> Result<Self, Self::Error> {

@@ -2,6 +2,7 @@
 
 mod analytics_cli;
 mod common;
+mod data_cli;
 mod eval_cli;
 mod import_cli;
 mod store_cli;
