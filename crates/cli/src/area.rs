@@ -79,15 +79,7 @@ pub fn decode_text(name: &str, bytes: &[u8]) -> anyhow::Result<String> {
 /// come earlier in the file. `level` may be empty: it then follows from the code.
 /// Errors name the file, line and field.
 pub fn parse_areas_csv(name: &str, text: &str, known: &[Area]) -> anyhow::Result<Vec<Area>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = rdr
-        .headers()
-        .map_err(|e| csv_error(name, e))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect::<Vec<_>>();
+    let (mut rdr, header) = crate::csvin::open(name, text)?;
     let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
     let (Some(c_code), Some(c_name)) = (col(&["code"]), col(&["name"])) else {
         return Err(anyhow!(
@@ -103,7 +95,7 @@ pub fn parse_areas_csv(name: &str, text: &str, known: &[Area]) -> anyhow::Result
     let mut first_line: HashMap<AreaCode, u64> = HashMap::new();
     let mut out = Vec::new();
     for record in rdr.records() {
-        let record = record.map_err(|e| csv_error(name, e))?;
+        let record = record.map_err(|e| crate::csvin::error(name, e))?;
         let line = record.position().map_or(0, |p| p.line());
         let at =
             |field: &str, reason: String| anyhow!("{name} line {line}, field {field}: {reason}");
@@ -151,30 +143,6 @@ pub fn parse_areas_csv(name: &str, text: &str, known: &[Area]) -> anyhow::Result
         out.push(area);
     }
     Ok(out)
-}
-
-fn csv_error(name: &str, e: csv::Error) -> anyhow::Error {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos: Some(pos),
-            expected_len,
-            len,
-        } => anyhow!(
-            "{name} line {}: the row has {len} fields but the header has {expected_len}",
-            pos.line()
-        ),
-        csv::ErrorKind::Utf8 {
-            pos: Some(pos),
-            err,
-        } => {
-            anyhow!(
-                "{name} line {}, field {}: not UTF-8 text",
-                pos.line(),
-                err.field() + 1
-            )
-        }
-        _ => anyhow!("{name}: {e}"),
-    }
 }
 
 /// The areas as an indented tree, children under their parent.

@@ -110,15 +110,7 @@ fn read(file: &Path) -> anyhow::Result<(String, String)> {
 
 /// Reads `code,name,value_type,aggregation`; errors name the file, line and field.
 fn parse_elements_csv(name: &str, text: &str) -> anyhow::Result<Vec<DataElement>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("{name} line 1"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+    let (mut rdr, header) = crate::csvin::open(name, text)?;
     anyhow::ensure!(
         header == ["code", "name", "value_type", "aggregation"],
         "{name} line 1: the header must be code,name,value_type,aggregation (found {})",
@@ -126,7 +118,7 @@ fn parse_elements_csv(name: &str, text: &str) -> anyhow::Result<Vec<DataElement>
     );
     let mut out = Vec::new();
     for record in rdr.records() {
-        let record = record.with_context(|| name.to_string())?;
+        let record = record.map_err(|e| crate::csvin::error(name, e))?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or("");
         let bad = |i: usize, what: &str| {

@@ -2,6 +2,7 @@
 
 mod area;
 mod bench;
+mod csvin;
 mod data;
 mod demo;
 mod evaluate;

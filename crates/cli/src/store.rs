@@ -47,15 +47,7 @@ pub fn parse_data_values_csv(
 ) -> anyhow::Result<Vec<healthplan_core::DataValue>> {
     use anyhow::anyhow;
     use healthplan_core::{AreaCode, DataValue, Period, Value, ValueStatus};
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| anyhow!("{name}: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+    let (mut rdr, header) = crate::csvin::open(name, text)?;
     let col = |n: &str| header.iter().position(|h| h == n);
     let (Some(c_el), Some(c_area), Some(c_period)) = (
         col("element"),
@@ -71,17 +63,7 @@ pub fn parse_data_values_csv(
     let (c_status, c_comment) = (col("status"), col("comment"));
     let mut out = Vec::new();
     for record in rdr.records() {
-        let record = record.map_err(|e| match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                pos: Some(pos),
-                expected_len,
-                len,
-            } => anyhow!(
-                "{name} line {}: the row has {len} fields but the header has {expected_len}",
-                pos.line()
-            ),
-            _ => anyhow!("{name}: {e}"),
-        })?;
+        let record = record.map_err(|e| crate::csvin::error(name, e))?;
         let line = record.position().map_or(0, |p| p.line());
         let at =
             |field: &str, reason: String| anyhow!("{name} line {line}, field {field}: {reason}");
