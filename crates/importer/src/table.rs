@@ -614,11 +614,28 @@ fn property_of(s: &str) -> Option<Property> {
 /// → (`每千人口拥有执业（助理）医生数`, `人`).
 pub fn split_unit(name: &str) -> (String, Option<String>) {
     let t = name.trim();
-    let Some(last) = t.chars().last() else {
-        return (String::new(), None);
-    };
-    if last != '）' && last != ')' {
+    let Some(open) = trailing_group_start(t) else {
         return (t.to_string(), None);
+    };
+    // Both brackets are single chars; slice them off exactly.
+    let open_len = t[open..].chars().next().map_or(0, char::len_utf8);
+    let close_len = t.chars().last().map_or(0, char::len_utf8);
+    let inner = &t[open + open_len..t.len() - close_len];
+    let unit = normalise_unit(inner);
+    let looks_like_unit = !unit.is_empty()
+        && unit.chars().count() <= 8
+        && open > 0
+        && !unit.contains(['、', '，', ',']);
+    if looks_like_unit {
+        return (t[..open].trim().to_string(), Some(unit));
+    }
+    (t.to_string(), None)
+}
+
+/// Byte index of the bracket opening the balanced `（…）`/`(…)` group that ends `t`, if any.
+pub fn trailing_group_start(t: &str) -> Option<usize> {
+    if !(t.ends_with('）') || t.ends_with(')')) {
+        return None;
     }
     let mut depth = 0;
     for (i, c) in t.char_indices().rev() {
@@ -627,22 +644,13 @@ pub fn split_unit(name: &str) -> (String, Option<String>) {
             '（' | '(' => {
                 depth -= 1;
                 if depth == 0 {
-                    let inner = &t[i + c.len_utf8()..t.len() - last.len_utf8()];
-                    let unit = normalise_unit(inner);
-                    let looks_like_unit = !unit.is_empty()
-                        && unit.chars().count() <= 8
-                        && i > 0
-                        && !unit.contains(['、', '，', ',']);
-                    if looks_like_unit {
-                        return (t[..i].trim().to_string(), Some(unit));
-                    }
-                    return (t.to_string(), None);
+                    return Some(i);
                 }
             }
             _ => {}
         }
     }
-    (t.to_string(), None)
+    None
 }
 
 pub fn normalise_unit(u: &str) -> String {

@@ -409,23 +409,10 @@ fn atoms(clause: &str) -> Vec<Atom> {
 /// `基地（甲基地、乙基地）` → `基地`: an explanatory list after the noun.
 fn strip_trailing_group(s: &str) -> &str {
     let t = s.trim_end();
-    if !(t.ends_with('）') || t.ends_with(')')) {
-        return t;
+    match crate::table::trailing_group_start(t) {
+        Some(i) if i > 0 => &t[..i],
+        _ => t,
     }
-    let mut depth = 0;
-    for (i, c) in t.char_indices().rev() {
-        match c {
-            '）' | ')' => depth += 1,
-            '（' | '(' => {
-                depth -= 1;
-                if depth == 0 {
-                    return if i == 0 { t } else { &t[..i] };
-                }
-            }
-            _ => {}
-        }
-    }
-    t
 }
 
 fn is_han(c: char) -> bool {
