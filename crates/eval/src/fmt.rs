@@ -21,9 +21,15 @@ pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// A value with its unit (`25.4%`, `80.6岁`).
+/// A value with its unit (`25.4%`, `80.6岁`). In a rate unit such as `1/10万` the value takes
+/// the place of the 1: `12/10万`, not `121/10万`.
 pub fn with_unit(x: f64, unit: Option<&str>) -> String {
-    format!("{}{}", num(x), unit.unwrap_or(""))
+    let unit = unit.unwrap_or("");
+    let unit = match unit.strip_prefix('1') {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => unit,
+    };
+    format!("{}{unit}", num(x))
 }
 
 /// The unit of a difference: percentage points for a percentage.
@@ -57,5 +63,7 @@ mod tests {
         assert_eq!(num(-0.0001), "-0.0001");
         assert_eq!(num(-0.0), "0");
         assert_eq!(pct(0.70793), "70.8%");
+        assert_eq!(with_unit(12.0, Some("1/10万")), "12/10万");
+        assert_eq!(with_unit(25.4, Some("%")), "25.4%");
     }
 }
