@@ -4,10 +4,11 @@
 //! [`App`]: it commits to the store, then applies the same change to the engine before it
 //! returns, so the next read anywhere sees the new value at every level of the area tree.
 
-use healthplan_analytics::{AnalyticsError, AreaTree, Engine, Query, Row};
+use healthplan_analytics::{AnalyticsError, AreaTree, ElementId, Engine, Query, Row};
 use healthplan_core::{Aggregation, AreaCode, DataValue, Period, Value};
-use healthplan_store::{ImportCount, Store, StoreError};
-use std::collections::HashSet;
+use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError};
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::{RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -206,6 +207,58 @@ fn register(eng: &mut Engine, code: &str, base: &str) -> Result<healthplan_analy
     }
 }
 
+/// The engine elements one stored element code loads into, resolved once per code.
+struct ElementIds {
+    base: ElementId,
+    /// Numerator and denominator parts, resolved on the first ratio value.
+    parts: Option<(ElementId, ElementId)>,
+}
+
+/// Loads one streamed value (the same elements [`split`] names); `false` when its area is
+/// not in the tree.
+fn load_one(
+    eng: &mut Engine,
+    ids: &mut HashMap<String, ElementIds>,
+    v: &NumericValue<'_>,
+) -> Result<bool> {
+    let Ok(a) = eng.tree().id(v.area) else {
+        return Ok(false);
+    };
+    let resolve = |eng: &mut Engine, code: &str| match eng.element(code) {
+        Ok(e) => Ok(e),
+        Err(_) => register(eng, code, v.element),
+    };
+    if !ids.contains_key(v.element) {
+        let base = resolve(eng, v.element)?;
+        ids.insert(v.element.to_string(), ElementIds { base, parts: None });
+    }
+    let Some(el) = ids.get_mut(v.element) else {
+        return Ok(false);
+    };
+    match v.value {
+        Numeric::Number(x) => eng.load(el.base, a, v.period, x)?,
+        Numeric::Boolean(b) => eng.load(el.base, a, v.period, if b { 1.0 } else { 0.0 })?,
+        Numeric::Ratio {
+            numerator,
+            denominator,
+        } => {
+            let (n, d) = match el.parts {
+                Some(p) => p,
+                None => {
+                    let n = resolve(eng, &format!("{}{NUM_SUFFIX}", v.element))?;
+                    let d = resolve(eng, &format!("{}{DEN_SUFFIX}", v.element))?;
+                    el.parts = Some((n, d));
+                    (n, d)
+                }
+            };
+            eng.load(el.base, a, v.period, numerator / denominator)?;
+            eng.load(n, a, v.period, numerator)?;
+            eng.load(d, a, v.period, denominator)?;
+        }
+    }
+    Ok(true)
+}
+
 async fn load(store: &Store) -> Result<(Engine, LoadReport)> {
     let t = Instant::now();
     let areas = store.list_areas().await?;
@@ -216,27 +269,27 @@ async fn load(store: &Store) -> Result<(Engine, LoadReport)> {
         eng.add_element(&el.code, el.aggregation)?;
         declared.insert(el.code);
     }
-    let values = store.all_data_values().await?;
     let mut report = LoadReport::default();
-    for v in &values {
-        if matches!(v.value, Value::Text { .. }) {
-            report.skipped_text += 1;
-            continue;
-        }
-        let Ok(a) = eng.tree().id(&v.area) else {
-            report.skipped_unknown_area += 1;
-            continue;
-        };
-        for (code, x) in split(&v.element, Some(&v.value)) {
-            let Some(x) = x else { continue };
-            let e = match eng.element(&code) {
-                Ok(e) => e,
-                Err(_) => register(&mut eng, &code, &v.element)?,
-            };
-            eng.load(e, a, v.period, x)?;
-        }
-        report.values += 1;
+    let mut ids: HashMap<String, ElementIds> = HashMap::new();
+    let mut failed = None;
+    // Streamed: no Vec<DataValue> of the whole store is ever built.
+    let scan = store
+        .for_each_numeric_value(&mut |v| {
+            match load_one(&mut eng, &mut ids, &v) {
+                Ok(true) => report.values += 1,
+                Ok(false) => report.skipped_unknown_area += 1,
+                Err(e) => {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e);
     }
+    report.skipped_text = scan.text;
     eng.build();
     report.elapsed = t.elapsed();
     Ok((eng, report))

@@ -14,8 +14,8 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, PlanIndicator, PlanSummary,
-    PlanTask,
+    AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric, NumericScan,
+    NumericValue, PlanIndicator, PlanSummary, PlanTask,
 };
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
@@ -23,6 +23,7 @@ pub use sqlite::SqliteDb;
 use healthplan_core::{
     Area, AreaCode, DataElement, DataValue, Department, Period, PlanDocument, TaskProgress, User,
 };
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// Where the data lives. `database_url` wins when set; otherwise `<data_dir>/healthplan.db`.
@@ -179,6 +180,11 @@ database_api! {
     /// Every stored value (the analytics engine's start-up load), ordered by element, area,
     /// period.
     fn all_data_values(&self) -> Result<Vec<DataValue>>;
+    /// Streams every number-bearing value (number, ratio, boolean) to `f` in pages under one
+    /// read snapshot, without building a `Vec<DataValue>`: the analytics engine's start-up
+    /// load. Order is storage order (by row id). `f` returns `Break` to stop early. Text
+    /// values are only counted. A row that cannot be read is a [`StoreError::Corrupt`].
+    fn for_each_numeric_value(&self, f: &mut (dyn FnMut(NumericValue<'_>) -> ControlFlow<()> + Send)) -> Result<NumericScan>;
 
     /// Inserts or replaces the progress of one task for one area and period.
     fn put_task_progress(&self, actor: &str, progress: &TaskProgress) -> Result<()>;

@@ -111,3 +111,30 @@ pub struct AuditFilter {
 pub(crate) fn data_value_key(element: &str, area: &AreaCode, period: Period) -> String {
     format!("{element}/{area}/{period}")
 }
+
+/// The number a stored value carries for the analytics engine (text values carry none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Numeric {
+    Number(f64),
+    Ratio { numerator: f64, denominator: f64 },
+    Boolean(bool),
+}
+
+/// One stored number-bearing value as [`crate::Store::for_each_numeric_value`] hands it out.
+/// Element and area borrow from the reader's per-distinct-string caches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumericValue<'a> {
+    pub element: &'a str,
+    pub area: &'a AreaCode,
+    pub period: Period,
+    pub value: Numeric,
+}
+
+/// What a [`crate::Store::for_each_numeric_value`] scan saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NumericScan {
+    /// Values handed to the callback.
+    pub numeric: usize,
+    /// Text values, which carry no number and are not handed out.
+    pub text: usize,
+}

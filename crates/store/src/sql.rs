@@ -6,8 +6,8 @@
 use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, is_unique_violation, Result, StoreError};
 use crate::model::{
-    data_value_key, AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount,
-    PlanIndicator, PlanSummary, PlanTask,
+    data_value_key, AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric,
+    NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask,
 };
 use crate::{now_utc, Database, TABLES};
 use healthplan_core::{
@@ -20,6 +20,7 @@ use serde_json::Value as JsonValue;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::str::FromStr;
 
 type Tx = sqlx::Transaction<'static, Db>;
@@ -292,6 +293,79 @@ fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
         comment: row.try_get(11)?,
         element,
     })
+}
+
+/// Rows per page of [`Database::for_each_numeric_value`]: bounds memory while keeping the
+/// per-query overhead negligible.
+const NUMERIC_PAGE: i64 = 20_000;
+
+/// Parses each distinct element, area code and period string once; a bulk read sees the
+/// same few thousand strings millions of times.
+#[derive(Default)]
+struct NumericDecoder {
+    element: String,
+    areas: HashMap<Box<str>, AreaCode>,
+    periods: HashMap<Box<str>, Period>,
+}
+
+impl NumericDecoder {
+    /// Decodes a row of `id, element, area_code, period, value_type, num_value, numerator,
+    /// denominator, bool_value` and hands it to `f`.
+    fn decode(
+        &mut self,
+        row: &DbRow,
+        f: &mut (dyn FnMut(NumericValue<'_>) -> ControlFlow<()> + Send),
+    ) -> Result<ControlFlow<()>> {
+        let element: &str = row.try_get(1)?;
+        let area: &str = row.try_get(2)?;
+        let period: &str = row.try_get(3)?;
+        let corrupt = |reason: String| {
+            StoreError::corrupt("data value", format!("{element}/{area}/{period}"), reason)
+        };
+        let number = |i: usize, col: &str| -> Result<f64> {
+            row.try_get::<Option<f64>, _>(i)?
+                .ok_or_else(|| corrupt(format!("{col} is empty")))
+        };
+        let kind: &str = row.try_get(4)?;
+        let value = match kind {
+            "number" => Numeric::Number(number(5, "num_value")?),
+            "ratio" => Numeric::Ratio {
+                numerator: number(6, "numerator")?,
+                denominator: number(7, "denominator")?,
+            },
+            "boolean" => Numeric::Boolean(
+                row.try_get::<Option<bool>, _>(8)?
+                    .ok_or_else(|| corrupt("bool_value is empty".into()))?,
+            ),
+            other => return Err(corrupt(format!("unknown value type {other:?}"))),
+        };
+        if self.element != element {
+            element.clone_into(&mut self.element);
+        }
+        if !self.areas.contains_key(area) {
+            let code = AreaCode::parse(area).map_err(|e| corrupt(e.to_string()))?;
+            self.areas.insert(area.into(), code);
+        }
+        let period = match self.periods.get(period) {
+            Some(p) => *p,
+            None => {
+                let p: Period = period
+                    .parse()
+                    .map_err(|e: CoreError| corrupt(e.to_string()))?;
+                self.periods.insert(period.into(), p);
+                p
+            }
+        };
+        let Some(area) = self.areas.get(area) else {
+            return Err(corrupt("area code cache lost an entry".into()));
+        };
+        Ok(f(NumericValue {
+            element: &self.element,
+            area,
+            period,
+            value,
+        }))
+    }
 }
 
 async fn fetch_data_value(
@@ -1170,6 +1244,56 @@ impl Database for Backend {
 
     async fn all_data_values(&self) -> Result<Vec<DataValue>> {
         self.list_data_values(&DataValueFilter::default()).await
+    }
+
+    async fn for_each_numeric_value(
+        &self,
+        f: &mut (dyn FnMut(NumericValue<'_>) -> ControlFlow<()> + Send),
+    ) -> Result<NumericScan> {
+        // One read transaction so the pages form one snapshot (SQLite in WAL mode gives
+        // that to any transaction; PostgreSQL needs REPEATABLE READ).
+        let begin = if <Db as sqlx::Database>::NAME == "PostgreSQL" {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        let mut tx = self.pool.begin_with(begin).await?;
+        let text: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM data_values WHERE value_type = 'text'")
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut scan = NumericScan {
+            numeric: 0,
+            text: usize::try_from(text).unwrap_or_default(),
+        };
+        let mut decoder = NumericDecoder::default();
+        // Keyset pages by id: each page is an index range, however far into the table.
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, element, area_code, period, value_type, num_value, numerator,
+                     denominator, bool_value
+                 FROM data_values WHERE id > $1 AND value_type <> 'text'
+                 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(NUMERIC_PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                scan.numeric += 1;
+                if decoder.decode(row, f)?.is_break() {
+                    tx.commit().await?;
+                    return Ok(scan);
+                }
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == NUMERIC_PAGE => after = last.try_get(0)?,
+                _ => break,
+            }
+        }
+        tx.commit().await?;
+        Ok(scan)
     }
 
     async fn put_task_progress(&self, actor: &str, progress: &TaskProgress) -> Result<()> {

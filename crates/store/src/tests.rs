@@ -3,12 +3,14 @@
 
 use crate::testing::{postgres_test_url, TestDatabase};
 use crate::{
-    AuditAction, AuditFilter, DataValueFilter, ImportCount, Store, StoreConfig, StoreError,
+    AuditAction, AuditFilter, DataValueFilter, ImportCount, Numeric, NumericScan, Store,
+    StoreConfig, StoreError,
 };
 use healthplan_core::{
     Aggregation, Area, AreaCode, AreaLevel, DataElement, DataValue, Department, Grant, Period,
     PlanDocument, Role, TaskProgress, TaskStatus, User, Value, ValueStatus, ValueType,
 };
+use std::ops::ControlFlow;
 
 const PLAN: &str = include_str!("../../cli/tests/fixtures/plan_yunfu.json");
 
@@ -59,6 +61,7 @@ stories!(
     task_progress,
     reopening_keeps_data,
     concurrent_writers_cannot_both_win,
+    numeric_stream_yields_what_all_data_values_holds,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -573,6 +576,12 @@ async fn unreadable_period_is_reported_not_guessed(store: &Store, _: &StoreConfi
         msg.contains("HL01/440310/2024Q5") && msg.contains("quarter"),
         "{msg}"
     );
+    let e = store
+        .for_each_numeric_value(&mut |_| ControlFlow::Continue(()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("HL01/440310/2024Q5"), "{e}");
 }
 
 async fn audit_log_is_append_only(store: &Store, _: &StoreConfig) {
@@ -760,6 +769,121 @@ async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
     assert_eq!(log.len(), 2, "only the winners are audited");
 }
 
+/// Collects what the streaming read hands out, as `DataValue`s to compare with the full read.
+async fn stream_all(store: &Store) -> (Vec<(String, AreaCode, Period, Value)>, NumericScan) {
+    let mut out = Vec::new();
+    let scan = store
+        .for_each_numeric_value(&mut |v| {
+            let value = match v.value {
+                Numeric::Number(value) => Value::Number { value },
+                Numeric::Ratio {
+                    numerator,
+                    denominator,
+                } => Value::Ratio {
+                    numerator,
+                    denominator,
+                },
+                Numeric::Boolean(value) => Value::Boolean { value },
+            };
+            out.push((v.element.to_string(), v.area.clone(), v.period, value));
+            ControlFlow::Continue(())
+        })
+        .await
+        .unwrap();
+    out.sort_by(|a, b| {
+        (&a.0, a.1.as_str(), a.2.to_string()).cmp(&(&b.0, b.1.as_str(), b.2.to_string()))
+    });
+    (out, scan)
+}
+
+async fn numeric_stream_yields_what_all_data_values_holds(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    assert_eq!(stream_all(store).await.1, NumericScan::default());
+    // More values than one page of the streaming read, of every value type, with element
+    // and area strings repeated (the decoder caches them) and updates (ids not in key order).
+    let areas = ["440000", "440300", "440310", "445300"];
+    let mut values = Vec::new();
+    for i in 0..20_100usize {
+        let area = code(areas[i % 4]);
+        let month = i / 4 % 1200;
+        let period = Period::Month(2000 + (month / 12) as i32, (month % 12) as u8 + 1);
+        let block = i / 4800;
+        let (element, value) = match i % 7 {
+            0 => (
+                "R",
+                Value::Ratio {
+                    numerator: i as f64,
+                    denominator: 1.0 + (i % 13) as f64,
+                },
+            ),
+            1 => ("B", Value::Boolean { value: i % 2 == 0 }),
+            2 => (
+                "T",
+                Value::Text {
+                    value: format!("说明{i}"),
+                },
+            ),
+            k => (
+                ["N1", "N2", "N3", "N4"][k - 3],
+                Value::Number {
+                    value: i as f64 * 0.5,
+                },
+            ),
+        };
+        let element = format!("{element}{block}");
+        values.push(DataValue::new(&element, area, period, value).unwrap());
+    }
+    store.import_data_values("loader", &values).await.unwrap();
+    // Rewrite a value stored early so the row order by id differs from the key order.
+    let mut again = values[3].clone();
+    again.value = Value::Number { value: -1.25 };
+    store.import_data_values("loader", &[again]).await.unwrap();
+
+    let all = store.all_data_values().await.unwrap();
+    let mut expected: Vec<_> = all
+        .iter()
+        .filter(|v| !matches!(v.value, Value::Text { .. }))
+        .map(|v| (v.element.clone(), v.area.clone(), v.period, v.value.clone()))
+        .collect();
+    expected.sort_by(|a, b| {
+        (&a.0, a.1.as_str(), a.2.to_string()).cmp(&(&b.0, b.1.as_str(), b.2.to_string()))
+    });
+    let texts = all.len() - expected.len();
+    assert!(
+        texts > 2000 && expected.len() > 17_000,
+        "{texts} {}",
+        expected.len()
+    );
+    assert!(expected
+        .iter()
+        .any(|v| v.3 == Value::Number { value: -1.25 }));
+
+    let (streamed, scan) = stream_all(store).await;
+    assert_eq!(
+        scan,
+        NumericScan {
+            numeric: expected.len(),
+            text: texts
+        }
+    );
+    assert_eq!(streamed, expected);
+
+    // Break stops the scan at once.
+    let mut seen = 0;
+    let scan = store
+        .for_each_numeric_value(&mut |_| {
+            seen += 1;
+            if seen == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!((seen, scan.numeric), (3, 3));
+}
+
 /// The store is shared by request handlers: it and its futures must be Send + Sync.
 #[allow(dead_code)]
 fn store_futures_are_send(store: &Store) {
@@ -767,6 +891,7 @@ fn store_futures_are_send(store: &Store) {
     fn send_sync<T: Send + Sync + Clone>() {}
     send_sync::<Store>();
     send(&store.all_data_values());
+    send(&store.for_each_numeric_value(&mut |_| ControlFlow::Continue(())));
     send(&store.put_data_value("x", &number("e", "440300", "2024", 1.0), None));
 }
 
