@@ -139,6 +139,16 @@ async fn measure(
         r.values as f64 / open.as_secs_f64(),
     );
     if compare {
+        // The streaming read alone, to split the load between store and engine.
+        let t = Instant::now();
+        let scan = store
+            .for_each_numeric_value(&mut |_| std::ops::ControlFlow::Continue(()))
+            .await?;
+        println!(
+            "for comparison, for_each_numeric_value alone read {} values in {:.2?}",
+            scan.numeric,
+            t.elapsed()
+        );
         // The materialising bulk read, for reference (it holds every value at once).
         let t = Instant::now();
         let all = store.all_data_values().await?.len();
