@@ -143,6 +143,7 @@ impl DataValue {
         if element.trim().is_empty() {
             return Err(CoreError::invalid("element", "empty data element code"));
         }
+        let period = period.check()?;
         match &value {
             Value::Number { value } if !value.is_finite() => {
                 return Err(CoreError::invalid(
@@ -227,6 +228,13 @@ mod tests {
         )
         .is_err());
         assert!(DataValue::new("", a.clone(), p, Value::Number { value: 1.0 }).is_err());
+        assert!(DataValue::new(
+            "x",
+            a.clone(),
+            Period::Month(2101, 1),
+            Value::Number { value: 1.0 }
+        )
+        .is_err());
         assert!(DataValue::new(
             "x",
             a,

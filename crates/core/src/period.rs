@@ -38,6 +38,12 @@ fn parse_year(input: &str, digits: &str) -> Result<i32, CoreError> {
 }
 
 impl Period {
+    /// The variants are public, so a value built directly may be out of range (month 13,
+    /// year 2101); this re-checks it by the same rules as parsing.
+    pub fn check(self) -> Result<Period, CoreError> {
+        self.to_string().parse()
+    }
+
     pub fn year(&self) -> i32 {
         match *self {
             Period::Year(y) | Period::Quarter(y, _) | Period::Month(y, _) => y,
@@ -142,6 +148,17 @@ mod tests {
             Some(Period::Quarter(2024, 4))
         );
         assert_eq!(Period::Quarter(2024, 4).parent(), Some(Period::Year(2024)));
+    }
+
+    #[test]
+    fn check_refuses_out_of_range_variants() {
+        assert!(Period::Month(2101, 1).check().is_err());
+        assert!(Period::Month(2024, 13).check().is_err());
+        assert!(Period::Quarter(2024, 0).check().is_err());
+        assert_eq!(
+            Period::Quarter(2024, 2).check(),
+            Ok(Period::Quarter(2024, 2))
+        );
     }
 
     #[test]

@@ -1298,6 +1298,7 @@ impl Database for Backend {
 
     async fn put_task_progress(&self, actor: &str, progress: &TaskProgress) -> Result<()> {
         check_actor(actor)?;
+        progress.period.check()?;
         let key = task_progress_key(progress);
         let mut tx = self.begin_write().await?;
         let task: Option<i64> =

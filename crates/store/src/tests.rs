@@ -557,6 +557,28 @@ async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
 
 async fn unreadable_period_is_reported_not_guessed(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
+    // A period built directly from the public variants is re-checked before any write.
+    let area = AreaCode::parse("440310").unwrap();
+    let out_of_range = DataValue {
+        element: "HL01".into(),
+        area,
+        period: Period::Month(2101, 1),
+        value: Value::Number { value: 1.0 },
+        status: ValueStatus::Draft,
+        version: 1,
+        comment: None,
+    };
+    let before = counts(store).await;
+    assert!(store
+        .put_data_value("tester", &out_of_range, None)
+        .await
+        .is_err());
+    let e = store
+        .import_data_values("tester", std::slice::from_ref(&out_of_range))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("210101"), "{e}");
+    assert_eq!(before, counts(store).await);
     // A period that no code path can write (core refuses 2024Q5) ...
     let e = "2024Q5".parse::<Period>().unwrap_err();
     assert!(e.to_string().contains("2024Q5"), "{e}");
