@@ -133,30 +133,15 @@ impl AreaTree {
                 t.inner_area.push(k as u32);
             }
         }
-        t.leaf_parent = t
-            .leaf_area
-            .iter()
-            .map(|&a| {
-                let p = t.parent[a as usize];
-                if p == NONE {
-                    NONE
-                } else {
-                    t.slot[p as usize]
-                }
-            })
-            .collect();
-        t.inner_parent = t
-            .inner_area
-            .iter()
-            .map(|&a| {
-                let p = t.parent[a as usize];
-                if p == NONE {
-                    NONE
-                } else {
-                    t.slot[p as usize]
-                }
-            })
-            .collect();
+        // The parent's slot among the inner areas, for leaves and inner areas alike.
+        let parent_slot = |&a: &u32| match t.parent[a as usize] {
+            NONE => NONE,
+            p => t.slot[p as usize],
+        };
+        let leaf_parent = t.leaf_area.iter().map(parent_slot).collect();
+        let inner_parent = t.inner_area.iter().map(parent_slot).collect();
+        t.leaf_parent = leaf_parent;
+        t.inner_parent = inner_parent;
         Ok(t)
     }
 
