@@ -53,6 +53,16 @@ fn parse_enum<T: DeserializeOwned>(entity: &'static str, key: &str, s: &str) -> 
         .map_err(|e| StoreError::corrupt(entity, key, format!("{s:?}: {e}")))
 }
 
+/// A JSON column decoded into a domain type; a row that does not fit is `Corrupt`, naming it.
+fn json_column<T: DeserializeOwned>(
+    r: &<Db as sqlx::Database>::Row,
+    column: &'static str,
+    id: i64,
+) -> Result<T> {
+    let Json(v): Json<JsonValue> = r.try_get(column)?;
+    serde_json::from_value(v).map_err(|e| StoreError::corrupt(column, id.to_string(), e))
+}
+
 fn parse_code(entity: &'static str, key: &str, s: &str) -> Result<AreaCode> {
     AreaCode::parse(s).map_err(|e| StoreError::corrupt(entity, key, e))
 }
@@ -885,13 +895,11 @@ impl Database for Backend {
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
                 let idx: i64 = r.try_get("idx")?;
-                let Json(v): Json<JsonValue> = r.try_get("indicator")?;
                 Ok(PlanIndicator {
                     id,
                     plan_id,
                     index: idx as usize,
-                    indicator: serde_json::from_value(v)
-                        .map_err(|e| StoreError::corrupt("indicator", id.to_string(), e))?,
+                    indicator: json_column(r, "indicator", id)?,
                 })
             })
             .collect()
@@ -908,14 +916,12 @@ impl Database for Backend {
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
                 let idx: i64 = r.try_get("idx")?;
-                let Json(v): Json<JsonValue> = r.try_get("task")?;
                 Ok(PlanTask {
                     id,
                     plan_id,
                     index: idx as usize,
                     section: r.try_get("section")?,
-                    task: serde_json::from_value(v)
-                        .map_err(|e| StoreError::corrupt("task", id.to_string(), e))?,
+                    task: json_column(r, "task", id)?,
                 })
             })
             .collect()
