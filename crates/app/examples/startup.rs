@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ValueType::Number,
             Aggregation::Sum,
         )?;
-        store.put_data_element("bench", &el).await?;
+        store.put_data_elements("bench", &[el]).await?;
     }
     // Values spread over villages × 60 months × elements.
     let batch = 100_000;

@@ -54,7 +54,7 @@ fn births() -> Item {
 async fn story(store: Store) {
     store.import_areas("setup", &areas()).await.unwrap();
     let el = DataElement::new("births", "活产数", ValueType::Number, Aggregation::Sum).unwrap();
-    store.put_data_element("setup", &el).await.unwrap();
+    store.put_data_elements("setup", &[el]).await.unwrap();
     // Stored before start-up: the engine must load it.
     store
         .put_data_value(

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use healthplan_analytics::{AreaSel, Item, PeriodSel, Query};
 use healthplan_app::App;
 use healthplan_core::{Aggregation, AreaCode, DataElement, Period, ValueType};
+use healthplan_store::Store;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -49,56 +50,61 @@ pub struct QueryArgs {
 }
 
 pub async fn run(cmd: DataCmd, g: &Globals) -> anyhow::Result<()> {
-    let app = App::open(crate::store::open(g).await?).await?;
+    let store = crate::store::open(g).await?;
     match cmd {
-        DataCmd::Elements { file } => {
-            let (name, text) = read(&file)?;
-            let elements = parse_elements_csv(&name, &text)?;
-            let actor = crate::store::actor();
-            // One declaration per write; the aggregation rule changes how the engine sums.
-            for e in &elements {
-                app.store().put_data_element(&actor, e).await?;
-            }
-            app.reload().await?;
-            crate::store::print(&format!(
-                "{name}: {} data elements declared\n",
-                elements.len()
-            ))
-        }
-        DataCmd::Import { file } => {
-            let (name, text) = read(&file)?;
-            let values = crate::store::parse_data_values_csv(&name, &text)?;
-            let declared: HashSet<String> = app
-                .store()
-                .list_data_elements()
-                .await?
-                .into_iter()
-                .map(|e| e.code)
-                .collect();
-            // Without a declared rule the engine could only guess how to aggregate.
-            if let Some((i, v)) = values
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !declared.contains(&v.element))
-            {
-                anyhow::bail!(
-                    "{name} line {}, field element: unknown data element {:?}; declare it first with `healthplan data elements`; nothing was imported",
-                    i + 2,
-                    v.element
-                );
-            }
-            let n = app
-                .import_data_values(&crate::store::actor(), &values)
-                .await
-                .with_context(|| format!("{name}: nothing was imported"))?;
-            crate::store::print(&format!(
-                "{name}: {} values; {}\n",
-                values.len(),
-                crate::area::describe(n)
-            ))
-        }
-        DataCmd::Query(a) => query(&app, a),
+        DataCmd::Elements { file } => declare(&store, &file).await,
+        DataCmd::Import { file } => import(store, &file).await,
+        DataCmd::Query(a) => query(&App::open(store).await?, a),
     }
+}
+
+/// Declarations are not data values: they go to the store alone (one transaction), and the
+/// engine the next command loads reads the new rules.
+async fn declare(store: &Store, file: &Path) -> anyhow::Result<()> {
+    let (name, text) = read(file)?;
+    let elements = parse_elements_csv(&name, &text)?;
+    store
+        .put_data_elements(&crate::store::actor(), &elements)
+        .await
+        .with_context(|| format!("{name}: nothing was declared"))?;
+    crate::store::print(&format!(
+        "{name}: {} data elements declared\n",
+        elements.len()
+    ))
+}
+
+/// The file is read and checked before the engine is loaded, so a bad file costs no start-up.
+async fn import(store: Store, file: &Path) -> anyhow::Result<()> {
+    let (name, text) = read(file)?;
+    let values = crate::store::parse_data_values_csv(&name, &text)?;
+    let declared: HashSet<String> = store
+        .list_data_elements()
+        .await?
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    // Without a declared rule the engine could only guess how to aggregate.
+    if let Some((i, v)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !declared.contains(&v.element))
+    {
+        anyhow::bail!(
+            "{name} line {}, field element: unknown data element {:?}; declare it first with `healthplan data elements`; nothing was imported",
+            i + 2,
+            v.element
+        );
+    }
+    let app = App::open(store).await?;
+    let n = app
+        .import_data_values(&crate::store::actor(), &values)
+        .await
+        .with_context(|| format!("{name}: nothing was imported"))?;
+    crate::store::print(&format!(
+        "{name}: {} values; {}\n",
+        values.len(),
+        crate::area::describe(n)
+    ))
 }
 
 fn read(file: &Path) -> anyhow::Result<(String, String)> {

@@ -166,7 +166,8 @@ database_api! {
     fn plan_indicators(&self, plan_id: i64) -> Result<Vec<PlanIndicator>>;
     fn plan_tasks(&self, plan_id: i64) -> Result<Vec<PlanTask>>;
 
-    fn put_data_element(&self, actor: &str, element: &DataElement) -> Result<()>;
+    /// Declares or redefines data elements, all in one transaction.
+    fn put_data_elements(&self, actor: &str, elements: &[DataElement]) -> Result<()>;
     fn list_data_elements(&self) -> Result<Vec<DataElement>>;
     /// Writes one value. `expected_version` is `None` for a new value and the version the
     /// writer read otherwise; a mismatch is a [`StoreError::VersionConflict`]. The status

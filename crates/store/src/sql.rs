@@ -927,47 +927,49 @@ impl Database for Backend {
             .collect()
     }
 
-    async fn put_data_element(&self, actor: &str, element: &DataElement) -> Result<()> {
+    async fn put_data_elements(&self, actor: &str, elements: &[DataElement]) -> Result<()> {
         check_actor(actor)?;
         let mut tx = self.begin_write().await?;
-        let before = sqlx::query(
-            "SELECT code, name, value_type, aggregation FROM data_elements WHERE code = $1",
-        )
-        .bind(&element.code)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| row_to_element(&r))
-        .transpose()?;
-        if before.as_ref() == Some(element) {
-            return Ok(());
+        for element in elements {
+            let before = sqlx::query(
+                "SELECT code, name, value_type, aggregation FROM data_elements WHERE code = $1",
+            )
+            .bind(&element.code)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| row_to_element(&r))
+            .transpose()?;
+            if before.as_ref() == Some(element) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO data_elements (code, name, value_type, aggregation) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+                     value_type = excluded.value_type, aggregation = excluded.aggregation",
+            )
+            .bind(&element.code)
+            .bind(&element.name)
+            .bind(enum_str(&element.value_type))
+            .bind(enum_str(&element.aggregation))
+            .execute(&mut *tx)
+            .await?;
+            let action = if before.is_some() {
+                AuditAction::Update
+            } else {
+                AuditAction::Insert
+            };
+            let before = before.as_ref().map(to_json);
+            audit(
+                &mut tx,
+                actor,
+                "data_element",
+                &element.code,
+                action,
+                before.as_ref(),
+                Some(&to_json(element)),
+            )
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO data_elements (code, name, value_type, aggregation) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name,
-                 value_type = excluded.value_type, aggregation = excluded.aggregation",
-        )
-        .bind(&element.code)
-        .bind(&element.name)
-        .bind(enum_str(&element.value_type))
-        .bind(enum_str(&element.aggregation))
-        .execute(&mut *tx)
-        .await?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
-        let before = before.as_ref().map(to_json);
-        audit(
-            &mut tx,
-            actor,
-            "data_element",
-            &element.code,
-            action,
-            before.as_ref(),
-            Some(&to_json(element)),
-        )
-        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -480,9 +480,21 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
 
     let element =
         DataElement::new("live_births", "活产数", ValueType::Number, Aggregation::Sum).unwrap();
-    store.put_data_element("planner", &element).await.unwrap();
-    store.put_data_element("planner", &element).await.unwrap();
-    assert_eq!(store.list_data_elements().await.unwrap(), vec![element]);
+    let deaths = DataElement::new(
+        "infant_deaths",
+        "婴儿死亡数",
+        ValueType::Number,
+        Aggregation::Sum,
+    )
+    .unwrap();
+    let both = [element.clone(), deaths.clone()];
+    store.put_data_elements("planner", &both).await.unwrap();
+    // Declaring the same again changes nothing.
+    store.put_data_elements("planner", &both).await.unwrap();
+    assert_eq!(
+        store.list_data_elements().await.unwrap(),
+        vec![deaths, element]
+    );
 }
 
 async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
