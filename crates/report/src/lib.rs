@@ -1,0 +1,1 @@
+//! Reports: the annual monitoring report (DOCX, HTML, PDF), XLSX exports and charts.

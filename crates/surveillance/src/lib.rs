@@ -1,0 +1,1 @@
+//! Outbreak detectors over daily and weekly surveillance count series.
