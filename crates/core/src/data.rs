@@ -19,6 +19,8 @@ pub struct DataElement {
     pub name: String,
     pub value_type: ValueType,
     pub aggregation: Aggregation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl DataElement {
@@ -46,7 +48,16 @@ impl DataElement {
             name: name.trim().into(),
             value_type,
             aggregation,
+            unit: None,
         })
+    }
+
+    pub fn with_unit(mut self, unit: Option<&str>) -> DataElement {
+        self.unit = unit
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(String::from);
+        self
     }
 }
 
@@ -85,18 +96,53 @@ impl ValueStatus {
         })
     }
 
-    /// The workflow: draft → submitted → approved | returned; returned → draft/submitted.
+    /// What a reporter's save may do: a new, draft or returned value becomes draft or
+    /// submitted. Submitted values wait for review and approved ones are locked.
     pub fn can_become(self, next: ValueStatus) -> bool {
         use ValueStatus::*;
         matches!(
             (self, next),
-            (Draft, Draft)
-                | (Draft, Submitted)
-                | (Submitted, Approved)
-                | (Submitted, Returned)
-                | (Returned, Draft)
-                | (Returned, Submitted)
+            (Draft | Returned, Draft) | (Draft | Returned, Submitted)
         )
+    }
+
+    /// What a reviewer's decision does to a value in this status; `None` when the decision
+    /// does not apply (only submitted values are approved or returned, only approved ones
+    /// reopened).
+    pub fn review(self, decision: ReviewDecision) -> Option<ValueStatus> {
+        use ValueStatus::*;
+        match (self, decision) {
+            (Submitted, ReviewDecision::Approve) => Some(Approved),
+            (Submitted, ReviewDecision::Return) => Some(Returned),
+            (Approved, ReviewDecision::Reopen) => Some(Returned),
+            _ => None,
+        }
+    }
+}
+
+/// A reviewer's decision on a submitted (or approved) value or task report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approve,
+    /// Back to the reporter with a comment.
+    Return,
+    /// Unlocks an approved value: it goes back to the reporter as returned, with a comment.
+    Reopen,
+}
+
+impl ReviewDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewDecision::Approve => "approve",
+            ReviewDecision::Return => "return",
+            ReviewDecision::Reopen => "reopen",
+        }
+    }
+
+    /// Returning and reopening must say why.
+    pub fn needs_comment(self) -> bool {
+        !matches!(self, ReviewDecision::Approve)
     }
 }
 
@@ -130,7 +176,14 @@ pub struct DataValue {
     pub status: ValueStatus,
     /// Bumped on every change; writers send the version they read (optimistic locking).
     pub version: i64,
+    /// The reporter's note (also the confirmation of a large jump from last period).
     pub comment: Option<String>,
+    /// Why a reviewer returned or reopened the value.
+    #[serde(default)]
+    pub review_comment: Option<String>,
+    /// Generated demonstration data (演示数据), never real monitoring data.
+    #[serde(default)]
+    pub synthetic: bool,
 }
 
 impl DataValue {
@@ -184,6 +237,8 @@ impl DataValue {
             status: ValueStatus::Draft,
             version: 1,
             comment: None,
+            review_comment: None,
+            synthetic: false,
         })
     }
 }
@@ -206,6 +261,41 @@ pub struct TaskProgress {
     pub period: Period,
     pub status: TaskStatus,
     pub note: String,
+    /// Where the report is in the same draft → submitted → approved | returned workflow as
+    /// data values.
+    #[serde(default)]
+    pub workflow: ValueStatus,
+    /// Bumped on every change (optimistic locking, as for data values).
+    #[serde(default = "first_version")]
+    pub version: i64,
+    #[serde(default)]
+    pub review_comment: Option<String>,
+}
+
+fn first_version() -> i64 {
+    1
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] = [
+        TaskStatus::NotStarted,
+        TaskStatus::InProgress,
+        TaskStatus::Completed,
+        TaskStatus::Delayed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::NotStarted => "not_started",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Delayed => "delayed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|t| t.as_str() == s)
+    }
 }
 
 #[cfg(test)]
@@ -245,7 +335,20 @@ mod tests {
             }
         )
         .is_ok());
-        assert!(ValueStatus::Submitted.can_become(ValueStatus::Approved));
+        assert!(ValueStatus::Returned.can_become(ValueStatus::Submitted));
         assert!(!ValueStatus::Draft.can_become(ValueStatus::Approved));
+        assert!(!ValueStatus::Submitted.can_become(ValueStatus::Draft));
+        assert!(!ValueStatus::Approved.can_become(ValueStatus::Draft));
+        use ReviewDecision::*;
+        assert_eq!(
+            ValueStatus::Submitted.review(Approve),
+            Some(ValueStatus::Approved)
+        );
+        assert_eq!(
+            ValueStatus::Approved.review(Reopen),
+            Some(ValueStatus::Returned)
+        );
+        assert_eq!(ValueStatus::Draft.review(Approve), None);
+        assert_eq!(ValueStatus::Approved.review(Return), None);
     }
 }

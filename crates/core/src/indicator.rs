@@ -104,6 +104,10 @@ pub struct Indicator {
     /// Stable code for data entry and APIs; optional in documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The data element whose values measure this indicator. Elements are shared across
+    /// plans, so a city's and its districts' plans compare and roll up through one element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formula: Option<Formula>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +117,43 @@ pub struct Indicator {
     pub extra: BTreeMap<String, Value>,
 }
 
+/// An indicator or element name for matching: no spaces, ASCII brackets and commas,
+/// lower case (`健康素养水平（%）` and `健康素养水平 (%)` match).
+pub fn normalise_name(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            '、' => ',',
+            '％' => '%',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The key under which a plan's indicator finds the data element that measures it: the
+/// normalised name and unit.
+pub fn element_match_key(name: &str, unit: Option<&str>) -> String {
+    format!(
+        "{}|{}",
+        normalise_name(name),
+        normalise_name(unit.unwrap_or(""))
+    )
+}
+
 impl Indicator {
+    /// The lead department (牵头单位) when the plan names one.
+    pub fn lead_department(&self) -> Option<&str> {
+        self.extra
+            .get("lead")
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
     pub fn validate(&self, at: &str) -> Result<(), CoreError> {
         if self.name.trim().is_empty() {
             return Err(CoreError::invalid(
@@ -128,6 +168,16 @@ impl Indicator {
                     "not a finite number",
                 ));
             }
+        }
+        if self
+            .element
+            .as_deref()
+            .is_some_and(|e| e.trim().is_empty() || e.chars().any(char::is_whitespace))
+        {
+            return Err(CoreError::invalid(
+                format!("{at}.element"),
+                "a data element code is non-empty and has no spaces",
+            ));
         }
         if let Some(f) = &self.formula {
             Formula::new(&f.numerator, f.denominator.as_deref(), f.factor)

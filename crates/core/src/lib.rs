@@ -9,11 +9,17 @@ pub mod period;
 pub mod plan;
 pub mod target;
 pub mod user;
+pub mod workflow;
 
 pub use area::{Area, AreaCode, AreaLevel, Department};
-pub use data::{DataElement, DataValue, TaskProgress, TaskStatus, Value, ValueStatus, ValueType};
+pub use data::{
+    DataElement, DataValue, ReviewDecision, TaskProgress, TaskStatus, Value, ValueStatus, ValueType,
+};
 pub use error::CoreError;
-pub use indicator::{Aggregation, Baseline, Direction, Formula, Indicator, Property};
+pub use indicator::{
+    element_match_key, normalise_name, Aggregation, Baseline, Direction, Formula, Indicator,
+    Property,
+};
 pub use period::{Period, PeriodKind};
 pub use plan::{
     PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
@@ -21,3 +27,4 @@ pub use plan::{
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};
 pub use user::{Grant, Role, User};
+pub use workflow::{Date, NewRound, PlanStatus, Round};

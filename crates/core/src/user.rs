@@ -5,12 +5,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Committee office: plans, users, rounds, approval.
+    /// Everything, including users and areas.
+    Admin,
+    /// Committee office: plans, rounds, approval, evaluation, publishing in its subtree.
     Planner,
     /// A department or lower government entering its own data.
     Reporter,
     /// Leaders: read-only dashboards.
     Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Planner, Role::Reporter, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Planner => "planner",
+            Role::Reporter => "reporter",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, CoreError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "role",
+                    format!("unknown role {s:?} (admin, planner, reporter, viewer)"),
+                )
+            })
+    }
 }
 
 /// A role held over an area subtree, optionally narrowed to some departments.
@@ -19,6 +46,7 @@ pub struct Grant {
     pub role: Role,
     pub area: AreaCode,
     /// Empty means every department of the area subtree.
+    #[serde(default)]
     pub departments: Vec<String>,
 }
 
@@ -27,6 +55,9 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub grants: Vec<Grant>,
+    /// A disabled account cannot sign in or use its tokens; its history stays.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 impl User {
@@ -41,10 +72,24 @@ impl User {
                 format!("{u:?}: 2–64 letters, digits, `.`, `_` or `-`"),
             ));
         }
+        for g in &grants {
+            if g.departments.iter().any(|d| d.trim().is_empty()) {
+                return Err(CoreError::invalid(
+                    "departments",
+                    format!("user {u}: an empty department name"),
+                ));
+            }
+        }
         Ok(User {
             username: u.into(),
             display_name: display_name.trim().into(),
             grants,
+            disabled: false,
         })
+    }
+
+    /// Whether any grant has this role.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
     }
 }

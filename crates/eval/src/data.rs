@@ -95,21 +95,7 @@ pub struct TaskStatuses {
     pub status: BTreeMap<(String, String), TaskStatus>,
 }
 
-/// Normalises an indicator name for matching: no spaces, ASCII brackets, lower case.
-pub fn normalise_name(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            '，' => ',',
-            '、' => ',',
-            '％' => '%',
-            c => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use healthplan_core::normalise_name;
 
 /// Finds an indicator of the plan by code, then by normalised name.
 pub fn find_indicator(plan: &PlanDocument, key: &str) -> Result<usize, String> {

@@ -510,6 +510,7 @@ fn read_table(
                 references,
                 span,
                 code: None,
+                element: None,
                 formula: None,
                 aggregation: None,
                 extra,

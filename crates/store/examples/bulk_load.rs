@@ -18,6 +18,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         AreaLevel::Province,
         None,
     )?;
+    let caps = healthplan_access::Caps::local(
+        healthplan_access::Policy::new(&[], Default::default()),
+        "bench",
+    );
     let mut areas = vec![gd.clone()];
     for i in 1..=20 {
         let code = AreaCode::parse(&format!("44{i:02}00"))?;
@@ -28,7 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(&gd),
         )?);
     }
-    store.import_areas("bench", &areas).await?;
+    store
+        .import_areas(&caps.registry_admin().expect("local"), &areas)
+        .await?;
 
     let values: Vec<DataValue> = (0..n)
         .map(|i| {
@@ -40,10 +46,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
 
     let t = Instant::now();
-    let c = store.import_data_values("bench", &values).await?;
+    let c = store
+        .import_data_values(&caps.bulk_writer().expect("local"), &values)
+        .await?;
     let load = t.elapsed();
     let t = Instant::now();
-    let all = store.all_data_values().await?;
+    let all = store
+        .list_data_values(&caps.reader(), &Default::default())
+        .await?;
     let read = t.elapsed();
     assert_eq!(all.len(), c.inserted);
     println!(

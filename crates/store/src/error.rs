@@ -34,6 +34,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// The capability does not cover this row; nothing was written.
+    #[error("forbidden: {0}")]
+    Forbidden(#[from] healthplan_access::Denied),
     #[error("stored {entity} {key} cannot be read: {reason}")]
     Corrupt {
         entity: &'static str,

@@ -1,4 +1,4 @@
-//! Persistence for healthplan: one [`Database`] API, two backends — SQLite (the embedded
+//! Persistence for healthplan: one API ([`Database`], [`Accounts`], [`Workflow`]), two backends — SQLite (the embedded
 //! default, a file in the data dir) and PostgreSQL (`DATABASE_URL=postgres://…`).
 //!
 //! Every write runs in one transaction together with its audit rows, so a refused or failed
@@ -14,14 +14,21 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric, NumericScan,
-    NumericValue, PlanIndicator, PlanSummary, PlanTask,
+    ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile, EvidenceMeta,
+    ImportCount, Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary,
+    PlanTask, Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey,
+    ValueRecord,
 };
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
+use healthplan_access::{
+    BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer, RoundManager,
+    SelfService, UserAdmin, ValueWriter,
+};
 use healthplan_core::{
-    Area, AreaCode, DataElement, DataValue, Department, Period, PlanDocument, TaskProgress, User,
+    Area, DataElement, DataValue, Department, NewRound, PlanDocument, PlanStatus, ReviewDecision,
+    Round, TaskProgress, User,
 };
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -123,12 +130,12 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
-/// Declares the [`Database`] trait that each backend implements and forwards the same
-/// methods from [`Store`], so callers hold one concrete type and need no trait import.
+/// Declares a storage trait that each backend implements and forwards the same methods from
+/// [`Store`], so callers hold one concrete type and need no trait import.
 macro_rules! database_api {
-    ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty; )*) => {
-        /// The storage API. One implementation per backend; [`Store`] forwards to them.
-        pub trait Database: Send + Sync {
+    ($(#[$tm:meta])* trait $trait:ident { $( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> $ret:ty; )* }) => {
+        $(#[$tm])*
+        pub trait $trait: Send + Sync {
             $( $(#[$m])* fn $name(&self $(, $arg: $ty)*) -> impl std::future::Future<Output = $ret> + Send; )*
         }
 
@@ -144,107 +151,171 @@ macro_rules! database_api {
 }
 
 database_api! {
+    /// The registry, plans and data values (sql.rs). Writes take the capability that allows
+    /// them and check every row against it; reads of scoped data take a [`ReadScope`].
+    trait Database {
     /// Inserts or updates areas, all or nothing. Parents must come before children (or
     /// already be stored).
-    fn import_areas(&self, actor: &str, areas: &[Area]) -> Result<ImportCount>;
-    /// Every area, ordered by code.
+    fn import_areas(&self, by: &RegistryAdmin, areas: &[Area]) -> Result<ImportCount>;
+    /// Every area, ordered by code (the tree is public).
     fn list_areas(&self) -> Result<Vec<Area>>;
     /// Adds departments that are not there yet, all or nothing.
-    fn import_departments(&self, actor: &str, departments: &[Department]) -> Result<ImportCount>;
+    fn import_departments(&self, by: &RegistryAdmin, departments: &[Department]) -> Result<ImportCount>;
     fn list_departments(&self) -> Result<Vec<Department>>;
 
     /// Stores a validated plan with its tasks and indicators as rows; returns the plan id.
-    /// `source_text` is the document text the importer read (spans point into it).
-    fn save_plan(&self, actor: &str, doc: &PlanDocument, source_text: Option<&str>) -> Result<i64>;
+    /// `source_text` is the document text the importer read (spans point into it). Each
+    /// indicator without an element is linked to the element with the same normalised name
+    /// and unit, or to a new one; the stored document carries the links.
+    fn save_plan(&self, by: &PlanEditor, doc: &PlanDocument, source_text: Option<&str>) -> Result<i64>;
     /// Replaces a stored plan's document (a person's corrections); audited with before/after.
-    fn update_plan(&self, actor: &str, id: i64, doc: &PlanDocument) -> Result<()>;
-    /// The plan document exactly as stored.
-    fn plan(&self, id: i64) -> Result<PlanDocument>;
-    fn plan_source_text(&self, id: i64) -> Result<Option<String>>;
-    fn list_plans(&self) -> Result<Vec<PlanSummary>>;
+    fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()>;
+    /// Moves a plan along draft → confirmed (→ published through `publish_plan`, which also
+    /// keeps what the public sees).
+    fn set_plan_status(&self, by: &PlanEditor, id: i64, status: PlanStatus) -> Result<()>;
+    /// Publishes a plan with the snapshot the public pages show.
+    fn publish_plan(&self, by: &PlanEditor, id: i64, as_of: i32, snapshot: &serde_json::Value) -> Result<()>;
+    /// The latest published snapshot of a plan, while it is published.
+    fn publication(&self, id: i64) -> Result<Option<Publication>>;
+    /// The plan document exactly as stored; `NotFound` when the scope may not read it (the
+    /// public reads publications instead).
+    fn plan(&self, scope: &ReadScope, id: i64) -> Result<PlanDocument>;
+    fn plan_summary(&self, scope: &ReadScope, id: i64) -> Result<PlanSummary>;
+    fn plan_source_text(&self, scope: &ReadScope, id: i64) -> Result<Option<String>>;
+    /// Plans the scope may read (for the public: published ones).
+    fn list_plans(&self, scope: &ReadScope) -> Result<Vec<PlanSummary>>;
     /// The plan's indicators as rows with database ids (for data entry to reference).
-    fn plan_indicators(&self, plan_id: i64) -> Result<Vec<PlanIndicator>>;
-    fn plan_tasks(&self, plan_id: i64) -> Result<Vec<PlanTask>>;
+    fn plan_indicators(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanIndicator>>;
+    fn plan_tasks(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanTask>>;
+    /// Links one indicator of a plan to an existing data element; audited.
+    fn link_indicator(&self, by: &PlanEditor, plan_id: i64, index: usize, element: &str) -> Result<()>;
+    /// Element leads and task units of every plan, for the access policy.
+    fn responsibilities(&self) -> Result<ResponsibilityRows>;
 
     /// Declares or redefines data elements, all in one transaction.
-    fn put_data_elements(&self, actor: &str, elements: &[DataElement]) -> Result<()>;
+    fn put_data_elements(&self, by: &RegistryAdmin, elements: &[DataElement]) -> Result<()>;
     fn list_data_elements(&self) -> Result<Vec<DataElement>>;
-    /// Writes one value. `expected_version` is `None` for a new value and the version the
-    /// writer read otherwise; a mismatch is a [`StoreError::VersionConflict`]. The status
-    /// change must be allowed by the workflow. Returns the stored value (version bumped).
-    fn put_data_value(&self, actor: &str, value: &DataValue, expected_version: Option<i64>) -> Result<DataValue>;
+    /// A reporter's save. `expected_version` is `None` for a new value and the version the
+    /// writer read otherwise; a mismatch is a [`StoreError::VersionConflict`]. Only entry
+    /// moves are allowed (new/draft/returned → draft/submitted): submitted values wait for
+    /// review and approved ones are locked. Returns the stored value (version bumped).
+    fn put_data_value(&self, by: &ValueWriter, value: &DataValue, expected_version: Option<i64>) -> Result<DataValue>;
+    /// A reviewer approves, returns (with a comment) or reopens (with a comment) a value.
+    fn review_data_value(&self, by: &Reviewer, key: &ValueKey, expected_version: i64, decision: ReviewDecision, comment: Option<&str>) -> Result<DataValue>;
     /// Bulk administrative load (e.g. a file import): inserts or overwrites each value as
     /// given, bumping versions, all or nothing, each row audited.
-    fn import_data_values(&self, actor: &str, values: &[DataValue]) -> Result<ImportCount>;
-    fn delete_data_value(&self, actor: &str, element: &str, area: &AreaCode, period: Period, expected_version: i64) -> Result<()>;
-    fn list_data_values(&self, filter: &DataValueFilter) -> Result<Vec<DataValue>>;
-    /// Every stored value (the analytics engine's start-up load), ordered by element, area,
-    /// period.
-    fn all_data_values(&self) -> Result<Vec<DataValue>>;
+    fn import_data_values(&self, by: &BulkWriter, values: &[DataValue]) -> Result<ImportCount>;
+    /// Deletes a draft or returned value.
+    fn delete_data_value(&self, by: &ValueWriter, key: &ValueKey, expected_version: i64) -> Result<DataValue>;
+    fn data_value(&self, scope: &ReadScope, key: &ValueKey) -> Result<Option<DataValue>>;
+    /// Values the scope may read, matching the filter, ordered by element, area, period.
+    fn list_data_values(&self, scope: &ReadScope, filter: &DataValueFilter) -> Result<Vec<DataValue>>;
+    /// Like `list_data_values`, with who last changed and who reviewed each value.
+    fn data_value_records(&self, scope: &ReadScope, filter: &DataValueFilter) -> Result<Vec<ValueRecord>>;
     /// Streams every number-bearing value (number, ratio, boolean) to `f` in pages under one
     /// read snapshot, without building a `Vec<DataValue>`: the analytics engine's start-up
     /// load. Order is storage order (by row id). `f` returns `Break` to stop early. Text
     /// values are only counted. A row that cannot be read is a [`StoreError::Corrupt`].
     fn for_each_numeric_value(&self, f: &mut (dyn FnMut(NumericValue<'_>) -> ControlFlow<()> + Send)) -> Result<NumericScan>;
 
-    /// Inserts or replaces the progress of one task for one area and period.
-    fn put_task_progress(&self, actor: &str, progress: &TaskProgress) -> Result<()>;
-    fn list_task_progress(&self, plan_id: i64) -> Result<Vec<TaskProgress>>;
-
-    fn create_user(&self, actor: &str, user: &User, password_hash: Option<&str>) -> Result<()>;
-    /// Replaces the display name and grants of an existing user.
-    fn update_user(&self, actor: &str, user: &User) -> Result<()>;
-    fn user(&self, username: &str) -> Result<Option<User>>;
-    fn user_password_hash(&self, username: &str) -> Result<Option<String>>;
-    fn list_users(&self) -> Result<Vec<User>>;
-
-    /// Audit entries matching the filter, oldest first.
+    /// Audit entries matching the filter, oldest first. Callers check the reader's right to
+    /// the entity first.
     fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
     /// Row count of every table, to report what a command did (and prove what it did not).
     fn row_counts(&self) -> Result<Vec<(String, i64)>>;
+    }
+}
+
+database_api! {
+    /// Users, sessions, API tokens and sign-in throttling (sql_accounts.rs). Session and
+    /// token look-ups are by hash and take no capability: they are how a caller gets one.
+    trait Accounts {
+    fn create_user(&self, by: &UserAdmin, user: &User, password_hash: Option<&str>) -> Result<()>;
+    /// Replaces the display name, grants and disabled flag of an existing user; disabling
+    /// ends the user's sessions.
+    fn update_user(&self, by: &UserAdmin, user: &User) -> Result<()>;
+    fn reset_password(&self, by: &UserAdmin, username: &str, password_hash: &str) -> Result<()>;
+    fn change_own_password(&self, by: &SelfService, password_hash: &str) -> Result<()>;
+    fn user(&self, username: &str) -> Result<Option<User>>;
+    fn user_password_hash(&self, username: &str) -> Result<Option<String>>;
+    fn list_users(&self, by: &UserAdmin) -> Result<Vec<User>>;
+
+    /// Starts a session (a new id on every sign-in); audited as a sign-in.
+    fn create_session(&self, username: &str, id_hash: &str, csrf: &str, client: &str) -> Result<()>;
+    fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
+    fn touch_session(&self, id_hash: &str) -> Result<()>;
+    /// Ends a session, audited with the reason (`sign_out`, `idle`).
+    fn end_session(&self, id_hash: &str, reason: &str) -> Result<()>;
+
+    fn create_token(&self, by: &SelfService, name: &str, token_hash: &str) -> Result<ApiToken>;
+    /// A token for another user (the command line and admins).
+    fn create_token_for(&self, by: &UserAdmin, username: &str, name: &str, token_hash: &str) -> Result<ApiToken>;
+    fn list_tokens(&self, by: &SelfService) -> Result<Vec<ApiToken>>;
+    fn revoke_token(&self, by: &SelfService, id: i64) -> Result<()>;
+    /// The live token with this hash; records the use in the audit log.
+    fn use_token(&self, token_hash: &str, client: &str) -> Result<Option<ApiToken>>;
+
+    /// Failed sign-ins recorded under these keys.
+    fn sign_in_failures(&self, keys: &[String]) -> Result<Vec<Throttle>>;
+    /// Records a failed sign-in under each key; audited.
+    fn record_sign_in_failure(&self, keys: &[String], username: &str, client: &str, reason: &str) -> Result<()>;
+    fn clear_sign_in_failures(&self, keys: &[String]) -> Result<()>;
+    }
+}
+
+database_api! {
+    /// The reporting workflow (sql_workflow.rs): rounds, task progress and its evidence.
+    trait Workflow {
+    fn open_round(&self, by: &RoundManager, round: &NewRound) -> Result<Round>;
+    fn close_round(&self, by: &RoundManager, id: i64) -> Result<()>;
+    /// Rounds of plans the scope reads, or that ask one of its areas to report; newest first.
+    fn list_rounds(&self, scope: &ReadScope) -> Result<Vec<Round>>;
+    fn round(&self, scope: &ReadScope, id: i64) -> Result<Round>;
+
+    /// A reporter's progress report on a task; versioned and moved like a data value.
+    fn put_task_progress(&self, by: &ProgressWriter, progress: &TaskProgress, expected_version: Option<i64>) -> Result<TaskProgress>;
+    fn review_task_progress(&self, by: &Reviewer, key: &TaskKey, expected_version: i64, decision: ReviewDecision, comment: Option<&str>) -> Result<TaskProgress>;
+    fn list_task_progress(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<TaskProgress>>;
+    fn add_evidence(&self, by: &ProgressWriter, key: &TaskKey, file: &EvidenceFile) -> Result<i64>;
+    fn list_evidence(&self, scope: &ReadScope, key: &TaskKey) -> Result<Vec<EvidenceMeta>>;
+    fn evidence(&self, scope: &ReadScope, id: i64) -> Result<(EvidenceMeta, Vec<u8>)>;
+    }
 }
 
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 18] = [
     "areas",
     "departments",
     "plans",
     "plan_tasks",
     "plan_indicators",
+    "publications",
     "data_elements",
     "data_values",
     "task_progress",
+    "evidence",
+    "rounds",
+    "round_areas",
+    "round_departments",
     "users",
+    "sessions",
+    "api_tokens",
+    "sign_in_throttle",
     "audit_log",
 ];
 
 /// Now as fixed-width UTC RFC 3339 with microseconds, so stored timestamps sort as text.
 pub(crate) fn now_utc() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    format_utc(d.as_secs() as i64, d.subsec_micros())
+    format_utc(jiff::Timestamp::now())
 }
 
-fn format_utc(secs: i64, micros: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+pub(crate) fn format_utc(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A stored timestamp back as an instant (`None` for text that is not one).
+pub fn parse_utc(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
 }
 
 #[cfg(test)]
@@ -253,12 +324,12 @@ mod unit {
 
     #[test]
     fn formats_utc_timestamps() {
-        assert_eq!(format_utc(0, 0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(format_utc(951_782_400, 5), "2000-02-29T00:00:00.000005Z");
-        assert_eq!(
-            format_utc(1_798_761_599, 999_999),
-            "2026-12-31T23:59:59.999999Z"
-        );
+        let t = |s, us| jiff::Timestamp::new(s, us * 1000).unwrap();
+        assert_eq!(format_utc(t(0, 0)), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(format_utc(t(951_782_400, 5)), "2000-02-29T00:00:00.000005Z");
+        let last = format_utc(t(1_798_761_599, 999_999));
+        assert_eq!(last, "2026-12-31T23:59:59.999999Z");
+        assert_eq!(parse_utc(&last), Some(t(1_798_761_599, 999_999)));
     }
 
     #[test]

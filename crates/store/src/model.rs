@@ -1,6 +1,6 @@
 //! Types the store hands out besides the core domain types.
 
-use healthplan_core::{AreaCode, Indicator, Period, Task};
+use healthplan_core::{AreaCode, DataValue, Indicator, Period, PlanStatus, Task, ValueStatus};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -23,8 +23,20 @@ pub struct PlanSummary {
     pub tasks: i64,
     pub indicators: i64,
     pub has_source_text: bool,
+    pub status: PlanStatus,
     pub created_at: String,
     pub created_by: String,
+    pub updated_at: String,
+}
+
+/// What the public sees of a published plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Publication {
+    pub plan_id: i64,
+    pub as_of: i32,
+    pub published_at: String,
+    pub published_by: String,
+    pub snapshot: Json,
 }
 
 /// A plan's indicator as a row: `id` is what data entry and APIs reference.
@@ -48,11 +60,163 @@ pub struct PlanTask {
     pub task: Task,
 }
 
+/// Which stored value: (element, area, period).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ValueKey {
+    pub element: String,
+    pub area: AreaCode,
+    pub period: Period,
+}
+
+impl ValueKey {
+    pub fn new(element: &str, area: AreaCode, period: Period) -> ValueKey {
+        ValueKey {
+            element: element.to_string(),
+            area,
+            period,
+        }
+    }
+
+    pub fn of(v: &DataValue) -> ValueKey {
+        ValueKey::new(&v.element, v.area.clone(), v.period)
+    }
+}
+
+impl std::fmt::Display for ValueKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&data_value_key(&self.element, &self.area, self.period))
+    }
+}
+
+/// Periods from `from` to `to` (inclusive, either open): a period is in the range when it
+/// lies wholly inside it, so the range 2023–2024 holds `2023`, `2024Q2` and `202312`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeriodRange {
+    pub from: Option<Period>,
+    pub to: Option<Period>,
+}
+
+impl PeriodRange {
+    pub fn contains(&self, p: Period) -> bool {
+        let (start, end) = month_span(p);
+        self.from.is_none_or(|f| start >= month_span(f).0)
+            && self.to.is_none_or(|t| end <= month_span(t).1)
+    }
+}
+
+/// First and last month of a period, counted from year 0.
+fn month_span(p: Period) -> (i64, i64) {
+    let y = i64::from(p.year()) * 12;
+    match p {
+        Period::Year(_) => (y, y + 11),
+        Period::Quarter(_, q) => {
+            let first = y + 3 * (i64::from(q) - 1);
+            (first, first + 2)
+        }
+        Period::Month(_, m) => (y + i64::from(m) - 1, y + i64::from(m) - 1),
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DataValueFilter {
     pub element: Option<String>,
+    /// Any of these elements (with `element`, either).
+    pub elements: Vec<String>,
     pub area: Option<AreaCode>,
+    /// The area and everything below it.
+    pub under: Option<AreaCode>,
     pub period: Option<Period>,
+    pub range: PeriodRange,
+    pub status: Option<ValueStatus>,
+}
+
+/// A stored value with who changed and who reviewed it last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueRecord {
+    pub value: DataValue,
+    pub updated_by: String,
+    pub updated_at: String,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+}
+
+/// Which element leads and which task units are written in the stored plans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponsibilityRows {
+    /// (element code, lead department of an indicator linked to it)
+    pub elements: Vec<(String, String)>,
+    /// (plan id, task id, responsible units)
+    pub tasks: Vec<(i64, String, Vec<String>)>,
+}
+
+/// A signed-in session as stored (the id itself is never stored, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub username: String,
+    pub csrf: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+}
+
+/// A personal API token (the secret itself is shown once and stored only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Failed sign-ins under one key (`user:NAME` or `addr:IP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Throttle {
+    pub key: String,
+    pub failures: i64,
+    pub last_failure_at: String,
+}
+
+/// Which task report: (plan, task, area, period).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskKey {
+    pub plan_id: i64,
+    pub task_id: String,
+    pub area: AreaCode,
+    pub period: Period,
+}
+
+impl std::fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.plan_id, self.task_id, self.area, self.period
+        )
+    }
+}
+
+/// An evidence file to store with a task report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceMeta {
+    pub id: i64,
+    pub plan_id: i64,
+    pub task_id: String,
+    pub area: AreaCode,
+    pub period: Period,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

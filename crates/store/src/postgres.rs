@@ -42,3 +42,9 @@ impl PgDb {
 #[allow(clippy::duplicate_mod)]
 #[path = "sql.rs"]
 mod sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_accounts.rs"]
+mod sql_accounts;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_workflow.rs"]
+mod sql_workflow;

@@ -7,12 +7,15 @@ use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, is_unique_violation, Result, StoreError};
 use crate::model::{
     data_value_key, AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric,
-    NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask,
+    NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask, Publication,
+    ResponsibilityRows, ValueKey, ValueRecord,
 };
 use crate::{now_utc, Database, TABLES};
+use healthplan_access::{BulkWriter, PlanEditor, ReadScope, RegistryAdmin, Reviewer, ValueWriter};
 use healthplan_core::{
-    Aggregation, Area, AreaCode, AreaLevel, CoreError, DataElement, DataValue, Department, Grant,
-    Period, PlanDocument, Section, TaskProgress, TaskStatus, User, Value, ValueStatus, ValueType,
+    element_match_key, Aggregation, Area, AreaCode, AreaLevel, CoreError, DataElement, DataValue,
+    Department, Period, PlanDocument, PlanStatus, ReviewDecision, Section, Task, Value,
+    ValueStatus, ValueType,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,10 +26,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::str::FromStr;
 
-type Tx = sqlx::Transaction<'static, Db>;
-type DbRow = <Db as sqlx::Database>::Row;
+pub(super) type Tx = sqlx::Transaction<'static, Db>;
+pub(super) type DbRow = <Db as sqlx::Database>::Row;
 
-fn check_actor(actor: &str) -> Result<()> {
+pub(super) fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() {
         return Err(StoreError::Invalid(
             "the actor (who makes the change) must not be empty".into(),
@@ -36,25 +39,29 @@ fn check_actor(actor: &str) -> Result<()> {
 }
 
 /// Domain types always serialise; `Null` keeps this total without a panic path.
-fn to_json<T: Serialize>(v: &T) -> JsonValue {
+pub(super) fn to_json<T: Serialize>(v: &T) -> JsonValue {
     serde_json::to_value(v).unwrap_or(JsonValue::Null)
 }
 
 /// The serde name of a unit-like enum variant (`"higher"`, `"in_progress"` …).
-fn enum_str<T: Serialize>(v: &T) -> String {
+pub(super) fn enum_str<T: Serialize>(v: &T) -> String {
     match to_json(v) {
         JsonValue::String(s) => s,
         other => other.to_string(),
     }
 }
 
-fn parse_enum<T: DeserializeOwned>(entity: &'static str, key: &str, s: &str) -> Result<T> {
+pub(super) fn parse_enum<T: DeserializeOwned>(
+    entity: &'static str,
+    key: &str,
+    s: &str,
+) -> Result<T> {
     serde_json::from_value(JsonValue::String(s.to_string()))
         .map_err(|e| StoreError::corrupt(entity, key, format!("{s:?}: {e}")))
 }
 
 /// A JSON column decoded into a domain type; a row that does not fit is `Corrupt`, naming it.
-fn json_column<T: DeserializeOwned>(
+pub(super) fn json_column<T: DeserializeOwned>(
     r: &<Db as sqlx::Database>::Row,
     column: &'static str,
     id: i64,
@@ -63,16 +70,16 @@ fn json_column<T: DeserializeOwned>(
     serde_json::from_value(v).map_err(|e| StoreError::corrupt(column, id.to_string(), e))
 }
 
-fn parse_code(entity: &'static str, key: &str, s: &str) -> Result<AreaCode> {
+pub(super) fn parse_code(entity: &'static str, key: &str, s: &str) -> Result<AreaCode> {
     AreaCode::parse(s).map_err(|e| StoreError::corrupt(entity, key, e))
 }
 
-fn parse_period(entity: &'static str, key: &str, s: &str) -> Result<Period> {
+pub(super) fn parse_period(entity: &'static str, key: &str, s: &str) -> Result<Period> {
     s.parse::<Period>()
         .map_err(|e| StoreError::corrupt(entity, key, e))
 }
 
-async fn audit(
+pub(super) async fn audit(
     tx: &mut Tx,
     actor: &str,
     entity: &str,
@@ -155,8 +162,8 @@ async fn insert_plan_rows(tx: &mut Tx, plan_id: i64, doc: &PlanDocument) -> Resu
     for (i, ind) in doc.indicators.iter().enumerate() {
         sqlx::query(
             "INSERT INTO plan_indicators (plan_id, idx, code, name, unit, direction, property,
-                 domain, baseline_value, baseline_year, targets, indicator)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 domain, baseline_value, baseline_year, targets, indicator, element_code, lead)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(plan_id)
         .bind(i as i64)
@@ -170,6 +177,8 @@ async fn insert_plan_rows(tx: &mut Tx, plan_id: i64, doc: &PlanDocument) -> Resu
         .bind(ind.baseline.as_ref().and_then(|b| b.year).map(i64::from))
         .bind(Json(&ind.targets))
         .bind(Json(ind))
+        .bind(&ind.element)
+        .bind(ind.lead_department())
         .execute(&mut **tx)
         .await?;
     }
@@ -177,16 +186,16 @@ async fn insert_plan_rows(tx: &mut Tx, plan_id: i64, doc: &PlanDocument) -> Resu
 }
 
 /// The area a plan's `area` name refers to, when exactly that name is stored.
-async fn area_code_for_name(tx: &mut Tx, name: &str) -> Result<Option<String>> {
+async fn area_code_for_name(tx: &mut Tx, name: &str) -> Result<Option<AreaCode>> {
     if name.trim().is_empty() {
         return Ok(None);
     }
-    Ok(
+    let code: Option<String> =
         sqlx::query_scalar("SELECT code FROM areas WHERE name = $1 ORDER BY code LIMIT 1")
             .bind(name.trim())
             .fetch_optional(&mut **tx)
-            .await?,
-    )
+            .await?;
+    code.map(|c| parse_code("area", &c, &c)).transpose()
 }
 
 fn decode_plan(id: i64, doc: JsonValue) -> Result<PlanDocument> {
@@ -197,7 +206,10 @@ fn decode_plan(id: i64, doc: JsonValue) -> Result<PlanDocument> {
     Ok(doc)
 }
 
-async fn fetch_plan(ex: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<PlanDocument> {
+pub(super) async fn fetch_plan(
+    ex: &mut <Db as sqlx::Database>::Connection,
+    id: i64,
+) -> Result<PlanDocument> {
     let doc: Option<Json<JsonValue>> =
         sqlx::query_scalar("SELECT document FROM plans WHERE id = $1")
             .bind(id)
@@ -212,10 +224,210 @@ async fn fetch_plan(ex: &mut <Db as sqlx::Database>::Connection, id: i64) -> Res
     }
 }
 
+pub(super) fn plan_not_found(id: i64) -> StoreError {
+    StoreError::NotFound {
+        entity: "plan",
+        key: id.to_string(),
+    }
+}
+
+/// What access decisions about a plan need.
+pub(super) struct PlanHead {
+    pub(super) area_code: Option<AreaCode>,
+    pub(super) status: PlanStatus,
+}
+
+pub(super) async fn fetch_plan_head(
+    ex: &mut <Db as sqlx::Database>::Connection,
+    id: i64,
+) -> Result<PlanHead> {
+    let row = sqlx::query("SELECT area_code, status FROM plans WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *ex)
+        .await?
+        .ok_or_else(|| plan_not_found(id))?;
+    let area: Option<String> = row.try_get("area_code")?;
+    let status: String = row.try_get("status")?;
+    Ok(PlanHead {
+        area_code: area
+            .map(|a| parse_code("plan", &id.to_string(), &a))
+            .transpose()?,
+        status: PlanStatus::parse(&status)
+            .map_err(|e| StoreError::corrupt("plan", id.to_string(), e))?,
+    })
+}
+
+/// `NotFound` (not "forbidden": the plan's existence is not disclosed) unless the scope reads
+/// the plan's own rows; the public reads only publications.
+pub(super) async fn check_plan_readable(
+    ex: &mut <Db as sqlx::Database>::Connection,
+    scope: &ReadScope,
+    id: i64,
+) -> Result<PlanHead> {
+    let head = fetch_plan_head(ex, id).await?;
+    if scope.is_public() || !scope.plan(head.area_code.as_ref(), head.status) {
+        return Err(plan_not_found(id));
+    }
+    Ok(head)
+}
+
+/// Rewrites a plan's document and its task and indicator rows.
+async fn write_plan_document(
+    tx: &mut Tx,
+    id: i64,
+    doc: &PlanDocument,
+    area_code: Option<&AreaCode>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE plans SET title = $1, area = $2, area_code = $3, kind = $4, document = $5,
+             updated_at = $6
+         WHERE id = $7",
+    )
+    .bind(&doc.title)
+    .bind(&doc.area)
+    .bind(area_code.map(AreaCode::as_str))
+    .bind(&doc.kind)
+    .bind(Json(doc))
+    .bind(now_utc())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM plan_tasks WHERE plan_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM plan_indicators WHERE plan_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    insert_plan_rows(tx, id, doc).await
+}
+
+async fn write_plan_status(
+    tx: &mut Tx,
+    actor: &str,
+    id: i64,
+    from: PlanStatus,
+    to: PlanStatus,
+) -> Result<()> {
+    sqlx::query("UPDATE plans SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now_utc())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    audit(
+        tx,
+        actor,
+        "plan_status",
+        &id.to_string(),
+        AuditAction::Update,
+        Some(&JsonValue::from(from.as_str())),
+        Some(&JsonValue::from(to.as_str())),
+    )
+    .await
+}
+
+/// Links every indicator of `doc` to a data element: the one it names (created from the
+/// indicator when missing), else the one with the same normalised name and unit, else a new
+/// element `DE0001`, `DE0002` ….
+async fn link_elements(tx: &mut Tx, actor: &str, doc: &mut PlanDocument) -> Result<()> {
+    for ind in &mut doc.indicators {
+        let key = element_match_key(&ind.name, ind.unit.as_deref());
+        if let Some(code) = &ind.element {
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT code FROM data_elements WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if exists.is_some() {
+                continue;
+            }
+        } else {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT code FROM data_elements WHERE match_key = $1 ORDER BY code LIMIT 1",
+            )
+            .bind(&key)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(code) = found {
+                ind.element = Some(code);
+                continue;
+            }
+        }
+        let code = match &ind.element {
+            Some(c) => c.clone(),
+            None => next_element_code(tx).await?,
+        };
+        let el = DataElement::new(&code, &ind.name, ValueType::Number, Aggregation::None)?
+            .with_unit(ind.unit.as_deref());
+        insert_element(tx, actor, &el, None).await?;
+        ind.element = Some(code);
+    }
+    Ok(())
+}
+
+async fn next_element_code(tx: &mut Tx) -> Result<String> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM data_elements WHERE code LIKE 'DE%'")
+            .fetch_all(&mut **tx)
+            .await?;
+    let max = codes
+        .iter()
+        .filter_map(|c| c.strip_prefix("DE")?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    Ok(format!("DE{:04}", max + 1))
+}
+
+/// Inserts or redefines one element, audited against what was stored before.
+async fn insert_element(
+    tx: &mut Tx,
+    actor: &str,
+    element: &DataElement,
+    before: Option<&DataElement>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO data_elements (code, name, value_type, aggregation, unit, match_key)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+             value_type = excluded.value_type, aggregation = excluded.aggregation,
+             unit = excluded.unit, match_key = excluded.match_key",
+    )
+    .bind(&element.code)
+    .bind(&element.name)
+    .bind(enum_str(&element.value_type))
+    .bind(enum_str(&element.aggregation))
+    .bind(&element.unit)
+    .bind(element_match_key(&element.name, element.unit.as_deref()))
+    .execute(&mut **tx)
+    .await?;
+    let action = if before.is_some() {
+        AuditAction::Update
+    } else {
+        AuditAction::Insert
+    };
+    let before = before.map(to_json);
+    audit(
+        tx,
+        actor,
+        "data_element",
+        &element.code,
+        action,
+        before.as_ref(),
+        Some(&to_json(element)),
+    )
+    .await
+}
+
 // ---- data values -------------------------------------------------------------------------
 
 const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
-     denominator, bool_value, text_value, status, version, comment";
+     denominator, bool_value, text_value, status, version, comment, review_comment, synthetic";
+/// [`DATA_VALUE_COLUMNS`] and who changed and reviewed the value.
+const VALUE_RECORD_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
+     denominator, bool_value, text_value, status, version, comment, review_comment, synthetic,
+     updated_by, updated_at, reviewed_by, reviewed_at";
 
 struct ValueColumns {
     kind: &'static str,
@@ -301,7 +513,19 @@ fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
         status: ValueStatus::parse(status).map_err(|e| corrupt(e.to_string()))?,
         version: row.try_get(10)?,
         comment: row.try_get(11)?,
+        review_comment: row.try_get(12)?,
+        synthetic: row.try_get(13)?,
         element,
+    })
+}
+
+fn row_to_value_record(row: &DbRow) -> Result<ValueRecord> {
+    Ok(ValueRecord {
+        value: row_to_data_value(row)?,
+        updated_by: row.try_get(14)?,
+        updated_at: row.try_get(15)?,
+        reviewed_by: row.try_get(16)?,
+        reviewed_at: row.try_get(17)?,
     })
 }
 
@@ -421,8 +645,9 @@ async fn insert_data_value(tx: &mut Tx, actor: &str, v: &DataValue, version: i64
     let c = value_columns(&v.value);
     sqlx::query(
         "INSERT INTO data_values (element, area_code, period, value_type, num_value, numerator,
-             denominator, bool_value, text_value, status, version, comment, updated_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             denominator, bool_value, text_value, status, version, comment, updated_by, updated_at,
+             review_comment, synthetic)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&v.element)
     .bind(v.area.as_str())
@@ -438,6 +663,8 @@ async fn insert_data_value(tx: &mut Tx, actor: &str, v: &DataValue, version: i64
     .bind(&v.comment)
     .bind(actor)
     .bind(now_utc())
+    .bind(&v.review_comment)
+    .bind(v.synthetic)
     .execute(&mut **tx)
     .await
     .map_err(|e| data_value_write_error(e, v))?;
@@ -450,7 +677,8 @@ async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i6
     let done = sqlx::query(
         "UPDATE data_values SET value_type = $1, num_value = $2, numerator = $3,
              denominator = $4, bool_value = $5, text_value = $6, status = $7,
-             version = version + 1, comment = $8, updated_by = $9, updated_at = $10
+             version = version + 1, comment = $8, updated_by = $9, updated_at = $10,
+             review_comment = $15, synthetic = $16
          WHERE element = $11 AND area_code = $12 AND period = $13 AND version = $14",
     )
     .bind(c.kind)
@@ -467,10 +695,70 @@ async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i6
     .bind(v.area.as_str())
     .bind(v.period.to_string())
     .bind(expected)
+    .bind(&v.review_comment)
+    .bind(v.synthetic)
     .execute(&mut **tx)
     .await
     .map_err(|e| data_value_write_error(e, v))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The comment a review decision stores: required to return or reopen.
+pub(super) fn review_comment(
+    decision: ReviewDecision,
+    comment: Option<&str>,
+) -> Result<Option<String>> {
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if decision.needs_comment() && comment.is_none() {
+        return Err(StoreError::Invalid(format!(
+            "a comment is required to {} / 退回或重新开放需填写意见",
+            decision.as_str()
+        )));
+    }
+    Ok(comment.map(String::from))
+}
+
+/// Rows matching the filter's columns; area subtrees and period ranges are checked by
+/// [`readable`] after the read.
+async fn select_values(
+    pool: &sqlx::Pool<Db>,
+    columns: &str,
+    filter: &DataValueFilter,
+) -> Result<Vec<DbRow>> {
+    let mut q =
+        sqlx::QueryBuilder::<Db>::new(format!("SELECT {columns} FROM data_values WHERE 1 = 1"));
+    if let Some(e) = &filter.element {
+        q.push(" AND element = ").push_bind(e.clone());
+    }
+    if !filter.elements.is_empty() {
+        q.push(" AND element IN (");
+        let mut sep = q.separated(", ");
+        for e in &filter.elements {
+            sep.push_bind(e.clone());
+        }
+        sep.push_unseparated(")");
+    }
+    if let Some(a) = &filter.area {
+        q.push(" AND area_code = ")
+            .push_bind(a.as_str().to_string());
+    }
+    if let Some(p) = filter.period {
+        q.push(" AND period = ").push_bind(p.to_string());
+    }
+    if let Some(s) = filter.status {
+        q.push(" AND status = ").push_bind(s.as_str());
+    }
+    q.push(" ORDER BY element, area_code, period");
+    Ok(q.build().fetch_all(pool).await?)
+}
+
+fn readable(scope: &ReadScope, filter: &DataValueFilter, v: &DataValue) -> bool {
+    scope.area(&v.area)
+        && filter.range.contains(v.period)
+        && filter
+            .under
+            .as_ref()
+            .is_none_or(|u| scope.area_index().is_within(&v.area, u))
 }
 
 /// An audit row collected for a batched insert.
@@ -481,101 +769,9 @@ struct AuditRow {
     after: Option<JsonValue>,
 }
 
-// ---- task progress, users ------------------------------------------------------------------
-
-fn task_progress_key(p: &TaskProgress) -> String {
-    format!("{}/{}/{}/{}", p.plan_id, p.task_id, p.area, p.period)
-}
-
-fn row_to_task_progress(row: &DbRow) -> Result<TaskProgress> {
-    let plan_id: i64 = row.try_get("plan_id")?;
-    let task_id: String = row.try_get("task_key")?;
-    let area: String = row.try_get("area_code")?;
-    let period: String = row.try_get("period")?;
-    let key = format!("{plan_id}/{task_id}/{area}/{period}");
-    let status: String = row.try_get("status")?;
-    Ok(TaskProgress {
-        area: parse_code("task progress", &key, &area)?,
-        period: parse_period("task progress", &key, &period)?,
-        status: parse_enum::<TaskStatus>("task progress", &key, &status)?,
-        note: row.try_get("note")?,
-        plan_id,
-        task_id,
-    })
-}
-
-async fn fetch_user(
-    ex: &mut <Db as sqlx::Database>::Connection,
-    username: &str,
-) -> Result<Option<User>> {
-    let Some(row) = sqlx::query("SELECT username, display_name FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&mut *ex)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let username: String = row.try_get("username")?;
-    let rows = sqlx::query(
-        "SELECT role, area_code, departments FROM user_grants WHERE username = $1 ORDER BY id",
-    )
-    .bind(&username)
-    .fetch_all(&mut *ex)
-    .await?;
-    let mut grants = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let role: String = r.try_get("role")?;
-        let area: String = r.try_get("area_code")?;
-        let Json(departments): Json<Vec<String>> = r.try_get("departments")?;
-        grants.push(Grant {
-            role: parse_enum("user", &username, &role)?,
-            area: parse_code("user", &username, &area)?,
-            departments,
-        });
-    }
-    Ok(Some(User {
-        display_name: row.try_get("display_name")?,
-        username,
-        grants,
-    }))
-}
-
-async fn insert_grants(tx: &mut Tx, user: &User) -> Result<()> {
-    for g in &user.grants {
-        sqlx::query(
-            "INSERT INTO user_grants (username, role, area_code, departments) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&user.username)
-        .bind(enum_str(&g.role))
-        .bind(g.area.as_str())
-        .bind(Json(&g.departments))
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::Invalid(format!(
-                    "user {}: grant area {} is not a known area",
-                    user.username, g.area
-                ))
-            } else {
-                e.into()
-            }
-        })?;
-    }
-    Ok(())
-}
-
-fn user_audit_json(user: &User, has_password: bool) -> JsonValue {
-    let mut v = to_json(user);
-    if let JsonValue::Object(m) = &mut v {
-        // The hash itself never goes into the log.
-        m.insert("has_password".into(), JsonValue::Bool(has_password));
-    }
-    v
-}
-
 impl Database for Backend {
-    async fn import_areas(&self, actor: &str, areas: &[Area]) -> Result<ImportCount> {
+    async fn import_areas(&self, by: &RegistryAdmin, areas: &[Area]) -> Result<ImportCount> {
+        let actor = by.actor();
         check_actor(actor)?;
         let mut tx = self.begin_write().await?;
         let mut count = ImportCount::default();
@@ -685,9 +881,10 @@ impl Database for Backend {
 
     async fn import_departments(
         &self,
-        actor: &str,
+        by: &RegistryAdmin,
         departments: &[Department],
     ) -> Result<ImportCount> {
+        let actor = by.actor();
         check_actor(actor)?;
         let mut tx = self.begin_write().await?;
         let mut count = ImportCount::default();
@@ -752,15 +949,19 @@ impl Database for Backend {
 
     async fn save_plan(
         &self,
-        actor: &str,
+        by: &PlanEditor,
         doc: &PlanDocument,
         source_text: Option<&str>,
     ) -> Result<i64> {
+        let actor = by.actor();
         check_actor(actor)?;
         doc.validate()?;
         let mut tx = self.begin_write().await?;
         let now = now_utc();
         let area_code = area_code_for_name(&mut tx, &doc.area).await?;
+        by.check_optional_area(area_code.as_ref())?;
+        let mut doc = doc.clone();
+        link_elements(&mut tx, actor, &mut doc).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO plans (title, area, area_code, kind, document, source_text, created_at,
                  created_by, updated_at)
@@ -769,15 +970,15 @@ impl Database for Backend {
         )
         .bind(&doc.title)
         .bind(&doc.area)
-        .bind(area_code)
+        .bind(area_code.as_ref().map(AreaCode::as_str))
         .bind(&doc.kind)
-        .bind(Json(doc))
+        .bind(Json(&doc))
         .bind(source_text)
         .bind(&now)
         .bind(actor)
         .fetch_one(&mut *tx)
         .await?;
-        insert_plan_rows(&mut tx, id, doc).await?;
+        insert_plan_rows(&mut tx, id, &doc).await?;
         audit(
             &mut tx,
             actor,
@@ -785,42 +986,26 @@ impl Database for Backend {
             &id.to_string(),
             AuditAction::Insert,
             None,
-            Some(&to_json(doc)),
+            Some(&to_json(&doc)),
         )
         .await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    async fn update_plan(&self, actor: &str, id: i64, doc: &PlanDocument) -> Result<()> {
+    async fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()> {
+        let actor = by.actor();
         check_actor(actor)?;
         doc.validate()?;
         let mut tx = self.begin_write().await?;
+        let head = fetch_plan_head(&mut tx, id).await?;
+        by.check_optional_area(head.area_code.as_ref())?;
         let before = fetch_plan(&mut tx, id).await?;
         let area_code = area_code_for_name(&mut tx, &doc.area).await?;
-        sqlx::query(
-            "UPDATE plans SET title = $1, area = $2, area_code = $3, kind = $4, document = $5,
-                 updated_at = $6
-             WHERE id = $7",
-        )
-        .bind(&doc.title)
-        .bind(&doc.area)
-        .bind(area_code)
-        .bind(&doc.kind)
-        .bind(Json(doc))
-        .bind(now_utc())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM plan_tasks WHERE plan_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM plan_indicators WHERE plan_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        insert_plan_rows(&mut tx, id, doc).await?;
+        by.check_optional_area(area_code.as_ref())?;
+        let mut doc = doc.clone();
+        link_elements(&mut tx, actor, &mut doc).await?;
+        write_plan_document(&mut tx, id, &doc, area_code.as_ref()).await?;
         audit(
             &mut tx,
             actor,
@@ -828,33 +1013,119 @@ impl Database for Backend {
             &id.to_string(),
             AuditAction::Update,
             Some(&to_json(&before)),
-            Some(&to_json(doc)),
+            Some(&to_json(&doc)),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn plan(&self, id: i64) -> Result<PlanDocument> {
+    async fn set_plan_status(&self, by: &PlanEditor, id: i64, status: PlanStatus) -> Result<()> {
+        let actor = by.actor();
+        let mut tx = self.begin_write().await?;
+        let head = fetch_plan_head(&mut tx, id).await?;
+        by.check_optional_area(head.area_code.as_ref())?;
+        if status == PlanStatus::Published || !head.status.can_become(status) {
+            return Err(StoreError::Workflow {
+                key: format!("plan {id}"),
+                from: head.status.as_str(),
+                to: status.as_str(),
+            });
+        }
+        write_plan_status(&mut tx, actor, id, head.status, status).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publish_plan(
+        &self,
+        by: &PlanEditor,
+        id: i64,
+        as_of: i32,
+        snapshot: &JsonValue,
+    ) -> Result<()> {
+        let actor = by.actor();
+        let mut tx = self.begin_write().await?;
+        let head = fetch_plan_head(&mut tx, id).await?;
+        by.check_optional_area(head.area_code.as_ref())?;
+        // Re-publishing refreshes what the public sees.
+        if head.status == PlanStatus::Draft {
+            return Err(StoreError::Workflow {
+                key: format!("plan {id}"),
+                from: head.status.as_str(),
+                to: PlanStatus::Published.as_str(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO publications (plan_id, as_of, published_at, published_by, snapshot)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i64::from(as_of))
+        .bind(now_utc())
+        .bind(actor)
+        .bind(Json(snapshot))
+        .execute(&mut *tx)
+        .await?;
+        write_plan_status(&mut tx, actor, id, head.status, PlanStatus::Published).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publication(&self, id: i64) -> Result<Option<Publication>> {
+        let row = sqlx::query(
+            "SELECT p.plan_id, p.as_of, p.published_at, p.published_by, p.snapshot
+             FROM publications p JOIN plans ON plans.id = p.plan_id
+             WHERE p.plan_id = $1 AND plans.status = 'published'
+             ORDER BY p.id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let as_of: i64 = r.try_get("as_of")?;
+            let Json(snapshot): Json<JsonValue> = r.try_get("snapshot")?;
+            Ok(Publication {
+                plan_id: r.try_get("plan_id")?,
+                as_of: i32::try_from(as_of)
+                    .map_err(|e| StoreError::corrupt("publication", id.to_string(), e))?,
+                published_at: r.try_get("published_at")?,
+                published_by: r.try_get("published_by")?,
+                snapshot,
+            })
+        })
+        .transpose()
+    }
+
+    async fn plan(&self, scope: &ReadScope, id: i64) -> Result<PlanDocument> {
         let mut conn = self.pool.acquire().await?;
+        check_plan_readable(&mut conn, scope, id).await?;
         fetch_plan(&mut conn, id).await
     }
 
-    async fn plan_source_text(&self, id: i64) -> Result<Option<String>> {
+    async fn plan_summary(&self, scope: &ReadScope, id: i64) -> Result<PlanSummary> {
+        self.list_plans(scope)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| plan_not_found(id))
+    }
+
+    async fn plan_source_text(&self, scope: &ReadScope, id: i64) -> Result<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        check_plan_readable(&mut conn, scope, id).await?;
         let row: Option<Option<String>> =
             sqlx::query_scalar("SELECT source_text FROM plans WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
-        row.ok_or_else(|| StoreError::NotFound {
-            entity: "plan",
-            key: id.to_string(),
-        })
+        row.ok_or_else(|| plan_not_found(id))
     }
 
-    async fn list_plans(&self) -> Result<Vec<PlanSummary>> {
+    async fn list_plans(&self, scope: &ReadScope) -> Result<Vec<PlanSummary>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.title, p.area, p.area_code, p.kind, p.created_at, p.created_by,
+            "SELECT p.id, p.title, p.area, p.area_code, p.kind, p.status, p.created_at,
+                 p.created_by, p.updated_at,
                  (p.source_text IS NOT NULL) AS has_source_text,
                  (SELECT COUNT(*) FROM plan_tasks t WHERE t.plan_id = p.id) AS tasks,
                  (SELECT COUNT(*) FROM plan_indicators i WHERE i.plan_id = p.id) AS indicators
@@ -862,34 +1133,45 @@ impl Database for Backend {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id")?;
-                let area_code: Option<String> = r.try_get("area_code")?;
-                Ok(PlanSummary {
-                    id,
-                    title: r.try_get("title")?,
-                    area: r.try_get("area")?,
-                    area_code: area_code
-                        .map(|c| parse_code("plan", &id.to_string(), &c))
-                        .transpose()?,
-                    kind: r.try_get("kind")?,
-                    tasks: r.try_get("tasks")?,
-                    indicators: r.try_get("indicators")?,
-                    has_source_text: r.try_get("has_source_text")?,
-                    created_at: r.try_get("created_at")?,
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let area_code: Option<String> = r.try_get("area_code")?;
+            let area_code = area_code
+                .map(|c| parse_code("plan", &id.to_string(), &c))
+                .transpose()?;
+            let status: String = r.try_get("status")?;
+            let status = PlanStatus::parse(&status)
+                .map_err(|e| StoreError::corrupt("plan", id.to_string(), e))?;
+            if !scope.plan(area_code.as_ref(), status) {
+                continue;
+            }
+            out.push(PlanSummary {
+                id,
+                title: r.try_get("title")?,
+                area: r.try_get("area")?,
+                area_code,
+                kind: r.try_get("kind")?,
+                tasks: r.try_get("tasks")?,
+                indicators: r.try_get("indicators")?,
+                has_source_text: r.try_get("has_source_text")?,
+                status,
+                created_at: r.try_get("created_at")?,
+                created_by: r.try_get("created_by")?,
+                updated_at: r.try_get("updated_at")?,
+            });
+        }
+        Ok(out)
     }
 
-    async fn plan_indicators(&self, plan_id: i64) -> Result<Vec<PlanIndicator>> {
+    async fn plan_indicators(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanIndicator>> {
+        let mut conn = self.pool.acquire().await?;
+        check_plan_readable(&mut conn, scope, plan_id).await?;
         let rows = sqlx::query(
             "SELECT id, idx, indicator FROM plan_indicators WHERE plan_id = $1 ORDER BY idx",
         )
         .bind(plan_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         rows.iter()
             .map(|r| {
@@ -905,12 +1187,14 @@ impl Database for Backend {
             .collect()
     }
 
-    async fn plan_tasks(&self, plan_id: i64) -> Result<Vec<PlanTask>> {
+    async fn plan_tasks(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanTask>> {
+        let mut conn = self.pool.acquire().await?;
+        check_plan_readable(&mut conn, scope, plan_id).await?;
         let rows = sqlx::query(
             "SELECT id, idx, section, task FROM plan_tasks WHERE plan_id = $1 ORDER BY idx",
         )
         .bind(plan_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
         rows.iter()
             .map(|r| {
@@ -927,12 +1211,85 @@ impl Database for Backend {
             .collect()
     }
 
-    async fn put_data_elements(&self, actor: &str, elements: &[DataElement]) -> Result<()> {
+    async fn link_indicator(
+        &self,
+        by: &PlanEditor,
+        plan_id: i64,
+        index: usize,
+        element: &str,
+    ) -> Result<()> {
+        let actor = by.actor();
+        let mut tx = self.begin_write().await?;
+        let head = fetch_plan_head(&mut tx, plan_id).await?;
+        by.check_optional_area(head.area_code.as_ref())?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT code FROM data_elements WHERE code = $1")
+                .bind(element)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "data element",
+                key: element.to_string(),
+            });
+        }
+        let mut doc = fetch_plan(&mut tx, plan_id).await?;
+        let Some(ind) = doc.indicators.get_mut(index) else {
+            return Err(StoreError::NotFound {
+                entity: "indicator",
+                key: format!("{index} of plan {plan_id}"),
+            });
+        };
+        let before = ind.element.clone();
+        if before.as_deref() == Some(element) {
+            return Ok(());
+        }
+        ind.element = Some(element.to_string());
+        write_plan_document(&mut tx, plan_id, &doc, head.area_code.as_ref()).await?;
+        audit(
+            &mut tx,
+            actor,
+            "indicator_link",
+            &format!("{plan_id}/{index}"),
+            AuditAction::Update,
+            Some(&JsonValue::from(before)),
+            Some(&JsonValue::from(element)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn responsibilities(&self) -> Result<ResponsibilityRows> {
+        let elements = sqlx::query(
+            "SELECT DISTINCT element_code, lead FROM plan_indicators
+             WHERE element_code IS NOT NULL AND lead IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("element_code")?, r.try_get("lead")?)))
+        .collect::<Result<Vec<_>>>()?;
+        let rows = sqlx::query("SELECT id, plan_id, task_key, task FROM plan_tasks")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut tasks = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let task: Task = json_column(r, "task", id)?;
+            let units = task.responsible.map(|r| r.units).unwrap_or_default();
+            tasks.push((r.try_get("plan_id")?, r.try_get("task_key")?, units));
+        }
+        Ok(ResponsibilityRows { elements, tasks })
+    }
+
+    async fn put_data_elements(&self, by: &RegistryAdmin, elements: &[DataElement]) -> Result<()> {
+        let actor = by.actor();
         check_actor(actor)?;
         let mut tx = self.begin_write().await?;
         for element in elements {
             let before = sqlx::query(
-                "SELECT code, name, value_type, aggregation FROM data_elements WHERE code = $1",
+                "SELECT code, name, value_type, aggregation, unit FROM data_elements WHERE code = $1",
             )
             .bind(&element.code)
             .fetch_optional(&mut *tx)
@@ -942,33 +1299,7 @@ impl Database for Backend {
             if before.as_ref() == Some(element) {
                 continue;
             }
-            sqlx::query(
-                "INSERT INTO data_elements (code, name, value_type, aggregation) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
-                     value_type = excluded.value_type, aggregation = excluded.aggregation",
-            )
-            .bind(&element.code)
-            .bind(&element.name)
-            .bind(enum_str(&element.value_type))
-            .bind(enum_str(&element.aggregation))
-            .execute(&mut *tx)
-            .await?;
-            let action = if before.is_some() {
-                AuditAction::Update
-            } else {
-                AuditAction::Insert
-            };
-            let before = before.as_ref().map(to_json);
-            audit(
-                &mut tx,
-                actor,
-                "data_element",
-                &element.code,
-                action,
-                before.as_ref(),
-                Some(&to_json(element)),
-            )
-            .await?;
+            insert_element(&mut tx, actor, element, before.as_ref()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -976,7 +1307,7 @@ impl Database for Backend {
 
     async fn list_data_elements(&self) -> Result<Vec<DataElement>> {
         let rows = sqlx::query(
-            "SELECT code, name, value_type, aggregation FROM data_elements ORDER BY code",
+            "SELECT code, name, value_type, aggregation, unit FROM data_elements ORDER BY code",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -985,11 +1316,13 @@ impl Database for Backend {
 
     async fn put_data_value(
         &self,
-        actor: &str,
+        by: &ValueWriter,
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
+        let actor = by.actor();
         check_actor(actor)?;
+        by.check(&value.element, &value.area)?;
         // Re-run the constructor's checks: the fields are public.
         DataValue::new(
             &value.element,
@@ -1007,6 +1340,10 @@ impl Database for Backend {
         let mut tx = self.begin_write().await?;
         let before = fetch_data_value(&mut tx, &value.element, &value.area, value.period).await?;
         let mut stored = value.clone();
+        // Entered values are never demonstration data; the last review note stays visible
+        // until the value is approved.
+        stored.synthetic = false;
+        stored.review_comment = before.as_ref().and_then(|b| b.review_comment.clone());
         match (&before, expected_version) {
             (None, None) => {
                 if !ValueStatus::Draft.can_become(value.status) {
@@ -1027,7 +1364,7 @@ impl Database for Backend {
                         to: value.status.as_str(),
                     });
                 }
-                if !update_data_value(&mut tx, actor, value, v).await? {
+                if !update_data_value(&mut tx, actor, &stored, v).await? {
                     return Err(conflict(None));
                 }
                 stored.version = v + 1;
@@ -1054,7 +1391,89 @@ impl Database for Backend {
         Ok(stored)
     }
 
-    async fn import_data_values(&self, actor: &str, values: &[DataValue]) -> Result<ImportCount> {
+    async fn review_data_value(
+        &self,
+        by: &Reviewer,
+        key: &ValueKey,
+        expected_version: i64,
+        decision: ReviewDecision,
+        comment: Option<&str>,
+    ) -> Result<DataValue> {
+        let actor = by.actor();
+        by.check_area(&key.area)?;
+        let comment = review_comment(decision, comment)?;
+        let k = key.to_string();
+        let mut tx = self.begin_write().await?;
+        let Some(before) = fetch_data_value(&mut tx, &key.element, &key.area, key.period).await?
+        else {
+            return Err(StoreError::NotFound {
+                entity: "data value",
+                key: k,
+            });
+        };
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                entity: "data value",
+                key: k,
+                sent: Some(expected_version),
+                stored: Some(before.version),
+            });
+        }
+        let Some(next) = before.status.review(decision) else {
+            return Err(StoreError::Workflow {
+                key: k,
+                from: before.status.as_str(),
+                to: decision.as_str(),
+            });
+        };
+        let now = now_utc();
+        let done = sqlx::query(
+            "UPDATE data_values SET status = $1, review_comment = $2, reviewed_by = $3,
+                 reviewed_at = $4, version = version + 1
+             WHERE element = $5 AND area_code = $6 AND period = $7 AND version = $8",
+        )
+        .bind(next.as_str())
+        .bind(&comment)
+        .bind(actor)
+        .bind(&now)
+        .bind(&key.element)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VersionConflict {
+                entity: "data value",
+                key: k,
+                sent: Some(expected_version),
+                stored: None,
+            });
+        }
+        let mut after = before.clone();
+        after.status = next;
+        after.review_comment = comment;
+        after.version += 1;
+        audit(
+            &mut tx,
+            actor,
+            "data_value",
+            &k,
+            AuditAction::Update,
+            Some(&to_json(&before)),
+            Some(&to_json(&after)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn import_data_values(
+        &self,
+        by: &BulkWriter,
+        values: &[DataValue],
+    ) -> Result<ImportCount> {
+        let actor = by.actor();
         check_actor(actor)?;
         let mut keys = HashSet::new();
         for v in values {
@@ -1105,7 +1524,8 @@ impl Database for Backend {
                 Some(b)
                     if b.value == value.value
                         && b.status == value.status
-                        && b.comment == value.comment =>
+                        && b.comment == value.comment
+                        && b.synthetic == value.synthetic =>
                 {
                     count.unchanged += 1;
                 }
@@ -1145,7 +1565,7 @@ impl Database for Backend {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO data_values (element, area_code, period, value_type, num_value,
                      numerator, denominator, bool_value, text_value, status, version, comment,
-                     updated_by, updated_at) ",
+                     updated_by, updated_at, review_comment, synthetic) ",
             );
             q.push_values(chunk, |mut b, v| {
                 let c = value_columns(&v.value);
@@ -1162,7 +1582,9 @@ impl Database for Backend {
                     .push_bind(v.version)
                     .push_bind(v.comment.clone())
                     .push_bind(actor.to_string())
-                    .push_bind(now.clone());
+                    .push_bind(now.clone())
+                    .push_bind(v.review_comment.clone())
+                    .push_bind(v.synthetic);
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -1187,35 +1609,43 @@ impl Database for Backend {
 
     async fn delete_data_value(
         &self,
-        actor: &str,
-        element: &str,
-        area: &AreaCode,
-        period: Period,
+        by: &ValueWriter,
+        key: &ValueKey,
         expected_version: i64,
-    ) -> Result<()> {
+    ) -> Result<DataValue> {
+        let actor = by.actor();
         check_actor(actor)?;
-        let key = data_value_key(element, area, period);
+        by.check(&key.element, &key.area)?;
+        let k = key.to_string();
         let mut tx = self.begin_write().await?;
-        let Some(before) = fetch_data_value(&mut tx, element, area, period).await? else {
+        let Some(before) = fetch_data_value(&mut tx, &key.element, &key.area, key.period).await?
+        else {
             return Err(StoreError::NotFound {
                 entity: "data value",
-                key,
+                key: k,
             });
         };
+        if !matches!(before.status, ValueStatus::Draft | ValueStatus::Returned) {
+            return Err(StoreError::Workflow {
+                key: k,
+                from: before.status.as_str(),
+                to: "deleted",
+            });
+        }
         let done = sqlx::query(
             "DELETE FROM data_values
              WHERE element = $1 AND area_code = $2 AND period = $3 AND version = $4",
         )
-        .bind(element)
-        .bind(area.as_str())
-        .bind(period.to_string())
+        .bind(&key.element)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
         .bind(expected_version)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::VersionConflict {
                 entity: "data value",
-                key,
+                key: k,
                 sent: Some(expected_version),
                 stored: Some(before.version),
             });
@@ -1224,34 +1654,63 @@ impl Database for Backend {
             &mut tx,
             actor,
             "data_value",
-            &key,
+            &k,
             AuditAction::Delete,
             Some(&to_json(&before)),
             None,
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(before)
     }
 
-    async fn list_data_values(&self, filter: &DataValueFilter) -> Result<Vec<DataValue>> {
+    async fn data_value(&self, scope: &ReadScope, key: &ValueKey) -> Result<Option<DataValue>> {
+        if !scope.area(&key.area) {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {DATA_VALUE_COLUMNS} FROM data_values
-             WHERE ($1 IS NULL OR element = $1) AND ($2 IS NULL OR area_code = $2)
-                 AND ($3 IS NULL OR period = $3)
-             ORDER BY element, area_code, period"
+             WHERE element = $1 AND area_code = $2 AND period = $3"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(filter.element.as_deref())
-            .bind(filter.area.as_ref().map(AreaCode::as_str))
-            .bind(filter.period.map(|p| p.to_string()))
-            .fetch_all(&self.pool)
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(&key.element)
+            .bind(key.area.as_str())
+            .bind(key.period.to_string())
+            .fetch_optional(&self.pool)
             .await?;
-        rows.iter().map(row_to_data_value).collect()
+        row.as_ref().map(row_to_data_value).transpose()
     }
 
-    async fn all_data_values(&self) -> Result<Vec<DataValue>> {
-        self.list_data_values(&DataValueFilter::default()).await
+    async fn list_data_values(
+        &self,
+        scope: &ReadScope,
+        filter: &DataValueFilter,
+    ) -> Result<Vec<DataValue>> {
+        let rows = select_values(&self.pool, DATA_VALUE_COLUMNS, filter).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let v = row_to_data_value(r)?;
+            if readable(scope, filter, &v) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn data_value_records(
+        &self,
+        scope: &ReadScope,
+        filter: &DataValueFilter,
+    ) -> Result<Vec<ValueRecord>> {
+        let rows = select_values(&self.pool, VALUE_RECORD_COLUMNS, filter).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let v = row_to_value_record(r)?;
+            if readable(scope, filter, &v.value) {
+                out.push(v);
+            }
+        }
+        Ok(out)
     }
 
     async fn for_each_numeric_value(
@@ -1302,209 +1761,6 @@ impl Database for Backend {
         }
         tx.commit().await?;
         Ok(scan)
-    }
-
-    async fn put_task_progress(&self, actor: &str, progress: &TaskProgress) -> Result<()> {
-        check_actor(actor)?;
-        progress.period.check()?;
-        let key = task_progress_key(progress);
-        let mut tx = self.begin_write().await?;
-        let task: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM plan_tasks WHERE plan_id = $1 AND task_key = $2")
-                .bind(progress.plan_id)
-                .bind(&progress.task_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if task.is_none() {
-            return Err(StoreError::NotFound {
-                entity: "task",
-                key: format!("{} of plan {}", progress.task_id, progress.plan_id),
-            });
-        }
-        let before = sqlx::query(
-            "SELECT plan_id, task_key, area_code, period, status, note FROM task_progress
-             WHERE plan_id = $1 AND task_key = $2 AND area_code = $3 AND period = $4",
-        )
-        .bind(progress.plan_id)
-        .bind(&progress.task_id)
-        .bind(progress.area.as_str())
-        .bind(progress.period.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| row_to_task_progress(&r))
-        .transpose()?;
-        if before.as_ref() == Some(progress) {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO task_progress (plan_id, task_key, area_code, period, status, note,
-                 updated_by, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (plan_id, task_key, area_code, period) DO UPDATE SET
-                 status = excluded.status, note = excluded.note,
-                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        )
-        .bind(progress.plan_id)
-        .bind(&progress.task_id)
-        .bind(progress.area.as_str())
-        .bind(progress.period.to_string())
-        .bind(enum_str(&progress.status))
-        .bind(&progress.note)
-        .bind(actor)
-        .bind(now_utc())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::Invalid(format!(
-                    "task progress {key}: area {} is not a known area",
-                    progress.area
-                ))
-            } else {
-                e.into()
-            }
-        })?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
-        let before = before.as_ref().map(to_json);
-        audit(
-            &mut tx,
-            actor,
-            "task_progress",
-            &key,
-            action,
-            before.as_ref(),
-            Some(&to_json(progress)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn list_task_progress(&self, plan_id: i64) -> Result<Vec<TaskProgress>> {
-        let rows = sqlx::query(
-            "SELECT plan_id, task_key, area_code, period, status, note FROM task_progress
-             WHERE plan_id = $1 ORDER BY task_key, area_code, period",
-        )
-        .bind(plan_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row_to_task_progress).collect()
-    }
-
-    async fn create_user(
-        &self,
-        actor: &str,
-        user: &User,
-        password_hash: Option<&str>,
-    ) -> Result<()> {
-        check_actor(actor)?;
-        User::new(&user.username, &user.display_name, Vec::new())?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, created_at)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&user.username)
-        .bind(&user.display_name)
-        .bind(password_hash)
-        .bind(now_utc())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::AlreadyExists {
-                    entity: "user",
-                    key: user.username.clone(),
-                }
-            } else {
-                e.into()
-            }
-        })?;
-        insert_grants(&mut tx, user).await?;
-        let after = user_audit_json(user, password_hash.is_some());
-        audit(
-            &mut tx,
-            actor,
-            "user",
-            &user.username,
-            AuditAction::Insert,
-            None,
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn update_user(&self, actor: &str, user: &User) -> Result<()> {
-        check_actor(actor)?;
-        let mut tx = self.begin_write().await?;
-        let Some(before) = fetch_user(&mut tx, &user.username).await? else {
-            return Err(StoreError::NotFound {
-                entity: "user",
-                key: user.username.clone(),
-            });
-        };
-        let has_password: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
-                .bind(&user.username)
-                .fetch_one(&mut *tx)
-                .await?;
-        sqlx::query("UPDATE users SET display_name = $1 WHERE username = $2")
-            .bind(&user.display_name)
-            .bind(&user.username)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM user_grants WHERE username = $1")
-            .bind(&user.username)
-            .execute(&mut *tx)
-            .await?;
-        insert_grants(&mut tx, user).await?;
-        let has_password = has_password.is_some();
-        audit(
-            &mut tx,
-            actor,
-            "user",
-            &user.username,
-            AuditAction::Update,
-            Some(&user_audit_json(&before, has_password)),
-            Some(&user_audit_json(user, has_password)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn user(&self, username: &str) -> Result<Option<User>> {
-        let mut conn = self.pool.acquire().await?;
-        fetch_user(&mut conn, username).await
-    }
-
-    async fn user_password_hash(&self, username: &str) -> Result<Option<String>> {
-        let row: Option<Option<String>> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
-                .bind(username)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.flatten())
-    }
-
-    async fn list_users(&self) -> Result<Vec<User>> {
-        let mut conn = self.pool.acquire().await?;
-        let names: Vec<String> = sqlx::query_scalar("SELECT username FROM users ORDER BY username")
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut users = Vec::with_capacity(names.len());
-        for n in names {
-            if let Some(u) = fetch_user(&mut conn, &n).await? {
-                users.push(u);
-            }
-        }
-        Ok(users)
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
@@ -1566,6 +1822,7 @@ fn row_to_element(row: &DbRow) -> Result<DataElement> {
     let aggregation: String = row.try_get("aggregation")?;
     Ok(DataElement {
         name: row.try_get("name")?,
+        unit: row.try_get("unit")?,
         value_type: parse_enum::<ValueType>("data element", &code, &value_type)?,
         aggregation: parse_enum::<Aggregation>("data element", &code, &aggregation)?,
         code,

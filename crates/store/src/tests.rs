@@ -6,9 +6,14 @@ use crate::{
     AuditAction, AuditFilter, DataValueFilter, ImportCount, Numeric, NumericScan, Store,
     StoreConfig, StoreError,
 };
+use healthplan_access::{
+    BulkWriter, Caps, PlanEditor, Policy, ProgressWriter, ReadScope, RegistryAdmin,
+    Responsibilities, Reviewer, UserAdmin, ValueWriter,
+};
 use healthplan_core::{
     Aggregation, Area, AreaCode, AreaLevel, DataElement, DataValue, Department, Grant, Period,
-    PlanDocument, Role, TaskProgress, TaskStatus, User, Value, ValueStatus, ValueType,
+    PlanDocument, ReviewDecision, Role, TaskProgress, TaskStatus, User, Value, ValueStatus,
+    ValueType,
 };
 use std::ops::ControlFlow;
 
@@ -62,10 +67,42 @@ stories!(
     reopening_keeps_data,
     concurrent_writers_cannot_both_win,
     numeric_stream_yields_what_all_data_values_holds,
+    scoped_writes_and_reads,
+    sessions_tokens_and_throttling,
 );
 
 fn code(s: &str) -> AreaCode {
     AreaCode::parse(s).unwrap()
+}
+
+/// The command line's capabilities under an actor name; scoped refusals are the access
+/// crate's and the server's tests, and `scoped_writes_are_refused` below.
+fn caps(actor: &str) -> Caps {
+    Caps::local(Policy::new(&[], Responsibilities::default()), actor)
+}
+fn all() -> ReadScope {
+    caps("reader").reader()
+}
+fn registry(actor: &str) -> RegistryAdmin {
+    caps(actor).registry_admin().unwrap()
+}
+fn editor(actor: &str) -> PlanEditor {
+    caps(actor).plan_editor().unwrap()
+}
+fn writer(actor: &str) -> ValueWriter {
+    caps(actor).value_writer().unwrap()
+}
+fn reviewer(actor: &str) -> Reviewer {
+    caps(actor).reviewer().unwrap()
+}
+fn bulk(actor: &str) -> BulkWriter {
+    caps(actor).bulk_writer().unwrap()
+}
+fn users(actor: &str) -> UserAdmin {
+    caps(actor).user_admin().unwrap()
+}
+fn progress(actor: &str) -> ProgressWriter {
+    caps(actor).progress_writer().unwrap()
 }
 
 fn demo_areas() -> Vec<Area> {
@@ -81,7 +118,10 @@ async fn counts(store: &Store) -> Vec<(String, i64)> {
 }
 
 async fn with_areas(store: &Store) {
-    store.import_areas("setup", &demo_areas()).await.unwrap();
+    store
+        .import_areas(&registry("setup"), &demo_areas())
+        .await
+        .unwrap();
 }
 
 /// Runs raw SQL on either backend (to tamper with the database as an attacker would).
@@ -109,7 +149,10 @@ fn number(element: &str, area: &str, period: &str, v: f64) -> DataValue {
 }
 
 async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
-    let n = store.import_areas("planner", &demo_areas()).await.unwrap();
+    let n = store
+        .import_areas(&registry("planner"), &demo_areas())
+        .await
+        .unwrap();
     assert_eq!(
         n,
         ImportCount {
@@ -125,7 +168,10 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
 
     // Same again: nothing changes, nothing is audited.
     let before = counts(store).await;
-    let n = store.import_areas("planner", &demo_areas()).await.unwrap();
+    let n = store
+        .import_areas(&registry("planner"), &demo_areas())
+        .await
+        .unwrap();
     assert_eq!(n.unchanged, 4);
     assert_eq!(counts(store).await, before);
 
@@ -143,7 +189,7 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
         parent: Some(code("445199")),
     };
     let e = store
-        .import_areas("planner", &[chaozhou, renamed, orphan])
+        .import_areas(&registry("planner"), &[chaozhou, renamed, orphan])
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::Invalid(_)), "{e}");
@@ -156,7 +202,10 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
         name: "深圳".into(),
         ..demo_areas()[1].clone()
     };
-    let n = store.import_areas("planner", &[renamed]).await.unwrap();
+    let n = store
+        .import_areas(&registry("planner"), &[renamed])
+        .await
+        .unwrap();
     assert_eq!(n.updated, 1);
     let log = store
         .audit_log(&AuditFilter {
@@ -180,7 +229,7 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
         parent: Some(code("440000")),
     };
     let e = store
-        .import_areas("planner", &[upside_down])
+        .import_areas(&registry("planner"), &[upside_down])
         .await
         .unwrap_err();
     assert!(e.to_string().contains("cannot sit under 440000"), "{e}");
@@ -190,16 +239,22 @@ async fn areas_import_all_or_nothing(store: &Store, _: &StoreConfig) {
         level: AreaLevel::County,
         ..demo_areas()[1].clone()
     };
-    assert!(store.import_areas("planner", &[demoted]).await.is_err());
+    assert!(store
+        .import_areas(&registry("planner"), &[demoted])
+        .await
+        .is_err());
 
     let d = Department::new("市卫生健康局", code("440300")).unwrap();
     let n = store
-        .import_departments("planner", &[d.clone(), d.clone()])
+        .import_departments(&registry("planner"), &[d.clone(), d.clone()])
         .await
         .unwrap();
     assert_eq!((n.inserted, n.unchanged), (1, 1));
     let bad = Department::new("市教育局", code("449900")).unwrap();
-    assert!(store.import_departments("planner", &[bad]).await.is_err());
+    assert!(store
+        .import_departments(&registry("planner"), &[bad])
+        .await
+        .is_err());
     assert_eq!(store.list_departments().await.unwrap(), vec![d]);
 }
 
@@ -208,20 +263,31 @@ async fn plan_round_trip_and_rows(store: &Store, _: &StoreConfig) {
     let doc = PlanDocument::from_json(PLAN).unwrap();
     let source = "健康云浮行动2030规划\n一、普及健康生活 …";
     let id = store
-        .save_plan("planner", &doc, Some(source))
+        .save_plan(&editor("planner"), &doc, Some(source))
         .await
         .unwrap();
-    assert_eq!(store.plan(id).await.unwrap(), doc);
+    // Storing links every indicator to a data element, and nothing else changes.
+    let stored = store.plan(&all(), id).await.unwrap();
+    let mut expected = doc.clone();
+    for (e, s) in expected.indicators.iter_mut().zip(&stored.indicators) {
+        e.element = s.element.clone();
+    }
+    assert_eq!(stored, expected);
+    let elements = store.list_data_elements().await.unwrap();
+    assert_eq!(elements.len(), 6, "one element per distinct indicator");
+    for ind in &stored.indicators {
+        let el = elements
+            .iter()
+            .find(|e| Some(&e.code) == ind.element.as_ref())
+            .unwrap();
+        assert_eq!((&el.name, &el.unit), (&ind.name, &ind.unit));
+    }
     assert_eq!(
-        store.plan(id).await.unwrap().to_json_pretty(),
-        doc.to_json_pretty()
-    );
-    assert_eq!(
-        store.plan_source_text(id).await.unwrap().as_deref(),
+        store.plan_source_text(&all(), id).await.unwrap().as_deref(),
         Some(source)
     );
 
-    let plans = store.list_plans().await.unwrap();
+    let plans = store.list_plans(&all()).await.unwrap();
     assert_eq!(plans.len(), 1);
     let p = &plans[0];
     assert_eq!((p.id, p.tasks, p.indicators), (id, 4, 6));
@@ -233,21 +299,35 @@ async fn plan_round_trip_and_rows(store: &Store, _: &StoreConfig) {
     assert!(p.has_source_text);
     assert_eq!(p.kind.as_deref(), Some("healthy_city"));
 
-    let indicators = store.plan_indicators(id).await.unwrap();
+    let indicators = store.plan_indicators(&all(), id).await.unwrap();
     assert_eq!(indicators.len(), 6);
     assert_eq!(indicators[1].index, 1);
-    assert_eq!(indicators[1].indicator, doc.indicators[1]);
+    assert_eq!(indicators[1].indicator, stored.indicators[1]);
     assert_ne!(indicators[0].id, indicators[1].id);
-    let tasks = store.plan_tasks(id).await.unwrap();
+    let tasks = store.plan_tasks(&all(), id).await.unwrap();
     assert_eq!(tasks[2].section.as_deref(), Some("（二） 实施合理膳食行动"));
     assert_eq!(tasks[3].task, doc.tasks[3]);
 
-    // A second plan without source text gets its own id.
-    let id2 = store.save_plan("planner", &doc, None).await.unwrap();
+    // A document that carries its links is stored exactly as given.
+    let linked = store
+        .save_plan(&editor("planner"), &stored, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.plan(&all(), linked).await.unwrap().to_json_pretty(),
+        stored.to_json_pretty()
+    );
+    // A second plan naming the same indicators shares their elements.
+    let id2 = store
+        .save_plan(&editor("planner"), &doc, None)
+        .await
+        .unwrap();
+    assert_eq!(store.plan(&all(), id2).await.unwrap(), stored);
+    assert_eq!(store.list_data_elements().await.unwrap().len(), 6);
     assert_ne!(id, id2);
-    assert_eq!(store.plan_source_text(id2).await.unwrap(), None);
+    assert_eq!(store.plan_source_text(&all(), id2).await.unwrap(), None);
     assert!(matches!(
-        store.plan(id2 + 100).await.unwrap_err(),
+        store.plan(&all(), id2 + 100).await.unwrap_err(),
         StoreError::NotFound { .. }
     ));
 
@@ -258,7 +338,7 @@ async fn plan_round_trip_and_rows(store: &Store, _: &StoreConfig) {
         })
         .await
         .unwrap();
-    assert_eq!(log.len(), 2);
+    assert_eq!(log.len(), 3, "three plans stored");
     assert_eq!(log[0].action, AuditAction::Insert);
     assert_eq!(log[0].entity_key, id.to_string());
     assert_eq!(log[0].before, None);
@@ -272,22 +352,33 @@ async fn invalid_plan_writes_nothing(store: &Store, _: &StoreConfig) {
     let before = counts(store).await;
     let mut doc = PlanDocument::from_json(PLAN).unwrap();
     doc.tasks[0].targets.push(99);
-    let e = store.save_plan("planner", &doc, None).await.unwrap_err();
+    let e = store
+        .save_plan(&editor("planner"), &doc, None)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("tasks[0].targets"), "{e}");
-    assert!(store.save_plan("", &doc, None).await.is_err());
+    assert!(store.save_plan(&editor(""), &doc, None).await.is_err());
     assert_eq!(counts(store).await, before);
 }
 
 async fn plan_update_is_audited(store: &Store, _: &StoreConfig) {
     let doc = PlanDocument::from_json(PLAN).unwrap();
-    let id = store.save_plan("importer", &doc, None).await.unwrap();
+    let id = store
+        .save_plan(&editor("importer"), &doc, None)
+        .await
+        .unwrap();
     let mut fixed = doc.clone();
     fixed.indicators[0].name = "居民健康素养水平（%）".into();
     fixed.tasks.pop();
     fixed.sections[1].tasks.clear();
-    store.update_plan("reviewer", id, &fixed).await.unwrap();
-    assert_eq!(store.plan(id).await.unwrap(), fixed);
-    assert_eq!(store.plan_tasks(id).await.unwrap().len(), 3);
+    store
+        .update_plan(&editor("reviewer"), id, &fixed)
+        .await
+        .unwrap();
+    let stored = store.plan(&all(), id).await.unwrap();
+    assert_eq!(stored.tasks, fixed.tasks);
+    assert_eq!(stored.indicators[0].name, "居民健康素养水平（%）");
+    assert_eq!(store.plan_tasks(&all(), id).await.unwrap().len(), 3);
     let log = store
         .audit_log(&AuditFilter {
             entity: Some("plan".into()),
@@ -307,17 +398,26 @@ async fn plan_update_is_audited(store: &Store, _: &StoreConfig) {
         log[1].after.as_ref().unwrap()["indicators"][0]["name"],
         "居民健康素养水平（%）"
     );
-    assert!(store.update_plan("reviewer", id + 1, &fixed).await.is_err());
+    assert!(store
+        .update_plan(&editor("reviewer"), id + 1, &fixed)
+        .await
+        .is_err());
 }
 
 async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
     let v = number("HL01", "440310", "2024", 25.4);
-    let stored = store.put_data_value("reporter", &v, None).await.unwrap();
+    let stored = store
+        .put_data_value(&writer("reporter"), &v, None)
+        .await
+        .unwrap();
     assert_eq!(stored.version, 1);
 
     // A second "new" write of the same key is a conflict, not an overwrite.
-    let e = store.put_data_value("other", &v, None).await.unwrap_err();
+    let e = store
+        .put_data_value(&writer("other"), &v, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             e,
@@ -332,13 +432,13 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     let mut edit = stored.clone();
     edit.value = Value::Number { value: 26.0 };
     let edited = store
-        .put_data_value("reporter", &edit, Some(1))
+        .put_data_value(&writer("reporter"), &edit, Some(1))
         .await
         .unwrap();
     assert_eq!(edited.version, 2);
     // A stale writer that still holds version 1 is refused.
     let e = store
-        .put_data_value("other", &edit, Some(1))
+        .put_data_value(&writer("other"), &edit, Some(1))
         .await
         .unwrap_err();
     assert!(
@@ -356,7 +456,7 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     let mut approve = edited.clone();
     approve.status = ValueStatus::Approved;
     let e = store
-        .put_data_value("planner", &approve, Some(2))
+        .put_data_value(&writer("planner"), &approve, Some(2))
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::Workflow { .. }), "{e}");
@@ -364,26 +464,71 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     let mut submit = edited.clone();
     submit.status = ValueStatus::Submitted;
     let submitted = store
-        .put_data_value("reporter", &submit, Some(2))
+        .put_data_value(&writer("reporter"), &submit, Some(2))
         .await
         .unwrap();
-    approve.comment = Some("核对无误".into());
+    // Submitted values wait for review: the reporter cannot change them meanwhile.
+    let e = store
+        .put_data_value(&writer("reporter"), &submit, Some(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Workflow { .. }), "{e}");
+    let key = crate::ValueKey::of(&submitted);
+    // Returning needs a reason.
+    let e = store
+        .review_data_value(
+            &reviewer("planner"),
+            &key,
+            3,
+            ReviewDecision::Return,
+            Some(" "),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("comment"), "{e}");
     let approved = store
-        .put_data_value("planner", &approve, Some(submitted.version))
+        .review_data_value(
+            &reviewer("planner"),
+            &key,
+            submitted.version,
+            ReviewDecision::Approve,
+            Some("核对无误"),
+        )
         .await
         .unwrap();
     assert_eq!(approved.version, 4);
     assert_eq!(approved.status, ValueStatus::Approved);
+    assert_eq!(approved.value, Value::Number { value: 26.0 });
+    // Approved values are locked for the reporter until a reviewer reopens them.
     let mut reopen = approved.clone();
     reopen.status = ValueStatus::Draft;
-    assert!(store
-        .put_data_value("reporter", &reopen, Some(4))
+    let e = store
+        .put_data_value(&writer("reporter"), &reopen, Some(4))
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::Workflow {
+                from: "approved",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = store
+        .review_data_value(&reviewer("planner"), &key, 4, ReviewDecision::Approve, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Workflow { .. }), "{e}");
 
     // Values for unknown areas are refused with the area named.
     let e = store
-        .put_data_value("reporter", &number("HL01", "449999", "2024", 1.0), None)
+        .put_data_value(
+            &writer("reporter"),
+            &number("HL01", "449999", "2024", 1.0),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("449999"), "{e}");
@@ -415,42 +560,45 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     )
     .unwrap();
     for v in [&ratio, &text, &yes] {
-        store.put_data_value("reporter", v, None).await.unwrap();
+        store
+            .put_data_value(&writer("reporter"), v, None)
+            .await
+            .unwrap();
     }
-    let all = store.all_data_values().await.unwrap();
-    assert_eq!(all.len(), 4);
-    assert_eq!(all[0], approved);
-    assert!(all.contains(&ratio) && all.contains(&text) && all.contains(&yes));
+    let every = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(every.len(), 4);
+    assert_eq!(every[0], approved);
+    assert!(every.contains(&ratio) && every.contains(&text) && every.contains(&yes));
     let only = store
-        .list_data_values(&DataValueFilter {
-            area: Some(code("440300")),
-            period: Some(Period::Quarter(2024, 1)),
-            ..Default::default()
-        })
+        .list_data_values(
+            &all(),
+            &DataValueFilter {
+                area: Some(code("440300")),
+                period: Some(Period::Quarter(2024, 1)),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(only, vec![ratio.clone()]);
 
-    // Delete needs the current version too.
+    // Delete needs the current version too, and never removes approved values.
+    let ratio_key = crate::ValueKey::new("HL02", code("440300"), Period::Quarter(2024, 1));
     let e = store
-        .delete_data_value(
-            "planner",
-            "HL02",
-            &code("440300"),
-            Period::Quarter(2024, 1),
-            7,
-        )
+        .delete_data_value(&writer("reporter"), &ratio_key, 7)
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::VersionConflict { .. }), "{e}");
+    let e = store
+        .delete_data_value(&writer("reporter"), &key, 4)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Workflow { .. }), "{e}");
     store
-        .delete_data_value(
-            "planner",
-            "HL02",
-            &code("440300"),
-            Period::Quarter(2024, 1),
-            1,
-        )
+        .delete_data_value(&writer("reporter"), &ratio_key, 1)
         .await
         .unwrap();
 
@@ -470,6 +618,7 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     assert_eq!(log[1].before.as_ref().unwrap()["value"]["value"], 25.4);
     assert_eq!(log[1].after.as_ref().unwrap()["value"]["value"], 26.0);
     assert_eq!(log[3].after.as_ref().unwrap()["status"], "approved");
+    assert_eq!(log[3].after.as_ref().unwrap()["review_comment"], "核对无误");
     assert_eq!(log[3].actor, "planner");
     assert_eq!(log[7].after, None);
     assert_eq!(
@@ -488,9 +637,15 @@ async fn data_values_are_versioned_and_follow_the_workflow(store: &Store, _: &St
     )
     .unwrap();
     let both = [element.clone(), deaths.clone()];
-    store.put_data_elements("planner", &both).await.unwrap();
+    store
+        .put_data_elements(&registry("planner"), &both)
+        .await
+        .unwrap();
     // Declaring the same again changes nothing.
-    store.put_data_elements("planner", &both).await.unwrap();
+    store
+        .put_data_elements(&registry("planner"), &both)
+        .await
+        .unwrap();
     assert_eq!(
         store.list_data_elements().await.unwrap(),
         vec![deaths, element]
@@ -502,10 +657,16 @@ async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
     let good: Vec<DataValue> = (2019..=2023)
         .map(|y| number("HL01", "440310", &y.to_string(), 20.0 + f64::from(y - 2019)))
         .collect();
-    let n = store.import_data_values("loader", &good).await.unwrap();
+    let n = store
+        .import_data_values(&bulk("loader"), &good)
+        .await
+        .unwrap();
     assert_eq!(n.inserted, 5);
     let before = counts(store).await;
-    let snapshot = store.all_data_values().await.unwrap();
+    let snapshot = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap();
 
     // Third row has an unknown area: the updates before it must roll back.
     let mut broken = good.clone();
@@ -513,35 +674,50 @@ async fn data_value_import_all_or_nothing(store: &Store, _: &StoreConfig) {
     broken[1].value = Value::Number { value: 98.0 };
     broken[2] = number("HL01", "449999", "2021", 1.0);
     let e = store
-        .import_data_values("loader", &broken)
+        .import_data_values(&bulk("loader"), &broken)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("449999"), "{e}");
     assert_eq!(counts(store).await, before);
-    assert_eq!(store.all_data_values().await.unwrap(), snapshot);
+    assert_eq!(
+        store
+            .list_data_values(&all(), &DataValueFilter::default())
+            .await
+            .unwrap(),
+        snapshot
+    );
 
     // The same key twice in one batch is refused rather than silently last-wins.
     let twice = vec![good[0].clone(), good[0].clone()];
     let e = store
-        .import_data_values("loader", &twice)
+        .import_data_values(&bulk("loader"), &twice)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("appears twice"), "{e}");
     assert_eq!(counts(store).await, before);
 
     // The same file twice changes nothing; a changed value bumps its version.
-    let n = store.import_data_values("loader", &good).await.unwrap();
+    let n = store
+        .import_data_values(&bulk("loader"), &good)
+        .await
+        .unwrap();
     assert_eq!(n.unchanged, 5);
     let mut changed = good.clone();
     changed[4].value = Value::Number { value: 30.5 };
     changed[4].status = ValueStatus::Approved;
-    let n = store.import_data_values("loader", &changed).await.unwrap();
+    let n = store
+        .import_data_values(&bulk("loader"), &changed)
+        .await
+        .unwrap();
     assert_eq!((n.updated, n.unchanged), (1, 4));
     let last = store
-        .list_data_values(&DataValueFilter {
-            period: Some(Period::Year(2023)),
-            ..Default::default()
-        })
+        .list_data_values(
+            &all(),
+            &DataValueFilter {
+                period: Some(Period::Year(2023)),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(last[0].version, 2);
@@ -579,14 +755,16 @@ async fn unreadable_period_is_reported_not_guessed(store: &Store, _: &StoreConfi
         status: ValueStatus::Draft,
         version: 1,
         comment: None,
+        review_comment: None,
+        synthetic: false,
     };
     let before = counts(store).await;
     assert!(store
-        .put_data_value("tester", &out_of_range, None)
+        .put_data_value(&writer("tester"), &out_of_range, None)
         .await
         .is_err());
     let e = store
-        .import_data_values("tester", std::slice::from_ref(&out_of_range))
+        .import_data_values(&bulk("tester"), std::slice::from_ref(&out_of_range))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("210101"), "{e}");
@@ -603,7 +781,10 @@ async fn unreadable_period_is_reported_not_guessed(store: &Store, _: &StoreConfi
     )
     .await
     .unwrap();
-    let e = store.all_data_values().await.unwrap_err();
+    let e = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
     let msg = e.to_string();
     assert!(
@@ -651,7 +832,7 @@ async fn users_and_grants(store: &Store, _: &StoreConfig) {
     }];
     let u = User::new("pingshan.wsj", "坪山区卫健局填报员", grants).unwrap();
     store
-        .create_user("admin", &u, Some("$argon2id$v=19$fake"))
+        .create_user(&users("admin"), &u, Some("$argon2id$v=19$fake"))
         .await
         .unwrap();
     assert_eq!(store.user("pingshan.wsj").await.unwrap(), Some(u.clone()));
@@ -663,7 +844,10 @@ async fn users_and_grants(store: &Store, _: &StoreConfig) {
             .as_deref(),
         Some("$argon2id$v=19$fake")
     );
-    let e = store.create_user("admin", &u, None).await.unwrap_err();
+    let e = store
+        .create_user(&users("admin"), &u, None)
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::AlreadyExists { .. }), "{e}");
 
     // A grant on an unknown area refuses the whole user.
@@ -678,7 +862,10 @@ async fn users_and_grants(store: &Store, _: &StoreConfig) {
         }],
     )
     .unwrap();
-    assert!(store.create_user("admin", &bad, None).await.is_err());
+    assert!(store
+        .create_user(&users("admin"), &bad, None)
+        .await
+        .is_err());
     assert_eq!(counts(store).await, before);
 
     let mut promoted = u.clone();
@@ -687,8 +874,11 @@ async fn users_and_grants(store: &Store, _: &StoreConfig) {
         area: code("440300"),
         departments: vec![],
     });
-    store.update_user("admin", &promoted).await.unwrap();
-    assert_eq!(store.list_users().await.unwrap(), vec![promoted.clone()]);
+    store.update_user(&users("admin"), &promoted).await.unwrap();
+    assert_eq!(
+        store.list_users(&users("admin")).await.unwrap(),
+        vec![promoted.clone()]
+    );
 
     let log = store
         .audit_log(&AuditFilter {
@@ -724,7 +914,10 @@ async fn users_and_grants(store: &Store, _: &StoreConfig) {
 async fn task_progress(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
     let doc = PlanDocument::from_json(PLAN).unwrap();
-    let id = store.save_plan("planner", &doc, None).await.unwrap();
+    let id = store
+        .save_plan(&editor("planner"), &doc, None)
+        .await
+        .unwrap();
     let mut p = TaskProgress {
         plan_id: id,
         task_id: "t1".into(),
@@ -732,17 +925,82 @@ async fn task_progress(store: &Store, _: &StoreConfig) {
         period: Period::Year(2024),
         status: TaskStatus::InProgress,
         note: "专家库已组建".into(),
+        workflow: ValueStatus::Draft,
+        version: 1,
+        review_comment: None,
     };
-    store.put_task_progress("reporter", &p).await.unwrap();
+    let w = progress("reporter");
+    let first = store.put_task_progress(&w, &p, None).await.unwrap();
+    assert_eq!(first.version, 1);
     p.status = TaskStatus::Completed;
-    store.put_task_progress("reporter", &p).await.unwrap();
-    assert_eq!(store.list_task_progress(id).await.unwrap(), vec![p.clone()]);
+    p.workflow = ValueStatus::Submitted;
+    // A stale version is refused like a data value's.
+    assert!(matches!(
+        store.put_task_progress(&w, &p, None).await,
+        Err(StoreError::VersionConflict { .. })
+    ));
+    let submitted = store.put_task_progress(&w, &p, Some(1)).await.unwrap();
+    assert_eq!(
+        store.list_task_progress(&all(), id).await.unwrap(),
+        vec![submitted.clone()]
+    );
+    let key = crate::TaskKey {
+        plan_id: id,
+        task_id: "t1".into(),
+        area: code("445300"),
+        period: Period::Year(2024),
+    };
+    let returned = store
+        .review_task_progress(
+            &reviewer("planner"),
+            &key,
+            2,
+            ReviewDecision::Return,
+            Some("请补充证明材料"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.workflow, ValueStatus::Returned);
+    assert_eq!(returned.review_comment.as_deref(), Some("请补充证明材料"));
+    let file = crate::EvidenceFile {
+        file_name: "会议纪要.pdf".into(),
+        content_type: "application/pdf".into(),
+        bytes: b"%PDF-1.4 minutes".to_vec(),
+    };
+    let ev = store.add_evidence(&w, &key, &file).await.unwrap();
+    let listed = store.list_evidence(&all(), &key).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].size, 16);
+    let (meta, bytes) = store.evidence(&all(), ev).await.unwrap();
+    assert_eq!(
+        (meta.file_name.as_str(), bytes),
+        ("会议纪要.pdf", file.bytes.clone())
+    );
+    let resubmitted = store.put_task_progress(&w, &p, Some(3)).await.unwrap();
+    let approved = store
+        .review_task_progress(
+            &reviewer("planner"),
+            &key,
+            resubmitted.version,
+            ReviewDecision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.workflow, ValueStatus::Approved);
+    // Approved reports are locked.
+    assert!(matches!(
+        store
+            .put_task_progress(&w, &p, Some(approved.version))
+            .await,
+        Err(StoreError::Workflow { .. })
+    ));
     let unknown = TaskProgress {
         task_id: "t99".into(),
         ..p.clone()
     };
     assert!(matches!(
-        store.put_task_progress("reporter", &unknown).await,
+        store.put_task_progress(&w, &unknown, None).await,
         Err(StoreError::NotFound { .. })
     ));
     let log = store
@@ -752,9 +1010,10 @@ async fn task_progress(store: &Store, _: &StoreConfig) {
         })
         .await
         .unwrap();
-    assert_eq!(log.len(), 2);
+    assert_eq!(log.len(), 5);
     assert_eq!(log[1].before.as_ref().unwrap()["status"], "in_progress");
     assert_eq!(log[1].after.as_ref().unwrap()["status"], "completed");
+    assert_eq!(log[4].actor, "planner");
 }
 
 async fn reopening_keeps_data(store: &Store, config: &StoreConfig) {
@@ -768,9 +1027,10 @@ async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
     // Two reporters create the same value at once: exactly one insert lands.
     let v = number("HL01", "440300", "2024", 1.0);
+    let (wa, wb) = (writer("a"), writer("b"));
     let (a, b) = tokio::join!(
-        store.put_data_value("a", &v, None),
-        store.put_data_value("b", &v, None)
+        store.put_data_value(&wa, &v, None),
+        store.put_data_value(&wb, &v, None)
     );
     assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
     let loser = if a.is_ok() { b } else { a };
@@ -785,12 +1045,15 @@ async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
     let mut y = v.clone();
     y.value = Value::Number { value: 3.0 };
     let (a, b) = tokio::join!(
-        store.put_data_value("a", &x, Some(1)),
-        store.put_data_value("b", &y, Some(1))
+        store.put_data_value(&wa, &x, Some(1)),
+        store.put_data_value(&wb, &y, Some(1))
     );
     assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
     let winner = a.as_ref().or(b.as_ref()).unwrap().clone();
-    let stored = store.all_data_values().await.unwrap();
+    let stored = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap();
     assert_eq!(stored, vec![winner.clone()]);
     assert_eq!(winner.version, 2);
     let log = store
@@ -867,13 +1130,22 @@ async fn numeric_stream_yields_what_all_data_values_holds(store: &Store, _: &Sto
         let element = format!("{element}{block}");
         values.push(DataValue::new(&element, area, period, value).unwrap());
     }
-    store.import_data_values("loader", &values).await.unwrap();
+    store
+        .import_data_values(&bulk("loader"), &values)
+        .await
+        .unwrap();
     // Rewrite a value stored early so the row order by id differs from the key order.
     let mut again = values[3].clone();
     again.value = Value::Number { value: -1.25 };
-    store.import_data_values("loader", &[again]).await.unwrap();
+    store
+        .import_data_values(&bulk("loader"), &[again])
+        .await
+        .unwrap();
 
-    let all = store.all_data_values().await.unwrap();
+    let all = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap();
     let mut expected: Vec<_> = all
         .iter()
         .filter(|v| !matches!(v.value, Value::Text { .. }))
@@ -924,9 +1196,9 @@ fn store_futures_are_send(store: &Store) {
     fn send<T: Send>(_: &T) {}
     fn send_sync<T: Send + Sync + Clone>() {}
     send_sync::<Store>();
-    send(&store.all_data_values());
+    send(&store.list_data_values(&all(), &DataValueFilter::default()));
     send(&store.for_each_numeric_value(&mut |_| ControlFlow::Continue(())));
-    send(&store.put_data_value("x", &number("e", "440300", "2024", 1.0), None));
+    send(&store.put_data_value(&writer("x"), &number("e", "440300", "2024", 1.0), None));
 }
 
 #[tokio::test]
@@ -954,4 +1226,291 @@ async fn sqlite_file_uses_wal_and_foreign_keys() {
         .unwrap_err();
     assert!(matches!(e, StoreError::UnsupportedUrl(_)), "{e}");
     store.close().await;
+}
+
+/// The store checks every row against the capability it is handed, and filters reads.
+async fn scoped_writes_and_reads(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    let mut doc = PlanDocument::from_json(PLAN).unwrap();
+    doc.indicators[0]
+        .extra
+        .insert("lead".into(), "市卫生健康局".into());
+    doc.indicators[1]
+        .extra
+        .insert("lead".into(), "市教育局".into());
+    let plan = store.save_plan(&editor("admin"), &doc, None).await.unwrap();
+    let stored = store.plan(&all(), plan).await.unwrap();
+    let (e0, e1) = (
+        stored.indicators[0].element.clone().unwrap(),
+        stored.indicators[1].element.clone().unwrap(),
+    );
+    let rows = store.responsibilities().await.unwrap();
+    let mut r = Responsibilities::default();
+    for (e, d) in &rows.elements {
+        r.add_element(e, d);
+    }
+    assert_eq!(rows.elements.len(), 2);
+    let policy = Policy::new(&store.list_areas().await.unwrap(), r);
+    let grant = |role, area: &str, departments: &[&str]| {
+        let u = User::new(
+            "someone",
+            "某人",
+            vec![Grant {
+                role,
+                area: code(area),
+                departments: departments.iter().map(|d| d.to_string()).collect(),
+            }],
+        )
+        .unwrap();
+        policy.caps(&u, healthplan_access::Via::Session)
+    };
+    let reporter = grant(Role::Reporter, "440300", &["区卫生健康局"]);
+    let w = reporter.value_writer().unwrap();
+    let before = counts(store).await;
+    for (element, area) in [
+        (&e0, "445300"),
+        (&e1, "440310"),
+        (&"HL99".to_string(), "440310"),
+    ] {
+        let e = store
+            .put_data_value(&w, &number(element, area, "2024", 1.0), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Forbidden(_)),
+            "{element} {area}: {e}"
+        );
+    }
+    assert_eq!(counts(store).await, before, "refusals write nothing");
+    let mine = store
+        .put_data_value(&w, &number(&e0, "440310", "2024", 1.0), None)
+        .await
+        .unwrap();
+    // The city's planner reviews inside its subtree only.
+    let sz_planner = grant(Role::Planner, "440300", &[]);
+    let yf_planner = grant(Role::Planner, "445300", &[]);
+    let key = crate::ValueKey::of(&mine);
+    let e = store
+        .review_data_value(
+            &yf_planner.reviewer().unwrap(),
+            &key,
+            1,
+            ReviewDecision::Return,
+            Some("x"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e}");
+    // Plans: Yunfu's plan is outside Shenzhen's planner's subtree.
+    let e = store
+        .update_plan(&sz_planner.plan_editor().unwrap(), plan, &stored)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e}");
+    store
+        .update_plan(&yf_planner.plan_editor().unwrap(), plan, &stored)
+        .await
+        .unwrap();
+    // Reads are filtered: Shenzhen's viewer sees its values, not Yunfu's plan.
+    store
+        .import_data_values(&bulk("admin"), &[number(&e0, "445300", "2024", 2.0)])
+        .await
+        .unwrap();
+    let viewer = grant(Role::Viewer, "440300", &[]).reader();
+    let seen = store
+        .list_data_values(&viewer, &DataValueFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(seen, vec![mine.clone()]);
+    assert!(store.list_plans(&viewer).await.unwrap().is_empty());
+    assert!(matches!(
+        store.plan(&viewer, plan).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let yf_viewer = grant(Role::Viewer, "445300", &[]).reader();
+    assert_eq!(store.list_plans(&yf_viewer).await.unwrap().len(), 1);
+    // The public reads nothing of a draft plan, and published plans only as publications.
+    let public = policy.public().reader();
+    assert!(store.list_plans(&public).await.unwrap().is_empty());
+    let e = store
+        .publish_plan(
+            &editor("admin"),
+            plan,
+            2024,
+            &serde_json::json!({"title": "x"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::Workflow { .. }),
+        "a draft is confirmed first: {e}"
+    );
+    assert_eq!(store.publication(plan).await.unwrap(), None);
+    store
+        .set_plan_status(
+            &editor("admin"),
+            plan,
+            healthplan_core::PlanStatus::Confirmed,
+        )
+        .await
+        .unwrap();
+    store
+        .publish_plan(
+            &editor("admin"),
+            plan,
+            2024,
+            &serde_json::json!({"title": "x"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.list_plans(&public).await.unwrap().len(), 1);
+    assert!(store.plan(&public, plan).await.is_err());
+    let publication = store.publication(plan).await.unwrap().unwrap();
+    assert_eq!(
+        (publication.as_of, publication.snapshot["title"].as_str()),
+        (2024, Some("x"))
+    );
+    assert!(store
+        .list_data_values(&public, &DataValueFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    // Relinking an indicator is the plan editor's, and audited.
+    store
+        .link_indicator(&editor("admin"), plan, 1, &e0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.plan(&all(), plan).await.unwrap().indicators[1].element,
+        Some(e0.clone())
+    );
+    assert!(matches!(
+        store
+            .link_indicator(&editor("admin"), plan, 1, "NOPE")
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Rounds: opened by a planner for areas in its subtree.
+    let round = healthplan_core::NewRound {
+        plan_id: plan,
+        title: "2024年度监测".into(),
+        period: Period::Year(2024),
+        deadline: healthplan_core::Date::parse("2025-03-31").unwrap(),
+        areas: vec![code("445300")],
+        departments: vec!["市卫生健康局".into()],
+    };
+    let e = store
+        .open_round(&sz_planner.round_manager().unwrap(), &round)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden(_)), "{e}");
+    let opened = store
+        .open_round(&yf_planner.round_manager().unwrap(), &round)
+        .await
+        .unwrap();
+    assert!(opened.open);
+    assert_eq!(
+        store.list_rounds(&yf_viewer).await.unwrap(),
+        vec![opened.clone()]
+    );
+    assert!(store.list_rounds(&viewer).await.unwrap().is_empty());
+    store
+        .close_round(&yf_planner.round_manager().unwrap(), opened.id)
+        .await
+        .unwrap();
+    assert!(!store.round(&all(), opened.id).await.unwrap().open);
+}
+
+async fn sessions_tokens_and_throttling(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    let u = User::new("alice", "Alice", Vec::new()).unwrap();
+    store
+        .create_user(&users("admin"), &u, Some("$argon2id$fake"))
+        .await
+        .unwrap();
+    store
+        .create_session("alice", "hash1", "csrf1", "127.0.0.1")
+        .await
+        .unwrap();
+    let s = store.session("hash1").await.unwrap().unwrap();
+    assert_eq!((s.username.as_str(), s.csrf.as_str()), ("alice", "csrf1"));
+    store.touch_session("hash1").await.unwrap();
+    assert!(store.session("hash1").await.unwrap().unwrap().last_seen_at >= s.last_seen_at);
+    store.end_session("hash1", "sign_out").await.unwrap();
+    assert_eq!(store.session("hash1").await.unwrap(), None);
+
+    let policy = Policy::new(&[], Responsibilities::default());
+    let me = policy
+        .caps(&u, healthplan_access::Via::Session)
+        .self_service()
+        .unwrap();
+    let t = store.create_token(&me, "脚本", "thash").await.unwrap();
+    assert_eq!(
+        store.use_token("thash", "c").await.unwrap().unwrap().id,
+        t.id
+    );
+    assert_eq!(store.use_token("other", "c").await.unwrap(), None);
+    store.revoke_token(&me, t.id).await.unwrap();
+    assert!(store
+        .use_token("thash", "c")
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert!(
+        store.revoke_token(&me, t.id).await.is_err(),
+        "already revoked"
+    );
+
+    let keys = vec!["user:alice".to_string(), "addr:10.0.0.1".to_string()];
+    for _ in 0..3 {
+        store
+            .record_sign_in_failure(&keys, "alice", "10.0.0.1", "bad password")
+            .await
+            .unwrap();
+    }
+    let f = store.sign_in_failures(&keys).await.unwrap();
+    assert_eq!(f.iter().map(|t| t.failures).collect::<Vec<_>>(), [3, 3]);
+    store.clear_sign_in_failures(&keys[..1]).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys).await.unwrap().len(), 1);
+
+    // A disabled account loses its sessions; the password hash never enters the log.
+    store
+        .create_session("alice", "hash2", "csrf2", "127.0.0.1")
+        .await
+        .unwrap();
+    let mut off = u.clone();
+    off.disabled = true;
+    store.update_user(&users("admin"), &off).await.unwrap();
+    assert_eq!(store.session("hash2").await.unwrap(), None);
+    assert!(store.user("alice").await.unwrap().unwrap().disabled);
+    let log = store
+        .audit_log(&AuditFilter {
+            entity: Some("auth".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let events: Vec<&str> = log
+        .iter()
+        .filter_map(|e| e.after.as_ref()?["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "sign_in",
+            "sign_out",
+            "token_use",
+            "revoked_token_refused",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in"
+        ]
+    );
+    let everything = store.audit_log(&AuditFilter::default()).await.unwrap();
+    assert!(everything
+        .iter()
+        .all(|e| !format!("{:?}{:?}", e.before, e.after).contains("argon2")));
 }
