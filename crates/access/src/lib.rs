@@ -11,6 +11,7 @@
 //! stored user, or from [`Caps::local`] for the operator at the command line.
 
 mod dept;
+pub mod password;
 mod policy;
 
 pub use dept::department_key;

@@ -31,6 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let temp = tempfile::tempdir()?;
     let dir = data_dir.map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
     let store = Store::open(&StoreConfig::new(&dir, positional.next())).await?;
+    let bench = healthplan_access::Caps::local(healthplan_app::load_policy(&store).await?, "bench");
     let stored = store
         .row_counts()
         .await?
@@ -79,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("reusing {stored} stored values in {}", store.location());
         return measure(&store, areas.len(), stored, t.elapsed(), compare).await;
     }
-    store.import_areas("bench", &areas).await?;
+    store.import_areas(&bench.registry_admin().expect("local"), &areas).await?;
     let elements = 10usize;
     for e in 0..elements {
         let el = DataElement::new(
@@ -88,7 +89,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ValueType::Number,
             Aggregation::Sum,
         )?;
-        store.put_data_elements("bench", &[el]).await?;
+        store
+            .put_data_elements(&bench.registry_admin().expect("local"), &[el]).await?;
     }
     // Values spread over villages × 60 months × elements.
     let batch = 100_000;
@@ -110,7 +112,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             })
             .collect::<Result<_, _>>()?;
-        store.import_data_values("bench", &vals).await?;
+        store
+            .import_data_values(&bench.bulk_writer().expect("local"), &vals).await?;
         done += vals.len();
     }
     let import = t.elapsed();
@@ -151,7 +154,11 @@ async fn measure(
         );
         // The materialising bulk read, for reference (it holds every value at once).
         let t = Instant::now();
-        let all = store.all_data_values().await?.len();
+        let bench = healthplan_access::Caps::local(healthplan_app::load_policy(store).await?, "bench");
+        let all = store
+            .list_data_values(&bench.reader(), &Default::default())
+            .await?
+            .len();
         println!(
             "for comparison, all_data_values read {all} values in {:.2?}",
             t.elapsed()

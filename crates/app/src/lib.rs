@@ -1,15 +1,28 @@
-//! The running application's state: the store plus the analytics engine kept in step with it.
+//! The running application's state: the store, the analytics engine kept in step with it, and
+//! the access policy (the area tree and who answers for what) capabilities are judged on.
 //!
 //! At start-up the engine is loaded from every stored data value. Every write goes through
 //! [`App`]: it commits to the store, then applies the same change to the engine before it
 //! returns, so the next read anywhere sees the new value at every level of the area tree.
+//! Writes that change what the policy rests on (areas, plans, links) rebuild it.
 
+pub mod areas_csv;
+pub mod csv_input;
+pub mod demo;
+pub mod evaluation;
+pub mod text;
+
+pub use evaluation::{EvaluationRun, PlanScope};
+
+use healthplan_access::{
+    BulkWriter, Caps, PlanEditor, Policy, RegistryAdmin, Responsibilities, ValueWriter, Via,
+};
 use healthplan_analytics::{AnalyticsError, AreaTree, ElementId, Engine, Query, Row};
-use healthplan_core::{Aggregation, AreaCode, DataValue, Period, Value};
-use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError};
+use healthplan_core::{Aggregation, Area, AreaCode, DataValue, Period, PlanDocument, User, Value};
+use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError, ValueKey};
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
@@ -19,6 +32,11 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("analytics: {0}")]
     Analytics(#[from] AnalyticsError),
+    /// Input a person gave (a file, a form) that cannot be used; the message names where.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Core(#[from] healthplan_core::CoreError),
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -34,10 +52,11 @@ pub struct LoadReport {
     pub elapsed: Duration,
 }
 
-/// Store + engine. Share it behind an `Arc`.
+/// Store + engine + policy. Share it behind an `Arc`.
 pub struct App {
     store: Store,
     engine: RwLock<Engine>,
+    policy: RwLock<Arc<Policy>>,
     /// Serialises writes so store commits and engine updates happen in the same order.
     write: tokio::sync::Mutex<()>,
     report: RwLock<LoadReport>,
@@ -57,9 +76,11 @@ impl App {
             elapsed_ms = report.elapsed.as_millis() as u64,
             "analytics engine loaded"
         );
+        let policy = load_policy(&store).await?;
         Ok(App {
             store,
             engine: RwLock::new(engine),
+            policy: RwLock::new(policy),
             write: tokio::sync::Mutex::new(()),
             report: RwLock::new(report),
         })
@@ -67,6 +88,76 @@ impl App {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The policy capabilities are currently judged on.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the policy from the stored areas, plans and links.
+    pub async fn refresh_policy(&self) -> Result<()> {
+        let p = load_policy(&self.store).await?;
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
+        Ok(())
+    }
+
+    /// The capabilities of a signed-in user (or a token's owner).
+    pub fn caps(&self, user: &User, via: Via) -> Caps {
+        self.policy().caps(user, via)
+    }
+
+    /// What anyone may do without signing in.
+    pub fn public_caps(&self) -> Caps {
+        self.policy().public()
+    }
+
+    /// The operator at the command line (every right); never used by the server.
+    pub fn local_caps(&self, actor: &str) -> Caps {
+        Caps::local(self.policy(), actor)
+    }
+
+    /// Stores a plan (linking its indicators to elements) and refreshes the policy.
+    pub async fn save_plan(
+        &self,
+        by: &PlanEditor,
+        doc: &PlanDocument,
+        source_text: Option<&str>,
+    ) -> Result<i64> {
+        let id = self.store.save_plan(by, doc, source_text).await?;
+        self.refresh_policy().await?;
+        Ok(id)
+    }
+
+    pub async fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()> {
+        self.store.update_plan(by, id, doc).await?;
+        self.refresh_policy().await
+    }
+
+    pub async fn link_indicator(
+        &self,
+        by: &PlanEditor,
+        plan_id: i64,
+        index: usize,
+        element: &str,
+    ) -> Result<()> {
+        self.store
+            .link_indicator(by, plan_id, index, element)
+            .await?;
+        self.refresh_policy().await
+    }
+
+    /// Imports areas, then rebuilds the engine (its tree) and the policy.
+    pub async fn import_areas(&self, by: &RegistryAdmin, areas: &[Area]) -> Result<ImportCount> {
+        let n = self.store.import_areas(by, areas).await?;
+        if n.inserted + n.updated > 0 {
+            self.reload().await?;
+            self.refresh_policy().await?;
+        }
+        Ok(n)
     }
 
     /// The last start-up (or reload) report.
@@ -98,14 +189,14 @@ impl App {
     /// Commits one value to the store (audited, version-checked), then updates the aggregates.
     pub async fn put_data_value(
         &self,
-        actor: &str,
+        by: &ValueWriter,
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
         let _w = self.write.lock().await;
         let stored = self
             .store
-            .put_data_value(actor, value, expected_version)
+            .put_data_value(by, value, expected_version)
             .await?;
         self.apply(
             &stored.element,
@@ -119,11 +210,11 @@ impl App {
     /// Bulk load through the store, then into the engine.
     pub async fn import_data_values(
         &self,
-        actor: &str,
+        by: &BulkWriter,
         values: &[DataValue],
     ) -> Result<ImportCount> {
         let _w = self.write.lock().await;
-        let n = self.store.import_data_values(actor, values).await?;
+        let n = self.store.import_data_values(by, values).await?;
         for v in values {
             self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
         }
@@ -132,17 +223,17 @@ impl App {
 
     pub async fn delete_data_value(
         &self,
-        actor: &str,
-        element: &str,
-        area: &AreaCode,
-        period: Period,
+        by: &ValueWriter,
+        key: &ValueKey,
         expected_version: i64,
-    ) -> Result<()> {
+    ) -> Result<DataValue> {
         let _w = self.write.lock().await;
-        self.store
-            .delete_data_value(actor, element, area, period, expected_version)
+        let before = self
+            .store
+            .delete_data_value(by, key, expected_version)
             .await?;
-        self.apply(element, area, period, None)
+        self.apply(&key.element, &key.area, key.period, None)?;
+        Ok(before)
     }
 
     /// Mirrors one stored change in the engine. Unknown areas are left out (a reload picks
@@ -257,6 +348,20 @@ fn load_one(
         }
     }
     Ok(true)
+}
+
+/// The access policy from the stored area tree, element leads and task units.
+pub async fn load_policy(store: &Store) -> Result<Arc<Policy>> {
+    let areas = store.list_areas().await?;
+    let rows = store.responsibilities().await?;
+    let mut r = Responsibilities::default();
+    for (element, lead) in &rows.elements {
+        r.add_element(element, lead);
+    }
+    for (plan, task, units) in &rows.tasks {
+        r.add_task(*plan, task, units);
+    }
+    Ok(Policy::new(&areas, r))
 }
 
 async fn load(store: &Store) -> Result<(Engine, LoadReport)> {

@@ -52,26 +52,33 @@ fn births() -> Item {
 }
 
 async fn story(store: Store) {
-    store.import_areas("setup", &areas()).await.unwrap();
+    let setup = healthplan_access::Caps::local(load_policy(&store).await.unwrap(), "setup");
+    store
+        .import_areas(&setup.registry_admin().unwrap(), &areas())
+        .await
+        .unwrap();
     let el = DataElement::new("births", "活产数", ValueType::Number, Aggregation::Sum).unwrap();
-    store.put_data_elements("setup", &[el]).await.unwrap();
+    store
+        .put_data_elements(&setup.registry_admin().unwrap(), &[el])
+        .await
+        .unwrap();
     // Stored before start-up: the engine must load it.
     store
-        .put_data_value(
-            "setup",
-            &number("births", "440310001001", "202401", 5.0),
-            None,
+        .import_data_values(
+            &setup.bulk_writer().unwrap(),
+            &[number("births", "440310001001", "202401", 5.0)],
         )
         .await
         .unwrap();
 
     let app = App::open(store.clone()).await.unwrap();
+    let reporter = app.local_caps("reporter").value_writer().unwrap();
     assert_eq!(app.load_report().values, 1);
     assert_eq!(province(&app, births(), "2024"), (Some(5.0), 1));
 
     // Saved at a city: the province's year, quarter and month show it before anything else.
     let saved = app
-        .put_data_value("reporter", &number("births", "445300", "202402", 7.0), None)
+        .put_data_value(&reporter, &number("births", "445300", "202402", 7.0), None)
         .await
         .unwrap();
     assert_eq!(province(&app, births(), "2024"), (Some(12.0), 2));
@@ -81,7 +88,7 @@ async fn story(store: Store) {
     // Update with the version read.
     let updated = app
         .put_data_value(
-            "reporter",
+            &reporter,
             &number("births", "445300", "202402", 10.0),
             Some(saved.version),
         )
@@ -92,7 +99,7 @@ async fn story(store: Store) {
     // A stale version is refused by the store and the aggregates stay as they were.
     let stale = app
         .put_data_value(
-            "reporter",
+            &reporter,
             &number("births", "445300", "202402", 99.0),
             Some(saved.version),
         )
@@ -113,7 +120,7 @@ async fn story(store: Store) {
             },
         )
         .unwrap();
-        app.put_data_value("reporter", &v, None).await.unwrap();
+        app.put_data_value(&reporter, &v, None).await.unwrap();
     }
     let rows = app
         .query(&Query {
@@ -134,10 +141,8 @@ async fn story(store: Store) {
 
     // Delete.
     app.delete_data_value(
-        "reporter",
-        "births",
-        &code("445300"),
-        "202402".parse().unwrap(),
+        &reporter,
+        &ValueKey::new("births", code("445300"), "202402".parse().unwrap()),
         updated.version,
     )
     .await

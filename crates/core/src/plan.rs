@@ -284,11 +284,91 @@ impl PlanDocument {
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan document always serialises")
     }
+
+    /// Makes each target written in the prose that names no indicator into a monitored
+    /// indicator (one per subject and unit, with every year's target), so it is collected and
+    /// evaluated like a table row. Returns how many indicators were added.
+    pub fn promote_target_statements(&mut self) -> usize {
+        let before = self.indicators.len();
+        for k in 0..self.target_statements.len() {
+            let s = &self.target_statements[k];
+            if s.indicator.is_some() || s.subject.trim().is_empty() {
+                continue;
+            }
+            let Ok(target) = s.target() else {
+                continue;
+            };
+            let existing = self.indicators[before..]
+                .iter()
+                .position(|i| i.name == s.subject && i.unit == s.unit)
+                .map(|p| p + before);
+            let i = match existing {
+                Some(i) => i,
+                None => {
+                    let direction = match s.cmp {
+                        Some(c) if c.is_upper_bound() => crate::Direction::Lower,
+                        _ if s.kind == TargetKind::Qualitative => crate::Direction::Qualitative,
+                        _ => crate::Direction::Higher,
+                    };
+                    self.indicators.push(Indicator {
+                        name: s.subject.trim().to_string(),
+                        unit: s.unit.clone(),
+                        direction,
+                        property: Some(crate::Property::Expected),
+                        domain: None,
+                        baseline: None,
+                        targets: Vec::new(),
+                        references: BTreeMap::new(),
+                        span: s.span,
+                        code: None,
+                        element: None,
+                        formula: None,
+                        aggregation: None,
+                        extra: BTreeMap::new(),
+                    });
+                    self.indicators.len() - 1
+                }
+            };
+            let ind = &mut self.indicators[i];
+            if !ind.targets.iter().any(|t| t.year == target.year) {
+                ind.targets.push(target);
+                ind.targets.sort_by_key(|t| t.year);
+            }
+            self.target_statements[k].indicator = Some(i);
+        }
+        self.indicators.len() - before
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_targets_become_indicators_once_per_subject() {
+        let mut doc = PlanDocument::default();
+        for (year, lo, hi) in [(2022, 1.0, 2.0), (2030, 3.0, 5.0)] {
+            doc.target_statements.push(TargetStatement {
+                sentence: "力争到2022年、2030年，分别有1-2家、3-5家医院进入百强".into(),
+                span: Span::new(0, 10),
+                year,
+                subject: "医院进入全国百强".into(),
+                kind: TargetKind::Range,
+                cmp: None,
+                value: Some(lo),
+                value_hi: Some(hi),
+                unit: Some("家".into()),
+                relative_to: None,
+                indicator: None,
+                extra: BTreeMap::new(),
+            });
+        }
+        assert_eq!(doc.promote_target_statements(), 1);
+        assert_eq!(doc.indicators[0].targets.len(), 2);
+        assert_eq!(doc.target_statements[1].indicator, Some(0));
+        doc.validate().unwrap();
+        assert_eq!(doc.promote_target_statements(), 0, "already linked");
+    }
 
     const SAMPLE: &str = r#"{
       "title": "健康云浮行动2030规划", "area": "云浮市",
