@@ -80,7 +80,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("reusing {stored} stored values in {}", store.location());
         return measure(&store, areas.len(), stored, t.elapsed(), compare).await;
     }
-    store.import_areas(&bench.registry_admin().expect("local"), &areas).await?;
+    store
+        .import_areas(&bench.registry_admin().expect("local"), &areas)
+        .await?;
     let elements = 10usize;
     for e in 0..elements {
         let el = DataElement::new(
@@ -90,7 +92,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Aggregation::Sum,
         )?;
         store
-            .put_data_elements(&bench.registry_admin().expect("local"), &[el]).await?;
+            .put_data_elements(&bench.registry_admin().expect("local"), &[el])
+            .await?;
     }
     // Values spread over villages × 60 months × elements.
     let batch = 100_000;
@@ -113,7 +116,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect::<Result<_, _>>()?;
         store
-            .import_data_values(&bench.bulk_writer().expect("local"), &vals).await?;
+            .import_data_values(&bench.bulk_writer().expect("local"), &vals)
+            .await?;
         done += vals.len();
     }
     let import = t.elapsed();
@@ -154,7 +158,8 @@ async fn measure(
         );
         // The materialising bulk read, for reference (it holds every value at once).
         let t = Instant::now();
-        let bench = healthplan_access::Caps::local(healthplan_app::load_policy(store).await?, "bench");
+        let bench =
+            healthplan_access::Caps::local(healthplan_app::load_policy(store).await?, "bench");
         let all = store
             .list_data_values(&bench.reader(), &Default::default())
             .await?

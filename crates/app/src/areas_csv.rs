@@ -32,8 +32,9 @@ pub fn parse_areas_csv(name: &str, text: &str, known: &[Area]) -> Result<Vec<Are
     for record in rdr.records() {
         let record = record.map_err(|e| csv_input::error(name, e))?;
         let line = record.position().map_or(0, |p| p.line());
-        let at =
-            |field: &str, reason: String| input(format!("{name} line {line}, field {field}: {reason}"));
+        let at = |field: &str, reason: String| {
+            input(format!("{name} line {line}, field {field}: {reason}"))
+        };
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("");
 
         let code = AreaCode::parse(get(Some(c_code))).map_err(|e| at("code", e.to_string()))?;

@@ -7,7 +7,10 @@ fn input(message: String) -> AppError {
 }
 
 /// A trimming reader over `text` and its header, lower-cased, without a byte-order mark.
-pub fn open<'a>(name: &str, text: &'a str) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), AppError> {
+pub fn open<'a>(
+    name: &str,
+    text: &'a str,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), AppError> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

@@ -9,8 +9,8 @@ use crate::{App, AppError, Result};
 use healthplan_access::ReadScope;
 use healthplan_core::{AreaCode, Period, PlanDocument, Value, ValueStatus};
 use healthplan_eval::{
-    self as eval, evaluate::EvaluationInput, Assessment, Observations, PlanEvaluation,
-    References, Settings, TaskStatuses,
+    self as eval, evaluate::EvaluationInput, Assessment, Observations, PlanEvaluation, References,
+    Settings, TaskStatuses,
 };
 use healthplan_store::{DataValueFilter, PlanSummary};
 use std::collections::BTreeMap;

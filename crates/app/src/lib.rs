@@ -10,6 +10,7 @@ pub mod areas_csv;
 pub mod csv_input;
 pub mod demo;
 pub mod evaluation;
+pub mod rounds;
 pub mod text;
 
 pub use evaluation::{EvaluationRun, PlanScope};
@@ -204,6 +205,20 @@ impl App {
             stored.period,
             Some(&stored.value),
         )?;
+        Ok(stored)
+    }
+
+    /// Several saves at once, all or nothing, then into the engine.
+    pub async fn put_data_values(
+        &self,
+        by: &ValueWriter,
+        values: &[(DataValue, Option<i64>)],
+    ) -> Result<Vec<DataValue>> {
+        let _w = self.write.lock().await;
+        let stored = self.store.put_data_values(by, values).await?;
+        for v in &stored {
+            self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
+        }
         Ok(stored)
     }
 

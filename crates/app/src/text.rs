@@ -17,4 +17,3 @@ pub fn decode_text(name: &str, bytes: &[u8]) -> Result<String, AppError> {
     }
     Ok(text.into_owned())
 }
-

@@ -1,9 +1,9 @@
 use crate::Globals;
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::Subcommand;
-use healthplan_core::{Area, AreaCode, AreaLevel};
+use healthplan_app::areas_csv::{parse_areas_csv, tree};
+use healthplan_app::text::decode_text;
 use healthplan_store::ImportCount;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -26,8 +26,9 @@ pub async fn run(cmd: AreaCmd, g: &Globals) -> anyhow::Result<()> {
             let store = crate::store::open(g).await?;
             let known = store.list_areas().await?;
             let areas = parse_areas_csv(&name, &text, &known)?;
+            let local = crate::store::Local::of(&store).await?;
             let n = store
-                .import_areas(&crate::store::actor(), &areas)
+                .import_areas(&local.registry()?, &areas)
                 .await
                 .with_context(|| format!("{name}: nothing was imported"))?;
             crate::store::print(&format!(
@@ -57,4 +58,3 @@ pub fn describe(n: ImportCount) -> String {
         n.inserted, n.updated, n.unchanged
     )
 }
-

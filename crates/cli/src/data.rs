@@ -63,8 +63,9 @@ pub async fn run(cmd: DataCmd, g: &Globals) -> anyhow::Result<()> {
 async fn declare(store: &Store, file: &Path) -> anyhow::Result<()> {
     let (name, text) = read(file)?;
     let elements = parse_elements_csv(&name, &text)?;
+    let local = crate::store::Local::of(store).await?;
     store
-        .put_data_elements(&crate::store::actor(), &elements)
+        .put_data_elements(&local.registry()?, &elements)
         .await
         .with_context(|| format!("{name}: nothing was declared"))?;
     crate::store::print(&format!(
@@ -97,7 +98,12 @@ async fn import(store: Store, file: &Path) -> anyhow::Result<()> {
     }
     let app = App::open(store).await?;
     let n = app
-        .import_data_values(&crate::store::actor(), &values)
+        .import_data_values(
+            &app.local_caps(&crate::store::actor())
+                .bulk_writer()
+                .context("local")?,
+            &values,
+        )
         .await
         .with_context(|| format!("{name}: nothing was imported"))?;
     crate::store::print(&format!(
@@ -110,7 +116,7 @@ async fn import(store: Store, file: &Path) -> anyhow::Result<()> {
 fn read(file: &Path) -> anyhow::Result<(String, String)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
-    let text = crate::area::decode_text(&name, &bytes)?;
+    let text = healthplan_app::text::decode_text(&name, &bytes)?;
     Ok((name, text))
 }
 

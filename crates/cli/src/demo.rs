@@ -1,28 +1,25 @@
-use crate::area::{describe, parse_areas_csv, tree, BUNDLED_AREAS_CSV};
-use crate::Globals;
+//! `healthplan demo`: set up the demonstration database, then serve it.
 
-/// The published plans bundled with the binary, so the demo works offline.
-const BUNDLED_PLANS: [(&str, &str); 3] = [
-    (
-        "001_1089f704d02fb494.txt",
-        include_str!("../../../fixtures/seeds/001_1089f704d02fb494.txt"),
-    ),
-    (
-        "002_7e66034cdb9a4942.txt",
-        include_str!("../../../fixtures/seeds/002_7e66034cdb9a4942.txt"),
-    ),
-    (
-        "004_761ed102bf2849c9.txt",
-        include_str!("../../../fixtures/seeds/004_761ed102bf2849c9.txt"),
-    ),
-];
+use crate::Globals;
+use healthplan_app::demo::{self, ACCOUNTS};
+use healthplan_app::App;
 
 #[derive(clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Only set up the database, do not start the server (for scripts and tests).
+    #[arg(long)]
+    pub setup_only: bool,
+    /// Where the server listens.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "HEALTHPLAN_LISTEN")]
+    pub listen: String,
+    #[command(flatten)]
+    pub options: crate::serve::ServerOptions,
+}
 
-/// Sets up a working demo database (by default `./healthplan-data/`) and says what it did.
-/// Safe to run again: what is already there is left unchanged.
-pub async fn run(_a: DemoArgs, g: &Globals) -> anyhow::Result<()> {
+/// Sets up a working demo database (by default `./healthplan-data/`), says what it did and
+/// which accounts to sign in with, then serves it. Safe to run again: what is already there
+/// is left unchanged.
+pub async fn run(a: DemoArgs, g: &Globals) -> anyhow::Result<()> {
     let fresh = g.database_url.is_none() && !g.data_dir.exists();
     let store = crate::store::open(g).await?;
     let mut out = format!(
@@ -31,31 +28,30 @@ pub async fn run(_a: DemoArgs, g: &Globals) -> anyhow::Result<()> {
         store.location(),
         if fresh { " (created)" } else { "" }
     );
-
-    let actor = crate::store::actor();
-    let known = store.list_areas().await?;
-    let areas = parse_areas_csv("bundled areas.csv", BUNDLED_AREAS_CSV, &known)?;
-    let n = store.import_areas(&actor, &areas).await?;
-    out += &format!("areas: {} bundled; {}\n", areas.len(), describe(n));
-    out += &tree(&store.list_areas().await?);
-
-    let stored = store.list_plans().await?;
-    for (file, text) in BUNDLED_PLANS {
-        let imported = healthplan_importer::import_text(text, file)?;
-        let plan = &imported.plan;
-        if stored.iter().any(|s| s.title == plan.title) {
-            out += &format!("plan already stored: {}\n", plan.title);
-            continue;
-        }
-        let id = store.save_plan(&actor, plan, Some(&imported.text)).await?;
+    let app = App::open(store).await?;
+    let report = demo::setup(&app, &crate::store::actor()).await?;
+    for line in &report.lines {
+        out += line;
+        out += "\n";
+    }
+    out += &healthplan_app::areas_csv::tree(&app.store().list_areas().await?);
+    out += &format!(
+        "plans stored: {}\n\nDemo accounts (演示账号; for this machine only):\n",
+        report.plans.len()
+    );
+    for acc in ACCOUNTS {
         out += &format!(
-            "plan {id} imported from {file}: {} — {} tasks, {} indicators, {} target statements\n",
-            plan.title,
-            plan.tasks.len(),
-            plan.indicators.len(),
-            plan.target_statements.len()
+            "  {:<20} {:<26} {:<8} {} {}\n",
+            acc.username,
+            acc.password,
+            acc.role.as_str(),
+            acc.area,
+            acc.departments.join("、")
         );
     }
-    out += &format!("plans stored: {}\n", store.list_plans().await?.len());
-    crate::store::print(&out)
+    crate::store::print(&out)?;
+    if a.setup_only {
+        return Ok(());
+    }
+    crate::serve::serve(app, &a.listen, &a.options).await
 }

@@ -40,8 +40,10 @@ pub struct DataArgs {
     #[arg(long)]
     pub plan: String,
     /// Observations: CSV with columns indicator,area,year,value (indicator by code or name).
+    /// Without it a stored plan is evaluated on the approved values stored for its linked
+    /// data elements, in its area and every area below.
     #[arg(long)]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
     /// Reference series (national/province averages): CSV series,indicator,year,value.
     #[arg(long)]
     pub reference: Option<PathBuf>,
@@ -96,7 +98,7 @@ pub struct AlignArgs {
 fn read_text(path: &Path) -> anyhow::Result<String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    crate::area::decode_text(&name, &bytes)
+    Ok(healthplan_app::text::decode_text(&name, &bytes)?)
 }
 
 /// Area code → name from the store's area registry, when a store is configured or exists;
@@ -139,8 +141,9 @@ async fn load_plan(spec: &str, g: &Globals) -> anyhow::Result<PlanDocument> {
     match spec.parse::<i64>() {
         Ok(id) => {
             let store = crate::store::open(g).await?;
+            let local = crate::store::Local::of(&store).await?;
             let doc = store
-                .plan(id)
+                .plan(&local.reader(), id)
                 .await
                 .with_context(|| format!("cannot read plan {id} from the store"))?;
             Ok(doc)
@@ -191,14 +194,17 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
     if !(1900..=2100).contains(&a.as_of) {
         bail!("--as-of {}: not a plausible year", a.as_of);
     }
-    let plan = load_plan(&a.plan, g).await?;
     let settings = load_settings(a.scheme.as_deref())?;
+    let Some(data) = &a.data else {
+        return evaluate_stored(a, g, settings).await;
+    };
+    let plan = load_plan(&a.plan, g).await?;
     let mut rejected = Vec::new();
     let mut all_errors = Vec::new();
     let areas = area_names(g).await;
-    let (obs, errs) = data::parse_values_in(&plan, &read_text(&a.data)?, &areas)
-        .map_err(|e| anyhow!("{}: {e}", a.data.display()))?;
-    all_errors.push((a.data.clone(), errs));
+    let (obs, errs) = data::parse_values_in(&plan, &read_text(data)?, &areas)
+        .map_err(|e| anyhow!("{}: {e}", data.display()))?;
+    all_errors.push((data.clone(), errs));
     let refs = match &a.reference {
         None => eval::References::default(),
         Some(p) => {
@@ -242,6 +248,40 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
         evaluation,
         tasks,
         rejected,
+    })
+}
+
+/// A stored plan on the stored, approved values (no files).
+async fn evaluate_stored(a: &DataArgs, g: &Globals, settings: Settings) -> anyhow::Result<Loaded> {
+    if a.reference.is_some() || a.tasks.is_some() {
+        bail!("--reference and --tasks go with --data; stored evaluation reads the stored task reports");
+    }
+    let Ok(id) = a.plan.parse::<i64>() else {
+        bail!(
+            "{}: without --data the plan must be a stored plan's id (see `healthplan plan list`)",
+            a.plan
+        );
+    };
+    let store = crate::store::open(g).await?;
+    let app = healthplan_app::App::open(store).await?;
+    let caps = app.local_caps(&crate::store::actor());
+    let run = app
+        .evaluate_plan(&caps.reader(), id, a.as_of, &settings)
+        .await
+        .with_context(|| format!("cannot evaluate plan {id}"))?;
+    if run.values_used == 0 {
+        eprintln!(
+            "warning: plan {id} has no approved yearly values up to {} for its indicators",
+            a.as_of
+        );
+    }
+    let tasks = (!run.tasks.status.is_empty()).then_some(run.tasks);
+    Ok(Loaded {
+        plan: run.plan,
+        settings,
+        evaluation: run.evaluation,
+        tasks,
+        rejected: Vec::new(),
     })
 }
 

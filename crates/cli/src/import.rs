@@ -43,9 +43,10 @@ pub async fn run(a: ImportArgs, g: &Globals) -> anyhow::Result<()> {
     }
     if a.store {
         let store = crate::store::open(g).await?;
+        let local = crate::store::Local::of(&store).await?;
         // The cleaned text is what every span points into.
         let id = store
-            .save_plan(&crate::store::actor(), p, Some(&imported.text))
+            .save_plan(&local.editor()?, p, Some(&imported.text))
             .await
             .with_context(|| format!("{name}: nothing was stored"))?;
         let msg = format!("plan {id} stored from {name} ({})", store.location());

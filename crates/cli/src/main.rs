@@ -8,7 +8,9 @@ mod demo;
 mod evaluate;
 mod import;
 mod plan;
+mod serve;
 mod store;
+mod user;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -53,8 +55,14 @@ enum Command {
     /// Reported values: import a CSV, query aggregates.
     #[command(subcommand)]
     Data(data::DataCmd),
-    /// Create ./healthplan-data with the bundled areas and plans.
+    /// Set up ./healthplan-data with the bundled areas, plans, accounts and demo data, then
+    /// serve it.
     Demo(demo::DemoArgs),
+    /// Serve the web pages and the API.
+    Serve(serve::ServeArgs),
+    /// Accounts: add, list, grant, disable, enable, password, token.
+    #[command(subcommand)]
+    User(user::UserCmd),
     /// Evaluate indicator progress against a plan's targets.
     Evaluate(evaluate::EvaluateArgs),
     /// Score areas and lead departments (考核).
@@ -75,6 +83,8 @@ fn main() -> std::process::ExitCode {
             Command::Area(c) => area::run(c, &cli.globals).await,
             Command::Data(c) => data::run(c, &cli.globals).await,
             Command::Demo(a) => demo::run(a, &cli.globals).await,
+            Command::Serve(a) => serve::run(a, &cli.globals).await,
+            Command::User(c) => user::run(c, &cli.globals).await,
             Command::Evaluate(a) => evaluate::evaluate(a, &cli.globals).await,
             Command::Assess(a) => evaluate::assess(a, &cli.globals).await,
             Command::Align(a) => evaluate::align(a, &cli.globals).await,

@@ -34,8 +34,9 @@ pub async fn run(cmd: PlanCmd, g: &Globals) -> anyhow::Result<()> {
                 String::from_utf8(bytes).map_err(|e| anyhow!("{name}: not UTF-8 text ({e})"))?;
             let doc = parse_plan_json(&name, &text)?;
             let store = crate::store::open(g).await?;
+            let local = crate::store::Local::of(&store).await?;
             let id = store
-                .save_plan(&crate::store::actor(), &doc, None)
+                .save_plan(&local.editor()?, &doc, None)
                 .await
                 .with_context(|| format!("{name}: nothing was stored"))?;
             crate::store::print(&format!(
@@ -50,7 +51,8 @@ pub async fn run(cmd: PlanCmd, g: &Globals) -> anyhow::Result<()> {
         }
         PlanCmd::Export { id, json } => {
             let store = crate::store::open(g).await?;
-            let doc = store.plan(id).await?;
+            let local = crate::store::Local::of(&store).await?;
+            let doc = store.plan(&local.reader(), id).await?;
             if json {
                 crate::store::print(&(doc.to_json_pretty() + "\n"))
             } else {
@@ -59,7 +61,8 @@ pub async fn run(cmd: PlanCmd, g: &Globals) -> anyhow::Result<()> {
         }
         PlanCmd::List { json } => {
             let store = crate::store::open(g).await?;
-            let plans = store.list_plans().await?;
+            let local = crate::store::Local::of(&store).await?;
+            let plans = store.list_plans(&local.reader()).await?;
             if json {
                 return crate::store::print(&(serde_json::to_string_pretty(&plans)? + "\n"));
             }

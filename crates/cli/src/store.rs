@@ -16,6 +16,41 @@ pub async fn open(g: &Globals) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open {what}"))
 }
 
+/// The operator's capabilities at the command line: every right (the operator owns the
+/// database), judged on the stored area tree.
+pub struct Local {
+    pub caps: healthplan_access::Caps,
+}
+
+impl Local {
+    pub async fn of(store: &Store) -> anyhow::Result<Local> {
+        let policy = healthplan_app::load_policy(store).await?;
+        Ok(Local {
+            caps: healthplan_access::Caps::local(policy, &actor()),
+        })
+    }
+
+    fn right<T>(r: Option<T>) -> anyhow::Result<T> {
+        r.ok_or_else(|| anyhow::anyhow!("the command line lacks a right it always has"))
+    }
+
+    pub fn reader(&self) -> healthplan_access::ReadScope {
+        self.caps.reader()
+    }
+    pub fn editor(&self) -> anyhow::Result<healthplan_access::PlanEditor> {
+        Self::right(self.caps.plan_editor())
+    }
+    pub fn registry(&self) -> anyhow::Result<healthplan_access::RegistryAdmin> {
+        Self::right(self.caps.registry_admin())
+    }
+    pub fn bulk(&self) -> anyhow::Result<healthplan_access::BulkWriter> {
+        Self::right(self.caps.bulk_writer())
+    }
+    pub fn users(&self) -> anyhow::Result<healthplan_access::UserAdmin> {
+        Self::right(self.caps.user_admin())
+    }
+}
+
 /// Who the audit log records for changes made from the command line:
 /// `HEALTHPLAN_ACTOR`, else the login name, prefixed `cli:`.
 pub fn actor() -> String {

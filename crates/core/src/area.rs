@@ -6,6 +6,7 @@ use std::str::FromStr;
 /// Administrative level, top (province) to bottom (community/village).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AreaLevel {
     Province = 1,
     City = 2,
@@ -128,6 +129,7 @@ impl From<AreaCode> for String {
 
 /// An administrative area. Construct with [`Area::new`]; a child must sit below its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Area {
     pub code: AreaCode,
     pub name: String,
@@ -177,6 +179,7 @@ impl Area {
 
 /// A responsible unit (责任单位), belonging to an area.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
     pub name: String,
     pub area: AreaCode,

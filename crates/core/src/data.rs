@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ValueType {
     Number,
     Boolean,
@@ -14,6 +15,7 @@ pub enum ValueType {
 
 /// A raw quantity collected from reporters (DHIS2 "data element").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataElement {
     pub code: String,
     pub name: String,
@@ -63,6 +65,7 @@ impl DataElement {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ValueStatus {
     #[default]
     Draft,
@@ -123,6 +126,7 @@ impl ValueStatus {
 /// A reviewer's decision on a submitted (or approved) value or task report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReviewDecision {
     Approve,
     /// Back to the reporter with a comment.
@@ -149,6 +153,7 @@ impl ReviewDecision {
 /// The content of one reported value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Value {
     Number {
         value: f64,
@@ -168,6 +173,7 @@ pub enum Value {
 
 /// One reported value for (data element or indicator, area, period).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataValue {
     pub element: String,
     pub area: AreaCode,
@@ -245,6 +251,7 @@ impl DataValue {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TaskStatus {
     NotStarted,
     InProgress,
@@ -254,6 +261,7 @@ pub enum TaskStatus {
 
 /// A reporter's progress note on one task for one area and period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskProgress {
     pub plan_id: i64,
     pub task_id: String,

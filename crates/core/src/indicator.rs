@@ -25,6 +25,7 @@ pub enum Property {
 /// How raw values combine up the area and period trees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Aggregation {
     #[default]
     Sum,

@@ -5,6 +5,8 @@ pub mod area;
 pub mod data;
 pub mod error;
 pub mod indicator;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod period;
 pub mod plan;
 pub mod target;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// published for the public pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PlanStatus {
     #[default]
     Draft,
@@ -92,6 +93,7 @@ impl From<Date> for String {
 
 /// A reporting round: who reports what for which period, by when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Round {
     pub id: i64,
     pub plan_id: i64,
@@ -110,6 +112,7 @@ pub struct Round {
 
 /// What a planner fills in to open a round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRound {
     pub plan_id: i64,
     pub title: String,

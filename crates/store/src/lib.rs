@@ -200,6 +200,9 @@ database_api! {
     /// moves are allowed (new/draft/returned → draft/submitted): submitted values wait for
     /// review and approved ones are locked. Returns the stored value (version bumped).
     fn put_data_value(&self, by: &ValueWriter, value: &DataValue, expected_version: Option<i64>) -> Result<DataValue>;
+    /// Several saves as one: all are checked against the capability first, and either all
+    /// are stored or none.
+    fn put_data_values(&self, by: &ValueWriter, values: &[(DataValue, Option<i64>)]) -> Result<Vec<DataValue>>;
     /// A reviewer approves, returns (with a comment) or reopens (with a comment) a value.
     fn review_data_value(&self, by: &Reviewer, key: &ValueKey, expected_version: i64, decision: ReviewDecision, comment: Option<&str>) -> Result<DataValue>;
     /// Bulk administrative load (e.g. a file import): inserts or overwrites each value as

@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportCount {
     pub inserted: usize,
     pub updated: usize,
@@ -14,6 +15,7 @@ pub struct ImportCount {
 
 /// One line of `plan list`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanSummary {
     pub id: i64,
     pub title: String,
@@ -31,6 +33,7 @@ pub struct PlanSummary {
 
 /// What the public sees of a published plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Publication {
     pub plan_id: i64,
     pub as_of: i32,
@@ -41,22 +44,26 @@ pub struct Publication {
 
 /// A plan's indicator as a row: `id` is what data entry and APIs reference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanIndicator {
     pub id: i64,
     pub plan_id: i64,
     /// Position in the document's `indicators` array.
     pub index: usize,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub indicator: Indicator,
 }
 
 /// A plan's task as a row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanTask {
     pub id: i64,
     pub plan_id: i64,
     pub index: usize,
     /// Label and title of the section holding the task, e.g. `（一） 实施健康知识普及行动`.
     pub section: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub task: Task,
 }
 
@@ -132,6 +139,7 @@ pub struct DataValueFilter {
 
 /// A stored value with who changed and who reviewed it last.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueRecord {
     pub value: DataValue,
     pub updated_by: String,
@@ -160,6 +168,7 @@ pub struct SessionRow {
 
 /// A personal API token (the secret itself is shown once and stored only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub username: String,
@@ -205,6 +214,7 @@ pub struct EvidenceFile {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceMeta {
     pub id: i64,
     pub plan_id: i64,
@@ -221,6 +231,7 @@ pub struct EvidenceMeta {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AuditAction {
     Insert,
     Update,
@@ -248,6 +259,7 @@ impl AuditAction {
 
 /// One append-only audit row: who changed what, when, from what to what.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     /// UTC, RFC 3339.

@@ -703,6 +703,82 @@ async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i6
     Ok(done.rows_affected() == 1)
 }
 
+/// One reporter's save inside a transaction (see [`Database::put_data_value`]).
+async fn put_value(
+    tx: &mut Tx,
+    by: &ValueWriter,
+    value: &DataValue,
+    expected_version: Option<i64>,
+) -> Result<DataValue> {
+    let actor = by.actor();
+    check_actor(actor)?;
+    by.check(&value.element, &value.area)?;
+    // Re-run the constructor's checks: the fields are public.
+    DataValue::new(
+        &value.element,
+        value.area.clone(),
+        value.period,
+        value.value.clone(),
+    )?;
+    let key = data_value_key(&value.element, &value.area, value.period);
+    let conflict = |stored: Option<i64>| StoreError::VersionConflict {
+        entity: "data value",
+        key: key.clone(),
+        sent: expected_version,
+        stored,
+    };
+    let before = fetch_data_value(tx, &value.element, &value.area, value.period).await?;
+    let mut stored = value.clone();
+    // Entered values are never demonstration data; the last review note stays visible
+    // until the value is approved.
+    stored.synthetic = false;
+    stored.review_comment = before.as_ref().and_then(|b| b.review_comment.clone());
+    match (&before, expected_version) {
+        (None, None) => {
+            if !ValueStatus::Draft.can_become(value.status) {
+                return Err(StoreError::Workflow {
+                    key,
+                    from: "new",
+                    to: value.status.as_str(),
+                });
+            }
+            stored.version = 1;
+            insert_data_value(tx, actor, &stored, 1).await?;
+        }
+        (Some(b), Some(v)) if b.version == v => {
+            if !b.status.can_become(value.status) {
+                return Err(StoreError::Workflow {
+                    key,
+                    from: b.status.as_str(),
+                    to: value.status.as_str(),
+                });
+            }
+            if !update_data_value(tx, actor, &stored, v).await? {
+                return Err(conflict(None));
+            }
+            stored.version = v + 1;
+        }
+        (b, _) => return Err(conflict(b.as_ref().map(|b| b.version))),
+    }
+    let action = if before.is_some() {
+        AuditAction::Update
+    } else {
+        AuditAction::Insert
+    };
+    let before = before.as_ref().map(to_json);
+    audit(
+        tx,
+        actor,
+        "data_value",
+        &key,
+        action,
+        before.as_ref(),
+        Some(&to_json(&stored)),
+    )
+    .await?;
+    Ok(stored)
+}
+
 /// The comment a review decision stores: required to return or reopen.
 pub(super) fn review_comment(
     decision: ReviewDecision,
@@ -1320,75 +1396,28 @@ impl Database for Backend {
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
-        let actor = by.actor();
-        check_actor(actor)?;
-        by.check(&value.element, &value.area)?;
-        // Re-run the constructor's checks: the fields are public.
-        DataValue::new(
-            &value.element,
-            value.area.clone(),
-            value.period,
-            value.value.clone(),
-        )?;
-        let key = data_value_key(&value.element, &value.area, value.period);
-        let conflict = |stored: Option<i64>| StoreError::VersionConflict {
-            entity: "data value",
-            key: key.clone(),
-            sent: expected_version,
-            stored,
-        };
         let mut tx = self.begin_write().await?;
-        let before = fetch_data_value(&mut tx, &value.element, &value.area, value.period).await?;
-        let mut stored = value.clone();
-        // Entered values are never demonstration data; the last review note stays visible
-        // until the value is approved.
-        stored.synthetic = false;
-        stored.review_comment = before.as_ref().and_then(|b| b.review_comment.clone());
-        match (&before, expected_version) {
-            (None, None) => {
-                if !ValueStatus::Draft.can_become(value.status) {
-                    return Err(StoreError::Workflow {
-                        key,
-                        from: "new",
-                        to: value.status.as_str(),
-                    });
-                }
-                stored.version = 1;
-                insert_data_value(&mut tx, actor, &stored, 1).await?;
-            }
-            (Some(b), Some(v)) if b.version == v => {
-                if !b.status.can_become(value.status) {
-                    return Err(StoreError::Workflow {
-                        key,
-                        from: b.status.as_str(),
-                        to: value.status.as_str(),
-                    });
-                }
-                if !update_data_value(&mut tx, actor, &stored, v).await? {
-                    return Err(conflict(None));
-                }
-                stored.version = v + 1;
-            }
-            (b, _) => return Err(conflict(b.as_ref().map(|b| b.version))),
-        }
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
-        let before = before.as_ref().map(to_json);
-        audit(
-            &mut tx,
-            actor,
-            "data_value",
-            &key,
-            action,
-            before.as_ref(),
-            Some(&to_json(&stored)),
-        )
-        .await?;
+        let stored = put_value(&mut tx, by, value, expected_version).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    async fn put_data_values(
+        &self,
+        by: &ValueWriter,
+        values: &[(DataValue, Option<i64>)],
+    ) -> Result<Vec<DataValue>> {
+        // Every row is checked before anything is written.
+        for (v, _) in values {
+            by.check(&v.element, &v.area)?;
+        }
+        let mut tx = self.begin_write().await?;
+        let mut out = Vec::with_capacity(values.len());
+        for (v, expected) in values {
+            out.push(put_value(&mut tx, by, v, *expected).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn review_data_value(

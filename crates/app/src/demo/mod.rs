@@ -194,7 +194,7 @@ impl Scenario {
     /// Share of the straight-line progress reached by the last year, tried in order.
     fn factors(self) -> &'static [f64] {
         match self {
-            Scenario::Achieved => &[2.4, 3.0, 2.0, 4.0, 1.6],
+            Scenario::Achieved => &[1.05, 1.2, 1.5, 2.1, 2.4, 3.0, 4.0],
             Scenario::OnTrack => &[1.05, 1.15, 1.0, 1.25, 0.95],
             Scenario::Lagging => &[0.75, 0.65, 0.85, 0.55],
             Scenario::OffTrack => &[0.25, -0.4, 0.15, 0.35, -0.8],
@@ -209,6 +209,18 @@ impl Scenario {
             Scenario::OffTrack => matches!(s, Status::Insufficient | Status::MovingAway),
         }
     }
+}
+
+/// Keeps generated values where the unit allows them (rates within their base, ages
+/// human, nothing negative).
+fn clamp(unit: Option<&str>, x: f64) -> f64 {
+    let hi = match unit.map(str::trim) {
+        Some("%") => 100.0,
+        Some("‰") => 1000.0,
+        Some("岁") => 100.0,
+        _ => f64::INFINITY,
+    };
+    x.clamp(0.0, hi)
 }
 
 fn round2(x: f64) -> f64 {
@@ -252,8 +264,8 @@ fn series(
     // The goal as the evaluator resolves it from a provisional baseline.
     let stated = ind.baseline.as_ref().and_then(|b| b.value);
     let provisional = stated.unwrap_or_else(|| match head.and_then(|t| t.value) {
-        Some(v) if ind.direction == healthplan_core::Direction::Lower => v * 1.3 + 1.0,
-        Some(v) => v * 0.8,
+        Some(v) if ind.direction == healthplan_core::Direction::Lower => v * 1.15 + 0.1,
+        Some(v) => v * 0.93,
         None => 50.0,
     });
     let b = round2(provisional * spread);
@@ -270,7 +282,9 @@ fn series(
             Scenario::Lagging => 0.5,
             Scenario::OffTrack => 0.0,
         };
-        return years.map(|y| (y, if y == LAST_YEAR { v } else { 0.0 })).collect();
+        return years
+            .map(|y| (y, if y == LAST_YEAR { v } else { 0.0 }))
+            .collect();
     }
     let Some(goal) = goal.filter(|g| g.is_finite()) else {
         return years
@@ -294,7 +308,10 @@ fn series(
             .map(|(y, n)| {
                 let t = f64::from(y - base_year) / f64::from(target_year - base_year);
                 let n = if y == base_year { 0.0 } else { *n };
-                (y, round2(b + f * gap * t.max(0.0) + n))
+                (
+                    y,
+                    round2(clamp(ind.unit.as_deref(), b + f * gap * t.max(0.0) + n)),
+                )
             })
             .collect()
     };
@@ -397,7 +414,9 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
             .map_err(|e| AppError::Input(e.to_string()))?;
         let mut doc = imported.plan;
         if let Some(s) = stored.iter().find(|s| s.title == doc.title) {
-            report.lines.push(format!("plan already stored: {}", doc.title));
+            report
+                .lines
+                .push(format!("plan already stored: {}", doc.title));
             report.plans.push((s.id, s.title.clone()));
             continue;
         }

@@ -9,7 +9,11 @@ async fn story(store: Store) {
     let app = App::open(store.clone()).await.unwrap();
     let report = setup(&app, "test").await.unwrap();
     assert_eq!(report.plans.len(), 3);
-    assert!(report.synthetic_values > 1000, "{}", report.synthetic_values);
+    assert!(
+        report.synthetic_values > 1000,
+        "{}",
+        report.synthetic_values
+    );
     let caps = app.local_caps("test");
     let settings = Settings::default();
     for (id, title) in &report.plans {
@@ -26,14 +30,22 @@ async fn story(store: Store) {
                 .count()
         };
         for (name, f) in [
-            ("achieved", &(|s| s == Status::Achieved) as &dyn Fn(Status) -> bool),
+            (
+                "achieved",
+                &(|s| s == Status::Achieved) as &dyn Fn(Status) -> bool,
+            ),
             ("on track", &|s| s == Status::OnTrack),
             ("lagging", &|s| s == Status::Moderate),
-            ("off track", &|s| matches!(s, Status::Insufficient | Status::MovingAway)),
+            ("off track", &|s| {
+                matches!(s, Status::Insufficient | Status::MovingAway)
+            }),
         ] {
             assert!(count(f) > 0, "{title}: no indicator is {name}");
         }
-        assert!(run.evaluation.areas.len() > 1, "{title}: sub-areas evaluated");
+        assert!(
+            run.evaluation.areas.len() > 1,
+            "{title}: sub-areas evaluated"
+        );
         // Task completion comes from the approved demo task reports.
         let completion = run.evaluation.task_completion.as_ref().unwrap();
         assert!(completion.iter().any(|c| c.completed > 0), "{title}");
@@ -46,9 +58,16 @@ async fn story(store: Store) {
             .await
             .unwrap()
             .unwrap();
-        assert!(healthplan_access::password::verify_password(a.password, &hash));
+        assert!(healthplan_access::password::verify_password(
+            a.password, &hash
+        ));
     }
-    assert!(!app.store().list_rounds(&caps.reader()).await.unwrap().is_empty());
+    assert!(!app
+        .store()
+        .list_rounds(&caps.reader())
+        .await
+        .unwrap()
+        .is_empty());
     let before = app.store().row_counts().await.unwrap();
     let again = setup(&app, "test").await.unwrap();
     assert_eq!(again.synthetic_values, 0);
@@ -65,7 +84,9 @@ async fn story(store: Store) {
 #[tokio::test]
 async fn demo_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&StoreConfig::new(dir.path(), None)).await.unwrap();
+    let store = Store::open(&StoreConfig::new(dir.path(), None))
+        .await
+        .unwrap();
     story(store).await;
 }
 
@@ -100,5 +121,7 @@ fn generation_is_deterministic() {
     let b = synthetic_values(&doc, &root, &areas, 7, &s);
     assert_eq!(a, b);
     assert_eq!(a.len(), doc.indicators.len() * 2 * 6);
-    assert!(a.iter().all(|v| v.synthetic && v.status == ValueStatus::Approved));
+    assert!(a
+        .iter()
+        .all(|v| v.synthetic && v.status == ValueStatus::Approved));
 }

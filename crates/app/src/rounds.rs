@@ -1,0 +1,259 @@
+//! Reporting rounds as people see them: a reporter's form (its areas × the indicators its
+//! departments answer for, with last period's value beside each) and the planner's overview
+//! (who has submitted, who is late, what awaits approval).
+
+use crate::{App, Result};
+use healthplan_access::Caps;
+use healthplan_core::{AreaCode, DataValue, Date, Period, Round, ValueStatus};
+use healthplan_store::{DataValueFilter, ValueKey};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// The period before `p` of the same kind.
+pub fn previous(p: Period) -> Option<Period> {
+    let prev = match p {
+        Period::Year(y) => Period::Year(y - 1),
+        Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+        Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+        Period::Month(y, 1) => Period::Month(y - 1, 12),
+        Period::Month(y, m) => Period::Month(y, m - 1),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    };
+    prev.check().ok()
+}
+
+/// One field of a reporter's form.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormRow {
+    pub area: AreaCode,
+    pub area_name: String,
+    /// Position of the indicator in the plan.
+    pub indicator: usize,
+    pub name: String,
+    pub unit: Option<String>,
+    pub element: String,
+    pub lead: Option<String>,
+    /// Entered as numerator and denominator (the indicator has a formula).
+    pub ratio: bool,
+    pub factor: f64,
+    /// Last period's value as the indicator shows it.
+    pub last: Option<f64>,
+    /// What is stored for this period, if anything.
+    pub current: Option<DataValue>,
+}
+
+/// One line of the planner's overview: an area and a lead department.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverviewRow {
+    pub area: AreaCode,
+    pub area_name: String,
+    pub department: String,
+    pub total: usize,
+    pub missing: usize,
+    pub draft: usize,
+    pub submitted: usize,
+    pub returned: usize,
+    pub approved: usize,
+    /// The deadline has passed and something is still not submitted.
+    pub late: bool,
+}
+
+/// The number a stored value shows for an indicator with this factor.
+pub fn shown(v: &DataValue, factor: f64) -> Option<f64> {
+    match &v.value {
+        healthplan_core::Value::Number { value } => Some(*value),
+        healthplan_core::Value::Ratio {
+            numerator,
+            denominator,
+        } => Some(factor * numerator / denominator),
+        healthplan_core::Value::Boolean { value } => Some(f64::from(u8::from(*value))),
+        healthplan_core::Value::Text { .. } => None,
+    }
+}
+
+struct Line {
+    index: usize,
+    name: String,
+    unit: Option<String>,
+    element: String,
+    lead: Option<String>,
+    ratio: bool,
+    factor: f64,
+}
+
+impl App {
+    /// The plan indicators a round asks for: linked ones, led by one of the round's
+    /// departments when it names any.
+    async fn round_lines(&self, caps: &Caps, round: &Round) -> Result<Vec<Line>> {
+        let doc = self.store().plan(&caps.reader(), round.plan_id).await?;
+        let policy = self.policy();
+        let wanted: Vec<String> = round
+            .departments
+            .iter()
+            .map(|d| policy.department_key(d))
+            .collect();
+        Ok(doc
+            .indicators
+            .iter()
+            .enumerate()
+            .filter_map(|(index, ind)| {
+                let element = ind.element.clone()?;
+                let lead = ind.lead_department().map(String::from);
+                if !wanted.is_empty()
+                    && !lead
+                        .as_deref()
+                        .is_some_and(|l| wanted.contains(&policy.department_key(l)))
+                {
+                    return None;
+                }
+                Some(Line {
+                    index,
+                    name: ind.name.clone(),
+                    unit: ind.unit.clone(),
+                    element,
+                    lead,
+                    ratio: ind.formula.is_some(),
+                    factor: ind.formula.as_ref().map_or(1.0, |f| f.factor),
+                })
+            })
+            .collect())
+    }
+
+    async fn values_of(
+        &self,
+        caps: &Caps,
+        lines: &[Line],
+        period: Period,
+    ) -> Result<HashMap<ValueKey, DataValue>> {
+        if lines.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let filter = DataValueFilter {
+            elements: lines.iter().map(|l| l.element.clone()).collect(),
+            period: Some(period),
+            ..Default::default()
+        };
+        Ok(self
+            .store()
+            .list_data_values(&caps.reader(), &filter)
+            .await?
+            .into_iter()
+            .map(|v| (ValueKey::of(&v), v))
+            .collect())
+    }
+
+    /// The form of the caller for a round: only the cells it may write.
+    pub async fn round_form(&self, caps: &Caps, round_id: i64) -> Result<(Round, Vec<FormRow>)> {
+        let round = self.store().round(&caps.reader(), round_id).await?;
+        let Some(writer) = caps.value_writer() else {
+            return Ok((round, Vec::new()));
+        };
+        let lines = self.round_lines(caps, &round).await?;
+        let now = self.values_of(caps, &lines, round.period).await?;
+        let before = match previous(round.period) {
+            Some(p) => self.values_of(caps, &lines, p).await?,
+            None => HashMap::new(),
+        };
+        let policy = self.policy();
+        let mut rows = Vec::new();
+        for area in &round.areas {
+            let area_name = policy.areas().name(area).unwrap_or("").to_string();
+            for l in &lines {
+                if !writer.allows(&l.element, area) {
+                    continue;
+                }
+                let key = |p: Period| ValueKey::new(&l.element, area.clone(), p);
+                let last = previous(round.period)
+                    .and_then(|p| before.get(&key(p)))
+                    .and_then(|v| shown(v, l.factor));
+                rows.push(FormRow {
+                    area: area.clone(),
+                    area_name: area_name.clone(),
+                    indicator: l.index,
+                    name: l.name.clone(),
+                    unit: l.unit.clone(),
+                    element: l.element.clone(),
+                    lead: l.lead.clone(),
+                    ratio: l.ratio,
+                    factor: l.factor,
+                    last,
+                    current: now.get(&key(round.period)).cloned(),
+                });
+            }
+        }
+        Ok((round, rows))
+    }
+
+    /// Progress of a round per area and lead department, as the caller may see it.
+    pub async fn round_overview(
+        &self,
+        caps: &Caps,
+        round_id: i64,
+        today: Date,
+    ) -> Result<(Round, Vec<OverviewRow>)> {
+        let round = self.store().round(&caps.reader(), round_id).await?;
+        let lines = self.round_lines(caps, &round).await?;
+        let now = self.values_of(caps, &lines, round.period).await?;
+        let policy = self.policy();
+        let scope = caps.reader();
+        let past_deadline = today > round.deadline;
+        let mut groups: BTreeMap<(AreaCode, String), OverviewRow> = BTreeMap::new();
+        for area in round.areas.iter().filter(|a| scope.area(a)) {
+            for l in &lines {
+                let department = l
+                    .lead
+                    .clone()
+                    .unwrap_or_else(|| "（未指定牵头单位）".into());
+                let row = groups
+                    .entry((area.clone(), department.clone()))
+                    .or_insert_with(|| OverviewRow {
+                        area: area.clone(),
+                        area_name: policy.areas().name(area).unwrap_or("").to_string(),
+                        department,
+                        total: 0,
+                        missing: 0,
+                        draft: 0,
+                        submitted: 0,
+                        returned: 0,
+                        approved: 0,
+                        late: false,
+                    });
+                row.total += 1;
+                match now
+                    .get(&ValueKey::new(&l.element, area.clone(), round.period))
+                    .map(|v| v.status)
+                {
+                    None => row.missing += 1,
+                    Some(ValueStatus::Draft) => row.draft += 1,
+                    Some(ValueStatus::Submitted) => row.submitted += 1,
+                    Some(ValueStatus::Returned) => row.returned += 1,
+                    Some(ValueStatus::Approved) => row.approved += 1,
+                }
+                row.late = past_deadline && row.missing + row.draft + row.returned > 0;
+            }
+        }
+        Ok((round, groups.into_values().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_periods() {
+        assert_eq!(previous(Period::Year(2025)), Some(Period::Year(2024)));
+        assert_eq!(
+            previous(Period::Quarter(2025, 1)),
+            Some(Period::Quarter(2024, 4))
+        );
+        assert_eq!(
+            previous(Period::Month(2025, 3)),
+            Some(Period::Month(2025, 2))
+        );
+        assert_eq!(previous(Period::Year(1949)), None);
+    }
+}

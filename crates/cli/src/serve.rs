@@ -1,0 +1,87 @@
+//! `healthplan serve`: the web pages and the API.
+
+use crate::Globals;
+use anyhow::Context;
+use healthplan_app::App;
+use healthplan_server::ServerConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "HEALTHPLAN_LISTEN")]
+    pub listen: String,
+    #[command(flatten)]
+    pub options: ServerOptions,
+}
+
+/// Options of the server, shared by `serve` and `demo`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ServerOptions {
+    /// Mark the session cookie `Secure` (the server is reached over HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// Believe `X-Forwarded-For` and `X-Forwarded-Proto` from a reverse proxy in front.
+    #[arg(long)]
+    pub trust_proxy: bool,
+    /// Minutes a session may sit unused before it ends.
+    #[arg(long, default_value_t = 30)]
+    pub idle_minutes: u64,
+    /// Evaluation and assessment settings (TOML), as for `healthplan evaluate --scheme`.
+    #[arg(long)]
+    pub scheme: Option<PathBuf>,
+}
+
+impl ServerOptions {
+    fn config(&self) -> anyhow::Result<ServerConfig> {
+        let mut c = ServerConfig {
+            secure_cookies: self.secure_cookies,
+            trust_proxy: self.trust_proxy,
+            idle_timeout: std::time::Duration::from_secs(self.idle_minutes.max(1) * 60),
+            ..ServerConfig::default()
+        };
+        if let Some(p) = &self.scheme {
+            let name = p.display().to_string();
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
+            let text = healthplan_app::text::decode_text(&name, &bytes)?;
+            c.settings = healthplan_eval::Settings::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
+        Ok(c)
+    }
+}
+
+pub async fn run(a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
+    let store = crate::store::open(g).await?;
+    let app = App::open(store).await?;
+    serve(app, &a.listen, &a.options).await
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(app: App, listen: &str, options: &ServerOptions) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = options.config()?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    crate::store::print(&format!(
+        "healthplan is serving {} on http://{addr}/  (API docs: http://{addr}/api/docs; Ctrl-C to stop)\n",
+        app.store().location()
+    ))?;
+    healthplan_server::serve(
+        Arc::new(app),
+        config,
+        listener,
+        healthplan_server::shutdown_signal(),
+    )
+    .await?;
+    crate::store::print("healthplan stopped\n")
+}

@@ -1,0 +1,590 @@
+//! Plans: list, read, load, import a document, edit items and element links, the life
+//! cycle, evaluation, assessment, alignment, and what the public sees.
+
+use super::{CommonErrors, Json, Path, Query};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use healthplan_core::{PlanDocument, PlanStatus};
+use healthplan_store::{PlanIndicator, PlanSummary, Publication};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as JsonValue;
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plans, load_plan))
+        .routes(routes!(import_document))
+        .routes(routes!(get_plan, replace_plan))
+        .routes(routes!(export_plan))
+        .routes(routes!(list_indicators, add_indicator))
+        .routes(routes!(put_indicator, delete_indicator))
+        .routes(routes!(link_element))
+        .routes(routes!(put_task, delete_task))
+        .routes(routes!(set_status))
+        .routes(routes!(publish))
+        .routes(routes!(evaluation))
+        .routes(routes!(assessment))
+        .routes(routes!(alignment))
+        .routes(routes!(public_plans))
+        .routes(routes!(public_plan))
+}
+
+fn editor(auth: &Auth) -> Result<healthplan_access::PlanEditor, ApiError> {
+    auth.signed_in()?
+        .plan_editor()
+        .ok_or_else(|| ApiError::no_right("编辑规划", "edit plans"))
+}
+
+/// Plans the caller may read, with status and area.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans",
+    responses((status = 200, body = Vec<PlanSummary>), CommonErrors))]
+async fn list_plans(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Vec<PlanSummary>>, ApiError> {
+    let caps = auth.signed_in()?;
+    Ok(Json(state.app.store().list_plans(&caps.reader()).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+fn parse_document(text: &str) -> Result<PlanDocument, ApiError> {
+    PlanDocument::from_json(text).map_err(|e| {
+        ApiError::invalid(
+            "document",
+            format!("规划 JSON 无效：{e}"),
+            format!("invalid plan JSON: {e}"),
+        )
+    })
+}
+
+/// Stores a plan given as interchange JSON (`docs/plan-json.md`). Its indicators are linked
+/// to data elements by name and unit. Planners of the plan's area; administrators.
+#[utoipa::path(post, path = "/api/v1/plans", tag = "plans",
+    request_body(content = Object, description = "A plan in the interchange JSON"),
+    responses((status = 201, body = Created), CommonErrors))]
+async fn load_plan(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    body: String,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let editor = editor(&auth)?;
+    let doc = parse_document(&body)?;
+    let id = state.app.save_plan(&editor, &doc, None).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    pub id: i64,
+    pub title: String,
+    pub area: String,
+    pub sections: usize,
+    pub tasks: usize,
+    pub indicators: usize,
+    pub target_statements: usize,
+    /// What the importer noticed and worked around, for the reviewer.
+    pub warnings: Vec<String>,
+}
+
+/// Reads an uploaded plan document (multipart field `file`: .txt in UTF-8 or GB18030, or
+/// .docx) and stores it as a draft for review, with its source text. Planners; administrators.
+#[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans",
+    request_body(content_type = "multipart/form-data", content = Object,
+        description = "Field `file`: the plan document"),
+    responses((status = 201, body = ImportResult), CommonErrors))]
+async fn import_document(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
+    let editor = editor(&auth)?;
+    let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
+    let imported =
+        tokio::task::spawn_blocking(move || healthplan_importer::import_bytes(&bytes, &name))
+            .await
+            .map_err(|_| ApiError::bad_request("导入失败", "the import failed"))?
+            .map_err(|e| ApiError::invalid("file", e.to_string(), e.to_string()))?;
+    let doc = &imported.plan;
+    let id = state
+        .app
+        .save_plan(&editor, doc, Some(&imported.text))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ImportResult {
+            id,
+            title: doc.title.clone(),
+            area: doc.area.clone(),
+            sections: doc.sections.len(),
+            tasks: doc.tasks.len(),
+            indicators: doc.indicators.len(),
+            target_statements: doc.target_statements.len(),
+            warnings: imported.warnings.iter().map(|w| w.to_string()).collect(),
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanDetail {
+    pub summary: PlanSummary,
+    /// The plan in the interchange JSON.
+    #[schema(value_type = Object)]
+    pub document: PlanDocument,
+}
+
+/// A plan: its summary and document.
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "plans",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = PlanDetail), CommonErrors))]
+async fn get_plan(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<PlanDetail>, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    let store = state.app.store();
+    Ok(Json(PlanDetail {
+        summary: store.plan_summary(&scope, id).await?,
+        document: store.plan(&scope, id).await?,
+    }))
+}
+
+/// Replaces a plan's document (a reviewer's corrections); audited with before and after.
+#[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "plans",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "The corrected plan in the interchange JSON"),
+    responses((status = 204, description = "Stored"), CommonErrors))]
+async fn replace_plan(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    body: String,
+) -> Result<StatusCode, ApiError> {
+    let editor = editor(&auth)?;
+    let doc = parse_document(&body)?;
+    state.app.update_plan(&editor, id, &doc).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The plan as interchange JSON, to save or load elsewhere.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "plans",
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/json", body = Object), CommonErrors))]
+async fn export_plan(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    let doc = state.app.store().plan(&scope, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"plan-{id}.json\""),
+            ),
+        ],
+        doc.to_json_pretty(),
+    )
+        .into_response())
+}
+
+/// The plan's indicators with their row ids and element links.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/indicators", tag = "plans",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<PlanIndicator>), CommonErrors))]
+async fn list_indicators(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PlanIndicator>>, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    Ok(Json(state.app.store().plan_indicators(&scope, id).await?))
+}
+
+/// Applies an edit to a stored plan's document, checked as a whole, and stores it.
+async fn edit_plan(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    edit: impl FnOnce(&mut PlanDocument) -> Result<(), ApiError>,
+) -> Result<PlanDocument, ApiError> {
+    let editor = editor(auth)?;
+    let scope = auth.caps.reader();
+    let mut doc = state.app.store().plan(&scope, id).await?;
+    edit(&mut doc)?;
+    doc.validate()
+        .map_err(|e| ApiError::invalid("document", e.to_string(), e.to_string()))?;
+    state.app.update_plan(&editor, id, &doc).await?;
+    Ok(doc)
+}
+
+fn indicator_from(v: JsonValue) -> Result<healthplan_core::Indicator, ApiError> {
+    let ind: healthplan_core::Indicator = serde_json::from_value(v).map_err(|e| {
+        ApiError::invalid(
+            "indicator",
+            format!("指标无效：{e}"),
+            format!("invalid indicator: {e}"),
+        )
+    })?;
+    ind.validate("indicator")
+        .map_err(|e| ApiError::invalid("indicator", e.to_string(), e.to_string()))?;
+    Ok(ind)
+}
+
+fn no_indicator(index: usize) -> ApiError {
+    ApiError::not_found(&format!("第 {index} 项指标"), &format!("indicator {index}"))
+}
+
+/// Adds an indicator the importer missed.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/indicators", tag = "plans",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "An indicator as in the interchange JSON"),
+    responses((status = 201, body = Created, description = "`id` is the new indicator's index"), CommonErrors))]
+async fn add_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<JsonValue>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let ind = indicator_from(body)?;
+    let doc = edit_plan(&state, &auth, id, |doc| {
+        doc.indicators.push(ind);
+        Ok(())
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: doc.indicators.len() as i64 - 1,
+        }),
+    ))
+}
+
+/// Corrects one indicator (name, unit, baseline, targets, lead, …).
+#[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{index}", tag = "plans",
+    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's indicators")),
+    request_body(content = Object, description = "The indicator as in the interchange JSON"),
+    responses((status = 204, description = "Stored"), CommonErrors))]
+async fn put_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Json(body): Json<JsonValue>,
+) -> Result<StatusCode, ApiError> {
+    let ind = indicator_from(body)?;
+    edit_plan(&state, &auth, id, |doc| {
+        let slot = doc
+            .indicators
+            .get_mut(index)
+            .ok_or_else(|| no_indicator(index))?;
+        *slot = ind;
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes an indicator the importer invented; prose targets naming it lose the link.
+#[utoipa::path(delete, path = "/api/v1/plans/{id}/indicators/{index}", tag = "plans",
+    params(("id" = i64, Path), ("index" = usize, Path)),
+    responses((status = 204, description = "Removed"), CommonErrors))]
+async fn delete_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+) -> Result<StatusCode, ApiError> {
+    edit_plan(&state, &auth, id, |doc| {
+        if index >= doc.indicators.len() {
+            return Err(no_indicator(index));
+        }
+        doc.indicators.remove(index);
+        for s in &mut doc.target_statements {
+            s.indicator = match s.indicator {
+                Some(i) if i == index => None,
+                Some(i) if i > index => Some(i - 1),
+                other => other,
+            };
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Link {
+    /// The data element code the indicator is measured by.
+    pub element: String,
+}
+
+/// Links an indicator to another data element (shared across plans and levels).
+#[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{index}/element", tag = "plans",
+    params(("id" = i64, Path), ("index" = usize, Path)),
+    request_body = Link,
+    responses((status = 204, description = "Linked"), CommonErrors))]
+async fn link_element(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Json(body): Json<Link>,
+) -> Result<StatusCode, ApiError> {
+    let editor = editor(&auth)?;
+    state
+        .app
+        .link_indicator(&editor, id, index, body.element.trim())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Corrects one task (text, responsible units) or adds it when the id is new.
+#[utoipa::path(put, path = "/api/v1/plans/{id}/tasks/{task}", tag = "plans",
+    params(("id" = i64, Path), ("task" = String, Path, description = "Task id, e.g. t12")),
+    request_body(content = Object, description = "The task as in the interchange JSON"),
+    responses((status = 204, description = "Stored"), CommonErrors))]
+async fn put_task(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    Json(body): Json<JsonValue>,
+) -> Result<StatusCode, ApiError> {
+    let mut t: healthplan_core::Task = serde_json::from_value(body).map_err(|e| {
+        ApiError::invalid(
+            "task",
+            format!("任务无效：{e}"),
+            format!("invalid task: {e}"),
+        )
+    })?;
+    t.id = task.clone();
+    edit_plan(&state, &auth, id, |doc| {
+        match doc.tasks.iter_mut().find(|x| x.id == task) {
+            Some(slot) => *slot = t,
+            None => doc.tasks.push(t),
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a task the importer invented (and its place in the section tree).
+#[utoipa::path(delete, path = "/api/v1/plans/{id}/tasks/{task}", tag = "plans",
+    params(("id" = i64, Path), ("task" = String, Path)),
+    responses((status = 204, description = "Removed"), CommonErrors))]
+async fn delete_task(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    edit_plan(&state, &auth, id, |doc| {
+        let before = doc.tasks.len();
+        doc.tasks.retain(|t| t.id != task);
+        if doc.tasks.len() == before {
+            return Err(ApiError::not_found(
+                &format!("任务 {task}"),
+                &format!("task {task}"),
+            ));
+        }
+        fn unlist(sections: &mut [healthplan_core::Section], task: &str) {
+            for s in sections {
+                s.tasks.retain(|t| t != task);
+                unlist(&mut s.children, task);
+            }
+        }
+        unlist(&mut doc.sections, &task);
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// `confirmed` once the extraction is checked, or back to `draft`.
+    pub status: PlanStatus,
+}
+
+/// Confirms a checked plan (or returns it to draft, or withdraws a publication).
+#[utoipa::path(post, path = "/api/v1/plans/{id}/status", tag = "plans",
+    params(("id" = i64, Path)),
+    request_body = StatusChange,
+    responses((status = 204, description = "Changed"), CommonErrors))]
+async fn set_status(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<StatusChange>,
+) -> Result<StatusCode, ApiError> {
+    let editor = editor(&auth)?;
+    state
+        .app
+        .store()
+        .set_plan_status(&editor, id, body.status)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+pub struct AsOf {
+    /// Evaluate with the data up to this year.
+    pub as_of: i32,
+}
+
+/// Publishes a confirmed plan: the public pages show the plan and its evaluation as of the
+/// given year, as they are now.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/publish", tag = "plans",
+    params(("id" = i64, Path)),
+    request_body = AsOf,
+    responses((status = 204, description = "Published"), CommonErrors))]
+async fn publish(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(body): Json<AsOf>,
+) -> Result<StatusCode, ApiError> {
+    let editor = editor(&auth)?;
+    let run = state
+        .app
+        .evaluate_plan(&auth.caps.reader(), id, body.as_of, &state.config.settings)
+        .await?;
+    let snapshot = serde_json::json!({
+        "title": run.plan.title,
+        "area": run.plan.area,
+        "as_of": body.as_of,
+        "synthetic": run.synthetic,
+        "document": run.plan,
+        "evaluation": run.evaluation,
+    });
+    state
+        .app
+        .store()
+        .publish_plan(&editor, id, body.as_of, &snapshot)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An evaluation and what it rests on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationOut {
+    pub plan_id: i64,
+    pub as_of: i32,
+    /// Demonstration data (演示数据) went into it.
+    pub synthetic: bool,
+    /// Approved values used.
+    pub values_used: usize,
+    /// Per indicator × area results, roll-ups and task completion
+    /// (`docs/evaluation-output.md`).
+    pub evaluation: JsonValue,
+}
+
+/// Evaluates a plan on the approved stored values the caller may read.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/evaluation", tag = "evaluation",
+    params(("id" = i64, Path), AsOf),
+    responses((status = 200, body = EvaluationOut), CommonErrors))]
+async fn evaluation(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<AsOf>,
+) -> Result<Json<EvaluationOut>, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    let run = state
+        .app
+        .evaluate_plan(&scope, id, q.as_of, &state.config.settings)
+        .await?;
+    Ok(Json(EvaluationOut {
+        plan_id: id,
+        as_of: q.as_of,
+        synthetic: run.synthetic,
+        values_used: run.values_used,
+        evaluation: serde_json::to_value(&run.evaluation).unwrap_or_default(),
+    }))
+}
+
+/// Scores areas and lead departments (考核), with every line of the working.
+#[utoipa::path(get, path = "/api/v1/plans/{id}/assessment", tag = "evaluation",
+    params(("id" = i64, Path), AsOf),
+    responses((status = 200, body = EvaluationOut, description = "`evaluation` holds the assessment"), CommonErrors))]
+async fn assessment(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<AsOf>,
+) -> Result<Json<EvaluationOut>, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    let run = state
+        .app
+        .evaluate_plan(&scope, id, q.as_of, &state.config.settings)
+        .await?;
+    Ok(Json(EvaluationOut {
+        plan_id: id,
+        as_of: q.as_of,
+        synthetic: run.synthetic,
+        values_used: run.values_used,
+        evaluation: serde_json::to_value(run.assess()).unwrap_or_default(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AlignQuery {
+    /// The lower level's plan.
+    pub child: i64,
+    /// The upper level's plan; without it the child's own reference columns are used.
+    pub parent: Option<i64>,
+}
+
+/// A child plan's targets against its parent's, target by target.
+#[utoipa::path(get, path = "/api/v1/alignment", tag = "evaluation",
+    params(AlignQuery),
+    responses((status = 200, body = Object), CommonErrors))]
+async fn alignment(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Query(q): Query<AlignQuery>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let scope = auth.signed_in()?.reader();
+    let report = state
+        .app
+        .align_plans(&scope, q.child, q.parent, &state.config.settings)
+        .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+/// Published plans, without signing in.
+#[utoipa::path(get, path = "/api/v1/public/plans", tag = "public", security(()),
+    responses((status = 200, body = Vec<PlanSummary>), CommonErrors))]
+async fn public_plans(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<PlanSummary>>, ApiError> {
+    let public = state.app.public_caps().reader();
+    Ok(Json(state.app.store().list_plans(&public).await?))
+}
+
+/// What was published of a plan: the plan and its evaluation when it was published.
+#[utoipa::path(get, path = "/api/v1/public/plans/{id}", tag = "public", security(()),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Publication), CommonErrors))]
+async fn public_plan(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Publication>, ApiError> {
+    state
+        .app
+        .store()
+        .publication(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("已公开的规划", "published plan"))
+}

@@ -1,0 +1,265 @@
+//! One error shape for the whole API:
+//! `{"error": {"code": "…", "message": "…", "field": "…", "current": …}}`, with the message in
+//! Chinese or English from the request's language. Handlers return [`ApiError`]; the
+//! [`localize`] middleware writes the message in the caller's language.
+
+use crate::i18n::Lang;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use healthplan_access::Denied;
+use healthplan_app::AppError;
+use healthplan_store::StoreError;
+use serde::Serialize;
+use serde_json::Value as JsonValue;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `unauthorized`, `forbidden`, `not_found`, `invalid`,
+    /// `version_conflict`, `locked`, `workflow`, `csrf`, `throttled`, …
+    pub code: &'static str,
+    /// For people, in the request's language (`Accept-Language`, or the page's choice).
+    pub message: String,
+    /// The field or location the error is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On a version conflict: the value as it is stored now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<JsonValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub zh: String,
+    pub en: String,
+    pub field: Option<String>,
+    pub current: Option<JsonValue>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            zh: zh.into(),
+            en: en.into(),
+            field: None,
+            current: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid(field: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", zh, en).field(field)
+    }
+
+    pub fn bad_request(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", zh, en)
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "请先登录，或提供有效的 API 令牌",
+            "sign in, or send a valid API token",
+        )
+    }
+
+    /// The caller's role has no right to this kind of action at all.
+    pub fn no_right(what_zh: &str, what_en: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("您的角色无权{what_zh}"),
+            format!("your role may not {what_en}"),
+        )
+    }
+
+    pub fn not_found(what_zh: &str, what_en: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("未找到{what_zh}"),
+            format!("{what_en} not found"),
+        )
+    }
+
+    pub fn with_current(mut self, current: JsonValue) -> ApiError {
+        self.current = Some(current);
+        self
+    }
+
+    fn body(&self, lang: Lang) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: match lang {
+                    Lang::Zh => self.zh.clone(),
+                    Lang::En => self.en.clone(),
+                },
+                field: self.field.clone(),
+                current: self.current.clone(),
+            },
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.zh, d.en)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Forbidden(d) => d.into(),
+            StoreError::NotFound { entity, key } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("未找到 {entity} {key}"),
+                format!("{entity} {key} not found"),
+            ),
+            StoreError::AlreadyExists { entity, key } => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_exists",
+                format!("{entity} {key} 已存在"),
+                format!("{entity} {key} already exists"),
+            ),
+            StoreError::VersionConflict {
+                entity,
+                key,
+                sent,
+                stored,
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                format!(
+                    "{key} 已被他人修改（您提交的版本 {}，当前版本 {}），请刷新后重试",
+                    sent.map_or("无".into(), |v| v.to_string()),
+                    stored.map_or("无".into(), |v| v.to_string())
+                ),
+                format!(
+                    "{entity} {key} changed meanwhile (you sent version {}, stored is {}); reload and try again",
+                    sent.map_or("none".into(), |v| v.to_string()),
+                    stored.map_or("none".into(), |v| v.to_string())
+                ),
+            )
+            .field("version"),
+            StoreError::Workflow { key, from, .. } if from == "approved" => ApiError::new(
+                StatusCode::CONFLICT,
+                "locked",
+                format!("{key} 已审核通过并锁定，需由规划管理人员重新开放后才能修改"),
+                format!("{key} is approved and locked; a planner must reopen it first"),
+            ),
+            StoreError::Workflow { key, from, to } => ApiError::new(
+                StatusCode::CONFLICT,
+                "workflow",
+                format!("{key} 当前状态为 {from}，不能变为 {to}"),
+                format!("{key}: status cannot change from {from} to {to}"),
+            ),
+            StoreError::Invalid(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                m.clone(),
+                m,
+            ),
+            StoreError::Core(c) => {
+                let m = c.to_string();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+            }
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误，请稍后重试",
+                    "internal error; please try again later",
+                )
+            }
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        match e {
+            AppError::Store(s) => s.into(),
+            AppError::Input(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+            }
+            AppError::Core(c) => {
+                let m = c.to_string();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+            }
+            AppError::Analytics(a) => {
+                let m = a.to_string();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+            }
+        }
+    }
+}
+
+impl From<healthplan_analytics::AnalyticsError> for ApiError {
+    fn from(e: healthplan_analytics::AnalyticsError) -> ApiError {
+        let m = e.to_string();
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(self.body(Lang::Zh))).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+/// Rewrites an error response's message in the request's language.
+pub async fn localize(req: Request, next: Next) -> Response {
+    let lang = Lang::of_request(req.headers());
+    let mut res = next.run(req).await;
+    if lang == Lang::Zh {
+        return res;
+    }
+    let Some(err) = res.extensions_mut().remove::<ApiError>() else {
+        return res;
+    };
+    let status = res.status();
+    let headers = res.headers().clone();
+    let mut out = (status, Json(err.body(lang))).into_response();
+    for (k, v) in &headers {
+        if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+            out.headers_mut().insert(k, v.clone());
+        }
+    }
+    out
+}

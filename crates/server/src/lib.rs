@@ -1,0 +1,113 @@
+//! The healthplan server: the REST API under `/api/v1` (described by the OpenAPI document at
+//! `/api/openapi.json`, with Swagger UI at `/api/docs`), the web pages, and the sign-in
+//! model behind both.
+//!
+//! Handlers are thin: they turn the caller into capabilities (see `auth`), ask for the one an
+//! action needs, and call the app. Only this crate knows HTTP.
+
+mod api;
+mod auth;
+mod error;
+mod i18n;
+mod pages;
+mod state;
+
+pub use auth::{hash_secret, random_token};
+pub use error::ApiError;
+pub use state::{AppState, ServerConfig};
+
+use axum::Router;
+use healthplan_app::App;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use axum::http::{header, HeaderValue};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole application: API, documentation, pages and assets, behind the authentication
+/// and CSRF middleware.
+pub fn router(state: Arc<AppState>) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let docs: Router<Arc<AppState>> = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", openapi)
+        .into();
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(api)
+        .merge(docs)
+        .merge(pages::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document the server serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets requests in flight (and
+/// the writes they make) finish before returning.
+pub async fn serve(
+    app: Arc<App>,
+    config: ServerConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = Arc::new(AppState::new(app.clone(), config));
+    let router = router(state);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    // Writes are serialised in the app; wait for the pool to finish them.
+    tokio::time::timeout(Duration::from_secs(10), app.store().close())
+        .await
+        .ok();
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,58 @@
+//! What every handler shares.
+
+use healthplan_app::App;
+use healthplan_eval::Settings;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Server settings; the defaults suit a server behind nothing on 127.0.0.1.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Always mark the session cookie `Secure` (the server is reached over TLS).
+    pub secure_cookies: bool,
+    /// Believe `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy in front.
+    pub trust_proxy: bool,
+    /// A session unused this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in whatever its use.
+    pub max_session: Duration,
+    /// Largest request body accepted (uploads included).
+    pub max_body_bytes: usize,
+    /// Largest evidence file accepted.
+    pub max_evidence_bytes: usize,
+    /// Failed sign-ins under one account or address before waits begin.
+    pub free_sign_in_failures: i64,
+    /// Evaluation and assessment settings.
+    pub settings: Settings,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            secure_cookies: false,
+            trust_proxy: false,
+            idle_timeout: Duration::from_secs(30 * 60),
+            max_session: Duration::from_secs(12 * 3600),
+            max_body_bytes: 25 * 1024 * 1024,
+            max_evidence_bytes: 10 * 1024 * 1024,
+            free_sign_in_failures: 5,
+            settings: Settings::default(),
+        }
+    }
+}
+
+pub struct AppState {
+    pub app: Arc<App>,
+    pub config: ServerConfig,
+    pub views: crate::pages::Views,
+}
+
+impl AppState {
+    pub fn new(app: Arc<App>, config: ServerConfig) -> AppState {
+        AppState {
+            app,
+            config,
+            views: crate::pages::Views::new(),
+        }
+    }
+}

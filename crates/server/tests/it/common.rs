@@ -1,0 +1,247 @@
+//! `spawn_app`: a fresh database with the demo set up, served on 127.0.0.1:0.
+#![allow(dead_code)] // Each story uses a different part.
+
+use healthplan_app::demo::{self, DemoAccount, ACCOUNTS};
+use healthplan_app::App;
+use healthplan_server::ServerConfig;
+use healthplan_store::testing::{postgres_test_url, TestDatabase};
+use healthplan_store::{Store, StoreConfig};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Generates one test per backend for each story `async fn name(app: &TestApp)`.
+#[macro_export]
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::common::TestApp::spawn_sqlite(Default::default()).await;
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::common::TestApp::spawn_postgres(Default::default()).await else {
+                        eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL story skipped");
+                        return;
+                    };
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub app: Arc<App>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<TestDatabase>,
+}
+
+impl TestApp {
+    pub async fn spawn_sqlite(config: ServerConfig) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::new(dir.path(), None)).await.unwrap();
+        let mut t = TestApp::spawn(store, config).await;
+        t._dir = Some(dir);
+        t
+    }
+
+    pub async fn spawn_postgres(config: ServerConfig) -> Option<TestApp> {
+        let server = postgres_test_url()?;
+        let db = TestDatabase::create(&server).await.unwrap();
+        let store = Store::open(&StoreConfig::new("unused", Some(db.url.clone())))
+            .await
+            .unwrap();
+        let mut t = TestApp::spawn(store, config).await;
+        t.pg = Some(db);
+        Some(t)
+    }
+
+    async fn spawn(store: Store, config: ServerConfig) -> TestApp {
+        let app = Arc::new(App::open(store).await.unwrap());
+        demo::setup(&app, "test-setup").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = app.clone();
+        let task = tokio::spawn(async move {
+            healthplan_server::serve(served, config, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestApp {
+            base,
+            app,
+            stop: Some(tx),
+            task: Some(task),
+            _dir: None,
+            pg: None,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        if let Some(db) = self.pg.take() {
+            db.drop().await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client that keeps cookies.
+    pub fn client(&self) -> Client {
+        Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    /// Signs in a demo account; the client keeps the cookie.
+    pub async fn sign_in(&self, username: &str) -> Caller {
+        let acc = account(username);
+        let client = self.client();
+        let r = client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": acc.username, "password": acc.password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "sign-in of {username}");
+        let me: Value = r.json().await.unwrap();
+        Caller {
+            base: self.base.clone(),
+            client,
+            csrf: me["csrf_token"].as_str().map(String::from),
+            token: None,
+        }
+    }
+
+    /// A caller with no session and no token.
+    pub fn public(&self) -> Caller {
+        Caller {
+            base: self.base.clone(),
+            client: self.client(),
+            csrf: None,
+            token: None,
+        }
+    }
+
+    /// A caller using a fresh personal API token of a demo account.
+    pub async fn with_token(&self, username: &str) -> Caller {
+        let s = self.sign_in(username).await;
+        let r = s
+            .send(Method::POST, "/api/v1/me/tokens", Some(json!({"name": "test"})))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let body: Value = r.json().await.unwrap();
+        Caller {
+            base: self.base.clone(),
+            client: self.client(),
+            csrf: None,
+            token: body["secret"].as_str().map(String::from),
+        }
+    }
+}
+
+pub fn account(username: &str) -> DemoAccount {
+    ACCOUNTS
+        .iter()
+        .copied()
+        .find(|a| a.username == username)
+        .unwrap_or_else(|| panic!("no demo account {username}"))
+}
+
+/// Someone calling the API: a session (with its CSRF token), a token, or nobody.
+pub struct Caller {
+    pub base: String,
+    pub client: Client,
+    pub csrf: Option<String>,
+    pub token: Option<String>,
+}
+
+impl Caller {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut r = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.csrf {
+            r = r.header("X-CSRF-Token", c);
+        }
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut r = self.request(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.send(Method::GET, path, None).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.unwrap()
+    }
+}
+
+/// A plan's id by a word of its title.
+pub async fn plan_id(c: &Caller, word: &str) -> i64 {
+    let plans = c.get_json("/api/v1/plans").await;
+    plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"].as_str().unwrap().contains(word))
+        .unwrap_or_else(|| panic!("no plan with {word}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The element of the first indicator of a plan led by a department with this function.
+pub async fn element_led_by(c: &Caller, plan: i64, function: &str) -> String {
+    let doc = c.get_json(&format!("/api/v1/plans/{plan}")).await;
+    doc["document"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["lead"].as_str().is_some_and(|l| l.contains(function)))
+        .unwrap_or_else(|| panic!("plan {plan} has no indicator led by {function}"))["element"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every page that shows plan text renders `evil` inert: escaped, never as markup.
+pub async fn assert_pages_escape(app: &TestApp, c: &Caller, evil: &str) {
+    let gm = plan_id(c, "光明区").await;
+    for path in [format!("/plans/{gm}"), format!("/plans/{gm}/review")] {
+        let r = c.send(Method::GET, &path, None).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains(evil), "{path} shows the text unescaped");
+        assert!(!html.contains("<script>alert"), "{path}");
+        assert!(!html.contains("<img src=x"), "{path}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{path} shows the text, escaped");
+    }
+    let _ = app;
+}

@@ -1,0 +1,7 @@
+//! End-to-end stories: the real server on port 0 with a fresh database (SQLite always,
+//! PostgreSQL when `HEALTHPLAN_TEST_DATABASE_URL` is set), driven over HTTP.
+
+mod authz;
+mod common;
+mod flows;
+mod sessions;
