@@ -13,6 +13,7 @@ mod pages;
 mod state;
 
 pub use auth::{hash_secret, random_token};
+pub(crate) use api::{area_param as api_area, period_param as api_period, today as api_today};
 pub use error::ApiError;
 pub use state::{AppState, ServerConfig};
 

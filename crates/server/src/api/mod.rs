@@ -69,6 +69,8 @@ impl Modify for Security {
     }
 }
 
+pub use workflow::today;
+
 pub fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
