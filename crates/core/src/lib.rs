@@ -9,6 +9,7 @@ pub mod period;
 pub mod plan;
 pub mod target;
 pub mod user;
+pub mod validate;
 
 pub use area::{Area, AreaCode, AreaLevel, Department};
 pub use data::{DataElement, DataValue, TaskProgress, TaskStatus, Value, ValueStatus, ValueType};
@@ -21,3 +22,4 @@ pub use plan::{
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};
 pub use user::{Grant, Role, User};
+pub use validate::{Checked, Input, Issue, IssueCode, Raw, Severity, ValueRule};
