@@ -664,7 +664,7 @@ pub fn check_value(rule: &ValueRule, value: &Value, previous: Option<&Value>) ->
                 format!("the numerator must not be negative (got {})", num(n)),
             ));
         }
-        if n > d {
+        if d > 0.0 && n > d {
             issues.push(Issue::error(
                 IssueCode::NumeratorAboveDenominator,
                 Field::Numerator,
