@@ -6,6 +6,7 @@ mod csvin;
 mod data;
 mod demo;
 mod evaluate;
+mod exchange;
 mod import;
 mod plan;
 mod store;
@@ -50,7 +51,7 @@ enum Command {
     /// Areas: import the administrative tree.
     #[command(subcommand)]
     Area(area::AreaCmd),
-    /// Reported values: import a CSV, query aggregates.
+    /// Reported values: import and export files, collection templates, aggregates.
     #[command(subcommand)]
     Data(data::DataCmd),
     /// Create ./healthplan-data with the bundled areas and plans.

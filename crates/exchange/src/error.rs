@@ -94,34 +94,41 @@ pub struct Rejection {
 /// How many row errors a message lists before summarising.
 const SHOWN: usize = 50;
 
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} 处错误，未导入任何数据 / {} error(s), nothing imported",
-            self.errors.len(),
-            self.errors.len()
-        )?;
+impl Rejection {
+    /// The summary, the unmapped codes, and one line per error (the first 50), each led by
+    /// `file` when given: `values.xlsx 填报表!I7: 超出取值范围 0–100 / out of range 0–100`.
+    pub fn render(&self, file: Option<&str>) -> String {
+        let n = self.errors.len();
+        let mut out = match file {
+            Some(f) => format!("{f}: "),
+            None => String::new(),
+        };
+        out += &format!("{n} 处错误，未导入任何数据 / {n} error(s), nothing imported");
         if !self.unmapped.is_empty() {
             let list: Vec<String> = self
                 .unmapped
                 .iter()
                 .map(|(k, c)| format!("{k} {c}"))
                 .collect();
-            write!(f, "\n未映射的代码 / unmapped codes: {}", list.join(", "))?;
+            out += &format!("\n未映射的代码 / unmapped codes: {}", list.join(", "));
         }
         for e in self.errors.iter().take(SHOWN) {
-            write!(f, "\n{e}")?;
+            out.push('\n');
+            if let Some(f) = file {
+                out += &format!("{f} ");
+            }
+            out += &e.to_string();
         }
-        if self.errors.len() > SHOWN {
-            write!(
-                f,
-                "\n……另有 {} 处 / … and {} more",
-                self.errors.len() - SHOWN,
-                self.errors.len() - SHOWN
-            )?;
+        if n > SHOWN {
+            out += &format!("\n……另有 {} 处 / … and {} more", n - SHOWN, n - SHOWN);
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(None))
     }
 }
 
