@@ -374,8 +374,15 @@ fn push_text(open: &mut Option<Open>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dhis2::tests::{checks, sample};
+    use crate::fixtures::{checks, sample};
     use proptest::prelude::*;
+
+    /// The error reading `bytes` without a mapping.
+    fn refusal(bytes: &[u8]) -> String {
+        read_adx(bytes, &Mapping::new(), &checks(), Options::default())
+            .unwrap_err()
+            .to_string()
+    }
 
     fn mapping() -> Mapping {
         Mapping::from_csv("kind,local_code,dhis2_code\norg_unit,440300,OU_SZ\n").unwrap()
@@ -437,51 +444,21 @@ mod tests {
             ),
         ] {
             let xml = format!("{head}{body}\n</group>\n</adx>\n");
-            let e = read_adx(
-                xml.as_bytes(),
-                &Mapping::new(),
-                &checks(),
-                Options::default(),
-            )
-            .unwrap_err()
-            .to_string();
+            let e = refusal(xml.as_bytes());
             assert!(e.contains(want), "{want}\n got {e}");
         }
-        let e = read_adx(
-            b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"/>",
-            &Mapping::new(),
-            &checks(),
-            Options::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = refusal(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"/>");
         assert!(e.contains("根元素是 <dataValueSet>，不是 <adx>"), "{e}");
-        let e = read_adx(b"", &Mapping::new(), &checks(), Options::default())
-            .unwrap_err()
-            .to_string();
+        let e = refusal(b"");
         assert!(e.contains("没有 <adx> 根元素"), "{e}");
-        let e = read_adx(
-            &[0xff, 0xfe],
-            &Mapping::new(),
-            &checks(),
-            Options::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = refusal(&[0xff, 0xfe]);
         assert!(e.contains("UTF-8"), "{e}");
     }
 
     #[test]
     fn reads_weeks_and_days_as_not_yet_supported() {
         let xml = "<adx><group orgUnit=\"440300\" period=\"2024-01-29/P7D\"><dataValue dataElement=\"visits\" value=\"3\"/></group></adx>";
-        let e = read_adx(
-            xml.as_bytes(),
-            &Mapping::new(),
-            &checks(),
-            Options::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = refusal(xml.as_bytes());
         assert!(e.contains("周报告期“2024-01-29/P7D”暂不支持"), "{e}");
     }
 

@@ -242,9 +242,9 @@ fn check_one(
         }
         return;
     }
+    let refuse = |code: &str, zh: String, en: String| RowError::new(r.at.row.clone(), code, zh, en);
     let Some(rule) = rules.rule(&r.element, &r.area) else {
-        errors.push(RowError::new(
-            r.at.row.clone(),
+        errors.push(refuse(
             "unknown_element",
             format!("未知的数据元素“{}”，请先声明", r.element),
             format!("unknown data element \"{}\"; declare it first", r.element),
@@ -252,8 +252,7 @@ fn check_one(
         return;
     };
     if !rules.area_known(&r.area) {
-        errors.push(RowError::new(
-            r.at.row.clone(),
+        errors.push(refuse(
             "unknown_area",
             format!("未知的地区代码 {}", r.area),
             format!("unknown area code {}", r.area),
@@ -261,8 +260,7 @@ fn check_one(
         return;
     }
     if !rules.may_write(&r.element, &r.area) {
-        errors.push(RowError::new(
-            r.at.row.clone(),
+        errors.push(refuse(
             "not_allowed",
             format!("无权填报地区 {} 的 {}", r.area, r.element),
             format!("not allowed to report {} for area {}", r.element, r.area),
@@ -271,8 +269,7 @@ fn check_one(
     }
     let key = (r.element.clone(), r.area.clone(), r.period);
     if let Some(first) = seen.get(&key) {
-        errors.push(RowError::new(
-            r.at.row.clone(),
+        errors.push(refuse(
             "duplicate",
             format!("与 {first} 重复（同一数据元素、地区和报告期）"),
             format!("same element, area and period as {first}"),

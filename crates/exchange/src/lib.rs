@@ -12,6 +12,8 @@
 pub mod adx;
 mod check;
 mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod mapping;
 pub mod period;
 pub mod table;

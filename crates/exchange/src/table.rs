@@ -390,27 +390,7 @@ pub fn write_xlsx_table(values: &[DataValue]) -> Result<Vec<u8>, ExchangeError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Checks;
-    use healthplan_core::{ValueRule, ValueType};
-
-    fn checks() -> Checks<'static> {
-        let mut c = Checks::default();
-        for (code, rule) in [
-            ("HL01", ValueRule::new(ValueType::Number).with_unit("%")),
-            (
-                "HL02",
-                ValueRule::new(ValueType::Number)
-                    .with_unit("‰")
-                    .with_ratio(1000.0)
-                    .unwrap(),
-            ),
-            ("HL06", ValueRule::new(ValueType::Text)),
-            ("HL07", ValueRule::new(ValueType::Boolean)),
-        ] {
-            c.rules.insert(code.into(), rule);
-        }
-        c
-    }
+    use crate::fixtures::checks;
 
     const GOOD: &str = "element,area_code,period,value,numerator,denominator,status,comment
 HL01,440300,2023,25.4,,,approved,

@@ -555,38 +555,27 @@ pub fn read_template(
         });
     }
     let (ids, id_rows) = read_ids(&xlsx::range(&mut wb, IDS_SHEET)?)?;
-    if ids.round != spec.round {
-        return Err(wrong(
-            format!(
-                "这份模板属于填报轮次“{}”，当前是“{}”",
-                ids.round, spec.round
-            ),
-            format!(
-                "this template is for round {:?}, not {:?}",
-                ids.round, spec.round
-            ),
-        ));
-    }
-    if ids.reporter != spec.reporter {
-        return Err(wrong(
-            format!(
-                "这份模板属于填报单位“{}”，不是“{}”",
-                ids.reporter, spec.reporter
-            ),
-            format!(
-                "this template is for reporter {:?}, not {:?}",
-                ids.reporter, spec.reporter
-            ),
-        ));
-    }
-    if ids.period != spec.period {
-        return Err(wrong(
-            format!("这份模板的报告期是 {}，当前是 {}", ids.period, spec.period),
-            format!(
-                "this template is for period {}, not {}",
-                ids.period, spec.period
-            ),
-        ));
+    for (zh, en, found, want) in [
+        ("填报轮次", "round", ids.round.clone(), spec.round.clone()),
+        (
+            "填报单位",
+            "reporter",
+            ids.reporter.clone(),
+            spec.reporter.clone(),
+        ),
+        (
+            "报告期",
+            "period",
+            ids.period.to_string(),
+            spec.period.to_string(),
+        ),
+    ] {
+        if found != want {
+            return Err(wrong(
+                format!("这份模板的{zh}是“{found}”，当前是“{want}”"),
+                format!("this template is for {en} {found:?}, not {want:?}"),
+            ));
+        }
     }
     let sheet = xlsx::range(&mut wb, SHEET)?;
     let by_key: HashMap<(&str, &str), &TemplateRow> = spec
@@ -955,7 +944,7 @@ mod tests {
         other.round = "2025-annual".into();
         let e = read(&filled, &other).unwrap_err().to_string();
         assert!(
-            e.contains("这份模板属于填报轮次“2024-annual”，当前是“2025-annual”"),
+            e.contains("这份模板的填报轮次是“2024-annual”，当前是“2025-annual”"),
             "{e}"
         );
         let mut other = spec();
@@ -963,13 +952,13 @@ mod tests {
         assert!(read(&filled, &other)
             .unwrap_err()
             .to_string()
-            .contains("这份模板属于填报单位“示例市卫生健康局”"));
+            .contains("这份模板的填报单位是“示例市卫生健康局”"));
         let mut other = spec();
         other.period = Period::Year(2023);
         assert!(read(&filled, &other)
             .unwrap_err()
             .to_string()
-            .contains("报告期是 2024"));
+            .contains("报告期是“2024”"));
         // A row the reporter's current form no longer has.
         let mut other = spec();
         other.rows.remove(1);

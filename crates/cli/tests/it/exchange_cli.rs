@@ -148,53 +148,48 @@ fn template_round_trip_with_cell_errors_that_change_nothing() {
 
         // Bad uploads: each names its cell, and nothing changes.
         let before = b.row_counts();
-        let bad: Vec<(Vec<(String, Fill)>, String)> = vec![
+        // (cells to fill as (element, area, column, content), the cell and message of the error)
+        type Cells<'a> = Vec<(&'a str, &'a str, &'a str, Fill<'a>)>;
+        let bad: Vec<(Cells, (&str, &str, &str), &str)> = vec![
             (
-                vec![(c("HL01", "445300", "I"), Fill::Number(120.0))],
-                format!(
-                    "bad.xlsx 填报表!{}: 超出取值范围 0–100 / out of range 0–100",
-                    c("HL01", "445300", "I")
-                ),
+                vec![("HL01", "445300", "I", Fill::Number(120.0))],
+                ("HL01", "445300", "I"),
+                "超出取值范围 0–100 / out of range 0–100",
             ),
             (
-                vec![(c("HL03", "445303", "I"), Fill::Text("很多"))],
-                format!(
-                    "bad.xlsx 填报表!{}: 不是数字：“很多”",
-                    c("HL03", "445303", "I")
-                ),
+                vec![("HL03", "445303", "I", Fill::Text("很多"))],
+                ("HL03", "445303", "I"),
+                "不是数字：“很多”",
             ),
             (
                 vec![
-                    (c("HL02", "445302", "J"), Fill::Number(9.0)),
-                    (c("HL02", "445302", "K"), Fill::Number(8.0)),
+                    ("HL02", "445302", "J", Fill::Number(9.0)),
+                    ("HL02", "445302", "K", Fill::Number(8.0)),
                 ],
-                format!(
-                    "bad.xlsx 填报表!{}: 分子（9）大于分母（8）",
-                    c("HL02", "445302", "J")
-                ),
+                ("HL02", "445302", "J"),
+                "分子（9）大于分母（8）",
             ),
             (
-                vec![(c("HL01", "445302", "I"), Fill::Number(35.0))],
-                format!(
-                    "bad.xlsx 填报表!{}: 与上期（20）相比变化 75%，超过 50%，请核实并在备注中说明",
-                    c("HL01", "445302", "I")
-                ),
+                vec![("HL01", "445302", "I", Fill::Number(35.0))],
+                ("HL01", "445302", "I"),
+                "与上期（20）相比变化 75%，超过 50%，请核实并在备注中说明",
             ),
             (
-                vec![(c("HL06", "445300", "I"), Fill::Text("大概"))],
-                format!(
-                    "bad.xlsx 填报表!{}: 应填“是”或“否”",
-                    c("HL06", "445300", "I")
-                ),
+                vec![("HL06", "445300", "I", Fill::Text("大概"))],
+                ("HL06", "445300", "I"),
+                "应填“是”或“否”",
             ),
         ];
-        for (cells, want) in bad {
-            let mut cells: Vec<(&str, Fill)> =
-                cells.iter().map(|(c, f)| (c.as_str(), *f)).collect();
-            let good_cell = c("HL01", "445303", "I");
-            cells.push((&good_cell, Fill::Number(30.0)));
+        for (cells, (e, a, col), message) in bad {
+            let mut refs: Vec<(String, Fill)> = cells
+                .iter()
+                .map(|(e, a, col, f)| (c(e, a, col), *f))
+                .collect();
+            refs.push((c("HL01", "445303", "I"), Fill::Number(30.0)));
+            let cells: Vec<(&str, Fill)> = refs.iter().map(|(r, f)| (r.as_str(), *f)).collect();
             let path = write(dir, "bad.xlsx", fill(&template, "填报表", &cells).unwrap());
             let err = run_err(b.cmd().args(["data", "import"]).arg(&path));
+            let want = format!("bad.xlsx 填报表!{}: {message}", c(e, a, col));
             assert!(err.contains(&want), "{}: {want}\n got {err}", b.name);
             assert!(err.contains("1 处错误，未导入任何数据"), "{err}");
             assert_eq!(b.row_counts(), before, "{}", b.name);
