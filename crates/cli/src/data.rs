@@ -8,7 +8,6 @@ use healthplan_analytics::{AreaSel, Item, PeriodSel, Query};
 use healthplan_app::App;
 use healthplan_core::{Aggregation, AreaCode, DataElement, Period, ValueType};
 use healthplan_store::Store;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
@@ -16,9 +15,15 @@ pub enum DataCmd {
     /// Declare data elements from a CSV with columns code,name,value_type,aggregation
     /// (value_type: number|boolean|text; aggregation: sum|average|weighted|none).
     Elements { file: PathBuf },
-    /// Import values from a CSV with columns
-    /// element,area_code,period,value[,numerator,denominator,status,comment]; all or nothing.
-    Import { file: PathBuf },
+    /// Import values from CSV (element,area_code,period,value[,numerator,denominator,status,
+    /// comment]), an .xlsx table or filled template, DHIS2 JSON or ADX; every value is
+    /// validated, and a file with any bad row changes nothing (unless --skip-bad-rows).
+    Import(crate::exchange::ImportArgs),
+    /// Export stored values as CSV, .xlsx, DHIS2 JSON or ADX.
+    Export(crate::exchange::ExportArgs),
+    /// Write the data-collection template (.xlsx) for a plan's indicators × an area and its
+    /// children for one period.
+    Template(crate::exchange::TemplateArgs),
     /// Aggregated values over the area and period trees.
     Query(QueryArgs),
 }
@@ -53,7 +58,9 @@ pub async fn run(cmd: DataCmd, g: &Globals) -> anyhow::Result<()> {
     let store = crate::store::open(g).await?;
     match cmd {
         DataCmd::Elements { file } => declare(&store, &file).await,
-        DataCmd::Import { file } => import(store, &file).await,
+        DataCmd::Import(a) => crate::exchange::import(store, a).await,
+        DataCmd::Export(a) => crate::exchange::export(&store, a).await,
+        DataCmd::Template(a) => crate::exchange::template(&store, a).await,
         DataCmd::Query(a) => query(&App::open(store).await?, a),
     }
 }
@@ -71,45 +78,6 @@ async fn declare(store: &Store, file: &Path) -> anyhow::Result<()> {
     crate::store::print(&format!(
         "{name}: {} data elements declared\n",
         elements.len()
-    ))
-}
-
-/// The file is read and checked before the engine is loaded, so a bad file costs no start-up.
-async fn import(store: Store, file: &Path) -> anyhow::Result<()> {
-    let (name, text) = read(file)?;
-    let values = crate::store::parse_data_values_csv(&name, &text)?;
-    let declared: HashSet<String> = store
-        .list_data_elements()
-        .await?
-        .into_iter()
-        .map(|e| e.code)
-        .collect();
-    // Without a declared rule the engine could only guess how to aggregate.
-    if let Some((i, v)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !declared.contains(&v.element))
-    {
-        anyhow::bail!(
-            "{name} line {}, field element: unknown data element {:?}; declare it first with `healthplan data elements`; nothing was imported",
-            i + 2,
-            v.element
-        );
-    }
-    let app = App::open(store).await?;
-    let n = app
-        .import_data_values(
-            &app.local_caps(&crate::store::actor())
-                .bulk_writer()
-                .context("local")?,
-            &values,
-        )
-        .await
-        .with_context(|| format!("{name}: nothing was imported"))?;
-    crate::store::print(&format!(
-        "{name}: {} values; {}\n",
-        values.len(),
-        crate::area::describe(n)
     ))
 }
 

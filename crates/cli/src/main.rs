@@ -6,6 +6,7 @@ mod csvin;
 mod data;
 mod demo;
 mod evaluate;
+mod exchange;
 mod import;
 mod plan;
 mod serve;
@@ -52,7 +53,7 @@ enum Command {
     /// Areas: import the administrative tree.
     #[command(subcommand)]
     Area(area::AreaCmd),
-    /// Reported values: import a CSV, query aggregates.
+    /// Reported values: import and export files, collection templates, aggregates.
     #[command(subcommand)]
     Data(data::DataCmd),
     /// Set up ./healthplan-data with the bundled areas, plans, accounts and demo data, then

@@ -11,6 +11,7 @@ pub mod period;
 pub mod plan;
 pub mod target;
 pub mod user;
+pub mod validate;
 pub mod workflow;
 
 pub use area::{Area, AreaCode, AreaLevel, Department};
@@ -29,4 +30,5 @@ pub use plan::{
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};
 pub use user::{Grant, Role, User};
+pub use validate::{Checked, Input, Issue, IssueCode, Raw, Severity, ValueRule};
 pub use workflow::{Date, NewRound, PlanStatus, Round};

@@ -12,18 +12,18 @@ mod i18n;
 mod pages;
 mod state;
 
-pub use auth::{hash_secret, random_token};
 pub(crate) use api::{area_param as api_area, period_param as api_period, today as api_today};
+pub use auth::{hash_secret, random_token};
 pub use error::ApiError;
 pub use state::{AppState, ServerConfig};
 
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use healthplan_app::App;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use axum::http::{header, HeaderValue};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;

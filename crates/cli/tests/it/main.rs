@@ -4,5 +4,6 @@ mod analytics_cli;
 mod common;
 mod data_cli;
 mod eval_cli;
+mod exchange_cli;
 mod import_cli;
 mod store_cli;

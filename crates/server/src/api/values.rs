@@ -193,13 +193,18 @@ fn entered(k: &ValueKey, body: &ValueInput, value_type: ValueType) -> Result<Dat
             "entry saves a draft or submits; review has its own operations",
         ));
     }
-    let mut v = DataValue::new(&k.element, k.area.clone(), k.period, content(body, value_type)?)
-        .map_err(|e| match e {
-            healthplan_core::CoreError::Invalid { field, reason } => {
-                ApiError::invalid(&field, reason.clone(), reason)
-            }
-            other => ApiError::invalid("value", other.to_string(), other.to_string()),
-        })?;
+    let mut v = DataValue::new(
+        &k.element,
+        k.area.clone(),
+        k.period,
+        content(body, value_type)?,
+    )
+    .map_err(|e| match e {
+        healthplan_core::CoreError::Invalid { field, reason } => {
+            ApiError::invalid(&field, reason.clone(), reason)
+        }
+        other => ApiError::invalid("value", other.to_string(), other.to_string()),
+    })?;
     v.status = status;
     v.comment = body
         .comment
@@ -209,7 +214,9 @@ fn entered(k: &ValueKey, body: &ValueInput, value_type: ValueType) -> Result<Dat
     Ok(v)
 }
 
-async fn value_types(state: &AppState) -> Result<std::collections::HashMap<String, ValueType>, ApiError> {
+async fn value_types(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, ValueType>, ApiError> {
     Ok(state
         .app
         .store()
@@ -250,7 +257,11 @@ async fn put_values(
         .value_writer()
         .ok_or_else(|| ApiError::no_right("填报数据", "enter values"))?;
     if body.values.len() > 5000 {
-        return Err(ApiError::invalid("values", "一次最多 5000 条", "at most 5000 values at once"));
+        return Err(ApiError::invalid(
+            "values",
+            "一次最多 5000 条",
+            "at most 5000 values at once",
+        ));
     }
     let types = value_types(&state).await?;
     let mut rows = Vec::with_capacity(body.values.len());
@@ -260,7 +271,9 @@ async fn put_values(
             e.field(field)
         };
         let k = key(&b.element, &b.area, &b.period).map_err(at)?;
-        writer.check(&k.element, &k.area).map_err(|d| at(d.into()))?;
+        writer
+            .check(&k.element, &k.area)
+            .map_err(|d| at(d.into()))?;
         let vt = types.get(&k.element).copied().unwrap_or(ValueType::Number);
         rows.push((entered(&k, &b.input, vt).map_err(at)?, b.input.version));
     }

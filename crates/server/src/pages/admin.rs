@@ -11,7 +11,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use healthplan_access::password;
-use healthplan_core::{Aggregation, Area, AreaCode, AreaLevel, DataElement, Department, Grant, Role, User};
+use healthplan_core::{
+    Aggregation, Area, AreaCode, AreaLevel, DataElement, Department, Grant, Role, User,
+};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -30,9 +32,16 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/elements/{code}", post(edit_element))
 }
 
-async fn admin_page(state: &AppState, auth: &Auth, notice: Option<String>, error: Option<String>) -> PageResult {
+async fn admin_page(
+    state: &AppState,
+    auth: &Auth,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
     let caps = auth.signed_in()?;
-    let users_admin = caps.user_admin().ok_or_else(|| ApiError::no_right("管理系统", "administer"))?;
+    let users_admin = caps
+        .user_admin()
+        .ok_or_else(|| ApiError::no_right("管理系统", "administer"))?;
     let store = state.app.store();
     let users = store.list_users(&users_admin).await?;
     let areas = store.list_areas().await?;
@@ -61,7 +70,12 @@ async fn admin_page(state: &AppState, auth: &Auth, notice: Option<String>, error
 }
 
 async fn admin(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
-    page_result!(state, auth, "/admin", admin_page(&state, &auth, None, None).await)
+    page_result!(
+        state,
+        auth,
+        "/admin",
+        admin_page(&state, &auth, None, None).await
+    )
 }
 
 /// Runs an admin action and shows the admin page with its outcome.
@@ -69,7 +83,12 @@ async fn outcome(state: &AppState, auth: &Auth, r: Result<&'static str, ApiError
     let page = match r {
         Ok(key) => admin_page(state, auth, Some(crate::i18n::t(auth.lang, key)), None).await,
         Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => Err(e.into()),
-        Err(e) if e.status == axum::http::StatusCode::FORBIDDEN && auth.caps.user_admin().is_none() => Err(e.into()),
+        Err(e)
+            if e.status == axum::http::StatusCode::FORBIDDEN
+                && auth.caps.user_admin().is_none() =>
+        {
+            Err(e.into())
+        }
         Err(e) => {
             let msg = match auth.lang {
                 crate::i18n::Lang::Zh => e.zh,
@@ -95,7 +114,8 @@ fn grant_from(role: &str, area: &str, departments: &str) -> Result<Grant, ApiErr
 }
 
 async fn hashed(pw: &str, username: &str) -> Result<String, ApiError> {
-    password::check_policy(pw, username).map_err(|e| ApiError::invalid("password", e.to_string(), e.to_string()))?;
+    password::check_policy(pw, username)
+        .map_err(|e| ApiError::invalid("password", e.to_string(), e.to_string()))?;
     let pw = pw.to_string();
     tokio::task::spawn_blocking(move || password::hash_password(&pw))
         .await
@@ -114,22 +134,50 @@ pub struct NewUserForm {
     departments: String,
 }
 
-async fn create_user(State(state): State<Arc<AppState>>, auth: Auth, Form(f): Form<NewUserForm>) -> Response {
+async fn create_user(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Form(f): Form<NewUserForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.user_admin().ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
-        let user = User::new(&f.username, &f.display_name, vec![grant_from(&f.role, &f.area, &f.departments)?])
-            .map_err(|e| ApiError::invalid("username", e.to_string(), e.to_string()))?;
+        let admin = auth
+            .signed_in()?
+            .user_admin()
+            .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+        let user = User::new(
+            &f.username,
+            &f.display_name,
+            vec![grant_from(&f.role, &f.area, &f.departments)?],
+        )
+        .map_err(|e| ApiError::invalid("username", e.to_string(), e.to_string()))?;
         let hash = hashed(&f.password, &user.username).await?;
-        state.app.store().create_user(&admin, &user, Some(&hash)).await?;
+        state
+            .app
+            .store()
+            .create_user(&admin, &user, Some(&hash))
+            .await?;
         Ok("admin.user_created")
     }
     .await;
     outcome(&state, &auth, r).await
 }
 
-async fn with_user(state: &AppState, auth: &Auth, name: &str, change: impl FnOnce(&mut User) -> Result<(), ApiError>) -> Result<(), ApiError> {
-    let admin = auth.signed_in()?.user_admin().ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
-    let mut u = state.app.store().user(name).await?.ok_or_else(|| ApiError::not_found("用户", "user"))?;
+async fn with_user(
+    state: &AppState,
+    auth: &Auth,
+    name: &str,
+    change: impl FnOnce(&mut User) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let admin = auth
+        .signed_in()?
+        .user_admin()
+        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    let mut u = state
+        .app
+        .store()
+        .user(name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("用户", "user"))?;
     change(&mut u)?;
     state.app.store().update_user(&admin, &u).await?;
     Ok(())
@@ -143,7 +191,12 @@ pub struct GrantForm {
     departments: String,
 }
 
-async fn add_grant(State(state): State<Arc<AppState>>, auth: Auth, Path(name): Path<String>, Form(f): Form<GrantForm>) -> Response {
+async fn add_grant(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Form(f): Form<GrantForm>,
+) -> Response {
     let r = async {
         let g = grant_from(&f.role, &f.area, &f.departments)?;
         with_user(&state, &auth, &name, |u| {
@@ -157,7 +210,11 @@ async fn add_grant(State(state): State<Arc<AppState>>, auth: Auth, Path(name): P
     outcome(&state, &auth, r).await
 }
 
-async fn remove_grant(State(state): State<Arc<AppState>>, auth: Auth, Path((name, i)): Path<(String, usize)>) -> Response {
+async fn remove_grant(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((name, i)): Path<(String, usize)>,
+) -> Response {
     let r = async {
         with_user(&state, &auth, &name, |u| {
             if i >= u.grants.len() {
@@ -178,7 +235,12 @@ pub struct EnabledForm {
     enabled: String,
 }
 
-async fn set_enabled(State(state): State<Arc<AppState>>, auth: Auth, Path(name): Path<String>, Form(f): Form<EnabledForm>) -> Response {
+async fn set_enabled(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Form(f): Form<EnabledForm>,
+) -> Response {
     let r = async {
         with_user(&state, &auth, &name, |u| {
             u.disabled = f.enabled != "true";
@@ -196,11 +258,23 @@ pub struct PasswordForm {
     password: String,
 }
 
-async fn reset_password(State(state): State<Arc<AppState>>, auth: Auth, Path(name): Path<String>, Form(f): Form<PasswordForm>) -> Response {
+async fn reset_password(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.user_admin().ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+        let admin = auth
+            .signed_in()?
+            .user_admin()
+            .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
         let hash = hashed(&f.password, &name).await?;
-        state.app.store().reset_password(&admin, &name, &hash).await?;
+        state
+            .app
+            .store()
+            .reset_password(&admin, &name, &hash)
+            .await?;
         Ok("admin.password_reset")
     }
     .await;
@@ -212,9 +286,16 @@ pub struct AreasForm {
     csv: String,
 }
 
-async fn import_areas(State(state): State<Arc<AppState>>, auth: Auth, Form(f): Form<AreasForm>) -> Response {
+async fn import_areas(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Form(f): Form<AreasForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.registry_admin().ok_or_else(|| ApiError::no_right("修改行政区划", "change the area tree"))?;
+        let admin = auth
+            .signed_in()?
+            .registry_admin()
+            .ok_or_else(|| ApiError::no_right("修改行政区划", "change the area tree"))?;
         let known = state.app.store().list_areas().await?;
         let areas = healthplan_app::areas_csv::parse_areas_csv("areas.csv", &f.csv, &known)?;
         state.app.import_areas(&admin, &areas).await?;
@@ -232,21 +313,39 @@ pub struct AreaForm {
     parent_code: String,
 }
 
-async fn edit_area(State(state): State<Arc<AppState>>, auth: Auth, Path(code): Path<String>, Form(f): Form<AreaForm>) -> Response {
+async fn edit_area(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(f): Form<AreaForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.registry_admin().ok_or_else(|| ApiError::no_right("修改行政区划", "change the area tree"))?;
+        let admin = auth
+            .signed_in()?
+            .registry_admin()
+            .ok_or_else(|| ApiError::no_right("修改行政区划", "change the area tree"))?;
         let bad = |field: &str, e: String| ApiError::invalid(field, e.clone(), e);
         let code = AreaCode::parse(&code).map_err(|e| bad("code", e.to_string()))?;
-        let level: AreaLevel = f.level.parse().map_err(|e: healthplan_core::CoreError| bad("level", e.to_string()))?;
+        let level: AreaLevel = f
+            .level
+            .parse()
+            .map_err(|e: healthplan_core::CoreError| bad("level", e.to_string()))?;
         let known = state.app.store().list_areas().await?;
         let parent = match f.parent_code.trim() {
             "" => None,
             p => {
                 let p = AreaCode::parse(p).map_err(|e| bad("parent_code", e.to_string()))?;
-                Some(known.iter().find(|a| a.code == p).cloned().ok_or_else(|| bad("parent_code", format!("{p} ?")))?)
+                Some(
+                    known
+                        .iter()
+                        .find(|a| a.code == p)
+                        .cloned()
+                        .ok_or_else(|| bad("parent_code", format!("{p} ?")))?,
+                )
             }
         };
-        let area = Area::new(code, &f.name, level, parent.as_ref()).map_err(|e| bad("level", e.to_string()))?;
+        let area = Area::new(code, &f.name, level, parent.as_ref())
+            .map_err(|e| bad("level", e.to_string()))?;
         state.app.import_areas(&admin, &[area]).await?;
         Ok("admin.area_saved")
     }
@@ -260,12 +359,22 @@ pub struct DepartmentForm {
     area: String,
 }
 
-async fn add_department(State(state): State<Arc<AppState>>, auth: Auth, Form(f): Form<DepartmentForm>) -> Response {
+async fn add_department(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Form(f): Form<DepartmentForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.registry_admin().ok_or_else(|| ApiError::no_right("管理部门", "manage departments"))?;
+        let admin = auth
+            .signed_in()?
+            .registry_admin()
+            .ok_or_else(|| ApiError::no_right("管理部门", "manage departments"))?;
         let bad = |field: &str, e: String| ApiError::invalid(field, e.clone(), e);
-        let d = Department::new(&f.name, AreaCode::parse(&f.area).map_err(|e| bad("area", e.to_string()))?)
-            .map_err(|e| bad("name", e.to_string()))?;
+        let d = Department::new(
+            &f.name,
+            AreaCode::parse(&f.area).map_err(|e| bad("area", e.to_string()))?,
+        )
+        .map_err(|e| bad("name", e.to_string()))?;
         state.app.store().import_departments(&admin, &[d]).await?;
         Ok("admin.department_added")
     }
@@ -278,9 +387,17 @@ pub struct ElementForm {
     aggregation: String,
 }
 
-async fn edit_element(State(state): State<Arc<AppState>>, auth: Auth, Path(code): Path<String>, Form(f): Form<ElementForm>) -> Response {
+async fn edit_element(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(f): Form<ElementForm>,
+) -> Response {
     let r = async {
-        let admin = auth.signed_in()?.registry_admin().ok_or_else(|| ApiError::no_right("定义数据元", "define data elements"))?;
+        let admin = auth
+            .signed_in()?
+            .registry_admin()
+            .ok_or_else(|| ApiError::no_right("定义数据元", "define data elements"))?;
         let mut el: DataElement = state
             .app
             .store()
@@ -302,4 +419,3 @@ async fn edit_element(State(state): State<Arc<AppState>>, auth: Auth, Path(code)
     .await;
     outcome(&state, &auth, r).await
 }
-

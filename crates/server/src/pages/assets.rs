@@ -10,14 +10,46 @@ use axum::Router;
 use std::sync::Arc;
 
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../../assets/app.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/app.js")),
-    ("htmx.min.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/vendor/htmx.min.js")),
-    ("echarts.min.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/vendor/echarts.min.js")),
-    ("LICENSE.htmx", "text/plain; charset=utf-8", include_bytes!("../../assets/vendor/LICENSE.htmx")),
-    ("LICENSE.echarts", "text/plain; charset=utf-8", include_bytes!("../../assets/vendor/LICENSE.echarts")),
-    ("NOTICE.echarts", "text/plain; charset=utf-8", include_bytes!("../../assets/vendor/NOTICE.echarts")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../../assets/favicon.svg")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/app.js"),
+    ),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/htmx.min.js"),
+    ),
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/echarts.min.js"),
+    ),
+    (
+        "LICENSE.htmx",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/LICENSE.htmx"),
+    ),
+    (
+        "LICENSE.echarts",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/LICENSE.echarts"),
+    ),
+    (
+        "NOTICE.echarts",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/NOTICE.echarts"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/favicon.svg"),
+    ),
 ];
 
 async fn asset(Path(name): Path<String>) -> Response {
@@ -35,7 +67,8 @@ async fn asset(Path(name): Path<String>) -> Response {
 }
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/assets/{name}", get(asset))
-        .route("/favicon.ico", get(|| async { asset(Path("favicon.svg".into())).await }))
+    Router::new().route("/assets/{name}", get(asset)).route(
+        "/favicon.ico",
+        get(|| async { asset(Path("favicon.svg".into())).await }),
+    )
 }

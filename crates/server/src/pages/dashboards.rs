@@ -31,7 +31,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/plans/{id}/alignment", get(alignment))
 }
 
-async fn evaluate(state: &AppState, auth: &Auth, id: i64, as_of: i32) -> Result<EvaluationRun, ApiError> {
+async fn evaluate(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    as_of: i32,
+) -> Result<EvaluationRun, ApiError> {
     let scope = auth.signed_in()?.reader();
     Ok(state
         .app
@@ -44,7 +49,12 @@ fn chosen_area(run: &EvaluationRun, asked: Option<&str>) -> Option<(AreaCode, St
     let asked = asked.and_then(|a| AreaCode::parse(a).ok());
     let code = asked
         .filter(|a| run.scope.name(a).is_some())
-        .or_else(|| run.scope.root.clone().filter(|r| run.scope.name(r).is_some()))
+        .or_else(|| {
+            run.scope
+                .root
+                .clone()
+                .filter(|r| run.scope.name(r).is_some())
+        })
         .or_else(|| run.scope.areas.values().next().cloned())?;
     let name = run.scope.name(&code)?.to_string();
     Some((code, name))
@@ -82,7 +92,13 @@ fn trail(state: &AppState, run: &EvaluationRun, area: &AreaCode) -> Vec<Json> {
         .collect()
 }
 
-async fn dashboard_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, q: AsOfQuery) -> PageResult {
+async fn dashboard_page(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    id: i64,
+    q: AsOfQuery,
+) -> PageResult {
     let as_of = q.year();
     let run = evaluate(state, auth, id, as_of).await?;
     let Some((area, area_name)) = chosen_area(&run, q.area.as_deref()) else {
@@ -140,7 +156,12 @@ async fn dashboard_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: 
     } else {
         "dashboard.html"
     };
-    Ok(render(state, auth, &format!("/plans/{id}/dashboard"), Page::new(template, ctx)))
+    Ok(render(
+        state,
+        auth,
+        &format!("/plans/{id}/dashboard"),
+        Page::new(template, ctx),
+    ))
 }
 
 async fn dashboard(
@@ -151,7 +172,12 @@ async fn dashboard(
     Query(q): Query<AsOfQuery>,
 ) -> Response {
     let path = format!("/plans/{id}/dashboard");
-    page_result!(state, auth, &path, dashboard_page(&state, &auth, &headers, id, q).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        dashboard_page(&state, &auth, &headers, id, q).await
+    )
 }
 
 /// What the indicator chart draws, as JSON for the page's script.
@@ -160,7 +186,10 @@ fn chart(r: &IndicatorResult, unit: Option<&str>) -> Json {
     let targets: Vec<Json> = r
         .targets
         .iter()
-        .filter_map(|t| t.goal.map(|g| json!({"year": t.year, "goal": g, "text": t.text})))
+        .filter_map(|t| {
+            t.goal
+                .map(|g| json!({"year": t.year, "goal": g, "text": t.text}))
+        })
         .collect();
     let trajectory = head.and_then(|h| {
         let b = h.baseline?;
@@ -267,7 +296,12 @@ async fn indicator(
     Query(q): Query<AsOfQuery>,
 ) -> Response {
     let path = format!("/plans/{id}/indicators/{index}");
-    page_result!(state, auth, &path, indicator_page(&state, &auth, id, index, q).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        indicator_page(&state, &auth, id, index, q).await
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -276,7 +310,12 @@ pub struct DepartmentQuery {
     as_of: Option<i32>,
 }
 
-async fn departments_page(state: &AppState, auth: &Auth, id: i64, q: DepartmentQuery) -> PageResult {
+async fn departments_page(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    q: DepartmentQuery,
+) -> PageResult {
     let as_of = AsOfQuery {
         as_of: q.as_of,
         area: None,
@@ -356,7 +395,12 @@ async fn departments(
     Query(q): Query<DepartmentQuery>,
 ) -> Response {
     let path = format!("/plans/{id}/departments");
-    page_result!(state, auth, &path, departments_page(&state, &auth, id, q).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        departments_page(&state, &auth, id, q).await
+    )
 }
 
 async fn assessment(

@@ -36,7 +36,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/rounds/{id}/close", post(close))
         .route("/approvals", get(approvals))
         .route("/approvals/decide", post(decide))
-        .route("/plans/{id}/tasks/{task}/progress", get(progress).post(save_progress))
+        .route(
+            "/plans/{id}/tasks/{task}/progress",
+            get(progress).post(save_progress),
+        )
         .route("/plans/{id}/tasks/{task}/evidence", post(upload_evidence))
         .route("/plans/{id}/tasks/{task}/review", post(review_progress))
 }
@@ -66,7 +69,9 @@ async fn rounds_page(state: &AppState, auth: &Auth, error: Option<String>) -> Pa
                 .filter(|a| scope.area(a))
                 .map(|a| json!({"code": a, "name": policy.areas().name(&a), "top": &a == root}))
                 .collect();
-            plans.push(json!({"id": p.id, "title": p.title, "areas": areas, "departments": departments}));
+            plans.push(
+                json!({"id": p.id, "title": p.title, "areas": areas, "departments": departments}),
+            );
         }
     }
     Ok(render(
@@ -88,7 +93,12 @@ async fn rounds_page(state: &AppState, auth: &Auth, error: Option<String>) -> Pa
 }
 
 async fn rounds(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
-    page_result!(state, auth, "/rounds", rounds_page(&state, &auth, None).await)
+    page_result!(
+        state,
+        auth,
+        "/rounds",
+        rounds_page(&state, &auth, None).await
+    )
 }
 
 /// The form a planner fills to open a round (areas and departments repeat).
@@ -123,7 +133,8 @@ async fn open_round(
                 .trim()
                 .parse()
                 .map_err(|e: healthplan_core::CoreError| invalid("period", e.to_string()))?,
-            deadline: Date::parse(f.deadline.trim()).map_err(|e| invalid("deadline", e.to_string()))?,
+            deadline: Date::parse(f.deadline.trim())
+                .map_err(|e| invalid("deadline", e.to_string()))?,
             areas: f
                 .area
                 .iter()
@@ -154,10 +165,18 @@ struct RowCtx {
     previous: Option<healthplan_core::Value>,
 }
 
-async fn form_rows(state: &AppState, auth: &Auth, id: i64) -> Result<(healthplan_core::Round, PlanDocument, Vec<RowCtx>), ApiError> {
+async fn form_rows(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+) -> Result<(healthplan_core::Round, PlanDocument, Vec<RowCtx>), ApiError> {
     let caps = auth.signed_in()?;
     let (round, rows) = state.app.round_form(caps, id).await?;
-    let doc = state.app.store().plan(&caps.reader(), round.plan_id).await?;
+    let doc = state
+        .app
+        .store()
+        .plan(&caps.reader(), round.plan_id)
+        .await?;
     let types: HashMap<String, ValueType> = state
         .app
         .store()
@@ -189,30 +208,58 @@ async fn form_rows(state: &AppState, auth: &Auth, id: i64) -> Result<(healthplan
         .into_iter()
         .filter_map(|row| {
             let ind = doc.indicators.get(row.indicator)?;
-            let vt = types.get(&row.element).copied().unwrap_or(ValueType::Number);
+            let vt = types
+                .get(&row.element)
+                .copied()
+                .unwrap_or(ValueType::Number);
             let rule = ValueRule::for_indicator(ind, vt);
             let previous = prev_period
                 .and_then(|p| previous.get(&ValueKey::new(&row.element, row.area.clone(), p)))
                 .cloned();
-            Some(RowCtx { row, rule, previous })
+            Some(RowCtx {
+                row,
+                rule,
+                previous,
+            })
         })
         .collect();
     Ok((round, doc, out))
 }
 
 /// One row as the template shows it, with what was typed and what the server said.
-fn row_json(i: usize, r: &RowCtx, typed: Option<&Typed>, issues: &[validate::Issue], saved: Option<&str>, lang: crate::i18n::Lang) -> Json {
+fn row_json(
+    i: usize,
+    r: &RowCtx,
+    typed: Option<&Typed>,
+    issues: &[validate::Issue],
+    saved: Option<&str>,
+    lang: crate::i18n::Lang,
+) -> Json {
     let current = r.row.current.as_ref();
     let (v, n, d) = match (typed, current.map(|c| &c.value)) {
         (Some(t), _) => (t.value.clone(), t.numerator.clone(), t.denominator.clone()),
-        (None, Some(healthplan_core::Value::Ratio { numerator, denominator })) => {
-            (String::new(), super::num(*numerator), super::num(*denominator))
+        (
+            None,
+            Some(healthplan_core::Value::Ratio {
+                numerator,
+                denominator,
+            }),
+        ) => (
+            String::new(),
+            super::num(*numerator),
+            super::num(*denominator),
+        ),
+        (None, Some(healthplan_core::Value::Number { value })) => {
+            (super::num(*value), String::new(), String::new())
         }
-        (None, Some(healthplan_core::Value::Number { value })) => (super::num(*value), String::new(), String::new()),
-        (None, Some(healthplan_core::Value::Boolean { value })) => {
-            ((if *value { "是" } else { "否" }).to_string(), String::new(), String::new())
+        (None, Some(healthplan_core::Value::Boolean { value })) => (
+            (if *value { "是" } else { "否" }).to_string(),
+            String::new(),
+            String::new(),
+        ),
+        (None, Some(healthplan_core::Value::Text { value })) => {
+            (value.clone(), String::new(), String::new())
         }
-        (None, Some(healthplan_core::Value::Text { value })) => (value.clone(), String::new(), String::new()),
         (None, None) => Default::default(),
     };
     let (min, max) = r.rule.bounds();
@@ -239,7 +286,14 @@ fn row_json(i: usize, r: &RowCtx, typed: Option<&Typed>, issues: &[validate::Iss
     })
 }
 
-async fn form_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, results: HashMap<usize, (Typed, Vec<validate::Issue>, Option<String>)>, notice: Option<String>) -> PageResult {
+async fn form_page(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    id: i64,
+    results: HashMap<usize, (Typed, Vec<validate::Issue>, Option<String>)>,
+    notice: Option<String>,
+) -> PageResult {
     let (round, doc, rows) = form_rows(state, auth, id).await?;
     if rows.is_empty() && auth.caps.reviewer().is_some() {
         return Ok(Redirect::to(&format!("/rounds/{id}/overview")).into_response());
@@ -249,17 +303,30 @@ async fn form_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, 
         .enumerate()
         .map(|(i, r)| {
             let res = results.get(&i);
-            row_json(i, r, res.map(|x| &x.0), res.map_or(&[][..], |x| &x.1[..]), res.and_then(|x| x.2.as_deref()), auth.lang)
+            row_json(
+                i,
+                r,
+                res.map(|x| &x.0),
+                res.map_or(&[][..], |x| &x.1[..]),
+                res.and_then(|x| x.2.as_deref()),
+                auth.lang,
+            )
         })
         .collect();
-    let errors = results.values().filter(|r| r.1.iter().any(|i| i.blocks(Some(&r.0.comment)))).count();
+    let errors = results
+        .values()
+        .filter(|r| r.1.iter().any(|i| i.blocks(Some(&r.0.comment))))
+        .count();
     let tasks: Vec<Json> = {
         let writer = auth.caps.progress_writer();
         doc.tasks
             .iter()
             .filter(|t| {
                 writer.as_ref().is_some_and(|w| {
-                    round.areas.iter().any(|a| w.check(round.plan_id, &t.id, a).is_ok())
+                    round
+                        .areas
+                        .iter()
+                        .any(|a| w.check(round.plan_id, &t.id, a).is_ok())
                 })
             })
             .map(|t| json!({"id": t.id, "text": t.text}))
@@ -275,12 +342,27 @@ async fn form_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, 
         "past_deadline": crate::api_today() > round.deadline,
     });
     let _ = is_htmx(headers);
-    Ok(render(state, auth, &format!("/rounds/{id}"), Page::new("round_form.html", ctx)))
+    Ok(render(
+        state,
+        auth,
+        &format!("/rounds/{id}"),
+        Page::new("round_form.html", ctx),
+    ))
 }
 
-async fn form(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+async fn form(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
     let path = format!("/rounds/{id}");
-    page_result!(state, auth, &path, form_page(&state, &auth, &headers, id, HashMap::new(), None).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        form_page(&state, &auth, &headers, id, HashMap::new(), None).await
+    )
 }
 
 /// What was typed in one row.
@@ -294,12 +376,24 @@ struct Typed {
 
 impl Typed {
     fn is_empty(&self) -> bool {
-        self.value.trim().is_empty() && self.numerator.trim().is_empty() && self.denominator.trim().is_empty()
+        self.value.trim().is_empty()
+            && self.numerator.trim().is_empty()
+            && self.denominator.trim().is_empty()
     }
 
     fn input(&self) -> Input<'_> {
-        let raw = |s: &str| if s.trim().is_empty() { Raw::Empty } else { Raw::Text(s.trim()) };
-        Input::from_columns(raw(&self.value), raw(&self.numerator), raw(&self.denominator))
+        fn raw(s: &str) -> Raw<'_> {
+            if s.trim().is_empty() {
+                Raw::Empty
+            } else {
+                Raw::Text(s.trim())
+            }
+        }
+        Input::from_columns(
+            raw(&self.value),
+            raw(&self.numerator),
+            raw(&self.denominator),
+        )
     }
 }
 
@@ -307,7 +401,9 @@ impl Typed {
 fn typed_rows(fields: &[(String, String)]) -> BTreeMap<usize, Typed> {
     let mut out: BTreeMap<usize, Typed> = BTreeMap::new();
     for (k, v) in fields {
-        let Some((kind, i)) = k.split_once('.') else { continue };
+        let Some((kind, i)) = k.split_once('.') else {
+            continue;
+        };
         let Ok(i) = i.parse::<usize>() else { continue };
         let t = out.entry(i).or_default();
         match kind {
@@ -339,15 +435,24 @@ async fn save(
         let submit = fields.iter().any(|(k, v)| k == "action" && v == "submit");
         let (round, _, rows) = form_rows(&state, &auth, id).await?;
         if !round.open {
-            return Err(ApiError::new(axum::http::StatusCode::CONFLICT, "closed", "该填报轮次已关闭", "this round is closed").into());
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "closed",
+                "该填报轮次已关闭",
+                "this round is closed",
+            )
+            .into());
         }
         let typed = typed_rows(&fields);
-        let mut results: HashMap<usize, (Typed, Vec<validate::Issue>, Option<String>)> = HashMap::new();
+        let mut results: HashMap<usize, (Typed, Vec<validate::Issue>, Option<String>)> =
+            HashMap::new();
         let (mut saved, mut refused) = (0, 0);
         for (i, r) in rows.iter().enumerate() {
             let t = typed.get(&i).cloned().unwrap_or_default();
             let current = r.row.current.as_ref();
-            if current.is_some_and(|c| matches!(c.status, ValueStatus::Submitted | ValueStatus::Approved)) {
+            if current
+                .is_some_and(|c| matches!(c.status, ValueStatus::Submitted | ValueStatus::Approved))
+            {
                 continue;
             }
             if t.is_empty() {
@@ -372,21 +477,34 @@ async fn save(
                 results.insert(i, (t, checked.issues, None));
                 continue;
             };
-            let mut v = match DataValue::new(&r.row.element, r.row.area.clone(), round.period, value) {
-                Ok(v) => v,
-                Err(e) => {
-                    refused += 1;
-                    results.insert(i, (t, vec![], Some(e.to_string())));
-                    continue;
-                }
+            let mut v =
+                match DataValue::new(&r.row.element, r.row.area.clone(), round.period, value) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        refused += 1;
+                        results.insert(i, (t, vec![], Some(e.to_string())));
+                        continue;
+                    }
+                };
+            v.status = if submit {
+                ValueStatus::Submitted
+            } else {
+                ValueStatus::Draft
             };
-            v.status = if submit { ValueStatus::Submitted } else { ValueStatus::Draft };
             v.comment = comment.map(String::from);
-            match state.app.put_data_value(&writer, &v, current.map(|c| c.version)).await {
+            match state
+                .app
+                .put_data_value(&writer, &v, current.map(|c| c.version))
+                .await
+            {
                 Ok(_) => {
                     saved += 1;
                     // Warnings confirmed by a comment stay visible as notes.
-                    let notes: Vec<_> = checked.issues.into_iter().filter(|x| x.severity == Severity::Warning).collect();
+                    let notes: Vec<_> = checked
+                        .issues
+                        .into_iter()
+                        .filter(|x| x.severity == Severity::Warning)
+                        .collect();
                     if !notes.is_empty() {
                         results.insert(i, (Typed::default(), notes, None));
                     }
@@ -402,10 +520,18 @@ async fn save(
                 }
             }
         }
-        let key = if submit { "form.submitted_n" } else { "form.saved_n" };
+        let key = if submit {
+            "form.submitted_n"
+        } else {
+            "form.saved_n"
+        };
         let mut notice = crate::i18n::t(auth.lang, key).replacen("{}", &saved.to_string(), 1);
         if refused > 0 {
-            notice.push_str(&crate::i18n::t(auth.lang, "form.refused_n").replacen("{}", &refused.to_string(), 1));
+            notice.push_str(&crate::i18n::t(auth.lang, "form.refused_n").replacen(
+                "{}",
+                &refused.to_string(),
+                1,
+            ));
         }
         form_page(&state, &auth, &headers, id, results, Some(notice)).await
     }
@@ -426,7 +552,9 @@ async fn check(
         let Some((&i, t)) = typed.iter().next() else {
             return Ok(axum::response::Html(String::new()).into_response());
         };
-        let r = rows.get(i).ok_or_else(|| ApiError::not_found("填报项", "form row"))?;
+        let r = rows
+            .get(i)
+            .ok_or_else(|| ApiError::not_found("填报项", "form row"))?;
         let checked = validate::validate(&r.rule, &t.input(), r.previous.as_ref());
         let html: String = checked
             .issues
@@ -436,8 +564,15 @@ async fn check(
                     crate::i18n::Lang::Zh => &x.zh,
                     crate::i18n::Lang::En => &x.en,
                 };
-                let class = if x.severity == Severity::Error { "error" } else { "warning" };
-                format!("<span class=\"{class}\">{}</span>", minijinja::HtmlEscape(msg))
+                let class = if x.severity == Severity::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                format!(
+                    "<span class=\"{class}\">{}</span>",
+                    minijinja::HtmlEscape(msg)
+                )
             })
             .collect();
         Ok(axum::response::Html(html).into_response())
@@ -450,8 +585,15 @@ async fn overview(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path
     let path = format!("/rounds/{id}/overview");
     let done: PageResult = async {
         let caps = auth.signed_in()?;
-        let (round, rows) = state.app.round_overview(caps, id, crate::api_today()).await?;
-        let plan = state.app.store().plan_summary(&caps.reader(), round.plan_id).await?;
+        let (round, rows) = state
+            .app
+            .round_overview(caps, id, crate::api_today())
+            .await?;
+        let plan = state
+            .app
+            .store()
+            .plan_summary(&caps.reader(), round.plan_id)
+            .await?;
         let totals = json!({
             "total": rows.iter().map(|r| r.total).sum::<usize>(),
             "missing": rows.iter().map(|r| r.missing).sum::<usize>(),
@@ -495,8 +637,16 @@ pub struct ApprovalQuery {
 }
 
 /// A value awaiting (or past) review, with what the reviewer needs to decide.
-fn approval_row(v: &healthplan_store::ValueRecord, names: &HashMap<String, (String, Option<String>)>, areas: &healthplan_access::AreaIndex, previous: Option<f64>) -> Json {
-    let (name, unit) = names.get(&v.value.element).cloned().unwrap_or((v.value.element.clone(), None));
+fn approval_row(
+    v: &healthplan_store::ValueRecord,
+    names: &HashMap<String, (String, Option<String>)>,
+    areas: &healthplan_access::AreaIndex,
+    previous: Option<f64>,
+) -> Json {
+    let (name, unit) = names
+        .get(&v.value.element)
+        .cloned()
+        .unwrap_or((v.value.element.clone(), None));
     json!({
         "element": v.value.element,
         "name": name, "unit": unit,
@@ -514,7 +664,9 @@ fn approval_row(v: &healthplan_store::ValueRecord, names: &HashMap<String, (Stri
     })
 }
 
-async fn element_names(state: &AppState) -> Result<HashMap<String, (String, Option<String>)>, ApiError> {
+async fn element_names(
+    state: &AppState,
+) -> Result<HashMap<String, (String, Option<String>)>, ApiError> {
     Ok(state
         .app
         .store()
@@ -525,10 +677,15 @@ async fn element_names(state: &AppState) -> Result<HashMap<String, (String, Opti
         .collect())
 }
 
-async fn approvals(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Query<ApprovalQuery>) -> Response {
+async fn approvals(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Query(q): Query<ApprovalQuery>,
+) -> Response {
     let done: PageResult = async {
         let caps = auth.signed_in()?;
-        caps.reviewer().ok_or_else(|| ApiError::no_right("审核数据", "review values"))?;
+        caps.reviewer()
+            .ok_or_else(|| ApiError::no_right("审核数据", "review values"))?;
         let status = match q.status.as_deref() {
             Some("approved") => ValueStatus::Approved,
             Some("returned") => ValueStatus::Returned,
@@ -538,7 +695,13 @@ async fn approvals(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Que
         let mut records = state
             .app
             .store()
-            .data_value_records(&scope, &DataValueFilter { status: Some(status), ..Default::default() })
+            .data_value_records(
+                &scope,
+                &DataValueFilter {
+                    status: Some(status),
+                    ..Default::default()
+                },
+            )
             .await?;
         // Demonstration history is not a review queue.
         records.retain(|r| !r.value.synthetic);
@@ -551,7 +714,10 @@ async fn approvals(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Que
                 Some(p) => state
                     .app
                     .store()
-                    .data_value(&scope, &ValueKey::new(&r.value.element, r.value.area.clone(), p))
+                    .data_value(
+                        &scope,
+                        &ValueKey::new(&r.value.element, r.value.area.clone(), p),
+                    )
                     .await?
                     .and_then(|v| shown(&v, 1.0)),
                 None => None,
@@ -562,7 +728,10 @@ async fn approvals(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Que
             &state,
             &auth,
             "/approvals",
-            Page::new("approvals.html", json!({"rows": rows, "status": status.as_str()})),
+            Page::new(
+                "approvals.html",
+                json!({"rows": rows, "status": status.as_str()}),
+            ),
         ))
     }
     .await;
@@ -581,7 +750,12 @@ pub struct DecideForm {
 }
 
 /// Approves, returns or reopens one value; answers with its row (htmx) or the queue.
-async fn decide(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderMap, Form(f): Form<DecideForm>) -> Response {
+async fn decide(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    headers: HeaderMap,
+    Form(f): Form<DecideForm>,
+) -> Response {
     let done: Result<Response, ApiError> = async {
         let reviewer = auth
             .signed_in()?
@@ -591,7 +765,13 @@ async fn decide(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderM
             "approve" => ReviewDecision::Approve,
             "return" => ReviewDecision::Return,
             "reopen" => ReviewDecision::Reopen,
-            _ => return Err(ApiError::invalid("decision", "未知的审核操作", "unknown decision")),
+            _ => {
+                return Err(ApiError::invalid(
+                    "decision",
+                    "未知的审核操作",
+                    "unknown decision",
+                ))
+            }
         };
         let key = ValueKey::new(
             f.element.trim(),
@@ -611,12 +791,15 @@ async fn decide(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderM
         let record = state
             .app
             .store()
-            .data_value_records(&scope, &DataValueFilter {
-                element: Some(v.element.clone()),
-                area: Some(v.area.clone()),
-                period: Some(v.period),
-                ..Default::default()
-            })
+            .data_value_records(
+                &scope,
+                &DataValueFilter {
+                    element: Some(v.element.clone()),
+                    area: Some(v.area.clone()),
+                    period: Some(v.period),
+                    ..Default::default()
+                },
+            )
             .await?;
         let names = element_names(&state).await?;
         let policy = state.app.policy();
@@ -624,7 +807,12 @@ async fn decide(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderM
             .first()
             .map(|r| approval_row(r, &names, policy.areas(), None))
             .unwrap_or_default();
-        Ok(render(&state, &auth, "/approvals", Page::new("approval_row_partial.html", json!({"r": row}))))
+        Ok(render(
+            &state,
+            &auth,
+            "/approvals",
+            Page::new("approval_row_partial.html", json!({"r": row})),
+        ))
     }
     .await;
     done.unwrap_or_else(|e| fragment_error(&auth, &e))
@@ -636,7 +824,14 @@ pub struct ProgressQuery {
     period: Option<String>,
 }
 
-async fn progress_page(state: &AppState, auth: &Auth, id: i64, task: &str, q: ProgressQuery, notice: Option<String>) -> PageResult {
+async fn progress_page(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    task: &str,
+    q: ProgressQuery,
+    notice: Option<String>,
+) -> PageResult {
     let caps = auth.signed_in()?;
     let scope = caps.reader();
     let store = state.app.store();
@@ -660,7 +855,11 @@ async fn progress_page(state: &AppState, auth: &Auth, id: i64, task: &str, q: Pr
         .collect();
     let writable: Vec<&AreaCode> = areas
         .iter()
-        .filter(|a| writer.as_ref().is_some_and(|w| w.check(id, task, a).is_ok()))
+        .filter(|a| {
+            writer
+                .as_ref()
+                .is_some_and(|w| w.check(id, task, a).is_ok())
+        })
         .collect();
     let area = q
         .area
@@ -677,8 +876,16 @@ async fn progress_page(state: &AppState, auth: &Auth, id: i64, task: &str, q: Pr
         .unwrap_or(Period::Year(super::plans::default_as_of() + 1));
     let reports = store.list_task_progress(&scope, id).await?;
     let mine: Vec<&TaskProgress> = reports.iter().filter(|p| p.task_id == task).collect();
-    let current = mine.iter().find(|p| p.area == area && p.period == period).copied();
-    let key = TaskKey { plan_id: id, task_id: task.to_string(), area: area.clone(), period };
+    let current = mine
+        .iter()
+        .find(|p| p.area == area && p.period == period)
+        .copied();
+    let key = TaskKey {
+        plan_id: id,
+        task_id: task.to_string(),
+        area: area.clone(),
+        period,
+    };
     let evidence = store.list_evidence(&scope, &key).await?;
     let latest = latest_progress(&reports, None);
     let ctx = json!({
@@ -696,12 +903,27 @@ async fn progress_page(state: &AppState, auth: &Auth, id: i64, task: &str, q: Pr
         "notice": notice,
         "max_mb": state.config.max_evidence_bytes / (1024 * 1024),
     });
-    Ok(render(state, auth, &format!("/plans/{id}/tasks/{task}/progress"), Page::new("progress.html", ctx)))
+    Ok(render(
+        state,
+        auth,
+        &format!("/plans/{id}/tasks/{task}/progress"),
+        Page::new("progress.html", ctx),
+    ))
 }
 
-async fn progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>, Query(q): Query<ProgressQuery>) -> Response {
+async fn progress(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    Query(q): Query<ProgressQuery>,
+) -> Response {
     let path = format!("/plans/{id}/tasks/{task}/progress");
-    page_result!(state, auth, &path, progress_page(&state, &auth, id, &task, q, None).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        progress_page(&state, &auth, id, &task, q, None).await
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -714,7 +936,12 @@ pub struct ProgressForm {
     action: Option<String>,
 }
 
-async fn save_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>, Form(f): Form<ProgressForm>) -> Response {
+async fn save_progress(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    Form(f): Form<ProgressForm>,
+) -> Response {
     let path = format!("/plans/{id}/tasks/{task}/progress");
     let done: PageResult = async {
         let writer = auth
@@ -723,9 +950,12 @@ async fn save_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id,
             .ok_or_else(|| ApiError::no_right("填报任务进展", "report task progress"))?;
         let area = crate::api_area("area", &f.area)?;
         let period = crate::api_period("period", &f.period)?;
-        let status = TaskStatus::parse(&f.status).ok_or_else(|| ApiError::invalid("status", "未知的任务状态", "unknown task status"))?;
+        let status = TaskStatus::parse(&f.status)
+            .ok_or_else(|| ApiError::invalid("status", "未知的任务状态", "unknown task status"))?;
         if f.note.trim().is_empty() {
-            return Err(ApiError::invalid("note", "请填写进展情况", "describe the progress").into());
+            return Err(
+                ApiError::invalid("note", "请填写进展情况", "describe the progress").into(),
+            );
         }
         let p = TaskProgress {
             plan_id: id,
@@ -734,12 +964,23 @@ async fn save_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id,
             period,
             status,
             note: f.note.trim().to_string(),
-            workflow: if f.action.as_deref() == Some("submit") { ValueStatus::Submitted } else { ValueStatus::Draft },
+            workflow: if f.action.as_deref() == Some("submit") {
+                ValueStatus::Submitted
+            } else {
+                ValueStatus::Draft
+            },
             version: f.version.unwrap_or(1),
             review_comment: None,
         };
-        state.app.store().put_task_progress(&writer, &p, f.version).await?;
-        let q = ProgressQuery { area: Some(area.to_string()), period: Some(period.to_string()) };
+        state
+            .app
+            .store()
+            .put_task_progress(&writer, &p, f.version)
+            .await?;
+        let q = ProgressQuery {
+            area: Some(area.to_string()),
+            period: Some(period.to_string()),
+        };
         let notice = crate::i18n::t(auth.lang, "progress.saved");
         progress_page(&state, &auth, id, &task, q, Some(notice)).await
     }
@@ -747,7 +988,12 @@ async fn save_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id,
     page_result!(state, auth, &path, done)
 }
 
-async fn upload_evidence(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>, mut form: Multipart) -> Response {
+async fn upload_evidence(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    mut form: Multipart,
+) -> Response {
     let path = format!("/plans/{id}/tasks/{task}/progress");
     let done: PageResult = async {
         let writer = auth
@@ -757,7 +1003,11 @@ async fn upload_evidence(State(state): State<Arc<AppState>>, auth: Auth, Path((i
         let mut area = None;
         let mut period = None;
         let mut file = None;
-        while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request(e.body_text(), e.body_text()))? {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text(), e.body_text()))?
+        {
             match field.name() {
                 Some("area") => area = Some(field.text().await.unwrap_or_default()),
                 Some("period") => period = Some(field.text().await.unwrap_or_default()),
@@ -766,7 +1016,10 @@ async fn upload_evidence(State(state): State<Arc<AppState>>, auth: Auth, Path((i
                         .file_name()
                         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
                         .unwrap_or_else(|| "upload".into());
-                    let bytes = field.bytes().await.map_err(|e| ApiError::bad_request(e.body_text(), e.body_text()))?;
+                    let bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|e| ApiError::bad_request(e.body_text(), e.body_text()))?;
                     file = Some((name, bytes.to_vec()));
                 }
                 _ => {}
@@ -777,15 +1030,40 @@ async fn upload_evidence(State(state): State<Arc<AppState>>, auth: Auth, Path((i
         let (name, bytes) = file.filter(|f| !f.1.is_empty()).ok_or_else(|| {
             ApiError::invalid("file", "请选择要上传的文件", "choose a file to upload")
         })?;
-        let content_type = super::upload::evidence_type(&name, &bytes, state.config.max_evidence_bytes)?;
-        let key = TaskKey { plan_id: id, task_id: task.clone(), area: area.clone(), period };
+        let content_type =
+            super::upload::evidence_type(&name, &bytes, state.config.max_evidence_bytes)?;
+        let key = TaskKey {
+            plan_id: id,
+            task_id: task.clone(),
+            area: area.clone(),
+            period,
+        };
         state
             .app
             .store()
-            .add_evidence(&writer, &key, &EvidenceFile { file_name: name, content_type: content_type.into(), bytes })
+            .add_evidence(
+                &writer,
+                &key,
+                &EvidenceFile {
+                    file_name: name,
+                    content_type: content_type.into(),
+                    bytes,
+                },
+            )
             .await?;
-        let q = ProgressQuery { area: Some(area.to_string()), period: Some(period.to_string()) };
-        progress_page(&state, &auth, id, &task, q, Some(crate::i18n::t(auth.lang, "progress.uploaded"))).await
+        let q = ProgressQuery {
+            area: Some(area.to_string()),
+            period: Some(period.to_string()),
+        };
+        progress_page(
+            &state,
+            &auth,
+            id,
+            &task,
+            q,
+            Some(crate::i18n::t(auth.lang, "progress.uploaded")),
+        )
+        .await
     }
     .await;
     page_result!(state, auth, &path, done)
@@ -801,7 +1079,12 @@ pub struct ProgressReview {
     comment: String,
 }
 
-async fn review_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>, Form(f): Form<ProgressReview>) -> Response {
+async fn review_progress(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    Form(f): Form<ProgressReview>,
+) -> Response {
     let path = format!("/plans/{id}/tasks/{task}/progress");
     let done: PageResult = async {
         let reviewer = auth
@@ -812,15 +1095,39 @@ async fn review_progress(State(state): State<Arc<AppState>>, auth: Auth, Path((i
             "approve" => ReviewDecision::Approve,
             "return" => ReviewDecision::Return,
             "reopen" => ReviewDecision::Reopen,
-            _ => return Err(ApiError::invalid("decision", "未知的审核操作", "unknown decision").into()),
+            _ => {
+                return Err(
+                    ApiError::invalid("decision", "未知的审核操作", "unknown decision").into(),
+                )
+            }
         };
         let area = crate::api_area("area", &f.area)?;
         let period = crate::api_period("period", &f.period)?;
-        let key = TaskKey { plan_id: id, task_id: task.clone(), area: area.clone(), period };
+        let key = TaskKey {
+            plan_id: id,
+            task_id: task.clone(),
+            area: area.clone(),
+            period,
+        };
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
-        state.app.store().review_task_progress(&reviewer, &key, f.version, decision, comment).await?;
-        let q = ProgressQuery { area: Some(area.to_string()), period: Some(period.to_string()) };
-        progress_page(&state, &auth, id, &task, q, Some(crate::i18n::t(auth.lang, "progress.reviewed"))).await
+        state
+            .app
+            .store()
+            .review_task_progress(&reviewer, &key, f.version, decision, comment)
+            .await?;
+        let q = ProgressQuery {
+            area: Some(area.to_string()),
+            period: Some(period.to_string()),
+        };
+        progress_page(
+            &state,
+            &auth,
+            id,
+            &task,
+            q,
+            Some(crate::i18n::t(auth.lang, "progress.reviewed")),
+        )
+        .await
     }
     .await;
     page_result!(state, auth, &path, done)

@@ -307,10 +307,7 @@ pub fn fragment_error(auth: &Auth, e: &ApiError) -> Response {
         Lang::En => &e.en,
     };
     let escaped = minijinja::HtmlEscape(message).to_string();
-    let mut r = Html(format!(
-        "<p class=\"error\" role=\"alert\">{escaped}</p>"
-    ))
-    .into_response();
+    let mut r = Html(format!("<p class=\"error\" role=\"alert\">{escaped}</p>")).into_response();
     // htmx leaves 4xx responses unswapped unless told; the fragment is the error itself.
     *r.status_mut() = StatusCode::OK;
     r.headers_mut()

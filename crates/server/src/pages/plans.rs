@@ -51,7 +51,12 @@ async fn home_page(state: &AppState, auth: &Auth) -> PageResult {
     let scope = caps.reader();
     let plans = store.list_plans(&scope).await?;
     let mut rounds = Vec::new();
-    for r in store.list_rounds(&scope).await?.into_iter().filter(|r| r.open) {
+    for r in store
+        .list_rounds(&scope)
+        .await?
+        .into_iter()
+        .filter(|r| r.open)
+    {
         let (_, rows) = state.app.round_form(caps, r.id).await?;
         let count = |s: ValueStatus| {
             rows.iter()
@@ -196,7 +201,13 @@ pub fn statuses(run: &EvaluationRun, area_name: &str) -> BTreeMap<usize, serde_j
         .collect()
 }
 
-async fn plan_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, q: AsOfQuery) -> PageResult {
+async fn plan_page(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    id: i64,
+    q: AsOfQuery,
+) -> PageResult {
     let caps = auth.signed_in()?;
     let scope = caps.reader();
     let store = state.app.store();
@@ -260,8 +271,17 @@ async fn plan_page(state: &AppState, auth: &Auth, headers: &HeaderMap, id: i64, 
         "can_edit": caps.plan_editor().is_some_and(|e| e.check_optional_area(summary.area_code.as_ref()).is_ok()),
         "tab": if headers.get("hx-target").is_some() { "" } else { "all" },
     });
-    let template = if is_htmx(headers) { "plan_partial.html" } else { "plan.html" };
-    Ok(render(state, auth, &format!("/plans/{id}"), Page::new(template, ctx)))
+    let template = if is_htmx(headers) {
+        "plan_partial.html"
+    } else {
+        "plan.html"
+    };
+    Ok(render(
+        state,
+        auth,
+        &format!("/plans/{id}"),
+        Page::new(template, ctx),
+    ))
 }
 
 async fn plan(
@@ -272,7 +292,12 @@ async fn plan(
     Query(q): Query<AsOfQuery>,
 ) -> Response {
     let path = format!("/plans/{id}");
-    page_result!(state, auth, &path, plan_page(&state, &auth, &headers, id, q).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        plan_page(&state, &auth, &headers, id, q).await
+    )
 }
 
 /// A 404 for a plan the caller cannot see.

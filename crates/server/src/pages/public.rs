@@ -22,7 +22,12 @@ async fn list(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
     let done: PageResult = async {
         let public = state.app.public_caps().reader();
         let plans = state.app.store().list_plans(&public).await?;
-        Ok(render(&state, &auth, "/public", Page::new("public_plans.html", json!({"plans": plans}))))
+        Ok(render(
+            &state,
+            &auth,
+            "/public",
+            Page::new("public_plans.html", json!({"plans": plans})),
+        ))
     }
     .await;
     page_result!(state, auth, "/public", done)
@@ -38,12 +43,16 @@ async fn plan(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64
             .await?
             .ok_or_else(|| ApiError::not_found("已公开的规划", "published plan"))?;
         let snap = &p.snapshot;
-        let area = snap["evaluation"]["plan_area"].as_str().unwrap_or_default().to_string();
+        let area = snap["evaluation"]["plan_area"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         // The plan's own area: one line per indicator.
-        let rows: Vec<Json> = snap["evaluation"]["results"]
-            .as_array()
-            .map(|r| {
-                r.iter()
+        let rows: Vec<Json> =
+            snap["evaluation"]["results"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
                     .filter(|x| x["area"].as_str() == Some(area.as_str()))
                     .map(|x| json!({
                         "name": x["name"], "unit": x["unit"], "status": x["status"],
@@ -51,8 +60,8 @@ async fn plan(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64
                         "summary": x["summary_zh"], "summary_en": x["summary_en"],
                     }))
                     .collect()
-            })
-            .unwrap_or_default();
+                })
+                .unwrap_or_default();
         let rollup = snap["evaluation"]["rollups"]["areas"]
             .as_array()
             .and_then(|a| a.iter().find(|x| x["area"].as_str() == Some(area.as_str())))

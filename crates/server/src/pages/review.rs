@@ -26,8 +26,14 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/plans/import", post(import))
         .route("/plans/{id}/review", axum::routing::get(review))
         .route("/plans/{id}/review/indicators", post(add_indicator))
-        .route("/plans/{id}/review/indicators/{index}", post(edit_indicator))
-        .route("/plans/{id}/review/indicators/{index}/delete", post(delete_indicator))
+        .route(
+            "/plans/{id}/review/indicators/{index}",
+            post(edit_indicator),
+        )
+        .route(
+            "/plans/{id}/review/indicators/{index}/delete",
+            post(delete_indicator),
+        )
         .route("/plans/{id}/review/tasks/{task}", post(edit_task))
         .route("/plans/{id}/review/tasks/{task}/delete", post(delete_task))
         .route("/plans/{id}/review/status", post(set_status))
@@ -39,14 +45,20 @@ fn editor(auth: &Auth) -> Result<healthplan_access::PlanEditor, ApiError> {
         .ok_or_else(|| ApiError::no_right("编辑规划", "edit plans"))
 }
 
-async fn import(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderMap, mut form: Multipart) -> Response {
+async fn import(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
     let done: Result<Response, ApiError> = async {
         let editor = editor(&auth)?;
         let (name, bytes) = super::upload::file_field(&mut form, "file").await?;
-        let imported = tokio::task::spawn_blocking(move || healthplan_importer::import_bytes(&bytes, &name))
-            .await
-            .map_err(|_| ApiError::bad_request("导入失败", "the import failed"))?
-            .map_err(|e| ApiError::invalid("file", e.to_string(), e.to_string()))?;
+        let imported =
+            tokio::task::spawn_blocking(move || healthplan_importer::import_bytes(&bytes, &name))
+                .await
+                .map_err(|_| ApiError::bad_request("导入失败", "the import failed"))?
+                .map_err(|e| ApiError::invalid("file", e.to_string(), e.to_string()))?;
         let id = state
             .app
             .save_plan(&editor, &imported.plan, Some(&imported.text))
@@ -54,8 +66,10 @@ async fn import(State(state): State<Arc<AppState>>, auth: Auth, headers: HeaderM
         let to = format!("/plans/{id}/review");
         if is_htmx(&headers) {
             let mut r = Html(String::new()).into_response();
-            r.headers_mut()
-                .insert("hx-redirect", to.parse().map_err(|_| ApiError::bad_request("", ""))?);
+            r.headers_mut().insert(
+                "hx-redirect",
+                to.parse().map_err(|_| ApiError::bad_request("", ""))?,
+            );
             Ok(r)
         } else {
             Ok(Redirect::to(&to).into_response())
@@ -116,7 +130,16 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         .list_data_elements()
         .await?
         .into_iter()
-        .map(|e| (e.code, format!("{}{}", e.name, e.unit.map(|u| format!("（{u}）")).unwrap_or_default())))
+        .map(|e| {
+            (
+                e.code,
+                format!(
+                    "{}{}",
+                    e.name,
+                    e.unit.map(|u| format!("（{u}）")).unwrap_or_default()
+                ),
+            )
+        })
         .collect();
     let mut indicators: Vec<Json> = doc
         .indicators
@@ -157,12 +180,22 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         "as_of": super::plans::default_as_of(),
         "doubtful": indicators.iter().chain(tasks.iter()).filter(|x| x["doubts"].as_array().is_some_and(|d| !d.is_empty())).count(),
     });
-    Ok(render(state, auth, &format!("/plans/{id}/review"), Page::new("review.html", ctx)))
+    Ok(render(
+        state,
+        auth,
+        &format!("/plans/{id}/review"),
+        Page::new("review.html", ctx),
+    ))
 }
 
 async fn review(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>) -> Response {
     let path = format!("/plans/{id}/review");
-    page_result!(state, auth, &path, review_page(&state, &auth, id, None).await)
+    page_result!(
+        state,
+        auth,
+        &path,
+        review_page(&state, &auth, id, None).await
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,7 +228,11 @@ fn invalid(field: &str, zh: String, en: String) -> ApiError {
 fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
     let name = f.name.trim();
     if name.is_empty() {
-        return Err(invalid("name", "指标名称不能为空".into(), "the name is empty".into()));
+        return Err(invalid(
+            "name",
+            "指标名称不能为空".into(),
+            "the name is empty".into(),
+        ));
     }
     ind.name = name.to_string();
     ind.unit = Some(f.unit.trim().to_string()).filter(|u| !u.is_empty());
@@ -213,15 +250,33 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
     };
     let value = match f.baseline_value.trim() {
         "" => None,
-        v => Some(v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-            invalid("baseline_value", format!("基线值“{v}”不是数字"), format!("baseline {v:?} is not a number"))
-        })?),
+        v => Some(
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    invalid(
+                        "baseline_value",
+                        format!("基线值“{v}”不是数字"),
+                        format!("baseline {v:?} is not a number"),
+                    )
+                })?,
+        ),
     };
     let year = match f.baseline_year.trim() {
         "" => None,
-        y => Some(y.parse::<i32>().ok().filter(|y| (1949..=2100).contains(y)).ok_or_else(|| {
-            invalid("baseline_year", format!("基线年份“{y}”无效"), format!("baseline year {y:?} is not a year"))
-        })?),
+        y => Some(
+            y.parse::<i32>()
+                .ok()
+                .filter(|y| (1949..=2100).contains(y))
+                .ok_or_else(|| {
+                    invalid(
+                        "baseline_year",
+                        format!("基线年份“{y}”无效"),
+                        format!("baseline year {y:?} is not a year"),
+                    )
+                })?,
+        ),
     };
     ind.baseline = match (value, year) {
         (None, None) => None,
@@ -232,17 +287,44 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
         }),
     };
     let mut targets = Vec::new();
-    for (n, line) in f.targets.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let (y, text) = line
-            .split_once([':', '：'])
-            .ok_or_else(|| invalid("targets", format!("第{}行应写作“年份: 目标”", n + 1), format!("line {} must read `year: target`", n + 1)))?;
-        let year: i32 = y.trim().parse().ok().filter(|y| (1949..=2100).contains(y)).ok_or_else(|| {
-            invalid("targets", format!("第{}行的年份“{}”无效", n + 1, y.trim()), format!("line {}: {:?} is not a year", n + 1, y.trim()))
+    for (n, line) in f
+        .targets
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (y, text) = line.split_once([':', '：']).ok_or_else(|| {
+            invalid(
+                "targets",
+                format!("第{}行应写作“年份: 目标”", n + 1),
+                format!("line {} must read `year: target`", n + 1),
+            )
         })?;
-        let t = healthplan_importer::table::cell_target(text.trim(), year, ind.direction, ind.unit.as_deref())
+        let year: i32 = y
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (1949..=2100).contains(y))
             .ok_or_else(|| {
-                invalid("targets", format!("第{}行的目标“{}”无法识别", n + 1, text.trim()), format!("line {}: cannot read the target {:?}", n + 1, text.trim()))
+                invalid(
+                    "targets",
+                    format!("第{}行的年份“{}”无效", n + 1, y.trim()),
+                    format!("line {}: {:?} is not a year", n + 1, y.trim()),
+                )
             })?;
+        let t = healthplan_importer::table::cell_target(
+            text.trim(),
+            year,
+            ind.direction,
+            ind.unit.as_deref(),
+        )
+        .ok_or_else(|| {
+            invalid(
+                "targets",
+                format!("第{}行的目标“{}”无法识别", n + 1, text.trim()),
+                format!("line {}: cannot read the target {:?}", n + 1, text.trim()),
+            )
+        })?;
         targets.push(t);
     }
     targets.sort_by_key(|t| t.year);
@@ -262,16 +344,27 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
         .map_err(|e| invalid("indicator", e.to_string(), e.to_string()))
 }
 
-async fn store_edit(state: &AppState, auth: &Auth, id: i64, edit: impl FnOnce(&mut PlanDocument) -> Result<(), ApiError>) -> Result<PlanDocument, ApiError> {
+async fn store_edit(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    edit: impl FnOnce(&mut PlanDocument) -> Result<(), ApiError>,
+) -> Result<PlanDocument, ApiError> {
     let editor = editor(auth)?;
     let mut doc = state.app.store().plan(&auth.caps.reader(), id).await?;
     edit(&mut doc)?;
-    doc.validate().map_err(|e| invalid("document", e.to_string(), e.to_string()))?;
+    doc.validate()
+        .map_err(|e| invalid("document", e.to_string(), e.to_string()))?;
     state.app.update_plan(&editor, id, &doc).await?;
     Ok(doc)
 }
 
-async fn edit_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path((id, index)): Path<(i64, usize)>, Form(f): Form<IndicatorForm>) -> Response {
+async fn edit_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Form(f): Form<IndicatorForm>,
+) -> Response {
     let done: Result<Response, ApiError> = async {
         let doc = store_edit(&state, &auth, id, |doc| {
             let ind = doc
@@ -294,14 +387,22 @@ async fn edit_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path((id
             &state,
             &auth,
             &format!("/plans/{id}/review"),
-            Page::new("review_item_partial.html", json!({"item": item, "plan": {"id": id}, "elements": elements, "saved": true})),
+            Page::new(
+                "review_item_partial.html",
+                json!({"item": item, "plan": {"id": id}, "elements": elements, "saved": true}),
+            ),
         ))
     }
     .await;
     done.unwrap_or_else(|e| fragment_error(&auth, &e))
 }
 
-async fn add_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>, Form(f): Form<IndicatorForm>) -> Response {
+async fn add_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<IndicatorForm>,
+) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
         store_edit(&state, &auth, id, |doc| {
@@ -326,13 +427,23 @@ async fn add_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path(id):
             Ok(())
         })
         .await?;
-        review_page(&state, &auth, id, Some(crate::i18n::t(auth.lang, "review.added"))).await
+        review_page(
+            &state,
+            &auth,
+            id,
+            Some(crate::i18n::t(auth.lang, "review.added")),
+        )
+        .await
     }
     .await;
     page_result!(state, auth, &path, done)
 }
 
-async fn delete_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path((id, index)): Path<(i64, usize)>) -> Response {
+async fn delete_indicator(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
         store_edit(&state, &auth, id, |doc| {
@@ -350,7 +461,13 @@ async fn delete_indicator(State(state): State<Arc<AppState>>, auth: Auth, Path((
             Ok(())
         })
         .await?;
-        review_page(&state, &auth, id, Some(crate::i18n::t(auth.lang, "review.removed"))).await
+        review_page(
+            &state,
+            &auth,
+            id,
+            Some(crate::i18n::t(auth.lang, "review.removed")),
+        )
+        .await
     }
     .await;
     page_result!(state, auth, &path, done)
@@ -366,7 +483,12 @@ pub struct TaskForm {
     each: Option<String>,
 }
 
-async fn edit_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>, Form(f): Form<TaskForm>) -> Response {
+async fn edit_task(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+    Form(f): Form<TaskForm>,
+) -> Response {
     let done: Result<Response, ApiError> = async {
         store_edit(&state, &auth, id, |doc| {
             let t = doc
@@ -375,7 +497,11 @@ async fn edit_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, tas
                 .find(|t| t.id == task)
                 .ok_or_else(|| ApiError::not_found("任务", "task"))?;
             if f.text.trim().is_empty() {
-                return Err(invalid("text", "任务内容不能为空".into(), "the task text is empty".into()));
+                return Err(invalid(
+                    "text",
+                    "任务内容不能为空".into(),
+                    "the task text is empty".into(),
+                ));
             }
             t.text = f.text.trim().to_string();
             let units: Vec<String> = f
@@ -388,7 +514,11 @@ async fn edit_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, tas
                 raw: f.units.trim().to_string(),
                 lead: units.first().cloned(),
                 units,
-                mode: if f.each.is_some() { ResponsibilityMode::EachResponsible } else { ResponsibilityMode::LeadFirst },
+                mode: if f.each.is_some() {
+                    ResponsibilityMode::EachResponsible
+                } else {
+                    ResponsibilityMode::LeadFirst
+                },
             });
             Ok(())
         })
@@ -403,7 +533,11 @@ async fn edit_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, tas
     done.unwrap_or_else(|e| fragment_error(&auth, &e))
 }
 
-async fn delete_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, task)): Path<(i64, String)>) -> Response {
+async fn delete_task(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, task)): Path<(i64, String)>,
+) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
         store_edit(&state, &auth, id, |doc| {
@@ -422,7 +556,13 @@ async fn delete_task(State(state): State<Arc<AppState>>, auth: Auth, Path((id, t
             Ok(())
         })
         .await?;
-        review_page(&state, &auth, id, Some(crate::i18n::t(auth.lang, "review.removed"))).await
+        review_page(
+            &state,
+            &auth,
+            id,
+            Some(crate::i18n::t(auth.lang, "review.removed")),
+        )
+        .await
     }
     .await;
     page_result!(state, auth, &path, done)
@@ -435,7 +575,12 @@ pub struct StatusForm {
 }
 
 /// Confirms, returns to draft, or publishes (with the evaluation as of a year).
-async fn set_status(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>, Form(f): Form<StatusForm>) -> Response {
+async fn set_status(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
         let editor = editor(&auth)?;
@@ -455,7 +600,8 @@ async fn set_status(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Pa
                 "review.published"
             }
             s => {
-                let status = PlanStatus::parse(s).map_err(|e| invalid("status", e.to_string(), e.to_string()))?;
+                let status = PlanStatus::parse(s)
+                    .map_err(|e| invalid("status", e.to_string(), e.to_string()))?;
                 store.set_plan_status(&editor, id, status).await?;
                 "review.status_changed"
             }

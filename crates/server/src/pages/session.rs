@@ -39,7 +39,14 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_form(state: &AppState, auth: &Auth, headers: &HeaderMap, next: &str, error: Option<String>, username: &str) -> Response {
+fn login_form(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    next: &str,
+    error: Option<String>,
+    username: &str,
+) -> Response {
     // The sign-in form's own CSRF token, in a cookie and in the form.
     let token = auth::cookie_value(headers, LOGIN_CSRF_COOKIE)
         .map(String::from)
@@ -55,7 +62,12 @@ fn login_form(state: &AppState, auth: &Auth, headers: &HeaderMap, next: &str, er
     );
     r.headers_mut().append(
         header::SET_COOKIE,
-        auth::set_cookie(LOGIN_CSRF_COOKIE, &token, auth::secure(state, headers), None),
+        auth::set_cookie(
+            LOGIN_CSRF_COOKIE,
+            &token,
+            auth::secure(state, headers),
+            None,
+        ),
     );
     r
 }
@@ -135,8 +147,16 @@ async fn switch_lang(
     r
 }
 
-async fn account_page(state: &AppState, auth: &Auth, notice: Option<String>, secret: Option<String>) -> PageResult {
-    let me = auth.signed_in()?.self_service().ok_or_else(ApiError::unauthorized)?;
+async fn account_page(
+    state: &AppState,
+    auth: &Auth,
+    notice: Option<String>,
+    secret: Option<String>,
+) -> PageResult {
+    let me = auth
+        .signed_in()?
+        .self_service()
+        .ok_or_else(ApiError::unauthorized)?;
     let tokens = state.app.store().list_tokens(&me).await?;
     let p = auth.caps.principal().ok_or_else(ApiError::unauthorized)?;
     Ok(render(
@@ -151,7 +171,12 @@ async fn account_page(state: &AppState, auth: &Auth, notice: Option<String>, sec
 }
 
 async fn account(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
-    page_result!(state, auth, "/account", account_page(&state, &auth, None, None).await)
+    page_result!(
+        state,
+        auth,
+        "/account",
+        account_page(&state, &auth, None, None).await
+    )
 }
 
 #[derive(Deserialize)]
@@ -166,9 +191,15 @@ async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let done: PageResult = async {
-        let me = auth.signed_in()?.self_service().ok_or_else(ApiError::unauthorized)?;
+        let me = auth
+            .signed_in()?
+            .self_service()
+            .ok_or_else(ApiError::unauthorized)?;
         let store = state.app.store();
-        let hash = store.user_password_hash(me.username()).await?.unwrap_or_default();
+        let hash = store
+            .user_password_hash(me.username())
+            .await?
+            .unwrap_or_default();
         let current = f.current_password.clone();
         let ok = tokio::task::spawn_blocking(move || {
             healthplan_access::password::verify_password(&current, &hash)
@@ -177,14 +208,18 @@ async fn change_password(
         .unwrap_or(false);
         let notice = if !ok {
             crate::i18n::t(auth.lang, "account.wrong_password")
-        } else if let Err(e) = healthplan_access::password::check_policy(&f.new_password, me.username()) {
+        } else if let Err(e) =
+            healthplan_access::password::check_policy(&f.new_password, me.username())
+        {
             e.to_string()
         } else {
             let new = f.new_password.clone();
-            let hash = tokio::task::spawn_blocking(move || healthplan_access::password::hash_password(&new))
-                .await
-                .map_err(|_| ApiError::bad_request("无法处理密码", "cannot hash the password"))?
-                .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
+            let hash = tokio::task::spawn_blocking(move || {
+                healthplan_access::password::hash_password(&new)
+            })
+            .await
+            .map_err(|_| ApiError::bad_request("无法处理密码", "cannot hash the password"))?
+            .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
             store.change_own_password(&me, &hash).await?;
             crate::i18n::t(auth.lang, "account.password_changed")
         };
@@ -205,7 +240,10 @@ async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> Response {
     let done: PageResult = async {
-        let me = auth.signed_in()?.self_service().ok_or_else(ApiError::unauthorized)?;
+        let me = auth
+            .signed_in()?
+            .self_service()
+            .ok_or_else(ApiError::unauthorized)?;
         let secret = format!("hp_{}", auth::random_token());
         state
             .app
@@ -224,7 +262,10 @@ async fn revoke_token(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let done: PageResult = async {
-        let me = auth.signed_in()?.self_service().ok_or_else(ApiError::unauthorized)?;
+        let me = auth
+            .signed_in()?
+            .self_service()
+            .ok_or_else(ApiError::unauthorized)?;
         state.app.store().revoke_token(&me, id).await?;
         Ok(Redirect::to("/account").into_response())
     }

@@ -9,7 +9,11 @@ use healthplan_core::{AreaCode, DataValue, Period, Value, ValueStatus};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value as Json};
 
-stories!(authorization_matrix, csrf_and_tokens, public_reads_only_what_is_published);
+stories!(
+    authorization_matrix,
+    csrf_and_tokens,
+    public_reads_only_what_is_published
+);
 
 const WHO: [&str; 7] = [
     "admin",
@@ -33,7 +37,13 @@ struct Case {
     expect: Expect,
 }
 
-fn case(name: &'static str, method: Method, path: String, body: Option<Json>, expect: Expect) -> Case {
+fn case(
+    name: &'static str,
+    method: Method,
+    path: String,
+    body: Option<Json>,
+    expect: Expect,
+) -> Case {
     Case {
         name,
         method,
@@ -81,10 +91,18 @@ fn task_of(doc: &Json, function: &str, with: bool) -> String {
         .iter()
         .find(|t| {
             let units = t["responsible"]["units"].as_array();
-            let has = units.is_some_and(|u| u.iter().any(|x| x.as_str().unwrap_or("").contains(function)));
+            let has = units.is_some_and(|u| {
+                u.iter()
+                    .any(|x| x.as_str().unwrap_or("").contains(function))
+            });
             units.is_some() && has == with
         })
-        .unwrap_or_else(|| panic!("no task {} {function}", if with { "with" } else { "without" }))["id"]
+        .unwrap_or_else(|| {
+            panic!(
+                "no task {} {function}",
+                if with { "with" } else { "without" }
+            )
+        })["id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -127,55 +145,136 @@ async fn authorization_matrix(app: &TestApp) {
     use Method as M;
     // admin, planner, planner-yunfu, rep-gm, rep-yc, viewer, public
     let cases = vec![
-        case("reporter writes its own area and department", M::PUT,
-            format!("/api/v1/values/{gm_health}/440311/{{p}}"), Some(value.clone()),
-            [200, 403, 403, 200, 403, 403, 401]),
-        case("another area through the URL", M::PUT,
-            format!("/api/v1/values/{gm_health}/440310/{{p}}"), Some(value.clone()),
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("another department's element", M::PUT,
-            format!("/api/v1/values/{yf_health}/445302/{{p}}"), Some(value.clone()),
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("own department's element in Yuncheng", M::PUT,
-            format!("/api/v1/values/{yf_edu}/445302/{{p}}"), Some(json!({"value": 90.0})),
-            [200, 403, 403, 403, 200, 403, 401]),
-        case("another area through the body", M::POST, "/api/v1/values".into(),
-            Some(json!({"values": [{"element": gm_health, "area": "440310", "period": "{p}", "value": 80.0}]})),
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("approve a submitted value", M::POST,
-            format!("/api/v1/values/{gm_health}/440311/{{p}}/approve"), Some(json!({"version": 1})),
-            [200, 200, 403, 403, 403, 403, 401]),
-        case("open a round for the Guangming plan", M::POST, "/api/v1/rounds".into(),
-            Some(json!({"plan_id": gm, "title": "轮次{n}", "period": "{p}", "deadline": "2040-01-31", "areas": ["440311"]})),
-            [201, 201, 403, 403, 403, 403, 401]),
-        case("open a round for Yunfu's areas", M::POST, "/api/v1/rounds".into(),
-            Some(json!({"plan_id": yf, "title": "轮次{n}", "period": "{p}", "deadline": "2040-01-31", "areas": ["445302"]})),
-            [201, 403, 201, 403, 403, 403, 401]),
+        case(
+            "reporter writes its own area and department",
+            M::PUT,
+            format!("/api/v1/values/{gm_health}/440311/{{p}}"),
+            Some(value.clone()),
+            [200, 403, 403, 200, 403, 403, 401],
+        ),
+        case(
+            "another area through the URL",
+            M::PUT,
+            format!("/api/v1/values/{gm_health}/440310/{{p}}"),
+            Some(value.clone()),
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "another department's element",
+            M::PUT,
+            format!("/api/v1/values/{yf_health}/445302/{{p}}"),
+            Some(value.clone()),
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "own department's element in Yuncheng",
+            M::PUT,
+            format!("/api/v1/values/{yf_edu}/445302/{{p}}"),
+            Some(json!({"value": 90.0})),
+            [200, 403, 403, 403, 200, 403, 401],
+        ),
+        case(
+            "another area through the body",
+            M::POST,
+            "/api/v1/values".into(),
+            Some(
+                json!({"values": [{"element": gm_health, "area": "440310", "period": "{p}", "value": 80.0}]}),
+            ),
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "approve a submitted value",
+            M::POST,
+            format!("/api/v1/values/{gm_health}/440311/{{p}}/approve"),
+            Some(json!({"version": 1})),
+            [200, 200, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "open a round for the Guangming plan",
+            M::POST,
+            "/api/v1/rounds".into(),
+            Some(
+                json!({"plan_id": gm, "title": "轮次{n}", "period": "{p}", "deadline": "2040-01-31", "areas": ["440311"]}),
+            ),
+            [201, 201, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "open a round for Yunfu's areas",
+            M::POST,
+            "/api/v1/rounds".into(),
+            Some(
+                json!({"plan_id": yf, "title": "轮次{n}", "period": "{p}", "deadline": "2040-01-31", "areas": ["445302"]}),
+            ),
+            [201, 403, 201, 403, 403, 403, 401],
+        ),
         // A plan outside a planner's subtree and above it is not even visible: 404.
-        case("correct an indicator", M::PUT, format!("/api/v1/plans/{gm}/indicators/0"),
-            Some(indicator0.clone()), [204, 204, 404, 403, 403, 403, 401]),
-        case("relink an indicator", M::PUT, format!("/api/v1/plans/{gm}/indicators/0/element"),
-            Some(json!({"element": gm_health})), [204, 204, 403, 403, 403, 403, 401]),
-        case("publish Yunfu's plan", M::POST, format!("/api/v1/plans/{yf}/publish"),
-            Some(json!({"as_of": 2025})), [204, 404, 204, 403, 403, 403, 401]),
-        case("report progress of a task of one's department", M::PUT,
+        case(
+            "correct an indicator",
+            M::PUT,
+            format!("/api/v1/plans/{gm}/indicators/0"),
+            Some(indicator0.clone()),
+            [204, 204, 404, 403, 403, 403, 401],
+        ),
+        case(
+            "relink an indicator",
+            M::PUT,
+            format!("/api/v1/plans/{gm}/indicators/0/element"),
+            Some(json!({"element": gm_health})),
+            [204, 204, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "publish Yunfu's plan",
+            M::POST,
+            format!("/api/v1/plans/{yf}/publish"),
+            Some(json!({"as_of": 2025})),
+            [204, 404, 204, 403, 403, 403, 401],
+        ),
+        case(
+            "report progress of a task of one's department",
+            M::PUT,
             format!("/api/v1/plans/{yf}/tasks/{edu_task}/progress/445302/{{p}}"),
             Some(json!({"status": "in_progress", "note": "推进中"})),
-            [200, 403, 403, 403, 200, 403, 401]),
-        case("report progress of another department's task", M::PUT,
+            [200, 403, 403, 403, 200, 403, 401],
+        ),
+        case(
+            "report progress of another department's task",
+            M::PUT,
             format!("/api/v1/plans/{yf}/tasks/{other_task}/progress/445302/{{p}}"),
             Some(json!({"status": "in_progress", "note": "推进中"})),
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("create an account", M::POST, "/api/v1/users".into(),
-            Some(json!({"username": "new-user-{n}", "display_name": "新用户", "password": "Quite-Long-Secret-{n}", "grants": [{"role": "viewer", "area": "440300"}]})),
-            [201, 403, 403, 403, 403, 403, 401]),
-        case("import areas", M::POST, "/api/v1/areas".into(), None,
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("define a data element", M::PUT, "/api/v1/elements/X{n}".into(),
-            Some(json!({"code": "X", "name": "测试", "value_type": "number", "aggregation": "sum"})),
-            [200, 403, 403, 403, 403, 403, 401]),
-        case("create a personal token", M::POST, "/api/v1/me/tokens".into(),
-            Some(json!({"name": "t"})), [201, 201, 201, 201, 201, 201, 401]),
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "create an account",
+            M::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"username": "new-user-{n}", "display_name": "新用户", "password": "Quite-Long-Secret-{n}", "grants": [{"role": "viewer", "area": "440300"}]}),
+            ),
+            [201, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "import areas",
+            M::POST,
+            "/api/v1/areas".into(),
+            None,
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "define a data element",
+            M::PUT,
+            "/api/v1/elements/X{n}".into(),
+            Some(
+                json!({"code": "X", "name": "测试", "value_type": "number", "aggregation": "sum"}),
+            ),
+            [200, 403, 403, 403, 403, 403, 401],
+        ),
+        case(
+            "create a personal token",
+            M::POST,
+            "/api/v1/me/tokens".into(),
+            Some(json!({"name": "t"})),
+            [201, 201, 201, 201, 201, 201, 401],
+        ),
     ];
     let who = callers(app).await;
     let mut failures = Vec::new();
@@ -202,13 +301,22 @@ async fn authorization_matrix(app: &TestApp) {
             } else if got >= 400 {
                 // Every refusal has the one error shape.
                 let e: Json = serde_json::from_str(&text).unwrap_or_default();
-                if e["error"]["code"].as_str().is_none() || e["error"]["message"].as_str().is_none() {
-                    failures.push(format!("{} — {}: refusal without the error shape: {text}", c.name, WHO[n]));
+                if e["error"]["code"].as_str().is_none() || e["error"]["message"].as_str().is_none()
+                {
+                    failures.push(format!(
+                        "{} — {}: refusal without the error shape: {text}",
+                        c.name, WHO[n]
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 
     // Refused writes left nothing behind: the other area's value was written by admin only.
     let written = admin
@@ -223,7 +331,11 @@ async fn authorization_matrix(app: &TestApp) {
     assert_eq!(periods, [period(1, 0), period(4, 0)], "only admin's writes");
     // A reporter's own write went in; the same write by a viewer did not.
     let mine = admin
-        .get_json(&format!("/api/v1/values?element={gm_health}&area=440311&from={}&to={}", period(0, 0), period(0, 6)))
+        .get_json(&format!(
+            "/api/v1/values?element={gm_health}&area=440311&from={}&to={}",
+            period(0, 0),
+            period(0, 6)
+        ))
         .await;
     let by: Vec<&str> = mine
         .as_array()
@@ -241,7 +353,11 @@ async fn authorization_matrix(app: &TestApp) {
         .iter()
         .all(|r| r["value"]["area"].as_str().unwrap().starts_with("440311")));
     let refused = who[3]
-        .send(Method::GET, "/api/v1/analytics?element=x&areas=445300&periods=2024", None)
+        .send(
+            Method::GET,
+            "/api/v1/analytics?element=x&areas=445300&periods=2024",
+            None,
+        )
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
@@ -285,18 +401,29 @@ async fn csrf_and_tokens(app: &TestApp) {
     // A token works without CSRF, as its owner, until revoked.
     let t = app.with_token("reporter-guangming").await;
     let me = t.get_json("/api/v1/me").await;
-    assert_eq!((me["username"].as_str(), me["via"].as_str()), (Some("reporter-guangming"), Some("token")));
+    assert_eq!(
+        (me["username"].as_str(), me["via"].as_str()),
+        (Some("reporter-guangming"), Some("token"))
+    );
     let owner = app.sign_in("reporter-guangming").await;
     let tokens = owner.get_json("/api/v1/me/tokens").await;
-    let id = tokens.as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+    let id = tokens.as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
     // Someone else cannot revoke it.
     let other = app.sign_in("viewer").await;
     assert_eq!(
-        other.send(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), None).await.status(),
+        other
+            .send(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), None)
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        owner.send(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), None).await.status(),
+        owner
+            .send(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), None)
+            .await
+            .status(),
         StatusCode::NO_CONTENT
     );
     let revoked = t.send(Method::GET, "/api/v1/me", None).await;
@@ -305,7 +432,10 @@ async fn csrf_and_tokens(app: &TestApp) {
         token: Some("hp_not-a-token".into()),
         ..app.public()
     };
-    assert_eq!(garbage.send(Method::GET, "/api/v1/me", None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        garbage.send(Method::GET, "/api/v1/me", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Token use is in the audit log.
     let log = app
         .app
@@ -329,30 +459,63 @@ async fn public_reads_only_what_is_published(app: &TestApp) {
     let public = app.public();
     let planner = app.sign_in("planner").await;
     let gm = plan_id(&planner, "光明区").await;
-    for path in ["/api/v1/plans", "/api/v1/values", &format!("/api/v1/plans/{gm}")] {
-        assert_eq!(public.send(Method::GET, path, None).await.status(), StatusCode::UNAUTHORIZED, "{path}");
+    for path in [
+        "/api/v1/plans",
+        "/api/v1/values",
+        &format!("/api/v1/plans/{gm}"),
+    ] {
+        assert_eq!(
+            public.send(Method::GET, path, None).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
     assert_eq!(
-        public.send(Method::GET, &format!("/api/v1/public/plans/{gm}"), None).await.status(),
+        public
+            .send(Method::GET, &format!("/api/v1/public/plans/{gm}"), None)
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
-    assert!(public.get_json("/api/v1/public/plans").await.as_array().unwrap().is_empty());
+    assert!(public
+        .get_json("/api/v1/public/plans")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
     let r = planner
-        .send(Method::POST, &format!("/api/v1/plans/{gm}/publish"), Some(json!({"as_of": 2025})))
+        .send(
+            Method::POST,
+            &format!("/api/v1/plans/{gm}/publish"),
+            Some(json!({"as_of": 2025})),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let published = public.get_json(&format!("/api/v1/public/plans/{gm}")).await;
     assert_eq!(published["as_of"], 2025);
     assert_eq!(published["snapshot"]["synthetic"], true);
-    assert!(published["snapshot"]["evaluation"]["results"].as_array().unwrap().len() > 10);
+    assert!(
+        published["snapshot"]["evaluation"]["results"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 10
+    );
     // Later edits do not reach the public until published again.
     let doc = planner.get_json(&format!("/api/v1/plans/{gm}")).await;
     let mut ind = doc["document"]["indicators"][0].clone();
     ind["name"] = json!("改名后的指标");
     let r = planner
-        .send(Method::PUT, &format!("/api/v1/plans/{gm}/indicators/0"), Some(ind))
+        .send(
+            Method::PUT,
+            &format!("/api/v1/plans/{gm}/indicators/0"),
+            Some(ind),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let again = public.get_json(&format!("/api/v1/public/plans/{gm}")).await;
-    assert_ne!(again["snapshot"]["document"]["indicators"][0]["name"], "改名后的指标");
+    assert_ne!(
+        again["snapshot"]["document"]["indicators"][0]["name"],
+        "改名后的指标"
+    );
 }

@@ -52,7 +52,9 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn_sqlite(config: ServerConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreConfig::new(dir.path(), None)).await.unwrap();
+        let store = Store::open(&StoreConfig::new(dir.path(), None))
+            .await
+            .unwrap();
         let mut t = TestApp::spawn(store, config).await;
         t._dir = Some(dir);
         t
@@ -148,7 +150,11 @@ impl TestApp {
     pub async fn with_token(&self, username: &str) -> Caller {
         let s = self.sign_in(username).await;
         let r = s
-            .send(Method::POST, "/api/v1/me/tokens", Some(json!({"name": "test"})))
+            .send(
+                Method::POST,
+                "/api/v1/me/tokens",
+                Some(json!({"name": "test"})),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let body: Value = r.json().await.unwrap();
@@ -241,7 +247,10 @@ pub async fn assert_pages_escape(app: &TestApp, c: &Caller, evil: &str) {
         assert!(!html.contains(evil), "{path} shows the text unescaped");
         assert!(!html.contains("<script>alert"), "{path}");
         assert!(!html.contains("<img src=x"), "{path}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{path} shows the text, escaped");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path} shows the text, escaped"
+        );
     }
     let _ = app;
 }

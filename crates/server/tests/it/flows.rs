@@ -19,7 +19,9 @@ async fn two_writers_one_version_one_winner(app: &TestApp) {
     let gm = plan_id(&a, "光明区").await;
     let e = element_led_by(&a, gm, "卫生健康").await;
     let path = format!("/api/v1/values/{e}/440311/2027");
-    let first = a.send(Method::PUT, &path, Some(json!({"value": 10.0}))).await;
+    let first = a
+        .send(Method::PUT, &path, Some(json!({"value": 10.0})))
+        .await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["etag"], "\"1\"");
     // Both hold version 1.
@@ -39,14 +41,23 @@ async fn two_writers_one_version_one_winner(app: &TestApp) {
         statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::CONFLICT),
         "{statuses:?}"
     );
-    let (winner, loser) = if ra.status() == StatusCode::OK { (ra, rb) } else { (rb, ra) };
+    let (winner, loser) = if ra.status() == StatusCode::OK {
+        (ra, rb)
+    } else {
+        (rb, ra)
+    };
     let won: Value = winner.json().await.unwrap();
     let lost: Value = loser.json().await.unwrap();
     assert_eq!(lost["error"]["code"], "version_conflict");
     assert_eq!(lost["error"]["current"]["version"], 2);
-    assert_eq!(lost["error"]["current"]["value"], won["value"], "the loser sees the winner's value");
+    assert_eq!(
+        lost["error"]["current"]["value"], won["value"],
+        "the loser sees the winner's value"
+    );
     // Without a version an existing value is a conflict too.
-    let blind = a.send(Method::PUT, &path, Some(json!({"value": 13.0}))).await;
+    let blind = a
+        .send(Method::PUT, &path, Some(json!({"value": 13.0})))
+        .await;
     assert_eq!(blind.status(), StatusCode::CONFLICT);
     // DELETE needs the version.
     let del = a.send(Method::DELETE, &path, None).await;
@@ -59,18 +70,39 @@ async fn approved_values_stay_locked(app: &TestApp) {
     let gm = plan_id(&rep, "光明区").await;
     let e = element_led_by(&rep, gm, "卫生健康").await;
     let path = format!("/api/v1/values/{e}/440311/2028");
-    let r = rep.send(Method::PUT, &path, Some(json!({"value": 5.0, "status": "submitted"}))).await;
+    let r = rep
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"value": 5.0, "status": "submitted"})),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let ret = planner
-        .send(Method::POST, &format!("{path}/return"), Some(json!({"version": 1})))
+        .send(
+            Method::POST,
+            &format!("{path}/return"),
+            Some(json!({"version": 1})),
+        )
         .await;
-    assert_eq!(ret.status(), StatusCode::UNPROCESSABLE_ENTITY, "returning needs a reason");
+    assert_eq!(
+        ret.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "returning needs a reason"
+    );
     let ret = planner
-        .send(Method::POST, &format!("{path}/return"), Some(json!({"version": 1, "comment": "与上年差异过大，请核实"})))
+        .send(
+            Method::POST,
+            &format!("{path}/return"),
+            Some(json!({"version": 1, "comment": "与上年差异过大，请核实"})),
+        )
         .await;
     assert_eq!(ret.status(), StatusCode::OK);
     let v: Value = rep.get_json(&path).await;
-    assert_eq!((v["status"].as_str(), v["review_comment"].as_str()), (Some("returned"), Some("与上年差异过大，请核实")));
+    assert_eq!(
+        (v["status"].as_str(), v["review_comment"].as_str()),
+        (Some("returned"), Some("与上年差异过大，请核实"))
+    );
     let fixed = rep
         .request(Method::PUT, &path)
         .header("If-Match", "\"2\"")
@@ -79,7 +111,13 @@ async fn approved_values_stay_locked(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(fixed.status(), StatusCode::OK);
-    let ok = planner.send(Method::POST, &format!("{path}/approve"), Some(json!({"version": 3}))).await;
+    let ok = planner
+        .send(
+            Method::POST,
+            &format!("{path}/approve"),
+            Some(json!({"version": 3})),
+        )
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     let locked = rep
         .request(Method::PUT, &path)
@@ -94,11 +132,21 @@ async fn approved_values_stay_locked(app: &TestApp) {
     assert_eq!(body["error"]["current"]["status"], "approved");
     // Reopening is the planner's and is audited; then the reporter may correct it.
     assert_eq!(
-        rep.send(Method::POST, &format!("{path}/reopen"), Some(json!({"version": 4, "comment": "x"}))).await.status(),
+        rep.send(
+            Method::POST,
+            &format!("{path}/reopen"),
+            Some(json!({"version": 4, "comment": "x"}))
+        )
+        .await
+        .status(),
         StatusCode::FORBIDDEN
     );
     let reopened = planner
-        .send(Method::POST, &format!("{path}/reopen"), Some(json!({"version": 4, "comment": "统计口径调整，重新填报"})))
+        .send(
+            Method::POST,
+            &format!("{path}/reopen"),
+            Some(json!({"version": 4, "comment": "统计口径调整，重新填报"})),
+        )
         .await;
     assert_eq!(reopened.status(), StatusCode::OK);
     let again = rep
@@ -110,8 +158,23 @@ async fn approved_values_stay_locked(app: &TestApp) {
         .unwrap();
     assert_eq!(again.status(), StatusCode::OK);
     let history = rep.get_json(&format!("{path}/history")).await;
-    let actors: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors, ["reporter-guangming", "planner", "reporter-guangming", "planner", "planner", "reporter-guangming"]);
+    let actors: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            "reporter-guangming",
+            "planner",
+            "reporter-guangming",
+            "planner",
+            "planner",
+            "reporter-guangming"
+        ]
+    );
 }
 
 async fn a_write_shows_in_the_province_aggregate_at_once(app: &TestApp) {
@@ -128,7 +191,13 @@ async fn a_write_shows_in_the_province_aggregate_at_once(app: &TestApp) {
     assert_eq!(before[0]["count"], 0);
     for (k, v) in [(1, 3.0), (2, 4.0)] {
         let street = format!("44031100{k}");
-        let r = rep.send(Method::PUT, &format!("/api/v1/values/{e}/{street}/2029"), Some(json!({"value": v}))).await;
+        let r = rep
+            .send(
+                Method::PUT,
+                &format!("/api/v1/values/{e}/{street}/2029"),
+                Some(json!({"value": v})),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         let after = admin.get_json(&q).await;
         assert_eq!(after[0]["count"], k, "visible in the very next request");
@@ -141,13 +210,26 @@ async fn plan_text_comes_back_inert(app: &TestApp) {
     let gm = plan_id(&planner, "光明区").await;
     let evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
     let task = json!({"id": "t1", "text": evil, "responsible": null});
-    let r = planner.send(Method::PUT, &format!("/api/v1/plans/{gm}/tasks/t1"), Some(task)).await;
+    let r = planner
+        .send(
+            Method::PUT,
+            &format!("/api/v1/plans/{gm}/tasks/t1"),
+            Some(task),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = planner.send(Method::GET, &format!("/api/v1/plans/{gm}"), None).await;
+    let r = planner
+        .send(Method::GET, &format!("/api/v1/plans/{gm}"), None)
+        .await;
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let doc: Value = r.json().await.unwrap();
-    let t = doc["document"]["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "t1").unwrap();
+    let t = doc["document"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "t1")
+        .unwrap();
     assert_eq!(t["text"], evil, "JSON carries the text as data");
     crate::common::assert_pages_escape(app, &planner, evil).await;
 }

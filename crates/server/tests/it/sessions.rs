@@ -28,7 +28,10 @@ macro_rules! on_both {
     };
 }
 
-on_both!(sign_in_out_and_fixation, healthplan_server::ServerConfig::default());
+on_both!(
+    sign_in_out_and_fixation,
+    healthplan_server::ServerConfig::default()
+);
 on_both!(
     idle_sessions_end,
     healthplan_server::ServerConfig {
@@ -83,13 +86,20 @@ async fn sign_in_out_and_fixation(app: &TestApp) {
     let plain = reqwest::Client::new();
     let first = sign_in_raw(app, &plain, "viewer").await;
     let c1 = session_cookie(&first).unwrap();
-    assert!(c1.contains("HttpOnly") && c1.contains("SameSite=Lax"), "{c1}");
+    assert!(
+        c1.contains("HttpOnly") && c1.contains("SameSite=Lax"),
+        "{c1}"
+    );
     assert!(!c1.contains("Secure"), "no TLS here: {c1}");
     let second = sign_in_raw(app, &plain, "viewer").await;
     let c2 = session_cookie(&second).unwrap();
     let csrf2: serde_json::Value = second.json().await.unwrap();
     let csrf2 = csrf2["csrf_token"].as_str().unwrap().to_string();
-    assert_ne!(cookie_value(&c1), cookie_value(&c2), "a new id at every sign-in");
+    assert_ne!(
+        cookie_value(&c1),
+        cookie_value(&c2),
+        "a new id at every sign-in"
+    );
     let me = |id: String| {
         let plain = plain.clone();
         let url = app.url("/api/v1/me");
@@ -105,7 +115,10 @@ async fn sign_in_out_and_fixation(app: &TestApp) {
     };
     assert_eq!(me(cookie_value(&c1)).await, StatusCode::OK);
     // An id the server never issued is nobody.
-    assert_eq!(me("made-up-session-id".into()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me("made-up-session-id".into()).await,
+        StatusCode::UNAUTHORIZED
+    );
     // Signing in from a session replaces it: the old id ends.
     let replaced = plain
         .post(app.url("/api/v1/session"))
@@ -120,27 +133,48 @@ async fn sign_in_out_and_fixation(app: &TestApp) {
     assert_eq!(me(cookie_value(&c3)).await, StatusCode::OK);
 
     let s = app.sign_in("viewer").await;
-    assert_eq!(s.send(Method::GET, "/api/v1/me", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        s.send(Method::GET, "/api/v1/me", None).await.status(),
+        StatusCode::OK
+    );
     let out = s.send(Method::DELETE, "/api/v1/session", None).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert_eq!(s.send(Method::GET, "/api/v1/me", None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.send(Method::GET, "/api/v1/me", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // A disabled account's sessions end at once.
     let r = app.sign_in("reporter-yuncheng").await;
     let admin = app.sign_in("admin").await;
     let mut u = admin.get_json("/api/v1/users/reporter-yuncheng").await;
     u["disabled"] = json!(true);
-    let put = admin.send(Method::PUT, "/api/v1/users/reporter-yuncheng", Some(u)).await;
+    let put = admin
+        .send(Method::PUT, "/api/v1/users/reporter-yuncheng", Some(u))
+        .await;
     assert_eq!(put.status(), StatusCode::OK);
-    assert_eq!(r.send(Method::GET, "/api/v1/me", None).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(sign_in_raw(app, &plain, "reporter-yuncheng").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.send(Method::GET, "/api/v1/me", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in_raw(app, &plain, "reporter-yuncheng").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn idle_sessions_end(app: &TestApp) {
     let s = app.sign_in("planner").await;
-    assert_eq!(s.send(Method::GET, "/api/v1/me", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        s.send(Method::GET, "/api/v1/me", None).await.status(),
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(2200)).await;
     let r = s.send(Method::GET, "/api/v1/me", None).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "idle for longer than the timeout");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "idle for longer than the timeout"
+    );
     let log = app
         .app
         .store()
@@ -150,9 +184,10 @@ async fn idle_sessions_end(app: &TestApp) {
         })
         .await
         .unwrap();
-    assert!(log
-        .iter()
-        .any(|e| e.after.as_ref().is_some_and(|a| a["event"] == "session_expired")));
+    assert!(log.iter().any(|e| e
+        .after
+        .as_ref()
+        .is_some_and(|a| a["event"] == "session_expired")));
 }
 
 async fn failed_sign_ins_are_throttled(app: &TestApp) {
@@ -169,7 +204,10 @@ async fn failed_sign_ins_are_throttled(app: &TestApp) {
         }
     };
     for _ in 0..3 {
-        assert_eq!(attempt("wrong-password-1").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("wrong-password-1").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Past the free failures even the right password waits, and is told how long.
     let right = crate::common::account("planner").password;
@@ -180,10 +218,17 @@ async fn failed_sign_ins_are_throttled(app: &TestApp) {
     assert_eq!(body["error"]["code"], "throttled");
     // The wait grows with every further failure; after it, the right password works.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(attempt("wrong-password-2").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        attempt("wrong-password-2").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let r = attempt(right).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait >= 1, "{wait}");
     tokio::time::sleep(Duration::from_secs(wait + 1)).await;
     assert_eq!(attempt(right).await.status(), StatusCode::OK);
@@ -198,7 +243,11 @@ async fn failed_sign_ins_are_throttled(app: &TestApp) {
         .await
         .unwrap()
         .iter()
-        .filter(|e| e.after.as_ref().is_some_and(|a| a["event"] == "sign_in_failed"))
+        .filter(|e| {
+            e.after
+                .as_ref()
+                .is_some_and(|a| a["event"] == "sign_in_failed")
+        })
         .count();
     assert_eq!(failures, 4);
 }
