@@ -136,6 +136,30 @@ pub struct TargetStatement {
 }
 
 impl TargetStatement {
+    /// The target in a few characters (`≥25%`, `1—2家`), for tables; the sentence when the
+    /// kind has no short form.
+    pub fn short_text(&self) -> String {
+        let num = |x: f64| {
+            let s = format!("{x:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let unit = self.unit.as_deref().unwrap_or("");
+        match (self.kind, self.cmp, self.value, self.value_hi) {
+            (TargetKind::Range, _, Some(lo), Some(hi)) => format!("{}—{}{unit}", num(lo), num(hi)),
+            (TargetKind::Threshold, Some(c), Some(v), _) => {
+                let sign = match c {
+                    Cmp::Ge => "≥",
+                    Cmp::Gt => ">",
+                    Cmp::Le => "≤",
+                    Cmp::Lt => "<",
+                    Cmp::Eq => "",
+                };
+                format!("{sign}{}{unit}", num(v))
+            }
+            _ => self.sentence.chars().take(40).collect(),
+        }
+    }
+
     /// The statement as a plain target (validated).
     pub fn target(&self) -> Result<Target, CoreError> {
         Target::new(Target {
@@ -295,9 +319,10 @@ impl PlanDocument {
             if s.indicator.is_some() || s.subject.trim().is_empty() {
                 continue;
             }
-            let Ok(target) = s.target() else {
+            let Ok(mut target) = s.target() else {
                 continue;
             };
+            target.text = s.short_text();
             let existing = self.indicators[before..]
                 .iter()
                 .position(|i| i.name == s.subject && i.unit == s.unit)

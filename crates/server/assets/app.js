@@ -34,7 +34,7 @@
       tooltip: { trigger: "item" },
       legend: { bottom: 0 },
       grid: { left: 50, right: 20, top: 30, bottom: 55 },
-      xAxis: { type: "value", minInterval: 1, scale: true, axisLabel: { formatter: "{value}" } },
+      xAxis: { type: "value", minInterval: 1, scale: true, axisLabel: { formatter: function (v) { return String(v); } } },
       yAxis: { type: "value", scale: true, name: d.unit || "" },
       series: series
     });

@@ -156,3 +156,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("tokio runtime")
 }
+
+/// What the command line reads: everything in the store.
+pub async fn everything(store: &healthplan_store::Store) -> healthplan_access::ReadScope {
+    let policy = healthplan_app::load_policy(store).await.expect("policy");
+    healthplan_access::Caps::local(policy, "test").reader()
+}

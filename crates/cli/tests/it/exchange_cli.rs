@@ -86,7 +86,10 @@ type Row = (String, String, Period, Value, Option<String>);
 fn stored(b: &Backend) -> Vec<Row> {
     let (rt, store) = b.store();
     let mut v: Vec<Row> = rt
-        .block_on(store.all_data_values())
+        .block_on(async {
+            let scope = crate::common::everything(&store).await;
+            store.list_data_values(&scope, &Default::default()).await
+        })
         .unwrap()
         .into_iter()
         .map(|d: DataValue| (d.element, d.area.to_string(), d.period, d.value, d.comment))

@@ -95,7 +95,10 @@ fn import_store_then_list_and_export() {
         // The source text is kept, and the spans point into it.
         let (rt, store) = b.store();
         let text = rt
-            .block_on(store.plan_source_text(id))
+            .block_on(async {
+                let scope = crate::common::everything(&store).await;
+                store.plan_source_text(&scope, id).await
+            })
             .unwrap()
             .expect("source text stored");
         let chars: Vec<char> = text.chars().collect();

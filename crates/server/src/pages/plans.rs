@@ -3,7 +3,6 @@
 
 use super::{is_htmx, render, Page, PageResult};
 use crate::auth::Auth;
-use crate::error::ApiError;
 use crate::page_result;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -298,9 +297,4 @@ async fn plan(
         &path,
         plan_page(&state, &auth, &headers, id, q).await
     )
-}
-
-/// A 404 for a plan the caller cannot see.
-pub fn no_plan() -> ApiError {
-    ApiError::not_found("规划", "plan")
 }
