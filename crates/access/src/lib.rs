@@ -255,6 +255,17 @@ impl Caps {
         self.planner().map(RoundManager)
     }
 
+    /// Acknowledging, commenting on and closing alerts: planners in their subtree, and
+    /// reporters for alerts addressed to their departments in their areas.
+    pub fn alert_handler(&self) -> Option<AlertHandler> {
+        if self.is_admin() {
+            return Some(AlertHandler(self.scoped(Vec::new())));
+        }
+        let mut scopes = self.scopes(&[Role::Planner], false);
+        scopes.extend(self.scopes(&[Role::Reporter], true));
+        (!scopes.is_empty()).then(|| AlertHandler(self.scoped(scopes)))
+    }
+
     /// Managing users, grants and tokens of others (admins).
     pub fn user_admin(&self) -> Option<UserAdmin> {
         self.is_admin().then(|| UserAdmin(self.scoped(Vec::new())))
@@ -374,6 +385,24 @@ impl ProgressWriter {
         let responsible = self.0.policy.responsibilities().task(plan_id, task);
         self.0
             .check_departments(area, &responsible, &format!("任务 {task}"))
+    }
+}
+
+/// May handle alerts of its areas (and, when narrowed, addressed to its departments).
+#[derive(Debug, Clone)]
+pub struct AlertHandler(Scoped);
+
+impl AlertHandler {
+    pub fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    pub fn check(&self, area: &AreaCode, department: Option<&str>) -> Result<(), Denied> {
+        let responsible: BTreeSet<String> = department
+            .map(|d| self.0.policy.department_key(d))
+            .into_iter()
+            .collect();
+        self.0.check_departments(area, &responsible, "该预警")
     }
 }
 

@@ -6,6 +6,7 @@
 //! returns, so the next read anywhere sees the new value at every level of the area tree.
 //! Writes that change what the policy rests on (areas, plans, links) rebuild it.
 
+pub mod alerts;
 pub mod areas_csv;
 pub mod csv_input;
 pub mod demo;

@@ -1,6 +1,7 @@
 //! Domain types of healthplan. No I/O: every type validates on construction, so a value that
 //! exists is a valid one.
 
+pub mod alert;
 pub mod area;
 pub mod data;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod user;
 pub mod validate;
 pub mod workflow;
 
+pub use alert::{Alert, AlertAction, AlertComment, AlertKind, AlertLevel, AlertStatus, Finding};
 pub use area::{Area, AreaCode, AreaLevel, Department};
 pub use data::{
     DataElement, DataValue, ReviewDecision, TaskProgress, TaskStatus, Value, ValueStatus, ValueType,

@@ -75,6 +75,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let checks = config.alert_interval.map(|every| {
+        tokio::spawn(state::check_alerts_periodically(
+            app.clone(),
+            config.settings.clone(),
+            every,
+        ))
+    });
     let state = Arc::new(AppState::new(app.clone(), config));
     let router = router(state);
     axum::serve(
@@ -83,6 +90,9 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    if let Some(c) = checks {
+        c.abort();
+    }
     // Writes are serialised in the app; wait for the pool to finish them.
     tokio::time::timeout(Duration::from_secs(10), app.store().close())
         .await

@@ -24,6 +24,9 @@ pub struct ServerConfig {
     pub free_sign_in_failures: i64,
     /// Evaluation and assessment settings.
     pub settings: Settings,
+    /// How often every plan is re-evaluated and every round's deadline checked for alerts
+    /// (`None`: only after approvals and on demand).
+    pub alert_interval: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +40,7 @@ impl Default for ServerConfig {
             max_evidence_bytes: 10 * 1024 * 1024,
             free_sign_in_failures: 5,
             settings: Settings::default(),
+            alert_interval: Some(Duration::from_secs(600)),
         }
     }
 }
@@ -53,6 +57,37 @@ impl AppState {
             app,
             config,
             views: crate::pages::Views::new(),
+        }
+    }
+}
+
+/// Re-evaluates what an approved value changes, off the request: alerts follow the
+/// approval within moments, the reviewer does not wait for them.
+pub fn after_approval(state: &AppState, v: &healthplan_core::DataValue) {
+    if v.status != healthplan_core::ValueStatus::Approved {
+        return;
+    }
+    let app = state.app.clone();
+    let settings = state.config.settings.clone();
+    let (element, period) = (v.element.clone(), v.period);
+    tokio::spawn(async move {
+        if let Err(e) = app.check_after_approval(&element, period, &settings).await {
+            tracing::warn!(error = %e, "alert check after an approval failed");
+        }
+    });
+}
+
+/// The periodic check: every plan as of the last full year and this year, and every round.
+pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let year = jiff::ZonedDateTime::now().year() as i32;
+        let today = crate::api_today();
+        match app.check_all_alerts(&[year - 1, year], today, &settings).await {
+            Ok(raised) if !raised.is_empty() => tracing::info!(alerts = raised.len(), "alerts raised"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "periodic alert check failed"),
         }
     }
 }

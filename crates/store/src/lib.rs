@@ -14,7 +14,7 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile, EvidenceMeta,
+    AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile, EvidenceMeta,
     ImportCount, Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary,
     PlanTask, Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey,
     ValueRecord,
@@ -23,11 +23,11 @@ pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
 use healthplan_access::{
-    BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer, RoundManager,
+    AlertHandler, BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer, RoundManager,
     SelfService, UserAdmin, ValueWriter,
 };
 use healthplan_core::{
-    Area, DataElement, DataValue, Department, NewRound, PlanDocument, PlanStatus, ReviewDecision,
+    Alert, AlertAction, AlertComment, Area, DataElement, Finding, DataValue, Department, NewRound, PlanDocument, PlanStatus, ReviewDecision,
     Round, TaskProgress, User,
 };
 use std::ops::ControlFlow;
@@ -189,6 +189,8 @@ database_api! {
     fn plan_tasks(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanTask>>;
     /// Links one indicator of a plan to an existing data element; audited.
     fn link_indicator(&self, by: &PlanEditor, plan_id: i64, index: usize, element: &str) -> Result<()>;
+    /// Plans with an indicator measured by this element.
+    fn plans_linking(&self, element: &str) -> Result<Vec<i64>>;
     /// Element leads and task units of every plan, for the access policy.
     fn responsibilities(&self) -> Result<ResponsibilityRows>;
 
@@ -267,6 +269,20 @@ database_api! {
 }
 
 database_api! {
+    /// Early-warning alerts (sql_alerts.rs).
+    trait Alerts {
+    /// Records what checks found; raises (and returns) an alert for each subject whose state
+    /// changed into an alarming one. An unchanged state raises nothing.
+    fn record_findings(&self, findings: &[Finding]) -> Result<Vec<Alert>>;
+    /// Alerts of the scope's areas, newest first.
+    fn list_alerts(&self, scope: &ReadScope, filter: &AlertFilter) -> Result<Vec<Alert>>;
+    fn alert(&self, scope: &ReadScope, id: i64) -> Result<(Alert, Vec<AlertComment>)>;
+    /// Acknowledges, closes or reopens an alert and/or comments on it; audited.
+    fn handle_alert(&self, by: &AlertHandler, id: i64, action: Option<AlertAction>, comment: Option<&str>) -> Result<Alert>;
+    }
+}
+
+database_api! {
     /// The reporting workflow (sql_workflow.rs): rounds, task progress and its evidence.
     trait Workflow {
     fn open_round(&self, by: &RoundManager, round: &NewRound) -> Result<Round>;
@@ -286,7 +302,7 @@ database_api! {
 }
 
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 18] = [
+pub const TABLES: [&str; 21] = [
     "areas",
     "departments",
     "plans",
@@ -304,6 +320,9 @@ pub const TABLES: [&str; 18] = [
     "sessions",
     "api_tokens",
     "sign_in_throttle",
+    "alerts",
+    "alert_comments",
+    "alert_state",
     "audit_log",
 ];
 

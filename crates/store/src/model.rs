@@ -314,3 +314,12 @@ pub struct NumericScan {
     /// Text values, which carry no number and are not handed out.
     pub text: usize,
 }
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertFilter {
+    pub status: Option<healthplan_core::AlertStatus>,
+    pub kind: Option<healthplan_core::AlertKind>,
+    pub plan_id: Option<i64>,
+    pub limit: Option<i64>,
+}

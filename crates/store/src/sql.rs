@@ -1336,6 +1336,15 @@ impl Database for Backend {
         Ok(())
     }
 
+    async fn plans_linking(&self, element: &str) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT plan_id FROM plan_indicators WHERE element_code = $1 ORDER BY plan_id",
+        )
+        .bind(element)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn responsibilities(&self) -> Result<ResponsibilityRows> {
         let elements = sqlx::query(
             "SELECT DISTINCT element_code, lead FROM plan_indicators

@@ -72,3 +72,6 @@ mod sql_accounts;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_alerts.rs"]
+mod sql_alerts;

@@ -2,6 +2,7 @@
 //! its handler; the router and the OpenAPI document are built from the same list, so the
 //! document cannot drift from the routes.
 
+mod alerts;
 mod analytics;
 mod plans;
 mod registry;
@@ -79,6 +80,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(values::router())
         .merge(workflow::router())
         .merge(analytics::router())
+        .merge(alerts::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.

@@ -784,6 +784,7 @@ async fn decide(
             .store()
             .review_data_value(&reviewer, &key, f.version, decision, comment)
             .await?;
+        crate::state::after_approval(&state, &v);
         if !is_htmx(&headers) {
             return Ok(Redirect::to("/approvals").into_response());
         }

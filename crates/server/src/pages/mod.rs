@@ -6,6 +6,7 @@
 //! and the store filters what it reads.
 
 mod admin;
+mod alerts;
 mod assets;
 mod dashboards;
 mod entry;
@@ -14,6 +15,8 @@ mod public;
 mod review;
 mod session;
 pub mod upload;
+
+pub use plans::default_as_of;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -62,6 +65,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "admin.html",
     "public_plans.html",
     "public_plan.html",
+    "alerts.html",
 );
 
 pub struct Views {
@@ -178,6 +182,7 @@ fn chrome(auth: &Auth, path: &str) -> Chrome {
         if caps.reviewer().is_some() {
             add("/approvals", "nav.approvals");
         }
+        add("/alerts", "nav.alerts");
         if caps.user_admin().is_some() {
             add("/admin", "nav.admin");
         }
@@ -325,6 +330,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(dashboards::router())
         .merge(entry::router())
         .merge(admin::router())
+        .merge(alerts::router())
         .merge(public::router())
 }
 

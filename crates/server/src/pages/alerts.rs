@@ -1,0 +1,125 @@
+//! The alerts page: what the checks raised for the caller's areas, to acknowledge, comment on
+//! and close; planners can run the checks now.
+
+use super::{render, Page, PageResult};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::page_result;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use healthplan_core::{AlertAction, AlertKind, AlertStatus};
+use healthplan_store::AlertFilter;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/alerts", get(alerts))
+        .route("/alerts/check", post(check))
+        .route("/alerts/{id}", post(handle))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AlertQuery {
+    status: Option<String>,
+    kind: Option<String>,
+}
+
+async fn alerts_page(state: &AppState, auth: &Auth, q: AlertQuery, notice: Option<String>) -> PageResult {
+    let caps = auth.signed_in()?;
+    let scope = caps.reader();
+    let status = match q.status.as_deref() {
+        Some("all") => None,
+        Some(s) => AlertStatus::parse(s).ok(),
+        None => Some(AlertStatus::Open),
+    };
+    let kind = q.kind.as_deref().and_then(|k| AlertKind::parse(k).ok());
+    let store = state.app.store();
+    let alerts = store
+        .list_alerts(&scope, &AlertFilter { status, kind, plan_id: None, limit: Some(200) })
+        .await?;
+    let handler = caps.alert_handler();
+    let mut items = Vec::new();
+    for a in alerts {
+        let (_, comments) = store.alert(&scope, a.id).await?;
+        let can = handler
+            .as_ref()
+            .is_some_and(|h| h.check(&a.area, a.department.as_deref()).is_ok());
+        let area_name = state.app.policy().areas().name(&a.area).map(String::from);
+        items.push(json!({"alert": a, "comments": comments, "can_handle": can, "area_name": area_name}));
+    }
+    Ok(render(
+        state,
+        auth,
+        "/alerts",
+        Page::new(
+            "alerts.html",
+            json!({
+                "items": items,
+                "status": status.map_or("all", |s| s.as_str()),
+                "kind": kind.map(|k| k.as_str()),
+                "kinds": AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "can_check": caps.plan_editor().is_some(),
+                "notice": notice,
+            }),
+        ),
+    ))
+}
+
+async fn alerts(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Query<AlertQuery>) -> Response {
+    page_result!(state, auth, "/alerts", alerts_page(&state, &auth, q, None).await)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HandleForm {
+    action: Option<String>,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn handle(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>, Form(f): Form<HandleForm>) -> Response {
+    let done: PageResult = async {
+        let handler = auth
+            .signed_in()?
+            .alert_handler()
+            .ok_or_else(|| ApiError::no_right("处理预警", "handle alerts"))?;
+        state.app.store().alert(&auth.caps.reader(), id).await?;
+        let action = match f.action.as_deref() {
+            Some("acknowledge") => Some(AlertAction::Acknowledge),
+            Some("close") => Some(AlertAction::Close),
+            Some("reopen") => Some(AlertAction::Reopen),
+            _ => None,
+        };
+        let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
+        state.app.store().handle_alert(&handler, id, action, comment).await?;
+        Ok(Redirect::to(&format!("/alerts?status=all#alert-{id}")).into_response())
+    }
+    .await;
+    page_result!(state, auth, "/alerts", done)
+}
+
+async fn check(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
+    let done: PageResult = async {
+        let editor = auth
+            .signed_in()?
+            .plan_editor()
+            .ok_or_else(|| ApiError::no_right("运行预警检查", "run alert checks"))?;
+        let scope = auth.caps.reader();
+        let as_of = super::default_as_of();
+        let mut raised = 0;
+        for p in state.app.store().list_plans(&scope).await? {
+            if editor.check_optional_area(p.area_code.as_ref()).is_ok() {
+                raised += state.app.check_plan_alerts(p.id, as_of, &state.config.settings).await?.len();
+            }
+        }
+        raised += state.app.check_round_alerts(crate::api_today()).await?.len();
+        let notice = crate::i18n::t(auth.lang, "alerts.checked").replacen("{}", &raised.to_string(), 1);
+        alerts_page(&state, &auth, AlertQuery::default(), Some(notice)).await
+    }
+    .await;
+    page_result!(state, auth, "/alerts", done)
+}
