@@ -33,9 +33,9 @@ impl Method {
     }
 }
 
-/// Inputs shared by `evaluate` and `assess`.
+/// The plan and data files every judging command reads (evaluate, assess, report, export).
 #[derive(clap::Args, Debug)]
-pub struct DataArgs {
+pub struct Inputs {
     /// A stored plan's id, or a plan interchange JSON file.
     #[arg(long)]
     pub plan: String,
@@ -48,15 +48,22 @@ pub struct DataArgs {
     /// Task statuses: CSV task,area,status (not_started|in_progress|completed|delayed).
     #[arg(long)]
     pub tasks: Option<PathBuf>,
-    /// Evaluate with the observations up to this year.
-    #[arg(long)]
-    pub as_of: i32,
     /// Settings (status thresholds, method cuts, assessment scheme) as TOML.
     #[arg(long)]
     pub scheme: Option<PathBuf>,
     /// Evaluate the good rows even when some rows are refused (they are still reported).
     #[arg(long)]
     pub allow_partial: bool,
+}
+
+/// Inputs shared by `evaluate` and `assess`.
+#[derive(clap::Args, Debug)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Evaluate with the observations up to this year.
+    #[arg(long)]
+    pub as_of: i32,
     /// Print JSON (see docs/evaluation-output.md) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -179,24 +186,32 @@ fn check_rows(file: &Path, errors: &[RowError], allow_partial: bool) -> anyhow::
     Ok(())
 }
 
-struct Loaded {
-    plan: PlanDocument,
-    settings: Settings,
-    evaluation: PlanEvaluation,
-    tasks: Option<eval::TaskStatuses>,
-    rejected: Vec<(String, RowError)>,
+/// Everything a judging command works from, gathered in one place.
+pub struct Loaded {
+    pub plan: PlanDocument,
+    pub settings: Settings,
+    pub evaluation: PlanEvaluation,
+    pub tasks: Option<eval::TaskStatuses>,
+    pub rejected: Vec<(String, RowError)>,
+    /// The observations file as read, for columns beyond the evaluation's (status, approver).
+    pub data_text: String,
+    /// Area code → name from the store's registry (empty without a store).
+    pub area_names: data::AreaNames,
 }
 
-async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> {
-    if !(1900..=2100).contains(&a.as_of) {
-        bail!("--as-of {}: not a plausible year", a.as_of);
+/// Reads the plan, settings and data files and evaluates the plan as of `as_of`; the one
+/// loader behind evaluate, assess, report and export.
+pub async fn load_and_evaluate(a: &Inputs, as_of: i32, g: &Globals) -> anyhow::Result<Loaded> {
+    if !(1900..=2100).contains(&as_of) {
+        bail!("{as_of}: not a plausible year (--as-of / --year)");
     }
     let plan = load_plan(&a.plan, g).await?;
     let settings = load_settings(a.scheme.as_deref())?;
     let mut rejected = Vec::new();
     let mut all_errors = Vec::new();
     let areas = area_names(g).await;
-    let (obs, errs) = data::parse_values_in(&plan, &read_text(&a.data)?, &areas)
+    let data_text = read_text(&a.data)?;
+    let (obs, errs) = data::parse_values_in(&plan, &data_text, &areas)
         .map_err(|e| anyhow!("{}: {e}", a.data.display()))?;
     all_errors.push((a.data.clone(), errs));
     let refs = match &a.reference {
@@ -233,7 +248,7 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
         observations: &obs,
         references: &refs,
         tasks: tasks.as_ref(),
-        as_of: a.as_of,
+        as_of,
         settings: &settings,
     });
     Ok(Loaded {
@@ -242,6 +257,8 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
         evaluation,
         tasks,
         rejected,
+        data_text,
+        area_names: areas,
     })
 }
 
@@ -324,7 +341,7 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 pub async fn evaluate(a: EvaluateArgs, g: &Globals) -> anyhow::Result<()> {
     let mut o = String::new();
-    let l = load_and_evaluate(&a.data, g).await?;
+    let l = load_and_evaluate(&a.data.inputs, a.data.as_of, g).await?;
     let ev = &l.evaluation;
     if a.data.json {
         let mut v = serde_json::to_value(ev)?;
@@ -499,7 +516,7 @@ fn print_cards(o: &mut String, title: &str, cards: &[eval::ScoreCard]) {
 
 pub async fn assess(a: AssessArgs, g: &Globals) -> anyhow::Result<()> {
     let mut o = String::new();
-    let l = load_and_evaluate(&a.data, g).await?;
+    let l = load_and_evaluate(&a.data.inputs, a.data.as_of, g).await?;
     let result: Assessment = eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
     if a.data.json {
         let mut v = serde_json::to_value(&result)?;

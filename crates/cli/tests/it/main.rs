@@ -5,4 +5,5 @@ mod common;
 mod data_cli;
 mod eval_cli;
 mod import_cli;
+mod report_cli;
 mod store_cli;
