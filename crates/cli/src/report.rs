@@ -211,7 +211,7 @@ pub async fn report(a: ReportArgs, g: &Globals) -> anyhow::Result<()> {
     input.date = a.date;
     let bytes = match format {
         Format::Docx => healthplan_report::to_docx(&input)?,
-        Format::Html => healthplan_report::to_html(&input)?.into_bytes(),
+        Format::Html => healthplan_report::to_html(&input).into_bytes(),
         Format::Pdf => healthplan_report::to_pdf(&input)?,
     };
     if healthplan_report::chart_script() != healthplan_report::Script::Cjk {

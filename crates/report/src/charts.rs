@@ -4,7 +4,7 @@
 //! labels are English, without any font the charts carry no text.
 
 use crate::fmt::num;
-use crate::fonts::{self, Script, FAMILY};
+use crate::fonts::{Script, FAMILY};
 use crate::ReportError;
 use healthplan_eval::target::Status;
 use plotters::coord::Shift;
@@ -43,6 +43,15 @@ pub fn status_color(s: Status) -> RGBColor {
     }
 }
 
+/// The plotters family text is drawn in. Without a font it is a family never registered,
+/// so any text drawn by mistake fails the chart (and the tests) instead of going unseen.
+fn family(script: Script) -> &'static str {
+    match script {
+        Script::None => "healthplan-no-font",
+        _ => FAMILY,
+    }
+}
+
 /// `zh` with a CJK font, else `en`; `None` when nothing can be written.
 fn label(script: Script, zh: &str, en: &str) -> Option<String> {
     match script {
@@ -65,7 +74,7 @@ fn text(
     let Some(s) = s.filter(|_| script != Script::None) else {
         return Ok(());
     };
-    let style = TextStyle::from((FAMILY, size).into_font())
+    let style = TextStyle::from((family(script), size).into_font())
         .color(color)
         .pos(pos);
     area.draw_text(s, &style, at).map_err(chart_err)
@@ -76,7 +85,7 @@ fn text_width(area: &Area, script: Script, s: &str, size: i32) -> i32 {
     if script == Script::None {
         return 0;
     }
-    area.estimate_text_size(s, &TextStyle::from((FAMILY, size).into_font()))
+    area.estimate_text_size(s, &TextStyle::from((family(script), size).into_font()))
         .map(|(w, _)| w as i32)
         .unwrap_or(0)
 }
@@ -131,25 +140,31 @@ fn encode(buf: &[u8], width: u32, height: u32) -> Result<Png, ReportError> {
 fn render(
     width: u32,
     height: u32,
+    script: Script,
     draw: impl FnOnce(&Area, Script) -> Result<(), ReportError>,
 ) -> Result<Png, ReportError> {
-    let script = fonts::script();
     let mut buf = vec![255u8; width as usize * height as usize * 3];
-    {
+    // plotters does integer arithmetic on coordinates; a panic inside it for data no test
+    // foresaw becomes this chart's error, not the caller's crash.
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let root = BitMapBackend::with_buffer(&mut buf, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_err)?;
         draw(&root, script)?;
-        root.present().map_err(chart_err)?;
+        root.present().map_err(chart_err)
+    }));
+    match drawn {
+        Ok(r) => r?,
+        Err(_) => return Err(ReportError::Chart("plotters panicked".into())),
     }
     encode(&buf, width, height)
 }
 
 /// One horizontal bar per status with its count.
-pub fn status_distribution(counts: &[(Status, usize)]) -> Result<Png, ReportError> {
+pub fn status_distribution(counts: &[(Status, usize)], script: Script) -> Result<Png, ReportError> {
     let rows: Vec<(Status, usize)> = counts.to_vec();
     let row_h = 72;
     let height = (rows.len() as u32 * row_h as u32 + 60).max(200);
-    render(WIDTH, height, |area, script| {
+    render(WIDTH, height, script, |area, script| {
         let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
         let names: Vec<Option<String>> = rows
             .iter()
@@ -308,10 +323,9 @@ fn trend_panel(area: &Area, script: Script, t: &Trend) -> Result<(), ReportError
             .x_label_formatter(&x_label)
             .y_labels(5)
             .y_label_formatter(&y_label)
-            .label_style((FAMILY, SMALL));
-    } else {
-        mesh.x_labels(0).y_labels(0);
+            .label_style((family(script), SMALL));
     }
+    // Without text the label areas are empty (size 0), so plotters draws no labels.
     mesh.draw().map_err(chart_err)?;
 
     // The straight path from the baseline to the target (序时进度), then the target itself.
@@ -445,13 +459,13 @@ fn trend_legend(area: &Area, script: Script, y: i32) -> Result<(), ReportError> 
 }
 
 /// Up to four indicators in a 2 × 2 grid (one row when there are two or fewer).
-pub fn trends(panels: &[Trend]) -> Result<Png, ReportError> {
+pub fn trends(panels: &[Trend], script: Script) -> Result<Png, ReportError> {
     let panels = &panels[..panels.len().min(4)];
     let rows = panels.len().div_ceil(2).max(1) as u32;
     let panel_h = 640;
     let legend_h = 80;
     let height = rows * panel_h + legend_h;
-    render(WIDTH, height, |root, script| {
+    render(WIDTH, height, script, |root, script| {
         let (grid, legend) = root.split_vertically((rows * panel_h) as i32);
         let cells = grid.split_evenly((rows as usize, 2));
         for (cell, t) in cells.iter().zip(panels) {
@@ -470,11 +484,11 @@ pub struct AreaBar {
 }
 
 /// One stacked bar per area: the share of its indicators in each status.
-pub fn area_comparison(bars: &[AreaBar]) -> Result<Png, ReportError> {
+pub fn area_comparison(bars: &[AreaBar], script: Script) -> Result<Png, ReportError> {
     let row_h = 70;
     let legend_h = 90;
     let height = (bars.len() as u32 * row_h as u32 + legend_h + 40).max(240);
-    render(WIDTH, height, |area, script| {
+    render(WIDTH, height, script, |area, script| {
         let names: Vec<Option<String>> = bars
             .iter()
             .map(|b| label(script, &clip(&b.name, 12), &clip(&b.name_en, 16)))
@@ -576,11 +590,16 @@ mod tests {
         p.bytes.starts_with(b"\x89PNG") && p.width == WIDTH && p.height > 0
     }
 
+    /// Every chart with every script: Chinese, English (no CJK font) and no text at all
+    /// (no font; a stray text call would fail on the unregistered family).
     #[test]
-    fn charts_render_whatever_the_data() {
+    fn charts_render_whatever_the_data_and_fonts() {
+        let found = crate::fonts::script();
+        let scripts: Vec<Script> = [Script::Cjk, Script::Latin, Script::None]
+            .into_iter()
+            .filter(|s| *s == Script::None || found != Script::None)
+            .collect();
         let counts: Vec<(Status, usize)> = Status::ALL.iter().map(|s| (*s, 3)).collect();
-        assert!(is_png(&status_distribution(&counts).unwrap()));
-        assert!(is_png(&status_distribution(&[]).unwrap()));
         let t = Trend {
             name: "居民健康素养水平".into(),
             name_en: "LIT".into(),
@@ -601,10 +620,6 @@ mod tests {
             observations: vec![],
             ..flat.clone()
         };
-        assert!(is_png(
-            &trends(&[t.clone(), flat, empty, t.clone(), t]).unwrap()
-        ));
-        assert!(is_png(&trends(&[]).unwrap()));
         let bars = vec![
             AreaBar {
                 name: "饶平县".into(),
@@ -617,7 +632,30 @@ mod tests {
                 counts: vec![(Status::NoData, 0)],
             },
         ];
-        assert!(is_png(&area_comparison(&bars).unwrap()));
+        for script in scripts {
+            assert!(is_png(&status_distribution(&counts, script).unwrap()));
+            assert!(is_png(&status_distribution(&[], script).unwrap()));
+            let panels = [t.clone(), flat.clone(), empty.clone(), t.clone(), t.clone()];
+            assert!(is_png(&trends(&panels, script).unwrap()), "{script:?}");
+            assert!(is_png(&trends(&[], script).unwrap()));
+            assert!(is_png(&area_comparison(&bars, script).unwrap()));
+        }
+    }
+
+    #[test]
+    fn extreme_values_draw() {
+        for (lo, hi) in [(0.0, 0.0), (-1e12, 1e12), (1e-9, 2e-9), (5.0, 5.0 + 1e-12)] {
+            let t = Trend {
+                name: "x".into(),
+                name_en: "x".into(),
+                unit: None,
+                observations: vec![(2020, lo), (2021, hi)],
+                baseline: Some((1990, hi)),
+                target: Some((2100, lo, "x".into())),
+                forecast: Some((2100, hi, Some(lo), Some(hi))),
+            };
+            assert!(trends(&[t], crate::fonts::script()).is_ok(), "{lo} {hi}");
+        }
     }
 
     #[test]

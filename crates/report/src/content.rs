@@ -6,7 +6,6 @@ use crate::charts::{self, AreaBar, Trend};
 use crate::doc::{Align, Builder, Cover, Doc, Level, SYNTHETIC};
 use crate::fmt::{is_milestone, num, pct, target, value, with_unit};
 use crate::input::ReportInput;
-use crate::ReportError;
 use healthplan_core::PlanDocument;
 use healthplan_eval::assess::{indicator_lead, Part, ScoreCard};
 use healthplan_eval::evaluate::{AreaRollup, Rollup, TaskCompletion, NO_DOMAIN, NO_LEAD};
@@ -18,9 +17,6 @@ const LAGGING: [Status; 3] = [Status::MovingAway, Status::Insufficient, Status::
 
 /// How many of the most lagging indicators the summary names.
 const NAMED_IN_SUMMARY: usize = 3;
-
-/// Figures span the text block's width (156 mm) less a margin.
-const FIGURE_MM: f64 = 150.0;
 
 /// An indicator's lead department: the indicator's own `lead` field, else the lead unit of
 /// the first task whose target statements name the indicator.
@@ -427,15 +423,15 @@ fn domain_label(d: &str) -> &str {
     }
 }
 
-fn indicators_section(b: &mut Builder, c: &Ctx) -> Result<(), ReportError> {
+fn indicators_section(b: &mut Builder, c: &Ctx) {
     b.heading(Level::One, "主要指标进展情况");
     let Some(own) = c.own_rollup else {
         b.para("本规划未设置可监测的指标。");
-        return Ok(());
+        return;
     };
     if c.results.is_empty() {
         b.para("本规划未设置可监测的指标。");
-        return Ok(());
+        return;
     }
     let by_domain = own.domains.len() > 1;
     for d in &own.domains {
@@ -474,9 +470,11 @@ fn indicators_section(b: &mut Builder, c: &Ctx) -> Result<(), ReportError> {
             "重点指标的历年监测值、序时进度线、目标值和趋势预测见图（共{}项，约束性指标和进度滞后的指标优先）。",
             panels.len()
         ));
-        b.figure("重点指标趋势与目标", charts::trends(&panels)?, FIGURE_MM);
+        b.chart(
+            "重点指标趋势与目标",
+            charts::trends(&panels, crate::fonts::script()),
+        );
     }
-    Ok(())
 }
 
 /// Up to four indicators to chart: binding ones first, then the most lagging, each with
@@ -563,7 +561,7 @@ fn lagging_section(b: &mut Builder, c: &Ctx) {
     b.table(
         &format!("{}年进度滞后和逆向变化指标", c.year),
         &["序号", "指标", "状态", "最新值", "目标值", "牵头单位", "趋势预测"],
-        &[5, 24, 10, 13, 13, 11, 24],
+        &[6, 22, 11, 13, 13, 11, 24],
         &[
             Align::Center,
             Align::Left,
@@ -581,10 +579,10 @@ fn lagging_section(b: &mut Builder, c: &Ctx) {
     );
 }
 
-fn areas_section(b: &mut Builder, c: &Ctx) -> Result<(), ReportError> {
+fn areas_section(b: &mut Builder, c: &Ctx) {
     let ev = c.input.evaluation();
     if !c.multi_area() {
-        return Ok(());
+        return;
     }
     b.heading(Level::One, "各地区进展比较");
     let mut areas: Vec<&AreaRollup> = ev.rollups.areas.iter().collect();
@@ -613,10 +611,9 @@ fn areas_section(b: &mut Builder, c: &Ctx) -> Result<(), ReportError> {
             counts: counts(&a.total),
         })
         .collect();
-    b.figure(
+    b.chart(
         "各地区指标状态构成",
-        charts::area_comparison(&bars)?,
-        FIGURE_MM,
+        charts::area_comparison(&bars, crate::fonts::script()),
     );
     let rows = areas
         .iter()
@@ -667,7 +664,6 @@ fn areas_section(b: &mut Builder, c: &Ctx) -> Result<(), ReportError> {
         rows,
         Some(format!("注：各地区均评估{per_area}项指标；其他为无数据或无法评估的指标；达标或进度正常占比＝（已达标＋进度正常）÷可评估指标数；进展指数为各指标完成进程（截至100%）的平均值。")),
     );
-    Ok(())
 }
 
 fn tasks_section(b: &mut Builder, c: &Ctx) {
@@ -1007,7 +1003,7 @@ fn methods_appendix(b: &mut Builder, c: &Ctx) {
 }
 
 /// The whole report.
-pub fn build(input: &ReportInput) -> Result<Doc, ReportError> {
+pub fn build(input: &ReportInput) -> Doc {
     let c = Ctx::new(input);
     let mut b = Builder::new(input.synthetic);
     let title = input.title().to_string();
@@ -1033,19 +1029,18 @@ pub fn build(input: &ReportInput) -> Result<Doc, ReportError> {
         b.para(p);
     }
     if let Some(own) = c.own_rollup.filter(|o| o.total.total > 0) {
-        b.figure(
+        b.chart(
             &format!("{}年指标状态分布", c.year),
-            charts::status_distribution(&counts(&own.total))?,
-            FIGURE_MM,
+            charts::status_distribution(&counts(&own.total), crate::fonts::script()),
         );
     }
-    indicators_section(&mut b, &c)?;
+    indicators_section(&mut b, &c);
     lagging_section(&mut b, &c);
-    areas_section(&mut b, &c)?;
+    areas_section(&mut b, &c);
     tasks_section(&mut b, &c);
     assessment_section(&mut b, &c);
     methods_appendix(&mut b, &c);
-    Ok(Doc {
+    Doc {
         cover: Cover {
             title: title.clone(),
             subtitle: subtitle.clone(),
@@ -1055,5 +1050,5 @@ pub fn build(input: &ReportInput) -> Result<Doc, ReportError> {
         title: vec![title, subtitle],
         synthetic: input.synthetic,
         blocks: b.blocks,
-    })
+    }
 }

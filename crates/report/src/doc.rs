@@ -7,6 +7,9 @@ use crate::charts::Png;
 /// The label every table and the cover carry when the data are synthetic.
 pub const SYNTHETIC: &str = "演示数据";
 
+/// Figures span the text block's width (156 mm) less a margin.
+pub const FIGURE_MM: f64 = 150.0;
+
 /// Heading levels of GB/T 9704: 一、 （一） 1. （1）.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -169,6 +172,15 @@ impl Builder {
             align: align.to_vec(),
             note,
         }));
+    }
+
+    /// Adds a chart; one that could not be drawn is replaced by a line saying so, and the
+    /// report goes on.
+    pub fn chart(&mut self, title: &str, png: Result<Png, crate::ReportError>) {
+        match png {
+            Ok(png) => self.figure(title, png, FIGURE_MM),
+            Err(e) => self.para(format!("（{title}未能生成：{e}）")),
+        }
     }
 
     pub fn figure(&mut self, title: &str, png: Png, width_mm: f64) {

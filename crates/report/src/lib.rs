@@ -5,7 +5,7 @@
 //! let mut input = ReportInput::new(plan, evaluation, assessment, settings)?;
 //! input.synthetic = true;
 //! let docx = healthplan_report::to_docx(&input)?;
-//! let html = healthplan_report::to_html(&input)?;
+//! let html = healthplan_report::to_html(&input);
 //! let xlsx = healthplan_report::to_xlsx(&input, Export::Assessment)?;
 //! ```
 //!
@@ -45,18 +45,18 @@ pub enum ReportError {
 }
 
 /// The report's outline (what every format says).
-pub fn outline(input: &ReportInput) -> Result<Doc, ReportError> {
+pub fn outline(input: &ReportInput) -> Doc {
     content::build(input)
 }
 
 /// The report as a Word document laid out per GB/T 9704-2012.
 pub fn to_docx(input: &ReportInput) -> Result<Vec<u8>, ReportError> {
-    docx::render(&outline(input)?, &docx::Fonts::standard())
+    docx::render(&outline(input), &docx::Fonts::standard())
 }
 
 /// The report as one self-contained, printable HTML page.
-pub fn to_html(input: &ReportInput) -> Result<String, ReportError> {
-    Ok(html::render(&outline(input)?))
+pub fn to_html(input: &ReportInput) -> String {
+    html::render(&outline(input))
 }
 
 /// The report as PDF: the DOCX converted by LibreOffice (headless). Where LibreOffice is not
@@ -67,7 +67,7 @@ pub fn to_pdf(input: &ReportInput) -> Result<Vec<u8>, ReportError> {
     // The file LibreOffice reads names the fonts this machine has (GB/T 9704's fonts where
     // installed, the closest free ones otherwise), so the PDF keeps a serif 仿宋 look.
     let fonts = docx::Fonts::installed(&healthplan_office::font_families());
-    let docx = docx::render(&outline(input)?, &fonts)?;
+    let docx = docx::render(&outline(input), &fonts)?;
     Ok(healthplan_office::convert(
         &docx,
         "report.docx",
