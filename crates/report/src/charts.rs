@@ -90,6 +90,17 @@ fn text_width(area: &Area, script: Script, s: &str, size: i32) -> i32 {
         .unwrap_or(0)
 }
 
+/// Where bars start: right of the widest row label.
+fn label_column(area: &Area, script: Script, names: &[Option<String>]) -> i32 {
+    names
+        .iter()
+        .flatten()
+        .map(|n| text_width(area, script, n, LABEL))
+        .max()
+        .unwrap_or(0)
+        + 40
+}
+
 /// Breaks `s` into lines of at most `width` characters, at most `max_lines` of them (the
 /// last one ends with an ellipsis when the text is longer).
 fn wrap(s: &str, width: usize, max_lines: usize) -> Vec<String> {
@@ -170,13 +181,7 @@ pub fn status_distribution(counts: &[(Status, usize)], script: Script) -> Result
             .iter()
             .map(|(s, _)| label(script, s.zh(), s.en()))
             .collect();
-        let left = names
-            .iter()
-            .flatten()
-            .map(|n| text_width(area, script, n, LABEL))
-            .max()
-            .unwrap_or(0)
-            + 40;
+        let left = label_column(area, script, &names);
         let right = 120;
         let span = (WIDTH as i32 - left - right).max(100);
         let axis = RGBColor(120, 120, 120);
@@ -493,13 +498,7 @@ pub fn area_comparison(bars: &[AreaBar], script: Script) -> Result<Png, ReportEr
             .iter()
             .map(|b| label(script, &clip(&b.name, 12), &clip(&b.name_en, 16)))
             .collect();
-        let left = names
-            .iter()
-            .flatten()
-            .map(|n| text_width(area, script, n, LABEL))
-            .max()
-            .unwrap_or(0)
-            + 40;
+        let left = label_column(area, script, &names);
         let right = 60;
         let span = (WIDTH as i32 - left - right).max(100);
         for (k, (b, name)) in bars.iter().zip(&names).enumerate() {

@@ -3,7 +3,10 @@
 //! completion, the assessment ranking, the comparison of areas and the methods appendix.
 
 use crate::charts::{self, AreaBar, Trend};
-use crate::doc::{Align, Builder, Cover, Doc, Level, SYNTHETIC};
+use crate::doc::{Align, Builder, Col, Cover, Doc, Level, SYNTHETIC};
+
+const L: Align = Align::Left;
+const C: Align = Align::Center;
 use crate::fmt::{is_milestone, num, pct, target, value, with_unit};
 use crate::input::ReportInput;
 use healthplan_core::PlanDocument;
@@ -389,24 +392,14 @@ fn indicator_row(c: &Ctx, k: usize, r: &IndicatorResult) -> Vec<String> {
     ]
 }
 
-const INDICATOR_HEADER: [&str; 7] = [
-    "序号",
-    "指标",
-    "基线值",
-    "最新值",
-    "目标值",
-    "状态",
-    "完成进程",
-];
-const INDICATOR_WIDTHS: [u32; 7] = [6, 27, 15, 15, 15, 11, 11];
-const INDICATOR_ALIGN: [Align; 7] = [
-    Align::Center,
-    Align::Left,
-    Align::Center,
-    Align::Center,
-    Align::Center,
-    Align::Center,
-    Align::Center,
+const INDICATOR_COLS: [Col; 7] = [
+    ("序号", 6, C),
+    ("指标", 27, L),
+    ("基线值", 15, C),
+    ("最新值", 15, C),
+    ("目标值", 15, C),
+    ("状态", 11, C),
+    ("完成进程", 11, C),
 ];
 
 fn indicator_note(year: i32) -> String {
@@ -455,14 +448,7 @@ fn indicators_section(b: &mut Builder, c: &Ctx) {
             b.para(format!("各项指标{}年进展情况见表。", c.year));
             format!("{}年主要指标进展情况", c.year)
         };
-        b.table(
-            &title,
-            &INDICATOR_HEADER,
-            &INDICATOR_WIDTHS,
-            &INDICATOR_ALIGN,
-            rows,
-            Some(indicator_note(c.year)),
-        );
+        b.table(&title, &INDICATOR_COLS, rows, Some(indicator_note(c.year)));
     }
     let panels = key_trends(c);
     if !panels.is_empty() {
@@ -560,16 +546,14 @@ fn lagging_section(b: &mut Builder, c: &Ctx) {
         .collect();
     b.table(
         &format!("{}年进度滞后和逆向变化指标", c.year),
-        &["序号", "指标", "状态", "最新值", "目标值", "牵头单位", "趋势预测"],
-        &[6, 22, 11, 13, 13, 11, 24],
         &[
-            Align::Center,
-            Align::Left,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Left,
+            ("序号", 6, C),
+            ("指标", 22, L),
+            ("状态", 11, C),
+            ("最新值", 13, C),
+            ("目标值", 13, C),
+            ("牵头单位", 11, C),
+            ("趋势预测", 24, L),
         ],
         rows,
         Some(format!(
@@ -639,27 +623,15 @@ fn areas_section(b: &mut Builder, c: &Ctx) {
     b.table(
         &format!("{}年各地区指标进展情况", c.year),
         &[
-            "地区",
-            "已达标",
-            "进度正常",
-            "进度滞后",
-            "严重滞后",
-            "逆向变化",
-            "其他",
-            "达标或进度正常占比",
-            "进展指数",
-        ],
-        &[14, 9, 11, 11, 11, 11, 8, 14, 11],
-        &[
-            Align::Left,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
+            ("地区", 14, L),
+            ("已达标", 9, C),
+            ("进度正常", 11, C),
+            ("进度滞后", 11, C),
+            ("严重滞后", 11, C),
+            ("逆向变化", 11, C),
+            ("其他", 8, C),
+            ("达标或进度正常占比", 14, C),
+            ("进展指数", 11, C),
         ],
         rows,
         Some(format!("注：各地区均评估{per_area}项指标；其他为无数据或无法评估的指标；达标或进度正常占比＝（已达标＋进度正常）÷可评估指标数；进展指数为各指标完成进程（截至100%）的平均值。")),
@@ -748,25 +720,14 @@ fn tasks_section(b: &mut Builder, c: &Ctx) {
     b.table(
         &format!("{}年重点任务完成情况（按牵头单位）", c.year),
         &[
-            "牵头单位",
-            "任务数",
-            "已完成",
-            "按期推进",
-            "滞后",
-            "未开始",
-            "未报送",
-            "完成率",
-        ],
-        &[27, 10, 10, 11, 9, 10, 10, 13],
-        &[
-            Align::Left,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
+            ("牵头单位", 27, L),
+            ("任务数", 10, C),
+            ("已完成", 10, C),
+            ("按期推进", 11, C),
+            ("滞后", 9, C),
+            ("未开始", 10, C),
+            ("未报送", 10, C),
+            ("完成率", 13, C),
         ],
         rows,
         None,
@@ -810,23 +771,13 @@ fn ranking_table(
     b.table(
         title,
         &[
-            "名次",
-            who,
-            "得分",
-            "满分",
-            "得分率",
-            "指标部分",
-            "任务部分",
-        ],
-        &[8, 30, 12, 10, 12, 14, 14],
-        &[
-            Align::Center,
-            Align::Left,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
-            Align::Center,
+            ("名次", 8, C),
+            (who, 30, L),
+            ("得分", 12, C),
+            ("满分", 10, C),
+            ("得分率", 12, C),
+            ("指标部分", 14, C),
+            ("任务部分", 14, C),
         ],
         rows,
         (!notes.is_empty()).then(|| format!("注：{}。", notes.join("；"))),
@@ -897,9 +848,7 @@ fn methods_appendix(b: &mut Builder, c: &Ctx) {
     let cuts = |c: &[f64; 3]| format!("{}／{}／{}", num(c[0]), num(c[1]), num(c[2]));
     b.table(
         "对照方法及分档阈值",
-        &["方法", "计算依据", "分档阈值"],
-        &[22, 50, 28],
-        &[Align::Left, Align::Left, Align::Center],
+        &[("方法", 22, L), ("计算依据", 50, L), ("分档阈值", 28, C)],
         vec![
             vec![
                 "欧盟统计局（Eurostat）".into(),

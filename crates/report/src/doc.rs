@@ -25,6 +25,9 @@ pub enum Align {
     Right,
 }
 
+/// A table column: header, relative width, alignment of its cells.
+pub type Col<'a> = (&'a str, u32, Align);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// `表1　…（演示数据）`.
@@ -152,13 +155,12 @@ impl Builder {
         }
     }
 
-    /// Adds a table; the caption is numbered and, for synthetic data, labelled.
+    /// Adds a table of columns (header, relative width, alignment); the caption is numbered
+    /// and, for synthetic data, labelled.
     pub fn table(
         &mut self,
         title: &str,
-        header: &[&str],
-        widths: &[u32],
-        align: &[Align],
+        cols: &[Col],
         rows: Vec<Vec<String>>,
         note: Option<String>,
     ) {
@@ -166,10 +168,10 @@ impl Builder {
         let caption = self.label(&format!("表{}　{title}", self.tables));
         self.blocks.push(Block::Table(Table {
             caption,
-            header: header.iter().map(|h| h.to_string()).collect(),
+            header: cols.iter().map(|c| c.0.to_string()).collect(),
             rows,
-            widths: widths.to_vec(),
-            align: align.to_vec(),
+            widths: cols.iter().map(|c| c.1).collect(),
+            align: cols.iter().map(|c| c.2).collect(),
             note,
         }));
     }
@@ -228,7 +230,7 @@ mod tests {
         b.heading(Level::Three, "细项");
         b.heading(Level::One, "任务");
         b.heading(Level::Two, "甲");
-        b.table("指标", &["a"], &[1], &[Align::Left], vec![], None);
+        b.table("指标", &[("a", 1, Align::Left)], vec![], None);
         let texts: Vec<String> = b
             .blocks
             .iter()
