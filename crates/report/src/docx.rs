@@ -530,11 +530,12 @@ fn add_font_fallbacks(font_table: &str) -> String {
     }
 }
 
-/// Declares Simplified Chinese as the East Asian language of every run.
+/// Declares Simplified Chinese as the East Asian language of every run (`w:lang` goes last
+/// among the default run properties, as the schema orders them).
 fn set_language(styles: &str) -> String {
     styles.replacen(
-        "<w:rPrDefault><w:rPr>",
-        r#"<w:rPrDefault><w:rPr><w:lang w:val="zh-CN" w:eastAsia="zh-CN" />"#,
+        "</w:rPr></w:rPrDefault>",
+        r#"<w:lang w:val="zh-CN" w:eastAsia="zh-CN" /></w:rPr></w:rPrDefault>"#,
         1,
     )
 }
