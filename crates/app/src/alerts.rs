@@ -67,7 +67,10 @@ fn indicator_findings(
         f.title_zh = format!("{}：{}（{}）", r.name, r.status.zh(), r.area);
         f.title_en = format!("{}: {} ({})", r.name, r.status.en(), r.area);
         f.message_zh = format!("《{plan_title}》{as_of}年评估：{}", r.explanation_zh);
-        f.message_en = format!("{plan_title}, evaluated as of {as_of}: {}", r.explanation_en);
+        f.message_en = format!(
+            "{plan_title}, evaluated as of {as_of}: {}",
+            r.explanation_en
+        );
         out.push(f);
     }
     // A binding indicator's interim targets that have come due.
@@ -87,7 +90,10 @@ fn indicator_findings(
             );
             f.level = AlertLevel::Critical;
             f.title_zh = format!("约束性指标未完成{}年目标：{}（{}）", t.year, r.name, r.area);
-            f.title_en = format!("Binding indicator missed its {} target: {} ({})", t.year, r.name, r.area);
+            f.title_en = format!(
+                "Binding indicator missed its {} target: {} ({})",
+                t.year, r.name, r.area
+            );
             f.message_zh = t.explanation_zh.clone();
             f.message_en = t.explanation_en.clone();
             out.push(f);
@@ -108,7 +114,10 @@ fn indicator_findings(
                 unlikely,
             );
             f.title_zh = format!("预测{}年难以达标：{}（{}）", fc.year, r.name, r.area);
-            f.title_en = format!("Forecast: {} likely missed in {} ({})", r.name, fc.year, r.area);
+            f.title_en = format!(
+                "Forecast: {} likely missed in {} ({})",
+                r.name, fc.year, r.area
+            );
             f.message_zh = fc.explanation_zh.clone();
             f.message_en = fc.explanation_en.clone();
             out.push(f);

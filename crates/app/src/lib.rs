@@ -11,6 +11,7 @@ pub mod areas_csv;
 pub mod csv_input;
 pub mod demo;
 pub mod evaluation;
+pub mod report;
 pub mod rounds;
 pub mod text;
 

@@ -33,9 +33,9 @@ impl Method {
     }
 }
 
-/// Inputs shared by `evaluate` and `assess`.
+/// The plan and data files every judging command reads (evaluate, assess, report, export).
 #[derive(clap::Args, Debug)]
-pub struct DataArgs {
+pub struct Inputs {
     /// A stored plan's id, or a plan interchange JSON file.
     #[arg(long)]
     pub plan: String,
@@ -50,15 +50,22 @@ pub struct DataArgs {
     /// Task statuses: CSV task,area,status (not_started|in_progress|completed|delayed).
     #[arg(long)]
     pub tasks: Option<PathBuf>,
-    /// Evaluate with the observations up to this year.
-    #[arg(long)]
-    pub as_of: i32,
     /// Settings (status thresholds, method cuts, assessment scheme) as TOML.
     #[arg(long)]
     pub scheme: Option<PathBuf>,
     /// Evaluate the good rows even when some rows are refused (they are still reported).
     #[arg(long)]
     pub allow_partial: bool,
+}
+
+/// Inputs shared by `evaluate` and `assess`.
+#[derive(clap::Args, Debug)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Evaluate with the observations up to this year.
+    #[arg(long)]
+    pub as_of: i32,
     /// Print JSON (see docs/evaluation-output.md) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -95,7 +102,7 @@ pub struct AlignArgs {
 }
 
 /// A text file as a person saves it: UTF-8 (BOM or not) or GB18030 (Chinese Excel's CSV).
-fn read_text(path: &Path) -> anyhow::Result<String> {
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     Ok(healthplan_app::text::decode_text(&name, &bytes)?)
@@ -182,27 +189,35 @@ fn check_rows(file: &Path, errors: &[RowError], allow_partial: bool) -> anyhow::
     Ok(())
 }
 
-struct Loaded {
-    plan: PlanDocument,
-    settings: Settings,
-    evaluation: PlanEvaluation,
-    tasks: Option<eval::TaskStatuses>,
-    rejected: Vec<(String, RowError)>,
+/// Everything a judging command works from, gathered in one place.
+pub struct Loaded {
+    pub plan: PlanDocument,
+    pub settings: Settings,
+    pub evaluation: PlanEvaluation,
+    pub tasks: Option<eval::TaskStatuses>,
+    pub rejected: Vec<(String, RowError)>,
+    /// The observations file as read, for columns beyond the evaluation's (status, approver).
+    pub data_text: String,
+    /// Area code → name from the store's registry (empty without a store).
+    pub area_names: data::AreaNames,
 }
 
-async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> {
-    if !(1900..=2100).contains(&a.as_of) {
-        bail!("--as-of {}: not a plausible year", a.as_of);
+/// Reads the plan, settings and data files and evaluates the plan as of `as_of`; the one
+/// loader behind evaluate, assess, report and export.
+pub async fn load_and_evaluate(a: &Inputs, as_of: i32, g: &Globals) -> anyhow::Result<Loaded> {
+    if !(1900..=2100).contains(&as_of) {
+        bail!("{as_of}: not a plausible year (--as-of / --year)");
     }
     let settings = load_settings(a.scheme.as_deref())?;
     let Some(data) = &a.data else {
-        return evaluate_stored(a, g, settings).await;
+        return evaluate_stored(a, as_of, g, settings).await;
     };
     let plan = load_plan(&a.plan, g).await?;
     let mut rejected = Vec::new();
     let mut all_errors = Vec::new();
     let areas = area_names(g).await;
-    let (obs, errs) = data::parse_values_in(&plan, &read_text(data)?, &areas)
+    let data_text = read_text(data)?;
+    let (obs, errs) = data::parse_values_in(&plan, &data_text, &areas)
         .map_err(|e| anyhow!("{}: {e}", data.display()))?;
     all_errors.push((data.clone(), errs));
     let refs = match &a.reference {
@@ -239,7 +254,7 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
         observations: &obs,
         references: &refs,
         tasks: tasks.as_ref(),
-        as_of: a.as_of,
+        as_of,
         settings: &settings,
     });
     Ok(Loaded {
@@ -248,11 +263,18 @@ async fn load_and_evaluate(a: &DataArgs, g: &Globals) -> anyhow::Result<Loaded> 
         evaluation,
         tasks,
         rejected,
+        data_text,
+        area_names: areas,
     })
 }
 
 /// A stored plan on the stored, approved values (no files).
-async fn evaluate_stored(a: &DataArgs, g: &Globals, settings: Settings) -> anyhow::Result<Loaded> {
+async fn evaluate_stored(
+    a: &Inputs,
+    as_of: i32,
+    g: &Globals,
+    settings: Settings,
+) -> anyhow::Result<Loaded> {
     if a.reference.is_some() || a.tasks.is_some() {
         bail!("--reference and --tasks go with --data; stored evaluation reads the stored task reports");
     }
@@ -266,13 +288,12 @@ async fn evaluate_stored(a: &DataArgs, g: &Globals, settings: Settings) -> anyho
     let app = healthplan_app::App::open(store).await?;
     let caps = app.local_caps(&crate::store::actor());
     let run = app
-        .evaluate_plan(&caps.reader(), id, a.as_of, &settings)
+        .evaluate_plan(&caps.reader(), id, as_of, &settings)
         .await
         .with_context(|| format!("cannot evaluate plan {id}"))?;
     if run.values_used == 0 {
         eprintln!(
-            "warning: plan {id} has no approved yearly values up to {} for its indicators",
-            a.as_of
+            "warning: plan {id} has no approved yearly values up to {as_of} for its indicators"
         );
     }
     let tasks = (!run.tasks.status.is_empty()).then_some(run.tasks);
@@ -282,6 +303,13 @@ async fn evaluate_stored(a: &DataArgs, g: &Globals, settings: Settings) -> anyho
         evaluation: run.evaluation,
         tasks,
         rejected: Vec::new(),
+        data_text: String::new(),
+        area_names: run
+            .scope
+            .areas
+            .iter()
+            .map(|(name, code)| (code.to_string(), name.clone()))
+            .collect(),
     })
 }
 
@@ -364,7 +392,7 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 pub async fn evaluate(a: EvaluateArgs, g: &Globals) -> anyhow::Result<()> {
     let mut o = String::new();
-    let l = load_and_evaluate(&a.data, g).await?;
+    let l = load_and_evaluate(&a.data.inputs, a.data.as_of, g).await?;
     let ev = &l.evaluation;
     if a.data.json {
         let mut v = serde_json::to_value(ev)?;
@@ -539,7 +567,7 @@ fn print_cards(o: &mut String, title: &str, cards: &[eval::ScoreCard]) {
 
 pub async fn assess(a: AssessArgs, g: &Globals) -> anyhow::Result<()> {
     let mut o = String::new();
-    let l = load_and_evaluate(&a.data, g).await?;
+    let l = load_and_evaluate(&a.data.inputs, a.data.as_of, g).await?;
     let result: Assessment = eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
     if a.data.json {
         let mut v = serde_json::to_value(&result)?;

@@ -9,6 +9,7 @@ mod evaluate;
 mod exchange;
 mod import;
 mod plan;
+mod report;
 mod serve;
 mod store;
 mod user;
@@ -70,6 +71,10 @@ enum Command {
     Assess(evaluate::AssessArgs),
     /// Compare a child plan's targets with its parent's.
     Align(evaluate::AlignArgs),
+    /// Write the annual monitoring and evaluation report (年度监测评估报告): DOCX, HTML or PDF.
+    Report(report::ReportArgs),
+    /// Export values, evaluation results or the assessment working as XLSX.
+    Export(report::ExportArgs),
     /// Benchmarks of the analytics engine.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -89,6 +94,8 @@ fn main() -> std::process::ExitCode {
             Command::Evaluate(a) => evaluate::evaluate(a, &cli.globals).await,
             Command::Assess(a) => evaluate::assess(a, &cli.globals).await,
             Command::Align(a) => evaluate::align(a, &cli.globals).await,
+            Command::Report(a) => report::report(a, &cli.globals).await,
+            Command::Export(a) => report::export(a, &cli.globals).await,
             Command::Bench(c) => bench::run(c, &cli.globals).await,
         }
     });

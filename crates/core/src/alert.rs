@@ -71,7 +71,12 @@ impl AlertLevel {
             "info" => AlertLevel::Info,
             "warning" => AlertLevel::Warning,
             "critical" => AlertLevel::Critical,
-            _ => return Err(CoreError::invalid("severity", format!("unknown level {s:?}"))),
+            _ => {
+                return Err(CoreError::invalid(
+                    "severity",
+                    format!("unknown level {s:?}"),
+                ))
+            }
         })
     }
 }
@@ -100,7 +105,12 @@ impl AlertStatus {
             "open" => AlertStatus::Open,
             "acknowledged" => AlertStatus::Acknowledged,
             "closed" => AlertStatus::Closed,
-            _ => return Err(CoreError::invalid("status", format!("unknown alert status {s:?}"))),
+            _ => {
+                return Err(CoreError::invalid(
+                    "status",
+                    format!("unknown alert status {s:?}"),
+                ))
+            }
         })
     }
 }
@@ -205,7 +215,10 @@ mod tests {
         assert_eq!(AlertAction::Close.apply(Acknowledged), Some(Closed));
         assert_eq!(AlertAction::Reopen.apply(Closed), Some(Open));
         assert_eq!(AlertAction::Acknowledge.apply(Closed), None);
-        assert_eq!(AlertKind::parse("round_late").unwrap(), AlertKind::RoundLate);
+        assert_eq!(
+            AlertKind::parse("round_late").unwrap(),
+            AlertKind::RoundLate
+        );
         assert!(AlertKind::parse("x").is_err());
     }
 }

@@ -5,6 +5,11 @@
 //!
 //! When a tool is not installed the error says which Debian package provides it, so callers
 //! can tell the user what to install and carry on with the formats that need nothing.
+//! `fonts` finds installed fonts for charts drawn in Rust.
+
+pub mod fonts;
+
+pub use fonts::{cjk_font, font_families, latin_font, SystemFont};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -44,7 +49,7 @@ const LIBREOFFICE_PACKAGE: &str = "libreoffice-writer-nogui";
 const POPPLER_PACKAGE: &str = "poppler-utils";
 
 /// The first of `names` found on `PATH`.
-fn find_program(names: &[&str]) -> Option<PathBuf> {
+pub(crate) fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
@@ -61,6 +66,14 @@ pub fn has_libreoffice() -> bool {
     libreoffice().is_some()
 }
 
+/// LibreOffice's command, or the error naming the package to install.
+pub fn require_libreoffice() -> Result<PathBuf> {
+    libreoffice().ok_or(OfficeError::Missing {
+        tool: LIBREOFFICE,
+        package: LIBREOFFICE_PACKAGE,
+    })
+}
+
 /// Whether poppler's `pdftotext` and `pdftoppm` are installed.
 pub fn has_poppler() -> bool {
     find_program(&["pdftotext"]).is_some() && find_program(&["pdftoppm"]).is_some()
@@ -68,7 +81,12 @@ pub fn has_poppler() -> bool {
 
 /// Runs `cmd` to completion within `timeout`; stdout is returned, a non-zero exit is an error
 /// carrying the end of stderr.
-fn run(mut cmd: Command, tool: &'static str, file: &str, timeout: Duration) -> Result<Vec<u8>> {
+pub(crate) fn run(
+    mut cmd: Command,
+    tool: &'static str,
+    file: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -143,12 +161,7 @@ fn safe_name(file_name: &str, default_ext: &str) -> String {
 /// Converts a document (given as bytes, `file_name` names it in errors and gives its
 /// extension) with LibreOffice headless to `to` (`"docx"`, `"pdf"`), returning the bytes.
 pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Result<Vec<u8>> {
-    let Some(program) = libreoffice() else {
-        return Err(OfficeError::Missing {
-            tool: LIBREOFFICE,
-            package: LIBREOFFICE_PACKAGE,
-        });
-    };
+    let program = require_libreoffice()?;
     let dir = tempfile::tempdir()?;
     let input = dir.path().join(safe_name(file_name, "bin"));
     std::fs::write(&input, bytes)?;

@@ -84,8 +84,13 @@ pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every:
         tick.tick().await;
         let year = jiff::ZonedDateTime::now().year() as i32;
         let today = crate::api_today();
-        match app.check_all_alerts(&[year - 1, year], today, &settings).await {
-            Ok(raised) if !raised.is_empty() => tracing::info!(alerts = raised.len(), "alerts raised"),
+        match app
+            .check_all_alerts(&[year - 1, year], today, &settings)
+            .await
+        {
+            Ok(raised) if !raised.is_empty() => {
+                tracing::info!(alerts = raised.len(), "alerts raised")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "periodic alert check failed"),
         }

@@ -14,21 +14,21 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile, EvidenceMeta,
-    ImportCount, Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary,
-    PlanTask, Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey,
-    ValueRecord,
+    AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile,
+    EvidenceMeta, ImportCount, Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator,
+    PlanSummary, PlanTask, Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle,
+    ValueKey, ValueRecord,
 };
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
 use healthplan_access::{
-    AlertHandler, BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer, RoundManager,
-    SelfService, UserAdmin, ValueWriter,
+    AlertHandler, BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer,
+    RoundManager, SelfService, UserAdmin, ValueWriter,
 };
 use healthplan_core::{
-    Alert, AlertAction, AlertComment, Area, DataElement, Finding, DataValue, Department, NewRound, PlanDocument, PlanStatus, ReviewDecision,
-    Round, TaskProgress, User,
+    Alert, AlertAction, AlertComment, Area, DataElement, DataValue, Department, Finding, NewRound,
+    PlanDocument, PlanStatus, ReviewDecision, Round, TaskProgress, User,
 };
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};

@@ -200,7 +200,9 @@ impl Alerts for Backend {
     ) -> Result<Alert> {
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if action.is_none() && comment.is_none() {
-            return Err(StoreError::Invalid("nothing to record / 没有要记录的内容".into()));
+            return Err(StoreError::Invalid(
+                "nothing to record / 没有要记录的内容".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
         let before = fetch_alert(&mut tx, id).await?;

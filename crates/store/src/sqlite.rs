@@ -70,8 +70,8 @@ mod sql;
 #[path = "sql_accounts.rs"]
 mod sql_accounts;
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_workflow.rs"]
-mod sql_workflow;
-#[allow(clippy::duplicate_mod)]
 #[path = "sql_alerts.rs"]
 mod sql_alerts;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_workflow.rs"]
+mod sql_workflow;

@@ -6,4 +6,5 @@ mod data_cli;
 mod eval_cli;
 mod exchange_cli;
 mod import_cli;
+mod report_cli;
 mod store_cli;

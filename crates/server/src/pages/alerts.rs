@@ -29,7 +29,12 @@ pub struct AlertQuery {
     kind: Option<String>,
 }
 
-async fn alerts_page(state: &AppState, auth: &Auth, q: AlertQuery, notice: Option<String>) -> PageResult {
+async fn alerts_page(
+    state: &AppState,
+    auth: &Auth,
+    q: AlertQuery,
+    notice: Option<String>,
+) -> PageResult {
     let caps = auth.signed_in()?;
     let scope = caps.reader();
     let status = match q.status.as_deref() {
@@ -40,7 +45,15 @@ async fn alerts_page(state: &AppState, auth: &Auth, q: AlertQuery, notice: Optio
     let kind = q.kind.as_deref().and_then(|k| AlertKind::parse(k).ok());
     let store = state.app.store();
     let alerts = store
-        .list_alerts(&scope, &AlertFilter { status, kind, plan_id: None, limit: Some(200) })
+        .list_alerts(
+            &scope,
+            &AlertFilter {
+                status,
+                kind,
+                plan_id: None,
+                limit: Some(200),
+            },
+        )
         .await?;
     let handler = caps.alert_handler();
     let mut items = Vec::new();
@@ -50,7 +63,9 @@ async fn alerts_page(state: &AppState, auth: &Auth, q: AlertQuery, notice: Optio
             .as_ref()
             .is_some_and(|h| h.check(&a.area, a.department.as_deref()).is_ok());
         let area_name = state.app.policy().areas().name(&a.area).map(String::from);
-        items.push(json!({"alert": a, "comments": comments, "can_handle": can, "area_name": area_name}));
+        items.push(
+            json!({"alert": a, "comments": comments, "can_handle": can, "area_name": area_name}),
+        );
     }
     Ok(render(
         state,
@@ -70,8 +85,17 @@ async fn alerts_page(state: &AppState, auth: &Auth, q: AlertQuery, notice: Optio
     ))
 }
 
-async fn alerts(State(state): State<Arc<AppState>>, auth: Auth, Query(q): Query<AlertQuery>) -> Response {
-    page_result!(state, auth, "/alerts", alerts_page(&state, &auth, q, None).await)
+async fn alerts(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Query(q): Query<AlertQuery>,
+) -> Response {
+    page_result!(
+        state,
+        auth,
+        "/alerts",
+        alerts_page(&state, &auth, q, None).await
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,7 +105,12 @@ pub struct HandleForm {
     comment: String,
 }
 
-async fn handle(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>, Form(f): Form<HandleForm>) -> Response {
+async fn handle(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<HandleForm>,
+) -> Response {
     let done: PageResult = async {
         let handler = auth
             .signed_in()?
@@ -95,7 +124,11 @@ async fn handle(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i
             _ => None,
         };
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
-        state.app.store().handle_alert(&handler, id, action, comment).await?;
+        state
+            .app
+            .store()
+            .handle_alert(&handler, id, action, comment)
+            .await?;
         Ok(Redirect::to(&format!("/alerts?status=all#alert-{id}")).into_response())
     }
     .await;
@@ -113,11 +146,20 @@ async fn check(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
         let mut raised = 0;
         for p in state.app.store().list_plans(&scope).await? {
             if editor.check_optional_area(p.area_code.as_ref()).is_ok() {
-                raised += state.app.check_plan_alerts(p.id, as_of, &state.config.settings).await?.len();
+                raised += state
+                    .app
+                    .check_plan_alerts(p.id, as_of, &state.config.settings)
+                    .await?
+                    .len();
             }
         }
-        raised += state.app.check_round_alerts(crate::api_today()).await?.len();
-        let notice = crate::i18n::t(auth.lang, "alerts.checked").replacen("{}", &raised.to_string(), 1);
+        raised += state
+            .app
+            .check_round_alerts(crate::api_today())
+            .await?
+            .len();
+        let notice =
+            crate::i18n::t(auth.lang, "alerts.checked").replacen("{}", &raised.to_string(), 1);
         alerts_page(&state, &auth, AlertQuery::default(), Some(notice)).await
     }
     .await;
