@@ -4,7 +4,9 @@
 
 use crate::{App, Result};
 use healthplan_access::Caps;
-use healthplan_core::{AreaCode, DataValue, Date, Period, Round, ValueStatus};
+use healthplan_core::validate::{previous_period, ValueRule};
+use healthplan_core::{AreaCode, DataValue, Date, Period, PlanDocument, Round, Value, ValueStatus, ValueType};
+use healthplan_exchange::template::{TemplateRow, TemplateSpec};
 use healthplan_store::{DataValueFilter, ValueKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -42,6 +44,15 @@ pub struct FormRow {
     pub last: Option<f64>,
     /// What is stored for this period, if anything.
     pub current: Option<DataValue>,
+}
+
+/// A form row with what entry needs beside it: the validation rule and last period's
+/// value.
+#[derive(Debug, Clone)]
+pub struct FormCell {
+    pub row: FormRow,
+    pub rule: ValueRule,
+    pub previous: Option<Value>,
 }
 
 /// One line of the planner's overview: an area and a lead department.
@@ -185,6 +196,85 @@ impl App {
             }
         }
         Ok((round, rows))
+    }
+
+    /// The caller's form with the rule and last value of each cell (the web form, the
+    /// template and its re-import all use it).
+    pub async fn form_cells(
+        &self,
+        caps: &Caps,
+        round_id: i64,
+    ) -> Result<(Round, PlanDocument, Vec<FormCell>)> {
+        let (round, rows) = self.round_form(caps, round_id).await?;
+        let doc = self.store().plan(&caps.reader(), round.plan_id).await?;
+        let types: HashMap<String, ValueType> = self
+            .store()
+            .list_data_elements()
+            .await?
+            .into_iter()
+            .map(|e| (e.code, e.value_type))
+            .collect();
+        let prev_period = previous_period(round.period);
+        let previous: HashMap<ValueKey, Value> = match prev_period {
+            Some(p) if !rows.is_empty() => self
+                .store()
+                .list_data_values(
+                    &caps.reader(),
+                    &DataValueFilter {
+                        elements: rows.iter().map(|r| r.element.clone()).collect(),
+                        period: Some(p),
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .into_iter()
+                .map(|v| (ValueKey::of(&v), v.value))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        let cells = rows
+            .into_iter()
+            .filter_map(|row| {
+                let ind = doc.indicators.get(row.indicator)?;
+                let vt = types.get(&row.element).copied().unwrap_or(ValueType::Number);
+                let rule = ValueRule::for_indicator(ind, vt);
+                let previous = prev_period
+                    .and_then(|p| previous.get(&ValueKey::new(&row.element, row.area.clone(), p)))
+                    .cloned();
+                Some(FormCell { row, rule, previous })
+            })
+            .collect();
+        Ok((round, doc, cells))
+    }
+
+    /// The caller's form as a spreadsheet template (its areas × its indicators).
+    pub async fn round_template(&self, caps: &Caps, round_id: i64) -> Result<TemplateSpec> {
+        let (round, doc, cells) = self.form_cells(caps, round_id).await?;
+        let reporter = caps
+            .principal()
+            .map(|p| p.display_name.clone())
+            .unwrap_or_default();
+        Ok(TemplateSpec {
+            round: format!("round-{}", round.id),
+            plan_title: doc.title.clone(),
+            period: round.period,
+            deadline: Some(round.deadline.to_string()),
+            reporter,
+            rows: cells
+                .into_iter()
+                .map(|c| TemplateRow {
+                    area: c.row.area.clone(),
+                    area_name: c.row.area_name.clone(),
+                    indicator: format!("{}", c.row.indicator + 1),
+                    element: c.row.element.clone(),
+                    name: c.row.name.clone(),
+                    rule: c.rule,
+                    previous: c.previous,
+                    current: c.row.current.as_ref().map(|v| v.value.clone()),
+                    comment: c.row.current.as_ref().and_then(|v| v.comment.clone()),
+                })
+                .collect(),
+        })
     }
 
     /// Progress of a round per area and lead department, as the caller may see it.
