@@ -6,3 +6,4 @@ mod data_cli;
 mod eval_cli;
 mod import_cli;
 mod store_cli;
+mod surveillance_cli;
