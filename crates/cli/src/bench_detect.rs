@@ -49,6 +49,23 @@ pub struct DetectArgs {
 }
 
 const RARE: [&str; 2] = ["plague", "cholera"];
+
+/// CPU seconds used by this process so far (user + system, from /proc; Linux's 100 ticks a
+/// second). On a shared machine this says more than the wall clock.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        f.get(i)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
 /// Outbreaks per series-year.
 const OUTBREAK_RATE: f64 = 0.5;
 /// Reporting by weekday, Monday first (mean 1).
@@ -216,45 +233,59 @@ fn merge(mut a: Scores, b: Scores) -> Scores {
     a
 }
 
-/// Scores one series' outcomes. `step` days per point; points before `from` are not scored.
+/// What the sweep keeps of one series and detector: points evaluated in the scoring window,
+/// and the alarm indices there.
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    evaluated: u64,
+    alarms: Vec<usize>,
+}
+
+/// Streams outcomes into tallies per detector (points before `from` are not scored).
+fn tally(tallies: &mut BTreeMap<Method, Tally>, o: &Outcome, step: usize, from_day: usize) {
+    let (method, index, alarm) = match o {
+        Outcome::Assessed(a) => (a.method, a.index, a.alarm),
+        Outcome::Skipped { method, index, .. } => (*method, *index, false),
+    };
+    let t = tallies.entry(method).or_default();
+    if index * step < from_day {
+        return;
+    }
+    if matches!(o, Outcome::Assessed(_)) {
+        t.evaluated += 1;
+    }
+    if alarm {
+        t.alarms.push(index);
+    }
+}
+
+/// Scores one series' tallies against its outbreaks; `step` days per point.
 fn score(
-    outcomes: &[Outcome],
+    tallies: &BTreeMap<Method, Tally>,
     outbreaks: &[Outbreak],
     step: usize,
     from_day: usize,
     scores: &mut Scores,
 ) {
-    let mut by_method: BTreeMap<Method, (Score, Vec<usize>)> = BTreeMap::new();
-    for o in outcomes {
-        let (method, index, alarm) = match o {
-            Outcome::Assessed(a) => (a.method, a.index, a.alarm),
-            Outcome::Skipped { method, index, .. } => (*method, *index, false),
+    for (&method, t) in tallies {
+        let mut s = Score {
+            evaluated: t.evaluated,
+            alarms: t.alarms.len() as u64,
+            weekly: step > 1,
+            ..Score::default()
         };
-        let (first, last) = (index * step, index * step + step - 1);
-        let entry = by_method.entry(method).or_default();
-        if first < from_day {
-            continue;
+        for &i in &t.alarms {
+            let (first, last) = (i * step, i * step + step - 1);
+            let near = outbreaks
+                .iter()
+                .any(|b| first < b.start + b.len + 7 && b.start <= last);
+            if !near {
+                s.false_alarms += 1;
+            }
         }
-        if matches!(o, Outcome::Assessed(_)) {
-            entry.0.evaluated += 1;
-        }
-        if !alarm {
-            continue;
-        }
-        entry.0.alarms += 1;
-        entry.1.push(index);
-        let near = outbreaks
-            .iter()
-            .any(|b| first < b.start + b.len + 7 && b.start <= last);
-        if !near {
-            entry.0.false_alarms += 1;
-        }
-    }
-    for (method, (mut s, alarms)) in by_method {
-        s.weekly = step > 1;
         for b in outbreaks.iter().filter(|b| b.start >= from_day) {
             s.outbreaks += 1;
-            let hit = alarms.iter().find(|&&i| {
+            let hit = t.alarms.iter().find(|&&i| {
                 let (first, last) = (i * step, i * step + step - 1);
                 first < b.start + b.len && b.start <= last
             });
@@ -385,11 +416,13 @@ pub fn run(a: &DetectArgs) -> Result<()> {
         })
         .unwrap_or((0, 0));
     let mut arrival_ms = Vec::new();
+    let mut arrival_cpu_ms = Vec::new();
     let mut arrival_signals = Vec::new();
     for k in 0..2 {
         let day = days - 2 + k;
         let p = day_periods[day];
         let t = Instant::now();
+        let c = cpu_seconds();
         for (i, arrival) in arrivals.iter().enumerate() {
             let (d, leaf) = series_of(i);
             engine.set(ElementId(d as u32), leaf, p, Some(arrival[k]))?;
@@ -430,8 +463,9 @@ pub fn run(a: &DetectArgs) -> Result<()> {
             .flatten()
             .collect();
         let ms = t.elapsed().as_secs_f64() * 1e3;
+        let cpu_ms = (cpu_seconds() - c) * 1e3;
         println!(
-            "arrival of {p} ({}): {} values written, {} series evaluated{}, {} alerts in {ms:.1} ms",
+            "arrival of {p} ({}): {} values written, {} series evaluated{}, {} alerts in {ms:.1} ms (CPU {cpu_ms:.0} ms)",
             if sunday { "Sunday" } else { "weekday" },
             n_series,
             n_series,
@@ -439,6 +473,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
             signals.len()
         );
         arrival_ms.push(ms);
+        arrival_cpu_ms.push(cpu_ms);
         arrival_signals.push(signals.len());
         if k == 1 {
             if let Some(s) = signals.first() {
@@ -461,11 +496,12 @@ pub fn run(a: &DetectArgs) -> Result<()> {
         .sum();
     let read_s = tr.elapsed().as_secs_f64();
     let ts = Instant::now();
+    let cs = cpu_seconds();
     let scores: Scores = (0..n_series)
         .into_par_iter()
         .map_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(cells, vals, outs), i| {
+            || (Vec::new(), Vec::new(), BTreeMap::new()),
+            |(cells, vals, tallies), i| {
                 let (d, leaf) = series_of(i);
                 let (daily, weekly) = detectors_for(&settings, &models[d]);
                 let e = ElementId(d as u32);
@@ -473,29 +509,30 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                 cells.clear();
                 engine.day_series(e, leaf, start..start + days as i32, cells);
                 nan_series(cells, vals);
-                outs.clear();
+                tallies.clear();
                 if let Ok(s) = Series::new(day_periods[0], vals) {
-                    sweep(&s, &daily, |o| outs.push(*o));
+                    sweep(&s, &daily, |o| tally(tallies, o, 1, from_day));
                 }
-                score(outs, &outbreaks[i], 1, from_day, &mut scores);
+                score(tallies, &outbreaks[i], 1, from_day, &mut scores);
                 if !weekly.is_empty() {
                     cells.clear();
                     engine.week_series(e, leaf, first, weeks, cells);
                     nan_series(cells, vals);
-                    outs.clear();
+                    tallies.clear();
                     if let Ok(s) = Series::new(first, vals) {
-                        sweep(&s, &weekly, |o| outs.push(*o));
+                        sweep(&s, &weekly, |o| tally(tallies, o, 7, from_day));
                     }
-                    score(outs, &outbreaks[i], 7, from_day, &mut scores);
+                    score(tallies, &outbreaks[i], 7, from_day, &mut scores);
                 }
                 scores
             },
         )
         .reduce(Scores::new, merge);
     let sweep_s = ts.elapsed().as_secs_f64();
+    let sweep_cpu_s = cpu_seconds() - cs;
     println!(
-        "full sweep: {} series × {} days (+ {} weeks for Farrington): {sweep_s:.2} s (reading the {} daily values alone: {read_s:.2} s)",
-        n_series, days, weeks, read_total
+        "full sweep: {} series × {} days (+ {} weeks for Farrington): {sweep_s:.2} s (CPU {sweep_cpu_s:.2} s on {} threads; reading the {} daily values alone: {read_s:.2} s)",
+        n_series, days, weeks, rayon::current_num_threads(), read_total
     );
     println!(
         "scored from {} (the last {} days, where every detector has its history):",
@@ -557,6 +594,8 @@ pub fn run(a: &DetectArgs) -> Result<()> {
             "generate_s": gen_s,
             "load_build_s": load_s,
             "arrival_ms": arrival_ms,
+            "arrival_cpu_ms": arrival_cpu_ms,
+            "sweep_cpu_s": sweep_cpu_s,
             "arrival_alerts": arrival_signals,
             "read_s": read_s,
             "sweep_s": sweep_s,

@@ -92,7 +92,9 @@ pub(crate) fn run(
             ears_c3(&e, s.values, range, emit)
         }
         Detector::Cusum(c) => cusum(c, s.values, range, emit),
-        Detector::MovingPercentile(m) => moving_percentile(m, s.step, s.values, range, emit),
+        Detector::MovingPercentile(m) => {
+            moving_percentile(m, s.step, s.values, range, bounds, emit)
+        }
         Detector::Farrington(f) => {
             if s.step != Step::Week {
                 for index in range {
@@ -133,47 +135,109 @@ pub(crate) fn skipped(method: Method, index: usize, reason: Skip) -> Outcome {
     }
 }
 
-/// Mean and sample sd (n − 1) of the reported values in `values[lo..hi]`, if at least `min`.
-fn baseline(values: &[f64], lo: usize, hi: usize, min: usize) -> Option<(f64, f64)> {
-    let w = values.get(lo..hi)?;
-    let (mut n, mut sum) = (0usize, 0.0);
-    for &v in w {
+/// Running count, sum and sum of squares of the reported values in the baseline window
+/// `[t − guard − len, t − guard)` as t moves forward one step at a time (O(1) a step).
+struct Window<'a> {
+    values: &'a [f64],
+    guard: usize,
+    len: usize,
+    t: usize,
+    n: usize,
+    sum: f64,
+    sumsq: f64,
+}
+
+impl<'a> Window<'a> {
+    fn at(values: &'a [f64], guard: usize, len: usize, t: usize) -> Window<'a> {
+        let mut w = Window {
+            values,
+            guard,
+            len,
+            t,
+            n: 0,
+            sum: 0.0,
+            sumsq: 0.0,
+        };
+        let hi = t.saturating_sub(guard).min(values.len());
+        let lo = t.saturating_sub(guard + len).min(hi);
+        for &v in &values[lo..hi] {
+            w.add(v, 1.0);
+        }
+        w
+    }
+
+    fn add(&mut self, v: f64, sign: f64) {
         if !v.is_nan() {
-            n += 1;
-            sum += v;
+            if sign > 0.0 {
+                self.n += 1;
+            } else {
+                self.n -= 1;
+            }
+            self.sum += sign * v;
+            self.sumsq += sign * v * v;
         }
     }
-    if n < min.max(1) {
-        return None;
+
+    /// Moves to t + 1.
+    fn advance(&mut self) {
+        // The value entering at the top of the window and the one leaving at its bottom.
+        if let Some(i) = self.t.checked_sub(self.guard) {
+            if let Some(&v) = self.values.get(i) {
+                self.add(v, 1.0);
+            }
+            if let Some(&v) = i.checked_sub(self.len).and_then(|j| self.values.get(j)) {
+                self.add(v, -1.0);
+            }
+        }
+        self.t += 1;
     }
-    let mean = sum / n as f64;
-    if n < 2 {
-        return Some((mean, 0.0));
+
+    /// Mean and sample sd (n − 1) when the window lies within the series and holds at least
+    /// `min` reported values.
+    fn stats(&self, min: usize) -> Option<(f64, f64)> {
+        if self.t < self.guard + self.len || self.n < min.max(1) {
+            return None;
+        }
+        let n = self.n as f64;
+        let mean = self.sum / n;
+        if self.n < 2 {
+            return Some((mean, 0.0));
+        }
+        // Exact for whole counts; rounding can leave a hair below zero otherwise.
+        let var = ((self.sumsq - self.sum * mean) / (n - 1.0)).max(0.0);
+        Some((mean, var.sqrt()))
     }
-    let ss: f64 = w
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|v| (v - mean) * (v - mean))
-        .sum();
-    Some((mean, (ss / (n - 1) as f64).sqrt()))
 }
 
-/// The baseline window `[t − guard − len, t − guard)`, if it starts within the series.
-fn window(t: usize, guard: usize, len: usize) -> Option<(usize, usize)> {
-    let hi = t.checked_sub(guard)?;
-    Some((hi.checked_sub(len)?, hi))
+/// x_t, the baseline mean and the effective sd (floored at `min_sd`) at each t of `range`,
+/// or why not.
+fn c_stats(
+    e: &Ears,
+    guard: usize,
+    values: &[f64],
+    range: Range<usize>,
+    mut f: impl FnMut(usize, Result<(f64, f64, f64), Skip>),
+) {
+    let mut w = Window::at(values, guard, e.baseline, range.start);
+    for t in range {
+        let out = match values.get(t).copied().filter(|v| !v.is_nan()) {
+            None => Err(Skip::Missing),
+            Some(x) => match w.stats(e.min_baseline) {
+                None => Err(Skip::ShortHistory),
+                Some((mean, sd)) => Ok((x, mean, sd.max(e.min_sd))),
+            },
+        };
+        f(t, out);
+        w.advance();
+    }
 }
 
-/// C at t: (x − mean, mean, effective sd), or why not.
-fn c_stat(e: &Ears, guard: usize, values: &[f64], t: usize) -> Result<(f64, f64, f64), Skip> {
-    let x = values
-        .get(t)
-        .copied()
-        .filter(|v| !v.is_nan())
-        .ok_or(Skip::Missing)?;
-    let (lo, hi) = window(t, guard, e.baseline).ok_or(Skip::ShortHistory)?;
-    let (mean, sd) = baseline(values, lo, hi, e.min_baseline).ok_or(Skip::ShortHistory)?;
-    Ok((x, mean, sd.max(e.min_sd)))
+fn c_value(x: f64, mean: f64, sd: f64) -> f64 {
+    if sd > 0.0 {
+        (x - mean) / sd
+    } else {
+        zero_sd(x, mean)
+    }
 }
 
 fn ears(
@@ -184,15 +248,11 @@ fn ears(
     range: Range<usize>,
     emit: &mut impl FnMut(Outcome),
 ) {
-    for t in range {
-        emit(match c_stat(e, guard, values, t) {
+    c_stats(e, guard, values, range, |t, r| {
+        emit(match r {
             Err(reason) => skipped(method, t, reason),
             Ok((x, mean, sd)) => {
-                let c = if sd > 0.0 {
-                    (x - mean) / sd
-                } else {
-                    zero_sd(x, mean)
-                };
+                let c = c_value(x, mean, sd);
                 Outcome::Assessed(Assessment {
                     method,
                     index: t,
@@ -204,8 +264,8 @@ fn ears(
                     alarm: c >= e.threshold,
                 })
             }
-        });
-    }
+        })
+    });
 }
 
 /// With `min_sd` = 0 and a constant baseline: any excess is infinitely unusual, no excess is 0.
@@ -220,31 +280,28 @@ fn zero_sd(x: f64, mean: f64) -> f64 {
 }
 
 fn ears_c3(e: &Ears, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(Outcome)) {
+    // C2 (with its baseline) at every point from two before the range, computed once.
+    let from = range.start.saturating_sub(2);
+    let mut c2: Vec<Result<(f64, f64, f64, f64), Skip>> = Vec::with_capacity(range.end - from);
+    c_stats(e, 2, values, from..range.end, |_, r| {
+        c2.push(r.map(|(x, mean, sd)| (x, mean, sd, c_value(x, mean, sd))));
+    });
     // The positive part of C2 − 1 at a lag; a lag that cannot be computed adds nothing.
     let term = |t: usize| -> f64 {
-        match c_stat(e, 2, values, t) {
-            Ok((x, mean, sd)) => {
-                let c = if sd > 0.0 {
-                    (x - mean) / sd
-                } else {
-                    zero_sd(x, mean)
-                };
-                (c - 1.0).max(0.0)
-            }
-            Err(_) => 0.0,
+        match t.checked_sub(from).and_then(|i| c2.get(i)) {
+            Some(Ok((.., c))) => (c - 1.0).max(0.0),
+            _ => 0.0,
         }
     };
-    for t in range {
-        emit(match c_stat(e, 2, values, t) {
+    for (t, r) in (from..range.end).zip(&c2) {
+        if t < range.start {
+            continue;
+        }
+        emit(match *r {
             Err(reason) => skipped(Method::EarsC3, t, reason),
-            Ok((x, mean, sd)) => {
+            Ok((x, mean, sd, c)) => {
                 let lags = t.checked_sub(1).map_or(0.0, term) + t.checked_sub(2).map_or(0.0, term);
-                let c2 = if sd > 0.0 {
-                    (x - mean) / sd
-                } else {
-                    zero_sd(x, mean)
-                };
-                let c3 = lags + (c2 - 1.0).max(0.0);
+                let c3 = lags + (c - 1.0).max(0.0);
                 Outcome::Assessed(Assessment {
                     method: Method::EarsC3,
                     index: t,
@@ -263,10 +320,11 @@ fn ears_c3(e: &Ears, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(
 fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(Outcome)) {
     // S_t depends on the whole past: run from the start of the series.
     let mut s_prev = 0.0f64;
+    let mut w = Window::at(values, c.guard, c.baseline, 0);
     for t in 0..range.end {
         let x = values.get(t).copied().filter(|v| !v.is_nan());
-        let base = window(t, c.guard, c.baseline)
-            .and_then(|(lo, hi)| baseline(values, lo, hi, c.min_baseline));
+        let base = w.stats(c.min_baseline).map(|(mean, _)| mean);
+        w.advance();
         let out = match (x, base) {
             (None, _) => {
                 // A missing day leaves S unchanged.
@@ -276,7 +334,7 @@ fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(O
                 s_prev = 0.0;
                 skipped(Method::Cusum, t, Skip::ShortHistory)
             }
-            (Some(x), Some((mean, _))) => {
+            (Some(x), Some(mean)) => {
                 let m = mean.max(c.min_mean);
                 let root = m.sqrt();
                 let z = (x - m) / root;
@@ -302,19 +360,18 @@ fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(O
     }
 }
 
-/// The p-th percentile (0–100) of sorted values, linear interpolation between order statistics
-/// (R's default type 7, Excel's PERCENTILE).
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let h = (n - 1) as f64 * p / 100.0;
-            let lo = (h.floor() as usize).min(n - 1);
-            let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-        }
+/// The p-th percentile (0–100) of the values, linear interpolation between order statistics
+/// (R's default type 7, Excel's PERCENTILE). Reorders `v` (two selections, no full sort).
+pub(crate) fn percentile_of(v: &mut [f64], p: f64) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
     }
+    let h = (n - 1) as f64 * p / 100.0;
+    let lo = (h.floor() as usize).min(n - 1);
+    let (_, &mut a, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
+    a + (h - lo as f64) * (b - a)
 }
 
 fn moving_percentile(
@@ -322,6 +379,7 @@ fn moving_percentile(
     step: Step,
     values: &[f64],
     range: Range<usize>,
+    bounds: bool,
     emit: &mut impl FnMut(Outcome),
 ) {
     let block = step.per_week();
@@ -394,17 +452,23 @@ fn moving_percentile(
             emit(skipped(Method::MovingPercentile, t, Skip::ShortHistory));
             continue;
         }
-        hist.sort_unstable_by(f64::total_cmp);
-        let limit = percentile(&hist, m.percentile);
+        let limit = percentile_of(&mut hist, m.percentile);
+        let alarm = current > limit;
+        // The median only where someone will read it.
+        let expected = if bounds || alarm {
+            percentile_of(&mut hist, 50.0)
+        } else {
+            f64::NAN
+        };
         emit(Outcome::Assessed(Assessment {
             method: Method::MovingPercentile,
             index: t,
             observed: current,
-            expected: percentile(&hist, 50.0),
+            expected,
             threshold: limit,
             statistic: current,
             limit,
-            alarm: current > limit,
+            alarm,
         }));
     }
 }

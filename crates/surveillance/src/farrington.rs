@@ -24,17 +24,26 @@ struct Row {
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     rows: Vec<Row>,
+    work: Work,
+}
+
+/// Per-row buffers of a fit.
+#[derive(Debug, Default)]
+struct Work {
     omega: Vec<f64>,
     mu: Vec<f64>,
+    e: Vec<f64>,
+    e6: Vec<f64>,
 }
 
 /// A fitted model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Fit {
     alpha: Vec<f64>,
     beta: f64,
     trend: bool,
-    /// Σ W per level, Σ W·t per level, and the Schur complement of the trend.
+    /// Σ W and Σ W·t per level (W = ω·μ, the working weight), and the Schur complement of the
+    /// trend in XᵀWX (its inverse is the trend's variance over φ).
     d: Vec<f64>,
     b: Vec<f64>,
     schur: f64,
@@ -64,131 +73,201 @@ impl Fit {
 }
 
 const MAX_ITER: usize = 25;
-const EPS: f64 = 1e-8;
+/// Newton stops when the trend moves less than this (per week, on the log scale).
+const EPS: f64 = 1e-10;
 /// Keeps log μ finite when a level holds only zeros (R lets it drift to about −25 too).
 const ETA_MIN: f64 = -30.0;
 
-/// Quasi-Poisson IRLS with prior weights `omega`; `mu` holds the start and receives the fit.
-fn fit(rows: &[Row], omega: &[f64], mu: &mut [f64], levels: usize, trend: bool) -> Option<Fit> {
-    let n = rows.len();
-    let mut f = Fit {
-        alpha: vec![0.0; levels],
-        beta: 0.0,
-        trend,
-        d: vec![0.0; levels],
-        b: vec![0.0; levels],
-        schur: 0.0,
-        dispersion: 1.0,
-        df: 0.0,
+/// `out[i] = exp(k·t_i)` for rows in increasing t, by repeated multiplication (no exp per row;
+/// the relative error stays near 1e-14 over a few hundred weeks).
+fn exp_series(rows: &[Row], k: f64, out: &mut Vec<f64>) {
+    out.clear();
+    let Some(first) = rows.first() else {
+        return;
     };
-    let mut zl = vec![0.0; levels];
-    let mut dev_old = f64::INFINITY;
-    for _ in 0..MAX_ITER {
-        f.d.iter_mut().for_each(|x| *x = 0.0);
-        f.b.iter_mut().for_each(|x| *x = 0.0);
-        zl.iter_mut().for_each(|x| *x = 0.0);
-        let (mut c, mut tz) = (0.0, 0.0);
-        for ((r, &om), &m) in rows.iter().zip(omega).zip(mu.iter()) {
-            let w = om * m;
-            let z = m.ln().max(ETA_MIN) + (r.y - m) / m;
-            f.d[r.level] += w;
-            f.b[r.level] += w * r.t;
-            zl[r.level] += w * z;
-            c += w * r.t * r.t;
-            tz += w * r.t * z;
+    let step = k.exp();
+    let (mut t, mut e) = (first.t, (k * first.t).exp());
+    for r in rows {
+        let gap = r.t - t;
+        if gap == 1.0 {
+            e *= step;
+        } else if gap != 0.0 {
+            e = (k * r.t).exp();
         }
-        if trend {
-            let mut s = c;
-            let mut num = tz;
-            for ((&d, &b), &z) in f.d.iter().zip(&f.b).zip(&zl) {
-                if d > 0.0 {
-                    s -= b * b / d;
-                    num -= b * z / d;
-                }
-            }
-            // A trend that the levels already explain (or NaN) cannot be fitted.
-            if s.is_nan() || s <= 1e-12 * c.max(1e-300) {
-                return None;
-            }
-            f.schur = s;
-            f.beta = num / s;
+        t = r.t;
+        out.push(e);
+    }
+}
+
+/// The Poisson maximum-likelihood fit (= the quasi-Poisson estimate) of
+/// `log μ = α_level + β·t` with prior weights `omega`, leaving the fitted means in `mu`.
+///
+/// For a fixed β each level's intercept has a closed form, `exp α_l = Σ_l ω·y / Σ_l ω·e^{βt}`,
+/// so the fit is a one-dimensional Newton search on β over the profile likelihood (whose
+/// information is the Schur complement of XᵀWX); without a trend it is just the level means.
+/// This reaches the same estimate as R's IRLS.
+fn fit(
+    rows: &[Row],
+    omega: &[f64],
+    mu: &mut Vec<f64>,
+    levels: usize,
+    trend: bool,
+    beta0: f64,
+    e: &mut Vec<f64>,
+) -> Option<Fit> {
+    let n = rows.len();
+    let mut y_l = vec![0.0; levels];
+    let mut ty = 0.0;
+    for (r, &om) in rows.iter().zip(omega) {
+        y_l[r.level] += om * r.y;
+        ty += om * r.t * r.y;
+    }
+    let mut s = vec![0.0; levels];
+    let mut tl = vec![0.0; levels];
+    let mut ql = vec![0.0; levels];
+    let mut beta = if beta0.is_finite() { beta0 } else { 0.0 };
+    let mut schur = 0.0;
+    let iterations = if trend { MAX_ITER } else { 1 };
+    for _ in 0..iterations {
+        exp_series(rows, beta, e);
+        s.iter_mut().for_each(|x| *x = 0.0);
+        tl.iter_mut().for_each(|x| *x = 0.0);
+        ql.iter_mut().for_each(|x| *x = 0.0);
+        for ((r, &om), &ei) in rows.iter().zip(omega).zip(e.iter()) {
+            let w = om * ei;
+            s[r.level] += w;
+            tl[r.level] += w * r.t;
+            ql[r.level] += w * r.t * r.t;
         }
-        for (((a, &d), &b), &z) in f.alpha.iter_mut().zip(&f.d).zip(&f.b).zip(&zl) {
-            *a = if d > 0.0 {
-                (z - b * f.beta) / d
-            } else {
-                f64::NAN
-            };
-        }
-        let mut dev = 0.0;
-        for ((r, &om), m) in rows.iter().zip(omega).zip(mu.iter_mut()) {
-            let eta = f.eta(r).max(ETA_MIN);
-            *m = eta.exp();
-            let yl = if r.y > 0.0 {
-                r.y * (r.y / *m).ln()
-            } else {
-                0.0
-            };
-            dev += 2.0 * om * (yl - (r.y - *m));
-        }
-        if !dev.is_finite()
-            || f.alpha
-                .iter()
-                .zip(&f.d)
-                .any(|(a, &d)| d > 0.0 && !a.is_finite())
-        {
-            return None;
-        }
-        if (dev - dev_old).abs() / (dev.abs() + 0.1) < EPS {
+        if !trend {
             break;
         }
-        dev_old = dev;
+        let (mut score, mut info, mut scale) = (ty, 0.0, 0.0);
+        for l in 0..levels {
+            if s[l] > 0.0 {
+                let c = y_l[l] / s[l];
+                score -= c * tl[l];
+                info += c * (ql[l] - tl[l] * tl[l] / s[l]);
+                scale += c * ql[l];
+            }
+        }
+        // A trend that the levels already explain (or an all-zero baseline) cannot be fitted.
+        if info.is_nan() || info <= 1e-12 * scale.max(1e-300) {
+            return None;
+        }
+        schur = info;
+        let step = (score / info).clamp(-0.5, 0.5);
+        beta += step;
+        if !beta.is_finite() {
+            return None;
+        }
+        if step.abs() < EPS * (1.0 + beta.abs()) {
+            exp_series(rows, beta, e);
+            break;
+        }
     }
-    let params = f.d.iter().filter(|&&d| d > 0.0).count() + trend as usize;
-    f.df = n as f64 - params as f64;
-    if f.df < 1.0 {
-        return None;
-    }
-    let pearson: f64 = rows
-        .iter()
-        .zip(omega)
-        .zip(mu.iter())
-        .map(|((r, &om), &m)| {
-            if m > 0.0 {
-                om * (r.y - m) * (r.y - m) / m
+    let alpha: Vec<f64> = (0..levels)
+        .map(|l| {
+            if s[l] > 0.0 {
+                (y_l[l] / s[l]).ln().max(ETA_MIN)
             } else {
-                0.0
+                f64::NAN
             }
         })
-        .sum();
-    f.dispersion = pearson / f.df;
-    Some(f)
+        .collect();
+    let level_mu: Vec<f64> = alpha.iter().map(|a| a.exp()).collect();
+    mu.clear();
+    mu.extend(
+        rows.iter()
+            .zip(e.iter())
+            .map(|(r, &ei)| level_mu[r.level] * ei),
+    );
+    let mut d = vec![0.0; levels];
+    let mut b = vec![0.0; levels];
+    let mut pearson = 0.0;
+    let mut info = 0.0;
+    for ((r, &om), &m) in rows.iter().zip(omega).zip(mu.iter()) {
+        let w = om * m;
+        d[r.level] += w;
+        b[r.level] += w * r.t;
+        info += w * r.t * r.t;
+        if m > 0.0 {
+            pearson += om * (r.y - m) * (r.y - m) / m;
+        }
+    }
+    if trend {
+        for (&dl, &bl) in d.iter().zip(&b) {
+            if dl > 0.0 {
+                info -= bl * bl / dl;
+            }
+        }
+        if info.is_nan() || info <= 0.0 {
+            return None;
+        }
+        schur = info;
+    }
+    let params = d.iter().filter(|&&x| x > 0.0).count() + trend as usize;
+    let df = n as f64 - params as f64;
+    if df < 1.0 {
+        return None;
+    }
+    Some(Fit {
+        alpha,
+        beta: if trend { beta } else { 0.0 },
+        trend,
+        d,
+        b,
+        schur,
+        dispersion: pearson / df,
+        df,
+    })
+}
+
+/// y^{2/3}, from a table for the small whole counts that make up most weeks.
+fn pow23(y: f64) -> f64 {
+    thread_local! {
+        static TABLE: Vec<f64> = (0..256).map(|i: i32| f64::from(i).cbrt().powi(2)).collect();
+    }
+    if y >= 0.0 && y < 256.0 && y.fract() == 0.0 {
+        TABLE.with(|t| t[y as usize])
+    } else {
+        y.cbrt().powi(2)
+    }
 }
 
 /// Fits, then (if asked) refits with past outbreaks down-weighted. Returns the fit and φ ≥ 1.
 fn fit_weighted(
     cfg: &Farrington,
     rows: &[Row],
-    omega: &mut Vec<f64>,
-    mu: &mut Vec<f64>,
+    scratch: &mut Work,
     levels: usize,
     trend: bool,
 ) -> Option<(Fit, f64)> {
+    let Work { omega, mu, e, e6 } = scratch;
     omega.clear();
     omega.resize(rows.len(), 1.0);
-    mu.clear();
-    // R's Poisson starting values.
-    mu.extend(rows.iter().map(|r| r.y + 0.1));
-    let f = fit(rows, omega, mu, levels, trend)?;
+    // Newton starts at no trend for the unweighted fit (a start carried over from the
+    // previous week would save steps but make a sweep depend on its order).
+    let f = fit(rows, omega, mu, levels, trend, 0.0, e)?;
     let phi = f.dispersion.max(1.0);
     if !cfg.reweight {
         return Some((f, phi));
     }
-    // Anscombe residuals, standardised by φ and the leverage.
+    // Anscombe residuals 1.5·(y^{2/3} μ^{−1/6} − μ^{1/2}), standardised by φ and the leverage;
+    // μ^{1/6} = exp(α/6)·exp(βt/6) along the rows.
+    exp_series(rows, f.beta / 6.0, e6);
+    let level6: Vec<f64> = f.alpha.iter().map(|a| (a / 6.0).exp()).collect();
     let mut total = 0.0;
-    for ((r, om), &m) in rows.iter().zip(omega.iter_mut()).zip(mu.iter()) {
+    let mut downweighted = false;
+    for (((r, om), &m), &e6i) in rows
+        .iter()
+        .zip(omega.iter_mut())
+        .zip(mu.iter())
+        .zip(e6.iter())
+    {
+        let m6 = level6[r.level] * e6i;
         let h = f.hat(r, m);
-        let raw = 1.5 * (r.y.cbrt().powi(2) / m.cbrt().sqrt() - m.sqrt());
+        let raw = 1.5 * (pow23(r.y) / m6 - m6 * m6 * m6);
         let denom = (phi * (1.0 - h)).sqrt();
         let s = if denom > 0.0 && raw.is_finite() {
             raw / denom
@@ -196,16 +275,20 @@ fn fit_weighted(
             0.0
         };
         *om = if s > cfg.weights_threshold {
+            downweighted = true;
             1.0 / (s * s)
         } else {
             1.0
         };
         total += *om;
     }
+    if !downweighted {
+        // Every weight is 1: the refit would be this fit again.
+        return Some((f, phi));
+    }
     let gamma = rows.len() as f64 / total;
     omega.iter_mut().for_each(|w| *w *= gamma);
-    // The unweighted fit is a good start for the weighted one.
-    let f = fit(rows, omega, mu, levels, trend)?;
+    let f = fit(rows, omega, mu, levels, trend, f.beta, e)?;
     let phi = f.dispersion.max(1.0);
     Some((f, phi))
 }
@@ -327,7 +410,7 @@ pub(crate) fn assess(
     if recent < cfg.limit_cases {
         return skipped(m, k, Skip::FewCases);
     }
-    let Scratch { rows, omega, mu } = scratch;
+    let Scratch { rows, work } = scratch;
     baseline_rows(cfg, values, k, b, rows);
     let levels = cfg.no_periods;
     let now = Row {
@@ -345,7 +428,7 @@ pub(crate) fn assess(
     } else {
         let mut result = None;
         if cfg.trend {
-            if let Some((f, phi)) = fit_weighted(cfg, rows, omega, mu, levels, true) {
+            if let Some((f, phi)) = fit_weighted(cfg, rows, work, levels, true) {
                 let mu0 = f.eta(&now).max(ETA_MIN).exp();
                 // R keeps the trend when it is significant, the prediction does not exceed
                 // every baseline count, and there are at least three years.
@@ -362,7 +445,7 @@ pub(crate) fn assess(
             }
         }
         if result.is_none() {
-            match fit_weighted(cfg, rows, omega, mu, levels, false) {
+            match fit_weighted(cfg, rows, work, levels, false) {
                 Some((f, phi)) => result = Some((f.eta(&now).max(ETA_MIN).exp(), phi)),
                 None => return skipped(m, k, Skip::NoFit),
             }

@@ -190,17 +190,42 @@ fn moving_percentile_by_hand() {
 }
 
 #[test]
-fn moving_percentile_sweep_equals_point_checks() {
-    let v: Vec<f64> = (0..800).map(|i| ((i * 7919) % 13) as f64).collect();
-    let s = daily(&v);
-    let d = vec![Detector::MovingPercentile(MovingPercentile::default())];
-    let mut swept = Vec::new();
-    sweep(&s, &d, |o| swept.extend(o.alarm().map(|a| a.index)));
-    let pointwise: Vec<usize> = (0..v.len())
-        .filter(|&t| assess_at(&s, t, &d)[0].alarm().is_some())
+fn sweeps_equal_point_checks() {
+    // Running windows (sweep) and direct sums (one point) must agree, missing values included.
+    let v: Vec<f64> = (0..800)
+        .map(|i| {
+            if i % 37 == 5 {
+                NA
+            } else {
+                ((i * 7919) % 13) as f64
+            }
+        })
         .collect();
-    assert_eq!(swept, pointwise);
-    assert!(!swept.is_empty());
+    for s in [daily(&v), weekly(&v[..300])] {
+        let ds = Detector::defaults();
+        let mut swept = Vec::new();
+        sweep(&s, &ds, |o| swept.push(*o));
+        let mut pointwise = Vec::new();
+        for d in &ds {
+            for t in 0..s.len() {
+                pointwise.extend(assess_at(&s, t, std::slice::from_ref(d)));
+            }
+        }
+        assert_eq!(swept.len(), pointwise.len());
+        for (a, b) in swept.iter().zip(&pointwise) {
+            match (a, b) {
+                (Outcome::Assessed(x), Outcome::Assessed(y)) => {
+                    assert_eq!((x.method, x.index, x.alarm), (y.method, y.index, y.alarm));
+                    assert!(
+                        close(x.statistic, y.statistic) || x.statistic == y.statistic,
+                        "{x:?} {y:?}"
+                    );
+                }
+                _ => assert_eq!(a, b),
+            }
+        }
+        assert!(swept.iter().any(|o| o.alarm().is_some()));
+    }
 }
 
 #[test]
