@@ -228,7 +228,7 @@ fn pow23(y: f64) -> f64 {
     thread_local! {
         static TABLE: Vec<f64> = (0..256).map(|i: i32| f64::from(i).cbrt().powi(2)).collect();
     }
-    if y >= 0.0 && y < 256.0 && y.fract() == 0.0 {
+    if (0.0..256.0).contains(&y) && y.fract() == 0.0 {
         TABLE.with(|t| t[y as usize])
     } else {
         y.cbrt().powi(2)
