@@ -939,27 +939,50 @@ impl Engine {
         self.day_series(e, a, start..start + 7 * count as i32, &mut days);
         let s = self.tree.slot(a) as usize;
         let leaf = self.tree.is_leaf(a);
-        for (i, chunk) in days.chunks(7).enumerate() {
+        // Walk (ISO year, week) forward by counting, looking the calendar up once a year.
+        let Period::Week(mut y, mut w) = first else {
+            return;
+        };
+        let weeks_in = |y: i32| {
+            if Period::Week(y, 53).day_numbers().is_empty() {
+                52
+            } else {
+                53
+            }
+        };
+        let mut year_weeks = weeks_in(y);
+        let block = |y: i32| {
+            year_index(Period::Year(y))
+                .ok()
+                .and_then(|yi| self.block(e, yi))
+                .and_then(|b| b.weeks.as_deref())
+        };
+        let mut wb = block(y);
+        for chunk in days.chunks(7) {
             let (mut sum, mut cnt) = chunk
                 .iter()
                 .fold((0.0, 0u32), |(s, c), &(v, k)| (s + v, c + k));
-            let week = Period::from_day_number(start + 7 * i as i32).and_then(|d| d.iso_week());
-            if let Some(Ok((yi, Pos::Week(w)))) = week.map(locate) {
-                if let Some(wb) = self.block(e, yi).and_then(|b| b.weeks.as_deref()) {
-                    let k = w as usize;
-                    if leaf {
-                        let v = wb.leaf[s * WEEKS + k];
-                        if !v.is_nan() {
-                            sum += v;
-                            cnt += 1;
-                        }
-                    } else {
-                        sum += wb.sum[s * WEEKS + k];
-                        cnt += wb.cnt[s * WEEKS + k];
+            if let Some(wb) = wb {
+                let k = (w - 1) as usize;
+                if leaf {
+                    let v = wb.leaf[s * WEEKS + k];
+                    if !v.is_nan() {
+                        sum += v;
+                        cnt += 1;
                     }
+                } else {
+                    sum += wb.sum[s * WEEKS + k];
+                    cnt += wb.cnt[s * WEEKS + k];
                 }
             }
             out.push((sum, cnt));
+            if w < year_weeks {
+                w += 1;
+            } else {
+                (y, w) = (y + 1, 1);
+                year_weeks = weeks_in(y);
+                wb = block(y);
+            }
         }
     }
 

@@ -46,6 +46,9 @@ pub struct DetectArgs {
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Stop after the arrival timings (no full sweep, no scores).
+    #[arg(long)]
+    pub no_sweep: bool,
 }
 
 const RARE: [&str; 2] = ["plague", "cholera"];
@@ -241,16 +244,19 @@ struct Tally {
     alarms: Vec<usize>,
 }
 
+/// One tally per detector, indexed by `Method as usize`.
+type Tallies = [Tally; Method::ALL.len()];
+
 /// Streams outcomes into tallies per detector (points before `from` are not scored).
-fn tally(tallies: &mut BTreeMap<Method, Tally>, o: &Outcome, step: usize, from_day: usize) {
+fn tally(tallies: &mut Tallies, o: &Outcome, step: usize, from_day: usize) {
     let (method, index, alarm) = match o {
         Outcome::Assessed(a) => (a.method, a.index, a.alarm),
         Outcome::Skipped { method, index, .. } => (*method, *index, false),
     };
-    let t = tallies.entry(method).or_default();
     if index * step < from_day {
         return;
     }
+    let t = &mut tallies[method as usize];
     if matches!(o, Outcome::Assessed(_)) {
         t.evaluated += 1;
     }
@@ -261,13 +267,16 @@ fn tally(tallies: &mut BTreeMap<Method, Tally>, o: &Outcome, step: usize, from_d
 
 /// Scores one series' tallies against its outbreaks; `step` days per point.
 fn score(
-    tallies: &BTreeMap<Method, Tally>,
+    tallies: &Tallies,
+    methods: &[Detector],
     outbreaks: &[Outbreak],
     step: usize,
     from_day: usize,
     scores: &mut Scores,
 ) {
-    for (&method, t) in tallies {
+    for d in methods {
+        let method = d.method();
+        let t = &tallies[method as usize];
         let mut s = Score {
             evaluated: t.evaluated,
             alarms: t.alarms.len() as u64,
@@ -482,6 +491,9 @@ pub fn run(a: &DetectArgs) -> Result<()> {
         }
     }
 
+    if a.no_sweep {
+        return Ok(());
+    }
     // The full sweep: every detector over every series, read from the engine.
     let from_day = fw_min.max(lookback.div_ceil(7) + 1) * 7;
     let tr = Instant::now();
@@ -500,7 +512,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
     let scores: Scores = (0..n_series)
         .into_par_iter()
         .map_init(
-            || (Vec::new(), Vec::new(), BTreeMap::new()),
+            || (Vec::new(), Vec::new(), Tallies::default()),
             |(cells, vals, tallies), i| {
                 let (d, leaf) = series_of(i);
                 let (daily, weekly) = detectors_for(&settings, &models[d]);
@@ -509,20 +521,20 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                 cells.clear();
                 engine.day_series(e, leaf, start..start + days as i32, cells);
                 nan_series(cells, vals);
-                tallies.clear();
+                *tallies = Tallies::default();
                 if let Ok(s) = Series::new(day_periods[0], vals) {
                     sweep(&s, &daily, |o| tally(tallies, o, 1, from_day));
                 }
-                score(tallies, &outbreaks[i], 1, from_day, &mut scores);
+                score(tallies, &daily, &outbreaks[i], 1, from_day, &mut scores);
                 if !weekly.is_empty() {
                     cells.clear();
                     engine.week_series(e, leaf, first, weeks, cells);
                     nan_series(cells, vals);
-                    tallies.clear();
+                    *tallies = Tallies::default();
                     if let Ok(s) = Series::new(first, vals) {
                         sweep(&s, &weekly, |o| tally(tallies, o, 7, from_day));
                     }
-                    score(tallies, &outbreaks[i], 7, from_day, &mut scores);
+                    score(tallies, &weekly, &outbreaks[i], 7, from_day, &mut scores);
                 }
                 scores
             },

@@ -192,6 +192,11 @@ impl<'a> Window<'a> {
         self.t += 1;
     }
 
+    /// The mean alone, under the same conditions as [`Window::stats`].
+    fn mean(&self, min: usize) -> Option<f64> {
+        (self.t >= self.guard + self.len && self.n >= min.max(1)).then(|| self.sum / self.n as f64)
+    }
+
     /// Mean and sample sd (n − 1) when the window lies within the series and holds at least
     /// `min` reported values.
     fn stats(&self, min: usize) -> Option<(f64, f64)> {
@@ -317,29 +322,54 @@ fn ears_c3(e: &Ears, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(
     }
 }
 
+/// The Poisson CUSUM with a memory of `c.memory` steps. With increments d_i = z_i − k (0 for a
+/// missing value), S_t = max(0, S_{t−1} + d_t) is, by Lindley's identity, the largest sum of the
+/// latest increments: S_t = P_t − min P_j over j from the last reset (or t − memory) to t, P
+/// the running sum of d. That is the usual recursion whenever S has been 0 within the memory
+/// (under no excess it returns to 0 within days), and it lets one point be judged from
+/// `memory` steps of history while a sweep keeps a sliding minimum.
 fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(Outcome)) {
-    // S_t depends on the whole past: run from the start of the series.
-    let mut s_prev = 0.0f64;
-    let mut w = Window::at(values, c.guard, c.baseline, 0);
-    for t in 0..range.end {
+    let from = range.start.saturating_sub(c.memory);
+    let mut w = Window::at(values, c.guard, c.baseline, from);
+    // Running sums P over [from − 1, t] (P_{from−1} = 0) and a monotone deque of (index, P)
+    // holding the window minimum candidates.
+    let mut p_prev = 0.0f64;
+    let mut deque: std::collections::VecDeque<(usize, f64)> = std::collections::VecDeque::new();
+    // Index (offset by one: i means step i − 1) of the oldest allowed minimum position.
+    deque.push_back((from, 0.0));
+    for t in from..range.end {
         let x = values.get(t).copied().filter(|v| !v.is_nan());
-        let base = w.stats(c.min_baseline).map(|(mean, _)| mean);
+        let base = w.mean(c.min_baseline);
         w.advance();
+        // Positions are offset by one: position t + 1 holds P_t.
         let out = match (x, base) {
             (None, _) => {
-                // A missing day leaves S unchanged.
+                // A missing value adds nothing: S carries over.
+                push_min(&mut deque, t + 1, p_prev);
                 skipped(Method::Cusum, t, Skip::Missing)
             }
             (Some(_), None) => {
-                s_prev = 0.0;
+                // No baseline: S restarts at 0 here.
+                deque.clear();
+                deque.push_back((t + 1, p_prev));
                 skipped(Method::Cusum, t, Skip::ShortHistory)
             }
             (Some(x), Some(mean)) => {
                 let m = mean.max(c.min_mean);
                 let root = m.sqrt();
-                let z = (x - m) / root;
-                let s = (s_prev + z - c.k).max(0.0);
-                let a = Assessment {
+                let d = (x - m) / root - c.k;
+                // Drop minimum candidates older than the memory (positions ≥ t + 1 − memory).
+                let oldest = (t + 1).saturating_sub(c.memory);
+                while deque.front().is_some_and(|&(j, _)| j < oldest) {
+                    deque.pop_front();
+                }
+                let min_before = deque.front().map_or(p_prev, |&(_, v)| v);
+                let s_prev = (p_prev - min_before).max(0.0);
+                let p = p_prev + d;
+                let s = (s_prev + d).max(0.0);
+                push_min(&mut deque, t + 1, p);
+                p_prev = p;
+                Outcome::Assessed(Assessment {
                     method: Method::Cusum,
                     index: t,
                     observed: x,
@@ -349,15 +379,21 @@ fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(O
                     statistic: s,
                     limit: c.h,
                     alarm: s >= c.h,
-                };
-                s_prev = s;
-                Outcome::Assessed(a)
+                })
             }
         };
         if t >= range.start {
             emit(out);
         }
     }
+}
+
+/// Appends (position, value) to a deque kept increasing in value, so its front is the minimum.
+fn push_min(deque: &mut std::collections::VecDeque<(usize, f64)>, pos: usize, v: f64) {
+    while deque.back().is_some_and(|&(_, b)| b >= v) {
+        deque.pop_back();
+    }
+    deque.push_back((pos, v));
 }
 
 /// The p-th percentile (0–100) of the values, linear interpolation between order statistics
@@ -450,6 +486,22 @@ fn moving_percentile(
         }
         if hist.len() < m.min_blocks {
             emit(skipped(Method::MovingPercentile, t, Skip::ShortHistory));
+            continue;
+        }
+        // No count at or below the smallest historical one can exceed a percentile of them; a
+        // sweep (which reports only alarms' bounds) then skips the selection.
+        let lowest = hist.iter().copied().fold(f64::INFINITY, f64::min);
+        if !bounds && current <= lowest {
+            emit(Outcome::Assessed(Assessment {
+                method: Method::MovingPercentile,
+                index: t,
+                observed: current,
+                expected: f64::NAN,
+                threshold: f64::NAN,
+                statistic: current,
+                limit: f64::NAN,
+                alarm: false,
+            }));
             continue;
         }
         let limit = percentile_of(&mut hist, m.percentile);

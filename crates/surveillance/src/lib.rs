@@ -61,8 +61,9 @@ pub fn evaluate_at(series: &Series, index: usize, detectors: &[Detector]) -> Vec
 
 /// Runs every detector over the whole series and hands each outcome to `on_outcome` (detector
 /// by detector, in time order; [`Outcome::alarm`] picks the alarms). No allocation per point.
-/// To save work where nobody reads it, Farrington's `threshold` and the moving percentile's
-/// `expected` are NaN where they did not alarm ([`assess_at`] always fills them).
+/// To save work where nobody reads it, a point that did not alarm may carry NaN for Farrington's
+/// `threshold` and the moving percentile's `expected`, `threshold` and `limit` ([`assess_at`]
+/// always fills them).
 pub fn sweep(series: &Series, detectors: &[Detector], mut on_outcome: impl FnMut(&Outcome)) {
     for d in detectors {
         detect::run(d, series, 0..series.len(), false, &mut |o| on_outcome(&o));

@@ -66,6 +66,8 @@ pub struct Cusum {
     pub min_baseline: usize,
     /// Floor on the baseline mean m (z divides by √m).
     pub min_mean: f64,
+    /// Steps S remembers: S_t sums at most the last `memory` increments (see the docs).
+    pub memory: usize,
 }
 
 impl Default for Cusum {
@@ -77,6 +79,7 @@ impl Default for Cusum {
             guard: 2,
             min_baseline: 5,
             min_mean: 0.5,
+            memory: 28,
         }
     }
 }
@@ -314,6 +317,9 @@ impl Detector {
                 }
                 if !positive(c.min_mean) {
                     return bad("min_mean", "须为正数 / must be > 0");
+                }
+                if !(1..=3660).contains(&c.memory) {
+                    return bad("memory", "须在 1–3660 之间 / must be 1–3660");
                 }
                 Ok(())
             }
