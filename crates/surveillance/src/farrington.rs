@@ -1,12 +1,12 @@
 //! Farrington flexible (Farrington et al. 1996; Noufaily et al. 2013), as R `surveillance`'s
 //! `farringtonFlexible` with `thresholdMethod = "nbPlugin"`: a quasi-Poisson log-linear model
-//! with a linear trend and a seasonal factor, fitted to the past `b` years by IRLS, past
-//! outbreaks down-weighted by their Anscombe residuals, and the (1 − α) quantile of a negative
-//! binomial with the fitted mean and dispersion as the upper bound.
+//! with a linear trend and a seasonal factor, fitted to the past `b` years by maximum
+//! likelihood, past outbreaks down-weighted by their Anscombe residuals, and the (1 − α)
+//! quantile of a negative binomial with the fitted mean and dispersion as the upper bound.
 //!
 //! The model is `log μ = α_level + β·t`: one intercept per factor level (the same model as
-//! R's intercept + treatment dummies), so XᵀWX is an arrowhead matrix and each IRLS step is
-//! O(n) with a closed-form solve.
+//! R's intercept + treatment dummies), so XᵀWX is an arrowhead matrix: the intercepts have a
+//! closed form given β, leverages and the trend's variance come from its Schur complement.
 
 use crate::detect::{skipped, Assessment, Outcome, Skip};
 use crate::settings::{Farrington, Method};

@@ -138,6 +138,16 @@ fn cusum_by_hand() {
     assert!(close(a9.statistic, 0.96) && close(a10.statistic, 1.92) && close(a11.statistic, 2.88));
     assert!(!a10.alarm && a11.alarm);
     assert!(close(a11.threshold, 6.76), "{a11:?}");
+    // With a memory of 2 steps S_11 sums only the last two increments.
+    let short = Detector::Cusum(Cusum {
+        memory: 2,
+        ..Cusum::default()
+    });
+    let m11 = assessed(one(&s, 11, short.clone()));
+    assert!(close(m11.statistic, 1.92) && !m11.alarm, "{m11:?}");
+    let mut swept = Vec::new();
+    sweep(&s, &[short], |o| swept.push(*o));
+    assert_eq!(swept[11], Outcome::Assessed(m11));
     // A missing day leaves S unchanged.
     v[10] = NA;
     let s = daily(&v);
