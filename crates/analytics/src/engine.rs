@@ -156,20 +156,21 @@ fn propagate(
 }
 
 /// Adds each inner area's row into its parent's, children first (pre-order walked backwards).
-fn roll_up(tree: &AreaTree, sum: &mut [f64], cnt: &mut [u32], stride: usize) {
+/// The row length is a constant so the inner loops compile to fixed-length vector code.
+fn roll_up<const STRIDE: usize>(tree: &AreaTree, sum: &mut [f64], cnt: &mut [u32]) {
     for i in (0..tree.inner_count()).rev() {
         let p = tree.inner_parent[i];
         if p == NONE {
             continue;
         }
-        let (lo, hi) = (i * stride, p as usize * stride);
+        let (lo, hi) = (i * STRIDE, p as usize * STRIDE);
         debug_assert!(hi < lo);
         let (head, tail) = sum.split_at_mut(lo);
-        for k in 0..stride {
+        for k in 0..STRIDE {
             head[hi + k] += tail[k];
         }
         let (head, tail) = cnt.split_at_mut(lo);
-        for k in 0..stride {
+        for k in 0..STRIDE {
             head[hi + k] += tail[k];
         }
     }
@@ -336,7 +337,6 @@ impl YearBlock {
     }
 
     /// The 17 slot aggregates of leaf `l` from its raw months, days and weeks (not `extra`).
-    #[inline]
     fn leaf_row<C: Copy + Default + std::ops::Add<Output = C> + From<u8>>(
         &self,
         l: usize,
@@ -345,25 +345,17 @@ impl YearBlock {
     ) where
         u32: Into<C>,
     {
-        let row = &self.leaf[l * 12..l * 12 + 12];
-        for m in 0..12 {
-            let v = row[m];
-            let present = !v.is_nan();
-            s[m] = if present { v } else { 0.0 };
-            c[m] = C::from(present as u8);
-        }
+        month_row(&self.leaf[l * 12..l * 12 + 12], s, c);
         if let Some(db) = self.days.as_deref() {
+            // Each month's day values feed the month, its quarter and the year.
             for m in 0..12 {
-                s[m] += db.month_sum[l * 12 + m];
-                c[m] = c[m] + db.month_cnt[l * 12 + m].into();
+                let (ds, dc) = (db.month_sum[l * 12 + m], db.month_cnt[l * 12 + m]);
+                for k in [m, 12 + m / 3, 16] {
+                    s[k] += ds;
+                    c[k] = c[k] + dc.into();
+                }
             }
         }
-        for q in 0..4 {
-            s[12 + q] = s[3 * q] + s[3 * q + 1] + s[3 * q + 2];
-            c[12 + q] = c[3 * q] + c[3 * q + 1] + c[3 * q + 2];
-        }
-        s[16] = s[12] + s[13] + s[14] + s[15];
-        c[16] = c[12] + c[13] + c[14] + c[15];
         if let Some(wb) = self.weeks.as_deref() {
             let (ws, wc) = wb.leaf_year(l);
             s[16] += ws;
@@ -395,55 +387,36 @@ impl YearBlock {
                     db.month_sum[l * 12 + m] = c.sum;
                     db.month_cnt[l * 12 + m] = c.count as u32;
                 }
-                let p = tree.leaf_parent[l];
-                if p == NONE {
-                    continue;
-                }
-                let base = p as usize * DAYS;
-                for (k, &v) in row.iter().enumerate() {
-                    if !v.is_nan() {
-                        db.sum[base + k] += v;
-                        db.cnt[base + k] += 1;
-                    }
-                }
+                add_to_parent(&mut db.sum, &mut db.cnt, tree.leaf_parent[l], row);
             }
         }
         if let Some(wb) = self.weeks.as_deref_mut() {
             wb.sum.iter_mut().for_each(|x| *x = 0.0);
             wb.cnt.iter_mut().for_each(|x| *x = 0);
             for (l, row) in wb.leaf.chunks_exact(WEEKS).enumerate() {
-                let p = tree.leaf_parent[l];
-                if p == NONE {
-                    continue;
-                }
-                let base = p as usize * WEEKS;
-                for (k, &v) in row.iter().enumerate() {
-                    if !v.is_nan() {
-                        wb.sum[base + k] += v;
-                        wb.cnt[base + k] += 1;
-                    }
-                }
+                add_to_parent(&mut wb.sum, &mut wb.cnt, tree.leaf_parent[l], row);
             }
         }
         let mut s = [0.0f64; SLOTS];
         let mut c = [0u32; SLOTS];
-        for l in 0..tree.leaf_count() {
-            let p = tree.leaf_parent[l];
-            if p == NONE {
-                continue;
+        if self.days.is_none() && self.weeks.is_none() {
+            // Months only (the common case): the tight loop of the raw month layer.
+            for (l, row) in self.leaf.chunks_exact(12).enumerate() {
+                let p = tree.leaf_parent[l];
+                if p == NONE {
+                    continue;
+                }
+                month_row(row, &mut s, &mut c);
+                add_slots(&mut self.sum, &mut self.cnt, p, &s, &c);
             }
-            self.leaf_row(l, &mut s, &mut c);
-            if c[16] == 0 {
-                continue;
-            }
-            let base = p as usize * SLOTS;
-            let ps = &mut self.sum[base..base + SLOTS];
-            for k in 0..SLOTS {
-                ps[k] += s[k];
-            }
-            let pc = &mut self.cnt[base..base + SLOTS];
-            for k in 0..SLOTS {
-                pc[k] += c[k];
+        } else {
+            for l in 0..tree.leaf_count() {
+                let p = tree.leaf_parent[l];
+                if p == NONE {
+                    continue;
+                }
+                self.leaf_row(l, &mut s, &mut c);
+                add_slots(&mut self.sum, &mut self.cnt, p, &s, &c);
             }
         }
         for (&(a, key), &v) in &self.extra {
@@ -476,12 +449,12 @@ impl YearBlock {
                 }
             }
         }
-        roll_up(tree, &mut self.sum, &mut self.cnt, SLOTS);
+        roll_up::<SLOTS>(tree, &mut self.sum, &mut self.cnt);
         if let Some(db) = self.days.as_deref_mut() {
-            roll_up(tree, &mut db.sum, &mut db.cnt, DAYS);
+            roll_up::<DAYS>(tree, &mut db.sum, &mut db.cnt);
         }
         if let Some(wb) = self.weeks.as_deref_mut() {
-            roll_up(tree, &mut wb.sum, &mut wb.cnt, WEEKS);
+            roll_up::<WEEKS>(tree, &mut wb.sum, &mut wb.cnt);
         }
     }
 
@@ -524,6 +497,59 @@ impl YearBlock {
             }
         }
         cell
+    }
+}
+
+/// The 17 slot aggregates of one leaf's 12 raw months (the common case: no days or weeks).
+#[inline(always)]
+fn month_row<C: Copy + Default + std::ops::Add<Output = C> + From<u8>>(
+    row: &[f64],
+    s: &mut [f64; SLOTS],
+    c: &mut [C; SLOTS],
+) {
+    for m in 0..12 {
+        let v = row[m];
+        let present = !v.is_nan();
+        s[m] = if present { v } else { 0.0 };
+        c[m] = C::from(present as u8);
+    }
+    for q in 0..4 {
+        s[12 + q] = s[3 * q] + s[3 * q + 1] + s[3 * q + 2];
+        c[12 + q] = c[3 * q] + c[3 * q + 1] + c[3 * q + 2];
+    }
+    s[16] = s[12] + s[13] + s[14] + s[15];
+    c[16] = c[12] + c[13] + c[14] + c[15];
+}
+
+/// Adds a leaf's 17 slot aggregates into its parent's (an empty leaf adds nothing).
+#[inline(always)]
+fn add_slots(sum: &mut [f64], cnt: &mut [u32], parent: u32, s: &[f64; SLOTS], c: &[u32; SLOTS]) {
+    if c[16] == 0 {
+        return;
+    }
+    let base = parent as usize * SLOTS;
+    let ps = &mut sum[base..base + SLOTS];
+    for k in 0..SLOTS {
+        ps[k] += s[k];
+    }
+    let pc = &mut cnt[base..base + SLOTS];
+    for k in 0..SLOTS {
+        pc[k] += c[k];
+    }
+}
+
+/// Adds a leaf's raw row (days or weeks) into its parent's aggregate row; a root leaf adds
+/// nothing.
+fn add_to_parent(sum: &mut [f64], cnt: &mut [u32], parent: u32, row: &[f64]) {
+    if parent == NONE {
+        return;
+    }
+    let base = parent as usize * row.len();
+    for (k, &v) in row.iter().enumerate() {
+        if !v.is_nan() {
+            sum[base + k] += v;
+            cnt[base + k] += 1;
+        }
     }
 }
 
@@ -1081,9 +1107,14 @@ impl Engine {
                 }
                 f(AreaId(a), y, &s, &c);
             }
+            let months_only = b.days.is_none() && b.weeks.is_none();
             for l in 0..tree.leaf_count() {
                 let a = tree.leaf_area[l];
-                b.leaf_row(l, &mut s, &mut c);
+                if months_only {
+                    month_row(&b.leaf[l * 12..l * 12 + 12], &mut s, &mut c);
+                } else {
+                    b.leaf_row(l, &mut s, &mut c);
+                }
                 if !b.extra.is_empty() {
                     for slot in 12..SLOTS as u8 {
                         if let Some(&v) = b.extra.get(&(a, slot as u16)) {
