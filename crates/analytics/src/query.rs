@@ -42,6 +42,16 @@ pub enum PeriodSel {
         from: i32,
         to: i32,
     },
+    /// Each ISO week of the ISO years `from..=to` (52 or 53 a year).
+    EachWeek {
+        from: i32,
+        to: i32,
+    },
+    /// Each day of the calendar years `from..=to`.
+    EachDay {
+        from: i32,
+        to: i32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +92,24 @@ impl PeriodSel {
             PeriodSel::EachMonth { from, to } => range(*from, *to)?
                 .flat_map(|y| (1..=12).map(move |m| Period::Month(y, m)))
                 .collect(),
+            PeriodSel::EachWeek { from, to } => range(*from, *to)?
+                .flat_map(|y| {
+                    (1..=53)
+                        .map(move |w| Period::Week(y, w))
+                        .filter(|p| !p.day_numbers().is_empty())
+                })
+                .collect(),
+            PeriodSel::EachDay { from, to } => {
+                let (from, to) = (Period::Year(*from), Period::Year(*to));
+                let days = from.day_numbers().start..to.day_numbers().end;
+                if from > to {
+                    return Err(AnalyticsError::BadPeriodRange {
+                        from: from.year(),
+                        to: to.year(),
+                    });
+                }
+                days.filter_map(Period::from_day_number).collect()
+            }
         })
     }
 }

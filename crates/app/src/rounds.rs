@@ -5,25 +5,13 @@
 use crate::{App, Result};
 use healthplan_access::Caps;
 use healthplan_core::validate::{previous_period, ValueRule};
-use healthplan_core::{AreaCode, DataValue, Date, Period, PlanDocument, Round, Value, ValueStatus, ValueType};
+use healthplan_core::{
+    AreaCode, DataValue, Date, Period, PlanDocument, Round, Value, ValueStatus, ValueType,
+};
 use healthplan_exchange::template::{TemplateRow, TemplateSpec};
 use healthplan_store::{DataValueFilter, ValueKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-
-/// The period before `p` of the same kind.
-pub fn previous(p: Period) -> Option<Period> {
-    let prev = match p {
-        Period::Year(y) => Period::Year(y - 1),
-        Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
-        Period::Quarter(y, q) => Period::Quarter(y, q - 1),
-        Period::Month(y, 1) => Period::Month(y - 1, 12),
-        Period::Month(y, m) => Period::Month(y, m - 1),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    };
-    prev.check().ok()
-}
 
 /// One field of a reporter's form.
 #[derive(Debug, Clone, Serialize)]
@@ -164,7 +152,7 @@ impl App {
         };
         let lines = self.round_lines(caps, &round).await?;
         let now = self.values_of(caps, &lines, round.period).await?;
-        let before = match previous(round.period) {
+        let before = match previous_period(round.period) {
             Some(p) => self.values_of(caps, &lines, p).await?,
             None => HashMap::new(),
         };
@@ -177,7 +165,7 @@ impl App {
                     continue;
                 }
                 let key = |p: Period| ValueKey::new(&l.element, area.clone(), p);
-                let last = previous(round.period)
+                let last = previous_period(round.period)
                     .and_then(|p| before.get(&key(p)))
                     .and_then(|v| shown(v, l.factor));
                 rows.push(FormRow {
@@ -236,12 +224,19 @@ impl App {
             .into_iter()
             .filter_map(|row| {
                 let ind = doc.indicators.get(row.indicator)?;
-                let vt = types.get(&row.element).copied().unwrap_or(ValueType::Number);
+                let vt = types
+                    .get(&row.element)
+                    .copied()
+                    .unwrap_or(ValueType::Number);
                 let rule = ValueRule::for_indicator(ind, vt);
                 let previous = prev_period
                     .and_then(|p| previous.get(&ValueKey::new(&row.element, row.area.clone(), p)))
                     .cloned();
-                Some(FormCell { row, rule, previous })
+                Some(FormCell {
+                    row,
+                    rule,
+                    previous,
+                })
             })
             .collect();
         Ok((round, doc, cells))
@@ -326,24 +321,5 @@ impl App {
             }
         }
         Ok((round, groups.into_values().collect()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn previous_periods() {
-        assert_eq!(previous(Period::Year(2025)), Some(Period::Year(2024)));
-        assert_eq!(
-            previous(Period::Quarter(2025, 1)),
-            Some(Period::Quarter(2024, 4))
-        );
-        assert_eq!(
-            previous(Period::Month(2025, 3)),
-            Some(Period::Month(2025, 2))
-        );
-        assert_eq!(previous(Period::Year(1949)), None);
     }
 }

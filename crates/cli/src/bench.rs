@@ -33,6 +33,8 @@ pub enum BenchCmd {
     Run(RunArgs),
     /// The XL run: generate ~1 B values in memory (no files), time the build, report memory.
     Xl(XlArgs),
+    /// Outbreak detectors on synthetic daily surveillance counts: accuracy and speed.
+    Detect(crate::bench_detect::DetectArgs),
 }
 
 #[derive(Args, Clone, Debug)]
@@ -105,19 +107,20 @@ pub async fn run(cmd: BenchCmd, _g: &Globals) -> Result<()> {
         BenchCmd::Gen(a) => gen(&a),
         BenchCmd::Run(a) => run_files(&a),
         BenchCmd::Xl(a) => xl(&a),
+        BenchCmd::Detect(a) => crate::bench_detect::run(&a),
     }
 }
 
 /// SplitMix64: tiny, deterministic, and the same on every platform.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64, stream: u64) -> Rng {
+    pub(crate) fn new(seed: u64, stream: u64) -> Rng {
         let mut r = Rng(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         r.next();
         r
     }
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -125,7 +128,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -715,7 +718,7 @@ fn workload(l: &Loaded) -> [Chk; 15] {
         )
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(crate) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() {
         f64::NAN
@@ -725,7 +728,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

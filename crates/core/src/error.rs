@@ -3,7 +3,7 @@ use thiserror::Error;
 /// Why a domain value was refused. Messages name the offending field and value.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CoreError {
-    #[error("invalid period `{input}`: {reason} (expected `2024`, `2024Q1` or `202403`)")]
+    #[error("invalid period `{input}`: {reason} (expected `2024`, `2024Q1`, `202403`, ISO week `2024W05` or day `20240203`)")]
     Period { input: String, reason: String },
     #[error("invalid area code `{0}`: expected 6, 9 or 12 digits (GB/T 2260 and its town/village extensions)")]
     AreaCode(String),

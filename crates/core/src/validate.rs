@@ -809,6 +809,9 @@ pub fn previous_period(p: Period) -> Option<Period> {
         Period::Quarter(y, q) => Period::Quarter(y, q - 1),
         Period::Month(y, 1) => Period::Month(y - 1, 12),
         Period::Month(y, m) => Period::Month(y, m - 1),
+        Period::Day(..) => Period::from_day_number(p.day_numbers().start - 1)?,
+        // The week holding the day seven days before this week's Monday.
+        Period::Week(..) => Period::from_day_number(p.day_numbers().start - 7)?.iso_week()?,
     };
     (prev.year() >= MIN_YEAR)
         .then_some(prev)
@@ -819,6 +822,22 @@ pub fn previous_period(p: Period) -> Option<Period> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn previous_periods_of_every_kind() {
+        let p = |s: &str| s.parse::<Period>().unwrap();
+        for (now, before) in [
+            ("2025", "2024"),
+            ("2025Q1", "2024Q4"),
+            ("202503", "202502"),
+            ("20250101", "20241231"),
+            ("2021W01", "2020W53"),
+            ("2024W10", "2024W09"),
+        ] {
+            assert_eq!(previous_period(p(now)), Some(p(before)), "{now}");
+        }
+        assert_eq!(previous_period(p("1949")), None);
+    }
 
     fn number_rule(unit: &str) -> ValueRule {
         ValueRule::new(ValueType::Number).with_unit(unit)

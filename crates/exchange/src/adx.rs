@@ -456,10 +456,25 @@ mod tests {
     }
 
     #[test]
-    fn reads_weeks_and_days_as_not_yet_supported() {
-        let xml = "<adx><group orgUnit=\"440300\" period=\"2024-01-29/P7D\"><dataValue dataElement=\"visits\" value=\"3\"/></group></adx>";
-        let e = refusal(xml.as_bytes());
-        assert!(e.contains("周报告期“2024-01-29/P7D”暂不支持"), "{e}");
+    fn reads_weeks_and_days() {
+        let xml = |period: &str| {
+            format!("<adx><group orgUnit=\"440300\" period=\"{period}\"><dataValue dataElement=\"visits\" value=\"3\"/></group></adx>")
+        };
+        for (period, want) in [
+            ("2024-01-29/P7D", "2024W05"),
+            ("2024-02-03/P1D", "20240203"),
+        ] {
+            let read = read_adx(
+                xml(period).as_bytes(),
+                &Mapping::new(),
+                &checks(),
+                Options::default(),
+            )
+            .unwrap();
+            assert_eq!(read.values[0].period.to_string(), want);
+        }
+        let e = refusal(xml("2024-01-30/P7D").as_bytes());
+        assert!(e.contains("应从星期一开始"), "{e}");
     }
 
     proptest! {

@@ -512,7 +512,7 @@ org_unit,445122,OU_RP
         let json = r#"{"dataValues":[
             {"dataElement":"DE_LIT","period":"2024","orgUnit":"OU_SZ","value":"25"},
             {"dataElement":"DE_NEW","period":"2024","orgUnit":"OU_XX","value":"1"},
-            {"dataElement":"DE_LIT","period":"2024W5","orgUnit":"OU_PS","value":"1"}]}"#;
+            {"dataElement":"DE_LIT","period":"2024BiW1","orgUnit":"OU_PS","value":"1"}]}"#;
         let e = read_json(json.as_bytes(), &map, &checks(), Options::default()).unwrap_err();
         let text = e.to_string();
         assert!(text.contains("未映射的代码 / unmapped codes: 数据元素 data element DE_NEW, 组织机构 org unit OU_XX"), "{text}");
@@ -521,7 +521,7 @@ org_unit,445122,OU_RP
             "{text}"
         );
         assert!(
-            text.contains("dataValues[2]: 周报告期“2024W5”暂不支持"),
+            text.contains("dataValues[2]: 不支持的 DHIS2 报告期“2024BiW1”"),
             "{text}"
         );
         let skipped = read_json(

@@ -5,12 +5,8 @@
 //! | `2024` | `2024` | `2024-01-01/P1Y` |
 //! | `2024Q2` | `2024Q2` | `2024-04-01/P3M` |
 //! | `202403` | `202403` | `2024-03-01/P1M` |
-//! | ISO week (to come) | `2024W5` | `2024-01-29/P7D` (the week's Monday) |
-//! | day (to come) | `20240203` | `2024-02-03/P1D` |
-//!
-//! Weeks and days are recognised and refused with a clear message until
-//! `healthplan_core::Period` has them; adding them means one arm in each function below (the
-//! matches are exhaustive, so the compiler points at every place).
+//! | `2024W05` | `2024W5` | `2024-01-29/P7D` (the week's Monday) |
+//! | `20240203` | `20240203` | `2024-02-03/P1D` |
 
 use healthplan_core::Period;
 
@@ -25,7 +21,11 @@ fn reason(zh: String, en: String) -> Reason {
 pub fn to_dhis2(p: Period) -> String {
     match p {
         // DHIS2 writes years, quarters and months exactly as healthplan does.
-        Period::Year(_) | Period::Quarter(..) | Period::Month(..) => p.to_string(),
+        Period::Year(_) | Period::Quarter(..) | Period::Month(..) | Period::Day(..) => {
+            p.to_string()
+        }
+        // DHIS2 writes the week number without a leading zero.
+        Period::Week(y, w) => format!("{y:04}W{w}"),
     }
 }
 
@@ -36,23 +36,20 @@ pub fn from_dhis2(s: &str) -> Result<Period, Reason> {
         return Ok(p);
     }
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let kind = match (s.get(..4), s.get(4..)) {
-        (Some(y), Some(rest)) if digits(y) && rest.starts_with('W') && digits(&rest[1..]) => {
-            Some(("周", "weekly"))
+    // `2024W5`: DHIS2's week id without the leading zero.
+    if let (Some(y), Some(rest)) = (s.get(..4), s.get(4..)) {
+        if digits(y) && rest.len() == 2 && rest.starts_with('W') && digits(&rest[1..]) {
+            if let Ok(p) = format!("{y}W0{}", &rest[1..]).parse::<Period>() {
+                return Ok(p);
+            }
         }
-        _ if s.len() == 8 && digits(s) => Some(("日", "daily")),
-        _ => None,
-    };
-    Err(match kind {
-        Some((zh, en)) => reason(
-            format!("{zh}报告期“{s}”暂不支持（支持年、季、月）"),
-            format!("{en} period {s:?} is not supported yet (years, quarters and months are)"),
+    }
+    Err(reason(
+        format!("不支持的 DHIS2 报告期“{s}”（应为 2024、2024Q1、202403、2024W5 或 20240203）"),
+        format!(
+            "unsupported DHIS2 period {s:?} (expected 2024, 2024Q1, 202403, 2024W5 or 20240203)"
         ),
-        None => reason(
-            format!("不支持的 DHIS2 报告期“{s}”（应为 2024、2024Q1 或 202403）"),
-            format!("unsupported DHIS2 period {s:?} (expected 2024, 2024Q1 or 202403)"),
-        ),
-    })
+    ))
 }
 
 /// The ADX period: the first day and an ISO 8601 duration.
@@ -61,6 +58,11 @@ pub fn to_adx(p: Period) -> String {
         Period::Year(y) => format!("{y:04}-01-01/P1Y"),
         Period::Quarter(y, q) => format!("{y:04}-{:02}-01/P3M", (q - 1) * 3 + 1),
         Period::Month(y, m) => format!("{y:04}-{m:02}-01/P1M"),
+        Period::Day(y, m, d) => format!("{y:04}-{m:02}-{d:02}/P1D"),
+        Period::Week(..) => match Period::from_day_number(p.day_numbers().start) {
+            Some(Period::Day(y, m, d)) => format!("{y:04}-{m:02}-{d:02}/P7D"),
+            _ => p.to_string(),
+        },
     }
 }
 
@@ -83,19 +85,18 @@ pub fn from_adx(s: &str) -> Result<Period, Reason> {
         "P3M" if d == 1 && (m - 1) % 3 == 0 => Period::Quarter(y, (m - 1) / 3 + 1),
         "P1M" if d == 1 => Period::Month(y, m),
         "P7D" | "P1W" => {
-            return Err(reason(
-                format!("周报告期“{s}”暂不支持（支持年、季、月）"),
-                format!(
-                    "weekly period {s:?} is not supported yet (years, quarters and months are)"
-                ),
-            ))
+            let day = Period::Day(y, m, d);
+            match (day.check().ok().and_then(|p| p.weekday()), day.iso_week()) {
+                (Some(1), Some(w)) => w,
+                _ => {
+                    return Err(reason(
+                        format!("周报告期“{s}”应从星期一开始"),
+                        format!("weekly period {s:?} must start on a Monday"),
+                    ))
+                }
+            }
         }
-        "P1D" => {
-            return Err(reason(
-                format!("日报告期“{s}”暂不支持（支持年、季、月）"),
-                format!("daily period {s:?} is not supported yet (years, quarters and months are)"),
-            ))
-        }
+        "P1D" => Period::Day(y, m, d),
         _ => return Err(bad()),
     };
     p.check()
@@ -132,6 +133,9 @@ mod tests {
             (Period::Quarter(2024, 4), "2024Q4", "2024-10-01/P3M"),
             (Period::Month(2024, 3), "202403", "2024-03-01/P1M"),
             (Period::Month(2023, 12), "202312", "2023-12-01/P1M"),
+            (Period::Week(2024, 5), "2024W5", "2024-01-29/P7D"),
+            (Period::Week(2020, 53), "2020W53", "2020-12-28/P7D"),
+            (Period::Day(2024, 2, 29), "20240229", "2024-02-29/P1D"),
         ] {
             assert_eq!(to_dhis2(p), dhis2);
             assert_eq!(from_dhis2(dhis2), Ok(p));
@@ -144,16 +148,15 @@ mod tests {
     #[test]
     fn refuses_with_reasons() {
         for (s, want) in [
-            ("2024W5", "周报告期“2024W5”暂不支持"),
-            ("20240203", "日报告期“20240203”暂不支持"),
+            ("2024W54", "不支持的 DHIS2 报告期"),
+            ("20240230", "不支持的 DHIS2 报告期"),
             ("2024BiW1", "不支持的 DHIS2 报告期"),
             ("2024April", "不支持的 DHIS2 报告期"),
         ] {
             assert!(from_dhis2(s).unwrap_err().0.contains(want), "{s}");
         }
         for (s, want) in [
-            ("2024-01-29/P7D", "周报告期"),
-            ("2024-02-03/P1D", "日报告期"),
+            ("2024-01-30/P7D", "星期一"),
             ("2024-02-01/P3M", "无效"),
             ("2024-03-02/P1M", "无效"),
             ("2024-02-01/P1Y", "无效"),

@@ -105,22 +105,10 @@ pub struct PeriodRange {
 
 impl PeriodRange {
     pub fn contains(&self, p: Period) -> bool {
-        let (start, end) = month_span(p);
-        self.from.is_none_or(|f| start >= month_span(f).0)
-            && self.to.is_none_or(|t| end <= month_span(t).1)
-    }
-}
-
-/// First and last month of a period, counted from year 0.
-fn month_span(p: Period) -> (i64, i64) {
-    let y = i64::from(p.year()) * 12;
-    match p {
-        Period::Year(_) => (y, y + 11),
-        Period::Quarter(_, q) => {
-            let first = y + 3 * (i64::from(q) - 1);
-            (first, first + 2)
-        }
-        Period::Month(_, m) => (y + i64::from(m) - 1, y + i64::from(m) - 1),
+        let days = p.day_numbers();
+        self.from
+            .is_none_or(|f| days.start >= f.day_numbers().start)
+            && self.to.is_none_or(|t| days.end <= t.day_numbers().end)
     }
 }
 

@@ -8,3 +8,4 @@ mod exchange_cli;
 mod import_cli;
 mod report_cli;
 mod store_cli;
+mod surveillance_cli;
