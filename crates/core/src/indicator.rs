@@ -1,5 +1,5 @@
 use crate::error::CoreError;
-use crate::plan::Span;
+use crate::plan::{Doubt, Span};
 use crate::target::Target;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -108,6 +108,12 @@ pub struct Indicator {
     pub formula: Option<Formula>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<Aggregation>,
+    /// Lead department (牵头单位) of the indicator, from the table's lead column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    /// Reasons to check this indicator; empty when the importer was sure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubts: Vec<Doubt>,
     /// Fields this version does not know, kept so a load/export round trip loses nothing.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -128,6 +134,12 @@ impl Indicator {
                     "not a finite number",
                 ));
             }
+        }
+        if self.lead.as_ref().is_some_and(|l| l.trim().is_empty()) {
+            return Err(CoreError::invalid(
+                format!("{at}.lead"),
+                "empty lead department",
+            ));
         }
         if let Some(f) = &self.formula {
             Formula::new(&f.numerator, f.denominator.as_deref(), f.factor)

@@ -16,7 +16,7 @@ pub use error::CoreError;
 pub use indicator::{Aggregation, Baseline, Direction, Formula, Indicator, Property};
 pub use period::{Period, PeriodKind};
 pub use plan::{
-    PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
+    Doubt, PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
     TargetStatement, Task,
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};

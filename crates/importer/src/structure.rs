@@ -154,6 +154,7 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                     span: Span::new(span_of(pl).start as usize, span_of(l).end as usize),
                     responsible: Some(f.responsibility.clone()),
                     targets: Vec::new(),
+                    doubts: Vec::new(),
                     extra: BTreeMap::new(),
                 });
                 match stack.last_mut() {
@@ -191,6 +192,7 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
             span: span_of(l),
             responsible: found.map(|f| f.responsibility),
             targets: Vec::new(),
+            doubts: Vec::new(),
             extra,
         });
         match stack.last_mut() {

@@ -512,6 +512,8 @@ fn read_table(
                 code: None,
                 formula: None,
                 aggregation: None,
+                lead: None,
+                doubts: Vec::new(),
                 extra,
             });
         }

@@ -685,6 +685,7 @@ fn sentence_targets(
                     unit: unit.clone(),
                     relative_to: None,
                     indicator: None,
+                    doubts: Vec::new(),
                     extra: BTreeMap::new(),
                 };
                 if let Some((name, cmp)) = head.series {
@@ -780,6 +781,7 @@ fn service_ratio(
             unit: Some(unit.clone()),
             relative_to: None,
             indicator: None,
+            doubts: Vec::new(),
             extra: BTreeMap::new(),
         });
     }

@@ -158,7 +158,13 @@ pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Re
     let profile = format!("file://{}", dir.path().join("profile").display());
     let mut cmd = Command::new(program);
     cmd.arg(format!("-env:UserInstallation={profile}"))
-        .args(["--headless", "--norestore", "--nolockcheck", "--convert-to", to])
+        .args([
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            to,
+        ])
         .arg("--outdir")
         .arg(&out_dir)
         .arg(&input)
@@ -253,7 +259,13 @@ mod tests {
             eprintln!("skipped: LibreOffice or poppler is not installed");
             return;
         }
-        let pdf = convert("健康行动 2025\n".as_bytes(), "a.txt", "pdf", DEFAULT_TIMEOUT).unwrap();
+        let pdf = convert(
+            "健康行动 2025\n".as_bytes(),
+            "a.txt",
+            "pdf",
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         let text = pdf_to_layout_text(&pdf, "a.pdf", DEFAULT_TIMEOUT).unwrap();
         assert!(text.contains("2025"), "{text}");
