@@ -18,7 +18,7 @@ pub mod text;
 pub mod units;
 
 pub use clean::OffsetMap;
-use healthplan_core::PlanDocument;
+use healthplan_core::{Doubt, PlanDocument};
 
 /// Largest input accepted; a plan is a few hundred kilobytes.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
@@ -103,18 +103,7 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
     let base_year = targets::base_year(&doc, &tables);
     plan.target_statements = targets::extract(&doc, &tables, base_year);
     targets::link(&mut plan);
-    if plan.indicators.is_empty() {
-        warnings.push(Warning {
-            line: None,
-            message: "no indicator table found / 未找到指标表".into(),
-        });
-    }
-    if plan.tasks.is_empty() {
-        warnings.push(Warning {
-            line: None,
-            message: "no numbered tasks or responsible units found / 未识别到任务".into(),
-        });
-    }
+    plan.doubts = document_doubts(&plan);
     plan.validate().map_err(|e| ImportError::Invalid {
         file: file_name.to_string(),
         reason: e.to_string(),
@@ -127,6 +116,32 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
         warnings,
         encoding: "utf-8",
     })
+}
+
+/// What the whole document lacks: an indicator table, responsible units, targets.
+fn document_doubts(plan: &PlanDocument) -> Vec<Doubt> {
+    let mut out = Vec::new();
+    let mut add = |code: &str, detail: &str| out.extend(Doubt::new(code, detail).ok());
+    if plan.indicators.is_empty() {
+        add(
+            "no_indicator_table",
+            "未找到指标表：文中没有带“序号/指标名称”及目标年份表头的表格，请核对指标是否需手工录入",
+        );
+    }
+    if !plan.tasks.iter().any(|t| t.responsible.is_some()) {
+        add(
+            "no_responsible_units",
+            "未找到责任单位：没有任务段落以“（××局负责）”或“责任单位：”列出单位",
+        );
+    }
+    let table_targets = plan.indicators.iter().any(|i| !i.targets.is_empty());
+    if plan.target_statements.is_empty() && !table_targets {
+        add(
+            "no_targets",
+            "未找到目标：既没有指标表中的目标值，也没有正文中“到20××年……达到……”的目标",
+        );
+    }
+    out
 }
 
 #[cfg(test)]
