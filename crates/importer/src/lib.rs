@@ -9,6 +9,7 @@
 pub mod clean;
 pub mod decode;
 pub mod docx;
+pub mod layout;
 mod lexicon;
 mod num;
 pub mod structure;
@@ -69,7 +70,7 @@ pub struct Imported {
     /// Clean char offsets → source char offsets.
     pub offsets: OffsetMap,
     pub warnings: Vec<Warning>,
-    /// What the bytes were read as: `utf-8`, `gb18030`, `utf-16`, `docx`.
+    /// What the bytes were read as: `utf-8`, `gb18030`, `utf-16`, `docx`, `pdf`.
     pub encoding: &'static str,
 }
 
@@ -80,6 +81,22 @@ pub fn import_bytes(bytes: &[u8], file_name: &str) -> Result<Imported, ImportErr
     let mut imported = import_source(decoded.text, file_name)?;
     imported.encoding = decoded.encoding;
     imported.warnings.splice(0..0, decoded.warnings);
+    Ok(imported)
+}
+
+/// Imports the text of a PDF in page layout (`pdftotext -layout`, best `-fixed`, see
+/// [`layout`]): columns are recovered from where the text sits and go through the same table
+/// reader as .txt and .docx.
+pub fn import_layout_text(text: &str, file_name: &str) -> Result<Imported, ImportError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(ImportError::TooLarge {
+            file: file_name.to_string(),
+            size: text.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut imported = import_source(layout::to_cell_layout(text), file_name)?;
+    imported.encoding = "pdf";
     Ok(imported)
 }
 

@@ -9,6 +9,7 @@ mod cells;
 mod header;
 
 pub use cells::{cell_target, normalise_unit, split_unit, trailing_group_start};
+pub(crate) use header::is_header_text;
 
 use crate::lexicon::{direction_known, direction_of};
 use crate::text::{Doc, Line};
