@@ -40,10 +40,7 @@ pub async fn run(a: ImportArgs, g: &Globals) -> anyhow::Result<()> {
     } else {
         let mut out = String::new();
         if !doubts.is_empty() {
-            out.push_str(&format!(
-                "需要核对 / to check first ({}):\n",
-                doubts.len()
-            ));
+            out.push_str(&format!("需要核对 / to check first ({}):\n", doubts.len()));
             for d in &doubts {
                 out.push_str(&format!("  {d}\n"));
             }
@@ -87,7 +84,11 @@ fn doubt_lines(p: &PlanDocument) -> Vec<String> {
         .map(|d| line("文档 / document".into(), d))
         .collect();
     for ind in &p.indicators {
-        out.extend(ind.doubts.iter().map(|d| line(format!("指标「{}」", ind.name), d)));
+        out.extend(
+            ind.doubts
+                .iter()
+                .map(|d| line(format!("指标「{}」", ind.name), d)),
+        );
     }
     for t in &p.tasks {
         let start: String = t.text.chars().take(16).collect();

@@ -30,7 +30,10 @@ fn display_width(s: &str) -> usize {
 
 fn wide(c: char) -> bool {
     matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
-        || matches!(c, '—' | '…' | '“' | '”' | '‘' | '’' | '‰' | '≥' | '≤' | '、')
+        || matches!(
+            c,
+            '—' | '…' | '“' | '”' | '‘' | '’' | '‰' | '≥' | '≤' | '、'
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -53,8 +56,9 @@ impl LLine {
         parts.join(" ")
     }
 
+    /// Width in half-width units without the spaces a PDF adds where fonts change.
     fn width(&self) -> usize {
-        self.chunks.iter().map(Chunk::width).sum::<usize>() + self.chunks.len().saturating_sub(1)
+        display_width(&tidy_spaces(&self.text()))
     }
 }
 
@@ -181,15 +185,21 @@ pub fn to_cell_layout(text: &str) -> String {
     out
 }
 
-/// The column where body text lines start: the most common start of long single-chunk lines.
+/// The column where body text lines start: the leftmost start shared by several long
+/// single-chunk lines (first lines of paragraphs are indented to the right of it).
 fn body_margin(lines: &[LLine]) -> usize {
     let mut counts: std::collections::BTreeMap<usize, usize> = Default::default();
-    for l in lines.iter().filter(|l| l.chunks.len() == 1 && l.width() >= 20) {
+    for l in lines
+        .iter()
+        .filter(|l| l.chunks.len() == 1 && l.width() >= 20)
+    {
         *counts.entry(l.start()).or_default() += 1;
     }
+    let most = counts.values().copied().max().unwrap_or(0);
     counts
         .iter()
-        .max_by_key(|&(s, n)| (*n, std::cmp::Reverse(*s)))
+        .find(|&(_, &n)| n * 5 >= most && n >= 2)
+        .or_else(|| counts.iter().max_by_key(|&(_, n)| *n))
         .map_or(0, |(s, _)| *s)
 }
 
@@ -211,14 +221,25 @@ fn continues(p: &LLine, l: &LLine, margin: usize, full: usize) -> bool {
         return false;
     }
     // The line above ran to the right margin (within two characters; an indented first line
-    // is two characters shorter).
+    // is two characters shorter), or stopped mid-sentence well past the middle.
     let indent = if p.start() > margin + 1 { 4 } else { 0 };
-    full > 0 && p.width() + indent + 4 >= full
+    let width = p.width() + indent;
+    let mid_sentence = !p.text().ends_with([
+        '。', '！', '？', '；', '：', ':', '）', ')', '】', '〕', ']', '”',
+    ]);
+    full > 0 && (width + 4 >= full || mid_sentence && width * 10 >= full * 7)
 }
 
 /// Line ranges `[a, b)` of the tables: runs of lines with wide gaps between their chunks.
 fn table_blocks(lines: &[LLine], margin: usize) -> Vec<(usize, usize)> {
     let multi = |l: &LLine| l.chunks.len() >= 2;
+    // Where paragraphs start: the margin and the first-line indent.
+    let para_starts: Vec<usize> = lines
+        .iter()
+        .filter(|l| l.chunks.len() == 1 && l.width() >= 40)
+        .map(LLine::start)
+        .collect();
+    let at_para_start = |s: usize| para_starts.iter().any(|&p| p.abs_diff(s) <= 1);
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -236,18 +257,18 @@ fn table_blocks(lines: &[LLine], margin: usize) -> Vec<(usize, usize)> {
             } else if !l.is_blank() {
                 // A lone chunk inside a table: a cell's wrapped text. Body text starts at the
                 // margin and runs wide; a heading ends the table.
-                let body = l.start() <= margin + 1 && (l.width() >= 24 || HEADING.is_match(&l.text()));
+                let heading = HEADING.is_match(&l.text());
+                let body = l.start() <= margin + 1 && (l.width() >= 24 || heading);
                 let more = lines[j + 1..]
                     .iter()
                     .filter(|n| !n.is_blank())
                     .take(3)
                     .any(multi);
-                if body || !more && l.width() > 16 {
+                // After the last row only what is narrow enough for a cell still belongs.
+                if body || !more && (heading || l.width() > 32 || at_para_start(l.start())) {
                     break;
                 }
-                if more || l.width() <= 16 {
-                    b = j + 1;
-                }
+                b = j + 1;
             }
             j += 1;
         }
@@ -366,7 +387,12 @@ fn render_table(lines: &[LLine]) -> String {
         }
         let Some(row) = rows.last_mut() else { continue };
         for c in &l.chunks {
-            let (x, y) = place(c);
+            let (mut x, mut y) = place(c);
+            // Wrapped text under a phrase that spans columns belongs to that phrase.
+            if let Some(k) = (0..x).find(|&k| row.span_end[k] >= x && row.cells[x].is_empty()) {
+                y = y.max(row.span_end[k]);
+                x = k;
+            }
             if !row.cells[x].is_empty() {
                 row.cells[x].push(' ');
             }
@@ -460,20 +486,18 @@ fn columns(data: &[LLine], starts_row: &dyn Fn(&LLine) -> bool, ratio: f64) -> V
             }
         }
     }
-    // A spanning phrase in one row or two does not close a gutter.
-    let floor = (use_lines.len() / 8).max(0);
     let mut cols: Vec<Column> = Vec::new();
     let mut x = 0;
     while x < cover.len() {
-        if cover[x] <= floor {
+        if cover[x] == 0 {
             x += 1;
             continue;
         }
         let a = x;
-        while x < cover.len() && cover[x] > floor {
+        while x < cover.len() && cover[x] > 0 {
             x += 1;
         }
-        cols.push(Column { left: a, right: x });
+        split_at_valleys(&cover, a, x, &mut cols);
     }
     // Each column reaches to the next one's left edge.
     for k in 0..cols.len() {
@@ -484,6 +508,37 @@ fn columns(data: &[LLine], starts_row: &dyn Fn(&LLine) -> bool, ratio: f64) -> V
         c.left = 0;
     }
     cols
+}
+
+/// Columns in `[a, b)` of the cover: a phrase across two columns (a merged cell) in a few rows
+/// bridges the gutter between them, which stays a valley between two well-covered parts.
+fn split_at_valleys(cover: &[usize], a: usize, b: usize, cols: &mut Vec<Column>) {
+    let peak_left = |x: usize| cover[a..x].iter().copied().max().unwrap_or(0);
+    let peak_right = |x: usize| cover[x + 1..b].iter().copied().max().unwrap_or(0);
+    let valley = (a + 1..b.saturating_sub(1))
+        .filter(|&x| {
+            let side = peak_left(x).min(peak_right(x));
+            side >= 3 && cover[x] * 3 <= side
+        })
+        .min_by_key(|&x| cover[x]);
+    match valley {
+        Some(v) => {
+            // The whole low stretch around the valley is gutter.
+            let low = cover[v];
+            let mut l = v;
+            while l > a && cover[l - 1] <= low {
+                l -= 1;
+            }
+            let mut r = v + 1;
+            while r < b && cover[r] <= low {
+                r += 1;
+            }
+            split_at_valleys(cover, a, l, cols);
+            split_at_valleys(cover, r, b, cols);
+        }
+        None if b > a => cols.push(Column { left: a, right: b }),
+        None => {}
+    }
 }
 
 #[cfg(test)]
@@ -522,17 +577,18 @@ mod tests {
   三、主要任务
 ";
         let out = to_cell_layout(text);
-        assert!(out.contains("\t序号\n\t指标名称\n\t2020年\n\t2025年\n\t属性\n\n"), "{out}");
-        assert!(out.contains("\t每千常住人口执业（助理）医师数（人）\n"), "{out}");
-        assert!(out.contains("\t3\n\t人均预期寿命（岁）\n\t79\n\t持续提高\n\t预期性\n\n"), "{out}");
+        assert!(
+            out.contains("\t序号\n\t指标名称\n\t2020年\n\t2025年\n\t属性\n\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\t每千常住人口执业（助理）医师数（人）\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\t3\n\t人均预期寿命（岁）\n\t79\n\t持续提高\n\t预期性\n\n"),
+            "{out}"
+        );
         assert!(out.ends_with("三、主要任务\n"), "{out}");
-    }
-}
-#[cfg(test)]
-mod dbg {
-    #[test]
-    fn show() {
-        let text = std::fs::read_to_string("/tmp/corpus_pdf/c03_songling.phys").unwrap();
-        println!("{}", super::to_cell_layout(&text));
     }
 }

@@ -298,7 +298,11 @@ impl PlanFormat {
         }
         if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
             // Word 97–2003 and WPS documents share the compound-file container.
-            return PlanFormat::Convertible(if ext == "wps" || ext == "wpt" { "wps" } else { "doc" });
+            return PlanFormat::Convertible(if ext == "wps" || ext == "wpt" {
+                "wps"
+            } else {
+                "doc"
+            });
         }
         if bytes.starts_with(b"{\\rtf") {
             return PlanFormat::Convertible("rtf");
