@@ -565,30 +565,33 @@ mod tests {
         );
     }
 
+    /// A table as `pdftotext -layout -fixed 3` prints a LibreOffice PDF: centred wrapped
+    /// cells, a domain merged down and wrapped over the rows, a two-line lead department.
     #[test]
     fn a_table_becomes_cells() {
         let text = "\
-  二、主要指标
-  序号     指标名称                 2020年       2025年       属性
-   1       婴儿死亡率（‰）           3.6          ≤3.3        预期性
-   2       每千常住人口执业（助理）  2.1          2.6         约束性
-           医师数（人）
-   3       人均预期寿命（岁）        79           持续提高    预期性
-  三、主要任务
+            二、主要指标
+       类别          序       指标名称                                            2020 年         2025 年          2030 年          属性           牵头部门
+                   号
+       健康          1       人均预期寿命（岁）                                       79.2           ≥80             ≥81             预期           市卫生健康
+       水平                                                                                                                 性            委
+                   2       婴儿死亡率（‰）                                        3.6            ≤3.3            ≤3              预期           市卫生健康
+                                                                                                                          性            委
+                   3       5 岁以下儿童死亡率（‰）                                   4.9            ≤4.5            ≤4              预期           市卫生健康
+                                                                                                                          性            委
+       健康          4       居民健康素养水平（%）                                     21.6           ≥28             ≥35             约束           市卫生健康
+            三、主要任务
 ";
         let out = to_cell_layout(text);
         assert!(
-            out.contains("\t序号\n\t指标名称\n\t2020年\n\t2025年\n\t属性\n\n"),
+            out.starts_with("二、主要指标\n\t类别\n\t序号\n\t指标名称\n\t2020年\n\t2025年\n\t2030年\n\t属性\n\t牵头部门\n\n"),
             "{out}"
         );
         assert!(
-            out.contains("\t每千常住人口执业（助理）医师数（人）\n"),
+            out.contains("\t健康水平\n\t1\n\t人均预期寿命（岁）\n\t79.2\n\t≥80\n\t≥81\n\t预期性\n\t市卫生健康委\n\n"),
             "{out}"
         );
-        assert!(
-            out.contains("\t3\n\t人均预期寿命（岁）\n\t79\n\t持续提高\n\t预期性\n\n"),
-            "{out}"
-        );
+        assert!(out.contains("\t\n\t2\n\t婴儿死亡率（‰）\n"), "{out}");
         assert!(out.ends_with("三、主要任务\n"), "{out}");
     }
 }
