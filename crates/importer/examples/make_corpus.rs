@@ -7,13 +7,14 @@
 //! Source format: one paragraph per line. `[table OPTIONS]` … `[/table]` holds one table row
 //! per line, cells separated by ` | `. In a cell, `^` continues the cell above (vertical
 //! merge), `<` widens the cell to its left (horizontal merge) and `//` breaks a paragraph.
-//! OPTIONS: `center` centres the cell text, `rowlines` writes each row of the .txt on one
-//! line, `widths=a,b,…` gives relative column widths. A first line `[noindent]` turns off the
-//! two-character first-line indent of body paragraphs. Every page has a `— N —` footer.
+//! OPTIONS: `center` centres the cell text, `vcenter` centres it vertically, `rowlines` writes
+//! each row of the .txt on one line, `widths=a,b,…` gives relative column widths. A line
+//! `[noindent]` turns off the two-character first-line indent of body paragraphs and
+//! `[justify]` justifies them. Every page has a `— N —` footer.
 
 use docx_rs::{
     AlignmentType, Docx, Footer, PageMargin, PageNum, Paragraph, Run, RunFonts, SpecialIndentType,
-    Table, TableCell, TableRow, VMergeType, WidthType,
+    Table, TableCell, TableRow, VAlignType, VMergeType, WidthType,
 };
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ const TEXT_WIDTH: usize = 9000;
 #[derive(Debug, Default)]
 struct TableSpec {
     center: bool,
+    vcenter: bool,
     rowlines: bool,
     widths: Vec<usize>,
     rows: Vec<Vec<String>>,
@@ -33,18 +35,31 @@ enum Block {
     Table(TableSpec),
 }
 
-fn parse(source: &str) -> (Vec<Block>, bool) {
+/// How body paragraphs are set.
+#[derive(Clone, Copy)]
+struct Body {
+    indent: bool,
+    justify: bool,
+}
+
+fn parse(source: &str) -> (Vec<Block>, Body) {
     let mut blocks = Vec::new();
     let mut table: Option<TableSpec> = None;
-    let mut indent = true;
+    let mut body = Body {
+        indent: true,
+        justify: false,
+    };
     for line in source.lines() {
         if line == "[noindent]" {
-            indent = false;
+            body.indent = false;
+        } else if line == "[justify]" {
+            body.justify = true;
         } else if let Some(opts) = line.strip_prefix("[table") {
             let mut t = TableSpec::default();
             for o in opts.trim_end_matches(']').split_whitespace() {
                 match o {
                     "center" => t.center = true,
+                    "vcenter" => t.vcenter = true,
                     "rowlines" => t.rowlines = true,
                     w if w.starts_with("widths=") => {
                         t.widths = w["widths=".len()..]
@@ -66,7 +81,7 @@ fn parse(source: &str) -> (Vec<Block>, bool) {
         }
     }
     assert!(table.is_none(), "a table is not closed");
-    (blocks, indent)
+    (blocks, body)
 }
 
 /// The .txt: each cell on a line led by a tab, a cell's further paragraphs on their own lines,
@@ -114,7 +129,7 @@ fn run(text: &str) -> Run {
         .size(21)
 }
 
-fn to_docx(blocks: &[Block], indent: bool) -> Vec<u8> {
+fn to_docx(blocks: &[Block], body: Body) -> Vec<u8> {
     let mut docx = Docx::new().page_size(11906, 16838).page_margin(
         PageMargin::new()
             .top(1440)
@@ -140,14 +155,16 @@ fn to_docx(blocks: &[Block], indent: bool) -> Vec<u8> {
                         .add_run(run(p).size(32)),
                 )
             }
-            Block::Para(p) if indent => {
-                docx = docx.add_paragraph(
-                    Paragraph::new()
-                        .indent(None, Some(SpecialIndentType::FirstLine(420)), None, None)
-                        .add_run(run(p)),
-                )
+            Block::Para(p) => {
+                let mut para = Paragraph::new().add_run(run(p));
+                if body.indent {
+                    para = para.indent(None, Some(SpecialIndentType::FirstLine(420)), None, None);
+                }
+                if body.justify {
+                    para = para.align(AlignmentType::Both);
+                }
+                docx = docx.add_paragraph(para)
             }
-            Block::Para(p) => docx = docx.add_paragraph(Paragraph::new().add_run(run(p))),
             Block::Table(t) => docx = docx.add_table(word_table(t)),
         }
     }
@@ -184,6 +201,9 @@ fn word_table(t: &TableSpec) -> Table {
                 }
                 let below = t.rows.get(r + 1).and_then(|n| n.get(k));
                 let mut cell = TableCell::new();
+                if t.vcenter {
+                    cell = cell.vertical_align(VAlignType::Center);
+                }
                 if c == "^" {
                     cell = cell
                         .vertical_merge(VMergeType::Continue)
@@ -232,16 +252,13 @@ fn main() {
     sources.sort();
     for src in sources {
         let text = std::fs::read_to_string(&src).expect("a source is UTF-8 text");
-        let (blocks, indent) = parse(&text);
+        let (blocks, body) = parse(&text);
         let stem = src.file_stem().and_then(|s| s.to_str()).expect("a name");
         write(
             &root.join(format!("{stem}.txt")),
             to_text(&blocks).as_bytes(),
         );
-        write(
-            &root.join(format!("{stem}.docx")),
-            &to_docx(&blocks, indent),
-        );
+        write(&root.join(format!("{stem}.docx")), &to_docx(&blocks, body));
     }
 }
 

@@ -274,6 +274,20 @@ fn table_blocks(lines: &[LLine], margin: usize) -> Vec<(usize, usize)> {
         }
         let rows = lines[a..b].iter().filter(|l| l.chunks.len() >= 3).count();
         if rows >= 2 {
+            // The header may begin above, on lines of fewer chunks (`基线值  目标值`).
+            let mut a = a;
+            let floor = out.last().map_or(0, |&(_, e)| e);
+            while a > floor {
+                let p = &lines[a - 1];
+                let short = p.chunks.len() == 1
+                    && p.width() <= 12
+                    && !at_para_start(p.start())
+                    && !HEADING.is_match(&p.text());
+                if !(multi(p) || short) {
+                    break;
+                }
+                a -= 1;
+            }
             out.push((a, b));
         }
         i = b.max(a + 1);
@@ -375,19 +389,62 @@ fn render_table(lines: &[LLine]) -> String {
         span_end: Vec<usize>,
         /// Whether the column's last fragment ran to the column's right edge.
         wrapped: Vec<bool>,
+        /// The first and last line of each column's text.
+        lines: Vec<Option<(usize, usize)>>,
     }
-    let mut rows: Vec<Row> = Vec::new();
-    for l in data {
-        if starts_row(l) || rows.is_empty() {
-            rows.push(Row {
-                cells: vec![String::new(); cols.len()],
-                span_end: (0..cols.len()).collect(),
-                wrapped: vec![false; cols.len()],
-            });
+    // Which row each line's text belongs to. Cells are top-aligned unless a row's serial line
+    // lacks the name that the lines just above and below it share: then the cells are centred
+    // vertically, and a line between two rows goes to the nearer.
+    let name_col = (0..cols.len())
+        .find(|&k| crate::table::is_name_header(&head[k]))
+        .unwrap_or(0);
+    let placed: Vec<Vec<(usize, usize)>> = data
+        .iter()
+        .map(|l| l.chunks.iter().map(&place).collect())
+        .collect();
+    let has_col = |j: usize, k: usize| placed[j].iter().any(|&(x, y)| x <= k && k <= y);
+    let starts: Vec<usize> = (0..data.len()).filter(|&j| starts_row(&data[j])).collect();
+    let centred = starts.iter().any(|&s| {
+        s > 0
+            && s + 1 < data.len()
+            && !has_col(s, name_col)
+            && !starts.contains(&(s - 1))
+            && !starts.contains(&(s + 1))
+            && has_col(s - 1, name_col)
+            && has_col(s + 1, name_col)
+    });
+    let row_of = |j: usize| -> usize {
+        let next = starts.partition_point(|&s| s <= j);
+        match (next.checked_sub(1), starts.get(next)) {
+            (None, _) => 0,
+            (Some(a), None) => a,
+            (Some(a), Some(&b)) if centred => {
+                let (up, down) = (j - starts[a], b - j);
+                let lacking = placed[j].iter().any(|&(x, _)| !has_col(b, x));
+                if down < up || (down == up && lacking) {
+                    a + 1
+                } else {
+                    a
+                }
+            }
+            (Some(a), Some(_)) => a,
         }
-        let Some(row) = rows.last_mut() else { continue };
-        for c in &l.chunks {
-            let (mut x, mut y) = place(c);
+    };
+    let n_rows = starts.len().max(1);
+    let mut rows: Vec<Row> = (0..n_rows)
+        .map(|_| Row {
+            cells: vec![String::new(); cols.len()],
+            span_end: (0..cols.len()).collect(),
+            wrapped: vec![false; cols.len()],
+            lines: vec![None; cols.len()],
+        })
+        .collect();
+    for (j, l) in data.iter().enumerate() {
+        let Some(row) = rows.get_mut(row_of(j)) else {
+            continue;
+        };
+        for (c, &(px, py)) in l.chunks.iter().zip(&placed[j]) {
+            let (mut x, mut y) = (px, py);
             // Wrapped text under a phrase that spans columns belongs to that phrase.
             if let Some(k) = (0..x).find(|&k| row.span_end[k] >= x && row.cells[x].is_empty()) {
                 y = y.max(row.span_end[k]);
@@ -402,6 +459,7 @@ fn render_table(lines: &[LLine]) -> String {
             }
             let end = c.start as f64 + c.width() as f64 * ratio;
             row.wrapped[x] = end + ratio * 2.5 >= cols[y].right as f64;
+            row.lines[x] = Some(row.lines[x].map_or((j, j), |(a, _)| (a, j)));
         }
     }
     // Text of a cell merged down over several rows wraps onto the lines of the rows below:
@@ -411,14 +469,43 @@ fn render_table(lines: &[LLine]) -> String {
         if empty * 3 < rows.len() {
             continue;
         }
+        // A domain's words on the very next line go on; other words only when they wrapped.
+        let domain = crate::table::is_domain_header(&head[k]);
         for r in 1..rows.len() {
             let (done, rest) = rows.split_at_mut(r);
             let (above, here) = (&mut done[r - 1], &mut rest[0]);
-            if above.wrapped[k] && !above.cells[k].is_empty() && !here.cells[k].is_empty() {
+            let next_line = match (above.lines[k], here.lines[k]) {
+                // Centred cells interleave their lines with the next row's.
+                (Some((_, e)), Some((s, _))) => s == e + 1 || centred && s == e + 2,
+                _ => false,
+            };
+            if next_line && (above.wrapped[k] || domain) {
                 let moved = std::mem::take(&mut here.cells[k]);
                 above.cells[k].push_str(&moved);
                 above.wrapped[k] = here.wrapped[k];
                 here.wrapped[k] = false;
+                above.lines[k] = match (above.lines[k], here.lines[k].take()) {
+                    (Some((a, _)), Some((_, e))) => Some((a, e)),
+                    (l, _) => l,
+                };
+            }
+        }
+    }
+    // Centred, a domain merged down sits in the middle of its rows: the rows above it that
+    // show none are its own (the reader carries it to the rows below).
+    if centred {
+        for k in (0..cols.len()).filter(|&k| crate::table::is_domain_header(&head[k])) {
+            let filled: Vec<usize> = (0..rows.len())
+                .filter(|&r| !rows[r].cells[k].is_empty())
+                .collect();
+            let mut prev: Option<usize> = None;
+            for &r in &filled {
+                let from = prev.map_or(0, |p| p + (r - p) / 2 + 1);
+                let text = rows[r].cells[k].clone();
+                for row in rows.iter_mut().take(r).skip(from) {
+                    row.cells[k] = text.clone();
+                }
+                prev = Some(r);
             }
         }
     }

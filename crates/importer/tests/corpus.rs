@@ -7,7 +7,7 @@ use healthplan_core::{Cmp, Direction, Indicator, PlanDocument, Property, TargetK
 use healthplan_importer::import_bytes;
 use std::path::PathBuf;
 
-const DOCS: [&str; 7] = [
+const DOCS: [&str; 8] = [
     "c01_qinghe",
     "c02_lanwan",
     "c03_songling",
@@ -15,6 +15,7 @@ const DOCS: [&str; 7] = [
     "c05_taoxi",
     "c06_fengqiao",
     "c07_yunlan",
+    "c08_bailu",
 ];
 
 fn corpus(name: &str) -> Vec<u8> {

@@ -210,7 +210,7 @@ fn gbk_file_imports_like_the_utf8_one() {
 }
 
 /// The importer's own corpus: (document, has a table, has unit lists).
-const CORPUS: [(&str, bool, bool); 7] = [
+const CORPUS: [(&str, bool, bool); 8] = [
     ("c01_qinghe", true, true),
     ("c02_lanwan", true, true),
     ("c03_songling", true, true),
@@ -218,6 +218,7 @@ const CORPUS: [(&str, bool, bool); 7] = [
     ("c05_taoxi", true, true),
     ("c06_fengqiao", false, false),
     ("c07_yunlan", true, true),
+    ("c08_bailu", true, true),
 ];
 
 /// Imports `file` with the binary and scores it against the corpus gold answers.

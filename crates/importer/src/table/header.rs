@@ -159,9 +159,11 @@ pub fn classify(h: &str) -> Col {
 
 /// A header cell, not a value: header rows hold only these.
 pub fn is_header_text(t: &str) -> bool {
-    // `2025年`, `到2030年`, or a header cut short by a line end (`2025年目`).
-    static BARE_YEAR: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(?:到|至)?(?:19|20)\d{2}年\D*$").expect("valid regex"));
+    // `2025年`, `到2030年`, `（2020年）`, or a header cut short by a line end (`2025年目`,
+    // `2025`).
+    static BARE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[（(]?(?:到|至)?(?:19|20)\d{2}(?:\s*年\D*)?$").expect("valid regex")
+    });
     static VALUE_START: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:[≥≤<>＜＞]|\d+(?:\.\d+)?(?:[^\d年.]|$))").expect("valid regex")
     });

@@ -11,6 +11,16 @@ mod header;
 pub use cells::{cell_target, normalise_unit, split_unit, trailing_group_start};
 pub(crate) use header::is_header_text;
 
+/// Whether a header text names the indicator column (`指标名称`).
+pub(crate) fn is_name_header(h: &str) -> bool {
+    header::classify(&h.replace(' ', "")) == Col::Name
+}
+
+/// Whether a header text names the domain column (`领域`, `类别`).
+pub(crate) fn is_domain_header(h: &str) -> bool {
+    header::classify(&h.replace(' ', "")) == Col::Domain
+}
+
 use crate::lexicon::{direction_known, direction_of};
 use crate::text::{Doc, Line};
 use crate::Warning;
