@@ -263,6 +263,25 @@ mod tests {
         "1",
         "0.5",
         "20",
+        "\t领域",
+        "\t单位",
+        "\t基线值",
+        "\t2020年",
+        "\t牵头单位",
+        "\t备注",
+        "\t持续提高",
+        "\t≥80",
+        "\t78.3（2021年）",
+        "\t区卫生健康局",
+        "\t%",
+        "\t—",
+        "\t",
+        "一、健康水平",
+        "牵头",
+        "配合",
+        "各乡镇（街道）",
+        "\u{c}",
+        "— 1 —",
     ];
 
     fn doc_strategy() -> impl Strategy<Value = String> {
@@ -276,6 +295,28 @@ mod tests {
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4000)) {
             let _ = import_bytes(&bytes, "random.txt");
             let _ = import_bytes(&bytes, "random.docx");
+        }
+
+        #[test]
+        fn page_layout_text_never_panics_and_validates(
+            parts in prop::collection::vec(
+                (prop::sample::select(PIECES), 0usize..40, prop::bool::ANY), 0..200)
+        ) {
+            // Pieces of plans placed at columns, as a PDF's page layout prints them.
+            let mut text = String::new();
+            for (piece, pad, newline) in parts {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(piece);
+                if newline {
+                    text.push('\n');
+                }
+            }
+            if let Ok(imp) = import_layout_text(&text, "gen.pdf") {
+                prop_assert!(imp.plan.validate().is_ok());
+                let n = imp.text.chars().count() as i64;
+                prop_assert!(imp.plan.indicators.iter().all(|i| i.span.end <= n));
+                prop_assert!(imp.plan.tasks.iter().all(|t| t.span.end <= n));
+            }
         }
 
         #[test]
