@@ -1,8 +1,9 @@
 //! The entry points behind .pdf and .docx, fed with plan-shaped input: the bytes as page
 //! layout text (what `pdftotext -layout` prints), and as a Word document whose body the bytes
-//! describe (a line `|a|^|<|` is a table row: `^` continues the cell above, `<` widens the
-//! cell to its left). An import returns a plan or an error, never panics, and a plan it returns
-//! validates with its spans inside the cleaned text.
+//! describe (a line `|a|^|<|` is a table row: `^` continues the cell above, `<` is an empty
+//! cell two grid columns wide). An import returns a plan or an error, never panics, and a plan
+//! it returns validates with its spans inside the cleaned text. `seeds/import_formats` holds
+//! starting inputs: `cargo fuzz run import_formats corpus/import_formats seeds/import_formats`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

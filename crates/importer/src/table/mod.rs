@@ -284,7 +284,6 @@ pub fn find_tables(doc: &Doc, warnings: &mut Vec<Warning>) -> Vec<FoundTable> {
 /// A data row lined up with the header: the text of each column, and what was guessed.
 #[derive(Debug, Clone)]
 struct RowRec {
-    line: usize,
     start: usize,
     end: usize,
     texts: Vec<String>,
@@ -569,7 +568,6 @@ fn data_rows(
             }
         }
         recs.push(RowRec {
-            line,
             start: row.first().map_or(0, |c| c.start),
             end: row.last().map_or(0, |c| c.end),
             texts: texts_out,
@@ -761,7 +759,6 @@ fn indicators_of(
                 serde_json::Value::String(r.to_string()),
             );
         }
-        let _ = rec.line;
         out.push(Indicator {
             name,
             unit,
