@@ -464,13 +464,13 @@ fn render_table(lines: &[LLine]) -> String {
     }
     // Text of a cell merged down over several rows wraps onto the lines of the rows below:
     // in a column most rows leave empty, a fragment that ran to the edge goes on below.
-    for k in 0..cols.len() {
+    for (k, head_text) in head.iter().enumerate() {
         let empty = rows.iter().filter(|r| r.cells[k].is_empty()).count();
         if empty * 3 < rows.len() {
             continue;
         }
         // A domain's words on the very next line go on; other words only when they wrapped.
-        let domain = crate::table::is_domain_header(&head[k]);
+        let domain = crate::table::is_domain_header(head_text);
         for r in 1..rows.len() {
             let (done, rest) = rows.split_at_mut(r);
             let (above, here) = (&mut done[r - 1], &mut rest[0]);

@@ -196,23 +196,7 @@ pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Re
 /// The text of a PDF with its page layout kept (`pdftotext -layout`), pages separated by
 /// form feeds.
 pub fn pdf_to_layout_text(bytes: &[u8], file_name: &str, timeout: Duration) -> Result<String> {
-    let Some(program) = find_program(&["pdftotext"]) else {
-        return Err(OfficeError::Missing {
-            tool: "pdftotext",
-            package: POPPLER_PACKAGE,
-        });
-    };
-    let dir = tempfile::tempdir()?;
-    let input = dir.path().join("input.pdf");
-    std::fs::write(&input, bytes)?;
-    let mut cmd = Command::new(program);
-    cmd.args(["-layout", "-enc", "UTF-8"]).arg(&input).arg("-");
-    let out = run(cmd, "pdftotext", file_name, timeout)?;
-    String::from_utf8(out).map_err(|_| OfficeError::Failed {
-        tool: "pdftotext",
-        file: file_name.to_string(),
-        reason: "the text is not UTF-8".into(),
-    })
+    pdftotext(bytes, file_name, &["-layout"], timeout)
 }
 
 /// The text of a PDF in physical layout (`pdftotext -layout -fixed PITCH`): every word that
@@ -224,6 +208,12 @@ pub fn pdf_to_physical_layout_text(
     pitch: f64,
     timeout: Duration,
 ) -> Result<String> {
+    let pitch = format!("{:.2}", pitch.clamp(0.5, 20.0));
+    pdftotext(bytes, file_name, &["-layout", "-fixed", &pitch], timeout)
+}
+
+/// `pdftotext ARGS input.pdf -` as UTF-8 text.
+fn pdftotext(bytes: &[u8], file_name: &str, args: &[&str], timeout: Duration) -> Result<String> {
     let Some(program) = find_program(&["pdftotext"]) else {
         return Err(OfficeError::Missing {
             tool: "pdftotext",
@@ -234,11 +224,7 @@ pub fn pdf_to_physical_layout_text(
     let input = dir.path().join("input.pdf");
     std::fs::write(&input, bytes)?;
     let mut cmd = Command::new(program);
-    cmd.args(["-layout", "-fixed"])
-        .arg(format!("{:.2}", pitch.clamp(0.5, 20.0)))
-        .args(["-enc", "UTF-8"])
-        .arg(&input)
-        .arg("-");
+    cmd.args(args).args(["-enc", "UTF-8"]).arg(&input).arg("-");
     let out = run(cmd, "pdftotext", file_name, timeout)?;
     String::from_utf8(out).map_err(|_| OfficeError::Failed {
         tool: "pdftotext",
@@ -403,6 +389,60 @@ mod tests {
         cmd.arg("5");
         let e = run(cmd, "sleep", "x", Duration::from_millis(100)).unwrap_err();
         assert!(matches!(e, OfficeError::Timeout { .. }), "{e}");
+    }
+
+    #[test]
+    fn plan_formats_are_sniffed_before_the_extension_counts() {
+        let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0];
+        assert_eq!(PlanFormat::of(b"%PDF-1.7", "a.txt"), PlanFormat::Pdf);
+        assert_eq!(
+            PlanFormat::of(&ole, "a.doc"),
+            PlanFormat::Convertible("doc")
+        );
+        assert_eq!(
+            PlanFormat::of(&ole, "a.WPS"),
+            PlanFormat::Convertible("wps")
+        );
+        assert_eq!(
+            PlanFormat::of(&ole, "a.docx"),
+            PlanFormat::Convertible("doc")
+        );
+        assert_eq!(
+            PlanFormat::of(b"{\\rtf1 x", "a"),
+            PlanFormat::Convertible("rtf")
+        );
+        assert_eq!(
+            PlanFormat::of(b"PK\x03\x04..word/document.xml", "a.bin"),
+            PlanFormat::Docx
+        );
+        assert_eq!(PlanFormat::of("健康".as_bytes(), "a.pdf"), PlanFormat::Pdf);
+        assert_eq!(PlanFormat::of("健康".as_bytes(), "plan"), PlanFormat::Text);
+    }
+
+    #[test]
+    fn text_imports_without_any_tool() {
+        let text = "健康某某行动方案\n一、主要任务\n1.加强健康教育。到2025年，居民健康素养水平不低于30%。（区卫生健康局负责）\n";
+        let imp = import_plan_file(text.as_bytes(), "方案.txt").unwrap();
+        assert_eq!(imp.plan.target_statements.len(), 1);
+        let e = import_plan_file(b"", "empty.txt").unwrap_err();
+        assert!(matches!(e, OfficeError::Import(_)), "{e}");
+        assert!(e.to_string().contains("empty.txt"), "{e}");
+    }
+
+    /// .doc made by LibreOffice from text, then read back through it.
+    #[test]
+    fn doc_round_trip_through_libreoffice() {
+        if !has_libreoffice() {
+            eprintln!("skipped: LibreOffice is not installed");
+            return;
+        }
+        let text = "健康某某行动方案\n1.加强健康教育。到2025年，居民健康素养水平不低于30%。（区卫生健康局负责）\n";
+        let doc = convert(text.as_bytes(), "a.txt", "doc", DEFAULT_TIMEOUT).unwrap();
+        let imp = import_plan_file(&doc, "a.doc").unwrap();
+        assert_eq!(imp.encoding, "doc");
+        assert_eq!(imp.plan.target_statements.len(), 1);
+        let r = imp.plan.tasks[0].responsible.as_ref().unwrap();
+        assert_eq!(r.units, ["区卫生健康局"]);
     }
 
     /// The round trip the report and importer rely on, when LibreOffice is installed.

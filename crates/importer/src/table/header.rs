@@ -229,7 +229,7 @@ pub fn header(rows: &[Vec<String>]) -> Header {
                     classify(t),
                     Col::BaselineYear | Col::Target(_) | Col::Year(_)
                 )
-                || ["数值", "目标", "值"].iter().any(|w| t.as_str() == *w)
+                || ["数值", "目标", "值"].contains(&t.as_str())
         });
         if sub_like && !groups.is_empty() {
             // Baseline and reference groups take one sub-header each; target groups the rest.
@@ -328,8 +328,7 @@ pub fn resolve_years(
         baseline = years
             .iter()
             .copied()
-            .filter(|&i| year_of(&h.cols[i]).is_some_and(history))
-            .last();
+            .rfind(|&i| year_of(&h.cols[i]).is_some_and(history));
         if baseline.is_some() {
             reading = Some(YearReading::Certain);
         } else if years.len() + count_targets(&h.cols) >= 2 {
