@@ -1,5 +1,5 @@
 use crate::error::CoreError;
-use crate::plan::Span;
+use crate::plan::{Doubt, Span};
 use crate::target::Target;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -113,6 +113,12 @@ pub struct Indicator {
     pub formula: Option<Formula>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<Aggregation>,
+    /// Lead department (牵头单位) of the indicator, from the table's lead column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    /// Reasons to check this indicator; empty when the importer was sure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubts: Vec<Doubt>,
     /// Fields this version does not know, kept so a load/export round trip loses nothing.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -146,11 +152,12 @@ pub fn element_match_key(name: &str, unit: Option<&str>) -> String {
 }
 
 impl Indicator {
-    /// The lead department (牵头单位) when the plan names one.
+    /// The lead department (牵头单位) when the plan names one: the `lead` field, or an older
+    /// document's `"lead"` kept among the unknown fields.
     pub fn lead_department(&self) -> Option<&str> {
-        self.extra
-            .get("lead")
-            .and_then(|v| v.as_str())
+        self.lead
+            .as_deref()
+            .or_else(|| self.extra.get("lead").and_then(|v| v.as_str()))
             .map(str::trim)
             .filter(|s| !s.is_empty())
     }
@@ -178,6 +185,12 @@ impl Indicator {
             return Err(CoreError::invalid(
                 format!("{at}.element"),
                 "a data element code is non-empty and has no spaces",
+            ));
+        }
+        if self.lead.as_ref().is_some_and(|l| l.trim().is_empty()) {
+            return Err(CoreError::invalid(
+                format!("{at}.lead"),
+                "empty lead department",
             ));
         }
         if let Some(f) = &self.formula {

@@ -27,7 +27,7 @@ pub use indicator::{
 };
 pub use period::{Period, PeriodKind};
 pub use plan::{
-    PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
+    Doubt, PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
     TargetStatement, Task,
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};

@@ -60,6 +60,63 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+/// Why an extracted item may be wrong, so a person checks it first: `code` is a stable
+/// snake_case identifier (listed in `docs/plan-json.md`), `detail` says in Chinese what was
+/// guessed and where.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawDoubt")]
+pub struct Doubt {
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(Deserialize)]
+struct RawDoubt {
+    code: String,
+    #[serde(default)]
+    detail: String,
+}
+
+impl TryFrom<RawDoubt> for Doubt {
+    type Error = CoreError;
+    fn try_from(r: RawDoubt) -> Result<Self, CoreError> {
+        Doubt::new(&r.code, &r.detail)
+    }
+}
+
+impl Doubt {
+    /// A doubt with a snake_case `code` (`row_realigned`) and a non-empty `detail`.
+    pub fn new(code: &str, detail: &str) -> Result<Doubt, CoreError> {
+        let snake = !code.is_empty()
+            && code.starts_with(|c: char| c.is_ascii_lowercase())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !snake {
+            return Err(CoreError::invalid(
+                "doubt.code",
+                format!("{code:?} is not a snake_case identifier"),
+            ));
+        }
+        if detail.trim().is_empty() {
+            return Err(CoreError::invalid(
+                "doubt.detail",
+                format!("doubt {code} has no explanation"),
+            ));
+        }
+        Ok(Doubt {
+            code: code.to_string(),
+            detail: detail.trim().to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Doubt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponsibilityMode {
@@ -90,6 +147,9 @@ pub struct Task {
     /// Indexes into the plan's `target_statements`.
     #[serde(default)]
     pub targets: Vec<usize>,
+    /// Reasons to check this item; empty when the importer was sure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubts: Vec<Doubt>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -131,6 +191,9 @@ pub struct TargetStatement {
     /// Index into the plan's `indicators` when the statement names one.
     #[serde(default)]
     pub indicator: Option<usize>,
+    /// Reasons to check this item; empty when the importer was sure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubts: Vec<Doubt>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -203,6 +266,9 @@ pub struct PlanDocument {
     /// Title or id of the parent-level plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Document-level doubts: no indicator table, no responsible units, no targets found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubts: Vec<Doubt>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -349,6 +415,8 @@ impl PlanDocument {
                         element: None,
                         formula: None,
                         aggregation: None,
+                        lead: None,
+                        doubts: Vec::new(),
                         extra: BTreeMap::new(),
                     });
                     self.indicators.len() - 1
@@ -385,6 +453,7 @@ mod tests {
                 unit: Some("家".into()),
                 relative_to: None,
                 indicator: None,
+                doubts: Vec::new(),
                 extra: BTreeMap::new(),
             });
         }
@@ -432,5 +501,52 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("line 2"), "{e}");
+    }
+
+    #[test]
+    fn export_without_doubts_or_lead_is_byte_identical() {
+        let doc = PlanDocument::from_json(SAMPLE).unwrap();
+        let once = doc.to_json_pretty();
+        assert!(!once.contains("doubts") && !once.contains("\"lead\": null"));
+        let twice = PlanDocument::from_json(&once).unwrap().to_json_pretty();
+        assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn doubts_and_indicator_lead_round_trip() {
+        let with = SAMPLE
+            .replace(
+                r#""source_row": 2}"#,
+                r#""source_row": 2, "lead": "市卫生健康局", "doubts": [{"code": "row_realigned", "detail": "第3行少一个单元格"}]}"#,
+            )
+            .replace(
+                r#""targets": [0]}"#,
+                r#""targets": [0], "doubts": [{"code": "units_split_guess", "detail": "按逗号拆分"}]}"#,
+            );
+        let with = format!(
+            "{}, \"doubts\": [{{\"code\": \"no_indicator_table\", \"detail\": \"未找到指标表\"}}]}}",
+            with.trim_end().trim_end_matches('}')
+        );
+        let doc = PlanDocument::from_json(&with).unwrap();
+        assert_eq!(doc.indicators[0].lead.as_deref(), Some("市卫生健康局"));
+        assert_eq!(doc.indicators[0].doubts[0].code, "row_realigned");
+        assert_eq!(doc.tasks[0].doubts[0].code, "units_split_guess");
+        assert_eq!(doc.doubts[0].code, "no_indicator_table");
+        let out = doc.to_json_pretty();
+        assert_eq!(PlanDocument::from_json(&out).unwrap(), doc);
+        assert_eq!(PlanDocument::from_json(&out).unwrap().to_json_pretty(), out);
+    }
+
+    #[test]
+    fn doubts_are_checked() {
+        assert!(Doubt::new("row_realigned", "第3行").is_ok());
+        assert!(Doubt::new("Row Realigned", "x").is_err());
+        assert!(Doubt::new("row_realigned", " ").is_err());
+        let bad = SAMPLE.replace(
+            r#""targets": [0]}"#,
+            r#""targets": [0], "doubts": [{"code": "Bad-Code", "detail": "x"}]}"#,
+        );
+        let e = PlanDocument::from_json(&bad).unwrap_err().to_string();
+        assert!(e.contains("Bad-Code"), "{e}");
     }
 }

@@ -271,12 +271,12 @@ fn rank(cards: &mut [ScoreCard]) {
     }
 }
 
-/// The lead department of an indicator, when the plan JSON carries one (`"lead": "…"`).
+/// The lead department of an indicator: its `lead` field (the table's 牵头单位 column), or
+/// an older document's `"lead"` kept among the unknown fields.
 pub fn indicator_lead(plan: &PlanDocument, i: usize) -> Option<String> {
-    plan.indicators[i]
-        .extra
-        .get("lead")
-        .and_then(|v| v.as_str())
+    plan.indicators
+        .get(i)?
+        .lead_department()
         .map(str::to_string)
 }
 
@@ -449,6 +449,22 @@ mod tests {
         let town = &a.areas[1];
         assert_eq!(town.rank, 2);
         assert!(close(town.total, 5.25 + 4.0), "{}", town.total);
+    }
+
+    #[test]
+    fn indicator_lead_reads_the_field_then_older_documents_extra() {
+        let (mut plan, _, _) = scenario();
+        let i = (0..plan.indicators.len())
+            .find(|&i| plan.indicators[i].lead.is_some())
+            .expect("the scenario names a lead department");
+        let lead = plan.indicators[i].lead.take();
+        assert_eq!(indicator_lead(&plan, i), None);
+        plan.indicators[i].extra.insert(
+            "lead".into(),
+            serde_json::Value::String(lead.clone().unwrap_or_default()),
+        );
+        assert_eq!(indicator_lead(&plan, i), lead);
+        assert_eq!(indicator_lead(&plan, plan.indicators.len()), None);
     }
 
     #[test]

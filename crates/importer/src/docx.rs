@@ -29,6 +29,8 @@ pub fn extract_text(bytes: &[u8]) -> Result<String, String> {
 struct Cell {
     paragraphs: Vec<String>,
     continues_above: bool,
+    /// Grid columns the cell covers (`w:gridSpan`).
+    span: usize,
 }
 
 #[derive(Default)]
@@ -75,6 +77,7 @@ fn render(xml: &[u8]) -> Result<String, String> {
                     }
                 }
                 "vMerge" => mark_vmerge(&e, &mut tables),
+                "gridSpan" => mark_span(&e, &mut tables),
                 _ => {}
             },
             Event::Empty(e) => match local(e.name().as_ref()) {
@@ -90,6 +93,7 @@ fn render(xml: &[u8]) -> Result<String, String> {
                 }
                 "p" => emit_paragraph(String::new(), &mut tables, &mut out),
                 "vMerge" => mark_vmerge(&e, &mut tables),
+                "gridSpan" => mark_span(&e, &mut tables),
                 _ => {}
             },
             Event::Text(t) if in_text => {
@@ -166,6 +170,23 @@ fn mark_vmerge(e: &quick_xml::events::BytesStart, tables: &mut [Table]) {
     }
 }
 
+fn mark_span(e: &quick_xml::events::BytesStart, tables: &mut [Table]) {
+    let span = e
+        .attributes()
+        .flatten()
+        .find(|a| local(a.key.as_ref()) == "val")
+        .and_then(|a| a.value.trim().parse::<usize>().ok());
+    if let (Some(span), Some(c)) = (
+        span,
+        tables
+            .last_mut()
+            .and_then(|t| t.rows.last_mut())
+            .and_then(|r| r.last_mut()),
+    ) {
+        c.span = span.clamp(1, 64);
+    }
+}
+
 fn emit_paragraph(p: String, tables: &mut [Table], out: &mut String) {
     match tables
         .last_mut()
@@ -182,16 +203,33 @@ fn emit_paragraph(p: String, tables: &mut [Table], out: &mut String) {
 
 fn render_table(t: &Table) -> String {
     let mut s = String::new();
+    // Text of the cell starting at each grid column in the row above, for merged-down cells.
+    let mut above: Vec<(usize, String)> = Vec::new();
     for row in &t.rows {
+        let mut here: Vec<(usize, String)> = Vec::new();
+        let mut grid = 0;
         for cell in row {
             s.push('\t');
-            if !cell.continues_above {
-                let text = cell.paragraphs.join("\n");
-                s.push_str(text.trim_end_matches('\n'));
-            }
+            // A cell merged down repeats the text of the cell it continues.
+            let text = if cell.continues_above {
+                above
+                    .iter()
+                    .find(|(g, _)| *g == grid)
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default()
+            } else {
+                cell.paragraphs
+                    .join("\n")
+                    .trim_end_matches('\n')
+                    .to_string()
+            };
+            s.push_str(&text);
             s.push('\n');
+            here.push((grid, text));
+            grid += cell.span.max(1);
         }
         s.push('\n');
+        above = here;
     }
     s
 }

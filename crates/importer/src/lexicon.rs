@@ -90,6 +90,12 @@ pub fn direction_of(name: &str) -> Direction {
     Direction::Higher
 }
 
+/// Whether the name itself says which way the indicator should move (a word of either list).
+pub fn direction_known(name: &str) -> bool {
+    let n: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    HIGHER_ENDINGS.iter().any(|w| n.ends_with(w)) || LOWER_WORDS.iter().any(|w| n.contains(w))
+}
+
 /// The comparator a bare value implies for an indicator going in `d`.
 pub fn bare_cmp(d: Direction) -> Cmp {
     match d {

@@ -9,6 +9,7 @@
 pub mod clean;
 pub mod decode;
 pub mod docx;
+pub mod layout;
 mod lexicon;
 mod num;
 pub mod structure;
@@ -18,7 +19,7 @@ pub mod text;
 pub mod units;
 
 pub use clean::OffsetMap;
-use healthplan_core::PlanDocument;
+use healthplan_core::{Doubt, PlanDocument};
 
 /// Largest input accepted; a plan is a few hundred kilobytes.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
@@ -69,7 +70,7 @@ pub struct Imported {
     /// Clean char offsets → source char offsets.
     pub offsets: OffsetMap,
     pub warnings: Vec<Warning>,
-    /// What the bytes were read as: `utf-8`, `gb18030`, `utf-16`, `docx`.
+    /// What the bytes were read as: `utf-8`, `gb18030`, `utf-16`, `docx`, `pdf`.
     pub encoding: &'static str,
 }
 
@@ -80,6 +81,22 @@ pub fn import_bytes(bytes: &[u8], file_name: &str) -> Result<Imported, ImportErr
     let mut imported = import_source(decoded.text, file_name)?;
     imported.encoding = decoded.encoding;
     imported.warnings.splice(0..0, decoded.warnings);
+    Ok(imported)
+}
+
+/// Imports the text of a PDF in page layout (`pdftotext -layout`, best `-fixed`, see
+/// [`layout`]): columns are recovered from where the text sits and go through the same table
+/// reader as .txt and .docx.
+pub fn import_layout_text(text: &str, file_name: &str) -> Result<Imported, ImportError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(ImportError::TooLarge {
+            file: file_name.to_string(),
+            size: text.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut imported = import_source(layout::to_cell_layout(text), file_name)?;
+    imported.encoding = "pdf";
     Ok(imported)
 }
 
@@ -103,18 +120,7 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
     let base_year = targets::base_year(&doc, &tables);
     plan.target_statements = targets::extract(&doc, &tables, base_year);
     targets::link(&mut plan);
-    if plan.indicators.is_empty() {
-        warnings.push(Warning {
-            line: None,
-            message: "no indicator table found / 未找到指标表".into(),
-        });
-    }
-    if plan.tasks.is_empty() {
-        warnings.push(Warning {
-            line: None,
-            message: "no numbered tasks or responsible units found / 未识别到任务".into(),
-        });
-    }
+    plan.doubts = document_doubts(&plan);
     plan.validate().map_err(|e| ImportError::Invalid {
         file: file_name.to_string(),
         reason: e.to_string(),
@@ -127,6 +133,32 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
         warnings,
         encoding: "utf-8",
     })
+}
+
+/// What the whole document lacks: an indicator table, responsible units, targets.
+fn document_doubts(plan: &PlanDocument) -> Vec<Doubt> {
+    let mut out = Vec::new();
+    let mut add = |code: &str, detail: &str| out.extend(Doubt::new(code, detail).ok());
+    if plan.indicators.is_empty() {
+        add(
+            "no_indicator_table",
+            "未找到指标表：文中没有带“序号/指标名称”及目标年份表头的表格，请核对指标是否需手工录入",
+        );
+    }
+    if !plan.tasks.iter().any(|t| t.responsible.is_some()) {
+        add(
+            "no_responsible_units",
+            "未找到责任单位：没有任务段落以“（××局负责）”或“责任单位：”列出单位",
+        );
+    }
+    let table_targets = plan.indicators.iter().any(|i| !i.targets.is_empty());
+    if plan.target_statements.is_empty() && !table_targets {
+        add(
+            "no_targets",
+            "未找到目标：既没有指标表中的目标值，也没有正文中“到20××年……达到……”的目标",
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -231,6 +263,25 @@ mod tests {
         "1",
         "0.5",
         "20",
+        "\t领域",
+        "\t单位",
+        "\t基线值",
+        "\t2020年",
+        "\t牵头单位",
+        "\t备注",
+        "\t持续提高",
+        "\t≥80",
+        "\t78.3（2021年）",
+        "\t区卫生健康局",
+        "\t%",
+        "\t—",
+        "\t",
+        "一、健康水平",
+        "牵头",
+        "配合",
+        "各乡镇（街道）",
+        "\u{c}",
+        "— 1 —",
     ];
 
     fn doc_strategy() -> impl Strategy<Value = String> {
@@ -244,6 +295,28 @@ mod tests {
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4000)) {
             let _ = import_bytes(&bytes, "random.txt");
             let _ = import_bytes(&bytes, "random.docx");
+        }
+
+        #[test]
+        fn page_layout_text_never_panics_and_validates(
+            parts in prop::collection::vec(
+                (prop::sample::select(PIECES), 0usize..40, prop::bool::ANY), 0..200)
+        ) {
+            // Pieces of plans placed at columns, as a PDF's page layout prints them.
+            let mut text = String::new();
+            for (piece, pad, newline) in parts {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(piece);
+                if newline {
+                    text.push('\n');
+                }
+            }
+            if let Ok(imp) = import_layout_text(&text, "gen.pdf") {
+                prop_assert!(imp.plan.validate().is_ok());
+                let n = imp.text.chars().count() as i64;
+                prop_assert!(imp.plan.indicators.iter().all(|i| i.span.end <= n));
+                prop_assert!(imp.plan.tasks.iter().all(|t| t.span.end <= n));
+            }
         }
 
         #[test]

@@ -93,12 +93,30 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
     // The last plain paragraph and the line of the last task, for unit lists on their own line.
     let mut prev_para: Option<usize> = None;
     let mut last_task_line: Option<usize> = None;
+    // A line taken already: the unit list under a `责任单位：` line of its own.
+    let mut consumed: Option<usize> = None;
     for l in &doc.lines {
-        if l.is_blank() || tables.iter().any(|t| t.contains_line(l.no)) {
+        if l.is_blank() || tables.iter().any(|t| t.contains_line(l.no)) || consumed == Some(l.no) {
             continue;
         }
         let body = trim_lead(l.text);
-        let found = units::find(l.text);
+        // `责任单位：` alone, the units on the next line: one list, ending there.
+        let mut list_end = l;
+        let mut found = units::find(l.text);
+        if units::is_prefix_only(l.text) {
+            if let Some(next) = doc
+                .lines
+                .get(l.no + 1)
+                .filter(|n| !n.is_blank() && !n.is_cell())
+            {
+                found = units::find(&format!("{}{}", l.text.trim(), next.text.trim()))
+                    .map(|f| units::Found { start: 0, ..f });
+                if found.is_some() {
+                    list_end = next;
+                    consumed = Some(next.no);
+                }
+            }
+        }
         let label = label_of(body);
         let is_box = label.is_some_and(|(r, _, _)| r == 8);
         if l.is_cell() && !is_box {
@@ -142,7 +160,8 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                 .filter(|t| t.responsible.is_none() && last_task_line == above)
             {
                 t.responsible = Some(f.responsibility.clone());
-                t.span = Span::new(t.span.start as usize, span_of(l).end as usize);
+                t.doubts.extend(f.doubts.iter().cloned());
+                t.span = Span::new(t.span.start as usize, span_of(list_end).end as usize);
                 continue;
             }
             if let Some(p) = prev_para.filter(|&p| Some(p) == above) {
@@ -151,9 +170,10 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                 tasks.push(Task {
                     id: id.clone(),
                     text: trim_lead(pl.text).trim_end().to_string(),
-                    span: Span::new(span_of(pl).start as usize, span_of(l).end as usize),
+                    span: Span::new(span_of(pl).start as usize, span_of(list_end).end as usize),
                     responsible: Some(f.responsibility.clone()),
                     targets: Vec::new(),
+                    doubts: f.doubts.clone(),
                     extra: BTreeMap::new(),
                 });
                 match stack.last_mut() {
@@ -185,12 +205,17 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
             );
         }
         last_task_line = Some(l.no);
+        let (responsible, doubts) = match found {
+            Some(f) => (Some(f.responsibility), f.doubts),
+            None => (None, Vec::new()),
+        };
         tasks.push(Task {
             id: id.clone(),
             text,
             span: span_of(l),
-            responsible: found.map(|f| f.responsibility),
+            responsible,
             targets: Vec::new(),
+            doubts,
             extra,
         });
         match stack.last_mut() {

@@ -9,7 +9,7 @@ use crate::lexicon::{bare_cmp, direction_of, CHANGE_WORDS, PREFIX_WORDS, SUFFIX_
 use crate::num::{chinese_small, parse_f64};
 use crate::table::{text_base_year, FoundTable};
 use crate::text::Doc;
-use healthplan_core::{Cmp, PlanDocument, RelativeTo, Span, TargetKind, TargetStatement};
+use healthplan_core::{Cmp, Doubt, PlanDocument, RelativeTo, Span, TargetKind, TargetStatement};
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -79,6 +79,8 @@ struct YearGroup {
     /// Byte offset in the sentence.
     start: usize,
     years: Vec<i32>,
+    /// Read from a five-year plan's name (`“十四五”末` → 2025), not written as a year.
+    named: bool,
 }
 
 /// Target-year groups of a sentence; reference years (比2015年, 在2019年基础上) and periods
@@ -181,6 +183,7 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
             _ => groups.push(YearGroup {
                 start: st,
                 years: vec![year],
+                named: false,
             }),
         }
         last_end = Some(en2.min(s.len()));
@@ -203,6 +206,7 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
         groups.push(YearGroup {
             start,
             years: vec![year],
+            named: true,
         });
     }
     groups.sort_by_key(|g| g.start);
@@ -242,9 +246,14 @@ fn atoms(clause: &str) -> Vec<Atom> {
     // (start, end, value, value_hi, unit) of each number.
     type Raw = (usize, usize, f64, Option<f64>, Option<String>);
     let mut found: Vec<Raw> = Vec::new();
+    // Numbers inside quotes or titles name something (`“15分钟健身圈”`), they set no target.
+    let quoted = quoted_ranges(clause);
     for c in ATOM.captures_iter(clause) {
         let m = c.get(0).expect("group 0");
         let (st, mut en) = (m.start(), m.end());
+        if quoted.iter().any(|&(a, b)| a < st && st < b) {
+            continue;
+        }
         let prev = clause[..st].chars().next_back();
         if prev.is_some_and(|p| {
             p.is_ascii_alphanumeric()
@@ -336,6 +345,14 @@ fn atoms(clause: &str) -> Vec<Atom> {
         if prefix.is_none() && change.is_none() && b.ends_with("分别") {
             b = &b[..b.len() - "分别".len()];
         }
+        // A yearly rate (`每年降低0.5个百分点`) is no value for the target year.
+        if change.is_some()
+            && ["每年", "年均", "逐年", "每年度"]
+                .iter()
+                .any(|w| b.trim_end().ends_with(w))
+        {
+            continue;
+        }
         static SERIES: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"(?:比|较)?(全国|国家|全省|省|全市|市)(?:同期)?(?:平均)?水平(高出|高于|高|提高|低于|低出|低)$")
                 .expect("valid regex")
@@ -382,12 +399,18 @@ fn atoms(clause: &str) -> Vec<Atom> {
                 }
             }
         }
-        // Ages are qualifiers (`15岁以上人群`) unless a comparator makes them the value.
-        if unit.as_deref() == Some("岁")
-            && (prefix.is_none()
-                || suffix.is_some()
-                || after.chars().next().is_some_and(|c| is_han(c) && c != '的'))
-        {
+        // Ages are qualifiers (`15岁以上人群`) unless a comparator makes them the value
+        // (`达到80岁以上，`).
+        let qualifies = |rest: &str| {
+            rest.chars()
+                .next()
+                .is_some_and(|c| is_han(c) && !matches!(c, '的' | '和' | '及' | '或'))
+        };
+        let qualifier = match suffix {
+            Some((w, _)) => qualifies(&after[w.len()..]),
+            None => qualifies(after),
+        };
+        if unit.as_deref() == Some("岁") && (prefix.is_none() || qualifier) {
             continue;
         }
         out.push(Atom {
@@ -413,6 +436,26 @@ fn strip_trailing_group(s: &str) -> &str {
         Some(i) if i > 0 => &t[..i],
         _ => t,
     }
+}
+
+/// Byte ranges of the quoted or titled parts of a clause.
+fn quoted_ranges(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut open: Option<(char, usize)> = None;
+    for (i, c) in s.char_indices() {
+        match (open, c) {
+            (None, '“' | '《' | '「' | '『') => open = Some((c, i)),
+            (Some(('“', a)), '”')
+            | (Some(('《', a)), '》')
+            | (Some(('「', a)), '」')
+            | (Some(('『', a)), '』') => {
+                out.push((a, i));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn is_han(c: char) -> bool {
@@ -614,12 +657,28 @@ fn sentence_targets(
             let before_t = CMP_REF.replace_all(&before_t, "").trim().to_string();
             let before_t = tidy_subject(&before_t);
             let mut subject = format!("{before_t}{after}");
+            let mut doubts: Vec<Doubt> = Vec::new();
             if before_t.is_empty() && after.chars().count() <= 3 && !last_subject.is_empty() {
                 subject = last_subject.clone();
+                doubts.extend(
+                    Doubt::new(
+                        "subject_inferred",
+                        &format!("句中未写指标，沿用前文的「{subject}」"),
+                    )
+                    .ok(),
+                );
             } else if subject.chars().count() <= 4 && !last_subject.is_empty() {
                 if let Some(c) = POPULATION.captures(&last_subject) {
                     if !subject.starts_with(&c[1]) {
+                        let short = subject.clone();
                         subject = format!("{}{subject}", &c[1]);
+                        doubts.extend(
+                            Doubt::new(
+                                "subject_inferred",
+                                &format!("「{short}」按前文补全为「{subject}」"),
+                            )
+                            .ok(),
+                        );
                     }
                 }
             }
@@ -637,6 +696,41 @@ fn sentence_targets(
                 .expect("groups is not empty");
             let years = &group.years;
             let n = list.atoms.len();
+            let year_text = years
+                .iter()
+                .map(|y| format!("{y}年"))
+                .collect::<Vec<_>>()
+                .join("、");
+            if group.named {
+                doubts.extend(
+                    Doubt::new(
+                        "year_inferred",
+                        &format!("目标年由规划期末推得：{year_text}"),
+                    )
+                    .ok(),
+                );
+            }
+            if group.start > pos {
+                doubts.extend(
+                    Doubt::new(
+                        "year_inferred",
+                        &format!("数值写在年份之前，按句中的{year_text}读取"),
+                    )
+                    .ok(),
+                );
+            }
+            if n != years.len() && n != 1 {
+                doubts.extend(
+                    Doubt::new(
+                        "year_inferred",
+                        &format!(
+                            "{n}个数值对应{}个年份（{year_text}），按顺序对应",
+                            years.len()
+                        ),
+                    )
+                    .ok(),
+                );
+            }
             let pairs: Vec<(i32, &Atom, usize)> = if n == years.len() {
                 years
                     .iter()
@@ -685,6 +779,7 @@ fn sentence_targets(
                     unit: unit.clone(),
                     relative_to: None,
                     indicator: None,
+                    doubts: doubts.clone(),
                     extra: BTreeMap::new(),
                 };
                 if let Some((name, cmp)) = head.series {
@@ -780,6 +875,7 @@ fn service_ratio(
             unit: Some(unit.clone()),
             relative_to: None,
             indicator: None,
+            doubts: Vec::new(),
             extra: BTreeMap::new(),
         });
     }

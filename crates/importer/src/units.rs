@@ -1,6 +1,6 @@
 //! Responsible units (责任单位) written at the end of a task paragraph.
 
-use healthplan_core::{Responsibility, ResponsibilityMode};
+use healthplan_core::{Doubt, Responsibility, ResponsibilityMode};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -32,9 +32,12 @@ static TAIL: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Endings of an organisation's name, for lists written without 负责 or a prefix.
 static ORG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:局|委|部|办|厅|署|海关|政府|委员会|协会|联合会|工会|妇联|残联|团市委|团区委|团县委|台|报社|分局|支行|银行|公司|集团|管委会|街道|办事处|红十字会|法院|检察院)$")
+    Regex::new(r"(?:局|委|部|办|厅|署|海关|政府|委员会|协会|联合会|工会|妇联|残联|团市委|团区委|团县委|台|报社|分局|支行|银行|公司|集团|管委会|街道|办事处|红十字会|法院|检察院|科协|乡镇|镇|乡)$")
         .expect("valid regex")
 });
+/// A collective unit: `各区`, `各乡镇`, `各县（市、区）`, `各镇（街道）`.
+static COLLECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^各\p{Han}{1,8}$").expect("valid regex"));
 
 /// A responsibility list found in a line: where it starts (byte offset in the line) and what it says.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +45,8 @@ pub struct Found {
     pub start: usize,
     pub end: usize,
     pub responsibility: Responsibility,
+    /// What was guessed in reading the list.
+    pub doubts: Vec<Doubt>,
 }
 
 /// Finds the bracketed list of responsible units at the very end of `line`.
@@ -75,11 +80,12 @@ pub fn find(line: &str) -> Option<Found> {
     if inner_start > inner_end {
         return None;
     }
-    let responsibility = parse(raw, &trimmed[inner_start..inner_end])?;
+    let (responsibility, doubts) = parse(raw, &trimmed[inner_start..inner_end])?;
     Some(Found {
         start: open_at,
         end,
         responsibility,
+        doubts,
     })
 }
 
@@ -102,20 +108,57 @@ fn split_top(s: &str) -> Vec<&str> {
     parts
 }
 
-/// `…。责任单位：区卫生健康局、区教育局` without brackets, ending the line (or alone on it).
+/// `…。责任单位：区卫生健康局、区教育局` without brackets, ending the line (or alone on it),
+/// or a last sentence `区卫生健康局牵头，区财政局、区人社局配合`.
 fn find_unbracketed(line: &str) -> Option<Found> {
     static TAIL_LIST: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:责任单位|牵头单位|责任部门|负责单位)\s*[:：][^。！？]*$")
             .expect("valid regex")
     });
-    let m = TAIL_LIST.find(line)?;
+    static LEAD_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:^|[。！？；;])\s*(由?[^。！？；;，,、]{2,30}?牵头(?:负责)?(?:[，,；;][^。！？]{2,160}?(?:配合|参与|协助|按职责分工负责|分别负责|负责))?)$")
+            .expect("valid regex")
+    });
+    if let Some(m) = TAIL_LIST.find(line) {
+        let raw = m.as_str();
+        let (responsibility, doubts) = parse(raw, raw)?;
+        return Some(Found {
+            start: m.start(),
+            end: m.end(),
+            responsibility,
+            doubts,
+        });
+    }
+    let m = LEAD_SENTENCE.captures(line)?.get(1)?;
     let raw = m.as_str();
-    let responsibility = parse(raw, raw)?;
+    let (responsibility, mut doubts) = parse(raw, raw)?;
+    // Without brackets or a 责任单位 label only organisation names make it a list.
+    if !responsibility.units.iter().all(|u| is_org(u)) {
+        return None;
+    }
+    doubts.extend(
+        Doubt::new(
+            "units_guessed",
+            &format!("未加括号的「{raw}」按责任单位读取"),
+        )
+        .ok(),
+    );
     Some(Found {
         start: m.start(),
         end: m.end(),
         responsibility,
+        doubts,
     })
+}
+
+/// An organisation's name, or a collective one (`各乡镇（街道）`); a note in brackets after
+/// the name (`区委宣传部（区委网信办）`) does not decide.
+fn is_org(u: &str) -> bool {
+    let core = match u.find(['（', '(']) {
+        Some(i) if i > 0 => &u[..i],
+        _ => u,
+    };
+    ORG.is_match(core) || ORG.is_match(u) || COLLECTIVE.is_match(core)
 }
 
 /// `牵头单位：甲；配合单位：乙、丙` reads as one list led by 甲.
@@ -124,7 +167,7 @@ static HELPERS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
+fn parse(raw: &str, inner: &str) -> Option<(Responsibility, Vec<Doubt>)> {
     let (has_prefix, body) = match PREFIX.find(inner) {
         Some(m) => (true, &inner[m.end()..]),
         None => (false, inner),
@@ -133,6 +176,7 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
     let body = NESTED_REMARK.replace_all(&body, "");
     let mut units: Vec<String> = Vec::new();
     let mut duty: Option<String> = None;
+    let mut doubts = Vec::new();
     for part in split_top(&body) {
         let mut p = part.trim().trim_matches('\u{3000}').to_string();
         if p.is_empty() || REMARK.is_match(&p) {
@@ -154,7 +198,21 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
         if p.is_empty() {
             continue;
         }
-        units.push(p);
+        // `甲局和乙局`: two organisations joined by a word, split by a guess.
+        match split_joined(&p) {
+            Some((a, b)) => {
+                doubts.extend(
+                    Doubt::new(
+                        "units_split_guess",
+                        &format!("「{p}」按两个单位「{a}」「{b}」读取"),
+                    )
+                    .ok(),
+                );
+                units.push(a);
+                units.push(b);
+            }
+            None => units.push(p),
+        }
     }
     if units.is_empty() {
         return None;
@@ -170,16 +228,24 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
         return None;
     }
     let stated = has_prefix || duty.is_some();
-    // `区委宣传部（文化广电旅游体育局）`: the name before a nested note decides.
-    let is_org = |u: &str| {
-        let core = match u.find(['（', '(']) {
-            Some(i) if i > 0 => &u[..i],
-            _ => u,
-        };
-        ORG.is_match(core) || ORG.is_match(u)
-    };
     if !stated && !units.iter().all(|u| is_org(u)) {
         return None;
+    }
+    // Service bodies (`县融媒体中心`) are units too, but alone they do not make a list.
+    let body_like = |u: &str| {
+        is_org(u)
+            || ["中心", "医院", "学校", "站", "所", "馆", "院"]
+                .iter()
+                .any(|w| u.ends_with(w))
+    };
+    for u in units.iter().filter(|u| !body_like(u)) {
+        doubts.extend(
+            Doubt::new(
+                "unit_name_unusual",
+                &format!("「{u}」不像单位名称，请核对责任单位的拆分"),
+            )
+            .ok(),
+        );
     }
     let mode = match duty.as_deref() {
         Some("分别负责" | "按职责分工负责" | "按职责分别负责" | "各负其责") => {
@@ -187,12 +253,34 @@ fn parse(raw: &str, inner: &str) -> Option<Responsibility> {
         }
         _ => ResponsibilityMode::LeadFirst,
     };
-    Some(Responsibility {
-        raw: raw.to_string(),
-        lead: units.first().cloned(),
-        units,
-        mode,
-    })
+    Some((
+        Responsibility {
+            raw: raw.to_string(),
+            lead: units.first().cloned(),
+            units,
+            mode,
+        },
+        doubts,
+    ))
+}
+
+/// `市卫生健康局和市教育局` → both, when each side is an organisation's name on its own.
+fn split_joined(p: &str) -> Option<(String, String)> {
+    for w in ["和", "及", "与"] {
+        for (i, _) in p.match_indices(w) {
+            let (a, b) = (&p[..i], &p[i + w.len()..]);
+            if a.chars().count() >= 3 && b.chars().count() >= 3 && is_org(a) && is_org(b) {
+                return Some((a.to_string(), b.to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// A line that is only a label such as `责任单位：`, its list on the next line.
+pub fn is_prefix_only(line: &str) -> bool {
+    let t = line.trim().trim_matches('\u{3000}');
+    PREFIX.find(t).is_some_and(|m| m.end() == t.len())
 }
 
 #[cfg(test)]
@@ -244,6 +332,24 @@ mod tests {
         assert_eq!(u, ["区卫生健康局", "各街道"]);
         let (u, _) = units("加强建设。（由区卫生健康局牵头，区教育局、区民政局配合）").unwrap();
         assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
+        let (u, _) = units("x（县生态环境局、县住房城乡建设局，各乡镇）").unwrap();
+        assert_eq!(u, ["县生态环境局", "县住房城乡建设局", "各乡镇"]);
+        let (u, _) = units("x（市民政局、市卫生健康委，各县（市、区））").unwrap();
+        assert_eq!(u, ["市民政局", "市卫生健康委", "各县（市、区）"]);
+        let f = find("推动建设。区卫生健康局牵头，区发展改革局、区财政局配合。").unwrap();
+        assert_eq!(
+            f.responsibility.units,
+            ["区卫生健康局", "区发展改革局", "区财政局"]
+        );
+        assert_eq!(f.doubts[0].code, "units_guessed");
+        assert!(find("坚持以人民为中心，政府牵头，部门协作，全社会参与。").is_none());
+        let f = find("x（市卫生健康局和市教育局负责）").unwrap();
+        assert_eq!(f.responsibility.units, ["市卫生健康局", "市教育局"]);
+        assert_eq!(f.doubts[0].code, "units_split_guess");
+        let (u, _) = units("x（县文化和旅游局、区住房和城乡建设局负责）").unwrap();
+        assert_eq!(u, ["县文化和旅游局", "区住房和城乡建设局"]);
+        assert!(is_prefix_only("责任单位："));
+        assert!(!is_prefix_only("责任单位：区卫生健康局"));
         assert!(units("(").is_none());
         assert!(units("）").is_none());
     }

@@ -5,6 +5,11 @@
 //!
 //! When a tool is not installed the error says which Debian package provides it, so callers
 //! can tell the user what to install and carry on with the formats that need nothing.
+//!
+//! [`import_plan_file`] reads a plan document of any supported format from bytes in memory:
+//! .txt and .docx straight through the importer, .doc/.wps/.rtf/.odt converted to .docx by
+//! LibreOffice first, .pdf read in physical page layout by poppler.
+//!
 //! `fonts` finds installed fonts for charts drawn in Rust.
 
 pub mod fonts;
@@ -37,6 +42,17 @@ pub enum OfficeError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{file}: 读取 {format} 文件需要 {tool}（Debian 软件包 {package}），请安装，或另存为 .docx 后导入 / reading a {format} file needs {tool}, which is not installed (Debian package {package}); install it or save the file as .docx")]
+    ToolNeeded {
+        file: String,
+        format: &'static str,
+        tool: &'static str,
+        package: &'static str,
+    },
+    #[error("{file}: PDF 中没有可读取的文字（可能是扫描图片），请提供 .docx 或带文字层的 PDF / the PDF has no text layer (a scan?)")]
+    NoText { file: String },
+    #[error(transparent)]
+    Import(#[from] healthplan_importer::ImportError),
 }
 
 pub type Result<T, E = OfficeError> = std::result::Result<T, E>;
@@ -194,6 +210,24 @@ pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Re
 /// The text of a PDF with its page layout kept (`pdftotext -layout`), pages separated by
 /// form feeds.
 pub fn pdf_to_layout_text(bytes: &[u8], file_name: &str, timeout: Duration) -> Result<String> {
+    pdftotext(bytes, file_name, &["-layout"], timeout)
+}
+
+/// The text of a PDF in physical layout (`pdftotext -layout -fixed PITCH`): every word that
+/// starts a line of text sits at column `x / pitch` (points), so table columns line up by
+/// position whatever the fonts. Pages are separated by form feeds.
+pub fn pdf_to_physical_layout_text(
+    bytes: &[u8],
+    file_name: &str,
+    pitch: f64,
+    timeout: Duration,
+) -> Result<String> {
+    let pitch = format!("{:.2}", pitch.clamp(0.5, 20.0));
+    pdftotext(bytes, file_name, &["-layout", "-fixed", &pitch], timeout)
+}
+
+/// `pdftotext ARGS input.pdf -` as UTF-8 text.
+fn pdftotext(bytes: &[u8], file_name: &str, args: &[&str], timeout: Duration) -> Result<String> {
     let Some(program) = find_program(&["pdftotext"]) else {
         return Err(OfficeError::Missing {
             tool: "pdftotext",
@@ -204,7 +238,7 @@ pub fn pdf_to_layout_text(bytes: &[u8], file_name: &str, timeout: Duration) -> R
     let input = dir.path().join("input.pdf");
     std::fs::write(&input, bytes)?;
     let mut cmd = Command::new(program);
-    cmd.args(["-layout", "-enc", "UTF-8"]).arg(&input).arg("-");
+    cmd.args(args).args(["-enc", "UTF-8"]).arg(&input).arg("-");
     let out = run(cmd, "pdftotext", file_name, timeout)?;
     String::from_utf8(out).map_err(|_| OfficeError::Failed {
         tool: "pdftotext",
@@ -238,6 +272,112 @@ pub fn pdf_page_png(bytes: &[u8], file_name: &str, page: u32, dpi: u32) -> Resul
     Ok(std::fs::read(prefix.with_extension("png"))?)
 }
 
+/// The kind of plan document some bytes are, by content first and then by the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// Plain text (UTF-8, UTF-16 or GB18030).
+    Text,
+    Docx,
+    Pdf,
+    /// A document LibreOffice turns into .docx: `doc`, `wps`, `rtf` or `odt`.
+    Convertible(&'static str),
+}
+
+impl PlanFormat {
+    /// Sniffs `bytes`; the extension of `file_name` decides only where the content does not.
+    pub fn of(bytes: &[u8], file_name: &str) -> PlanFormat {
+        let ext = Path::new(file_name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let head = &bytes[..bytes.len().min(4096)];
+        let contains = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+        if bytes.starts_with(b"%PDF-") {
+            return PlanFormat::Pdf;
+        }
+        if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            // Word 97–2003 and WPS documents share the compound-file container.
+            return PlanFormat::Convertible(if ext == "wps" || ext == "wpt" {
+                "wps"
+            } else {
+                "doc"
+            });
+        }
+        if bytes.starts_with(b"{\\rtf") {
+            return PlanFormat::Convertible("rtf");
+        }
+        if bytes.starts_with(b"PK\x03\x04") {
+            if contains(b"word/") {
+                return PlanFormat::Docx;
+            }
+            if contains(b"opendocument.text") || ext == "odt" {
+                return PlanFormat::Convertible("odt");
+            }
+            return PlanFormat::Docx;
+        }
+        match ext.as_str() {
+            "pdf" => PlanFormat::Pdf,
+            "docx" | "docm" => PlanFormat::Docx,
+            "doc" | "dot" => PlanFormat::Convertible("doc"),
+            "wps" | "wpt" => PlanFormat::Convertible("wps"),
+            "rtf" => PlanFormat::Convertible("rtf"),
+            "odt" => PlanFormat::Convertible("odt"),
+            _ => PlanFormat::Text,
+        }
+    }
+}
+
+/// Column width, in points, of the physical page layout a PDF is read in: fine enough that
+/// every glyph is wider than one column, so each word sits where it is on the page.
+const PDF_PITCH: f64 = 3.0;
+
+/// Reads a plan document of any supported format from bytes (`file_name` gives the
+/// extension and names the file in errors) and imports it. .doc/.wps/.rtf/.odt need
+/// LibreOffice and .pdf needs poppler; without them the error names the Debian package.
+pub fn import_plan_file(
+    bytes: &[u8],
+    file_name: &str,
+) -> Result<healthplan_importer::Imported, OfficeError> {
+    let needed = |format: &'static str, e: OfficeError| match e {
+        OfficeError::Missing { tool, package } => OfficeError::ToolNeeded {
+            file: file_name.to_string(),
+            format,
+            tool,
+            package,
+        },
+        e => e,
+    };
+    match PlanFormat::of(bytes, file_name) {
+        PlanFormat::Text | PlanFormat::Docx => {
+            Ok(healthplan_importer::import_bytes(bytes, file_name)?)
+        }
+        PlanFormat::Pdf => {
+            let text = pdf_to_physical_layout_text(bytes, file_name, PDF_PITCH, DEFAULT_TIMEOUT)
+                .map_err(|e| needed(".pdf", e))?;
+            if text.trim().is_empty() {
+                return Err(OfficeError::NoText {
+                    file: file_name.to_string(),
+                });
+            }
+            Ok(healthplan_importer::import_layout_text(&text, file_name)?)
+        }
+        PlanFormat::Convertible(format) => {
+            let dotted = match format {
+                "wps" => ".wps",
+                "rtf" => ".rtf",
+                "odt" => ".odt",
+                _ => ".doc",
+            };
+            let docx = convert(bytes, file_name, "docx", DEFAULT_TIMEOUT)
+                .map_err(|e| needed(dotted, e))?;
+            let mut imported = healthplan_importer::import_bytes(&docx, file_name)?;
+            imported.encoding = format;
+            Ok(imported)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +403,60 @@ mod tests {
         cmd.arg("5");
         let e = run(cmd, "sleep", "x", Duration::from_millis(100)).unwrap_err();
         assert!(matches!(e, OfficeError::Timeout { .. }), "{e}");
+    }
+
+    #[test]
+    fn plan_formats_are_sniffed_before_the_extension_counts() {
+        let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0];
+        assert_eq!(PlanFormat::of(b"%PDF-1.7", "a.txt"), PlanFormat::Pdf);
+        assert_eq!(
+            PlanFormat::of(&ole, "a.doc"),
+            PlanFormat::Convertible("doc")
+        );
+        assert_eq!(
+            PlanFormat::of(&ole, "a.WPS"),
+            PlanFormat::Convertible("wps")
+        );
+        assert_eq!(
+            PlanFormat::of(&ole, "a.docx"),
+            PlanFormat::Convertible("doc")
+        );
+        assert_eq!(
+            PlanFormat::of(b"{\\rtf1 x", "a"),
+            PlanFormat::Convertible("rtf")
+        );
+        assert_eq!(
+            PlanFormat::of(b"PK\x03\x04..word/document.xml", "a.bin"),
+            PlanFormat::Docx
+        );
+        assert_eq!(PlanFormat::of("健康".as_bytes(), "a.pdf"), PlanFormat::Pdf);
+        assert_eq!(PlanFormat::of("健康".as_bytes(), "plan"), PlanFormat::Text);
+    }
+
+    #[test]
+    fn text_imports_without_any_tool() {
+        let text = "健康某某行动方案\n一、主要任务\n1.加强健康教育。到2025年，居民健康素养水平不低于30%。（区卫生健康局负责）\n";
+        let imp = import_plan_file(text.as_bytes(), "方案.txt").unwrap();
+        assert_eq!(imp.plan.target_statements.len(), 1);
+        let e = import_plan_file(b"", "empty.txt").unwrap_err();
+        assert!(matches!(e, OfficeError::Import(_)), "{e}");
+        assert!(e.to_string().contains("empty.txt"), "{e}");
+    }
+
+    /// .doc made by LibreOffice from text, then read back through it.
+    #[test]
+    fn doc_round_trip_through_libreoffice() {
+        if !has_libreoffice() {
+            eprintln!("skipped: LibreOffice is not installed");
+            return;
+        }
+        let text = "健康某某行动方案\n1.加强健康教育。到2025年，居民健康素养水平不低于30%。（区卫生健康局负责）\n";
+        let doc = convert(text.as_bytes(), "a.txt", "doc", DEFAULT_TIMEOUT).unwrap();
+        let imp = import_plan_file(&doc, "a.doc").unwrap();
+        assert_eq!(imp.encoding, "doc");
+        assert_eq!(imp.plan.target_statements.len(), 1);
+        let r = imp.plan.tasks[0].responsible.as_ref().unwrap();
+        assert_eq!(r.units, ["区卫生健康局"]);
     }
 
     /// The round trip the report and importer rely on, when LibreOffice is installed.

@@ -1232,12 +1232,8 @@ async fn sqlite_file_uses_wal_and_foreign_keys() {
 async fn scoped_writes_and_reads(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
     let mut doc = PlanDocument::from_json(PLAN).unwrap();
-    doc.indicators[0]
-        .extra
-        .insert("lead".into(), "市卫生健康局".into());
-    doc.indicators[1]
-        .extra
-        .insert("lead".into(), "市教育局".into());
+    doc.indicators[0].lead = Some("市卫生健康局".into());
+    doc.indicators[1].lead = Some("市教育局".into());
     let plan = store.save_plan(&editor("admin"), &doc, None).await.unwrap();
     let stored = store.plan(&all(), plan).await.unwrap();
     let (e0, e1) = (

@@ -170,7 +170,7 @@ pub fn prepare_plan(doc: &mut PlanDocument, level: AreaLevel) {
                 .map_or("卫生健康局", |(_, d)| d);
             format!("{prefix}{function}")
         });
-        ind.extra.insert("lead".into(), lead.into());
+        ind.lead = Some(lead);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::common::{healthplan, repo_fixture, run_err, run_ok, Backend};
 use healthplan_core::PlanDocument;
+use healthplan_office::{convert, has_libreoffice, has_poppler, DEFAULT_TIMEOUT};
 use std::collections::HashMap;
 use std::process::Command;
 
@@ -15,12 +16,23 @@ const SEEDS: [(&str, bool, bool); 3] = [
 
 /// Runs fixtures/tools/score_import.py and returns its `score:` line as a map.
 fn score(plan_json: &std::path::Path, seed: &str) -> (HashMap<String, String>, String) {
-    let out = Command::new("python3")
-        .arg(repo_fixture("tools/score_import.py"))
+    score_with(plan_json, seed, None)
+}
+
+/// The scorer against the gold answers in `gold` (default: fixtures/gold).
+fn score_with(
+    plan_json: &std::path::Path,
+    seed: &str,
+    gold: Option<&std::path::Path>,
+) -> (HashMap<String, String>, String) {
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo_fixture("tools/score_import.py"))
         .arg(plan_json)
-        .arg(seed)
-        .output()
-        .expect("python3 runs the scorer");
+        .arg(seed);
+    if let Some(g) = gold {
+        cmd.arg("--gold").arg(g);
+    }
+    let out = cmd.output().expect("python3 runs the scorer");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -198,4 +210,195 @@ fn gbk_file_imports_like_the_utf8_one() {
             .arg("--json"),
     );
     assert_eq!(a, b);
+}
+
+/// The importer's own corpus: (document, has a table, has unit lists).
+const CORPUS: [(&str, bool, bool); 8] = [
+    ("c01_qinghe", true, true),
+    ("c02_lanwan", true, true),
+    ("c03_songling", true, true),
+    ("c04_luchuan", true, true),
+    ("c05_taoxi", true, true),
+    ("c06_fengqiao", false, false),
+    ("c07_yunlan", true, true),
+    ("c08_bailu", true, true),
+];
+
+/// Imports `file` with the binary and scores it against the corpus gold answers.
+fn corpus_score(dir: &std::path::Path, file: &std::path::Path, doc: &str) -> [Option<f64>; 3] {
+    let json = run_ok(
+        healthplan(dir)
+            .args(["plan", "import"])
+            .arg(file)
+            .arg("--json"),
+    );
+    PlanDocument::from_json(&json).expect("the printed JSON is a valid plan");
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, &json).unwrap();
+    let (s, report) = score_with(
+        &path,
+        &format!("{doc}.txt"),
+        Some(&repo_fixture("corpus/gold")),
+    );
+    let part = |k: &str| -> Option<f64> {
+        let v = &s[k];
+        (v != "-").then(|| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} {k}={v}\n{report}"))
+        })
+    };
+    let parts = [part("tables"), part("units"), part("targets")];
+    for (k, v) in ["tables", "units", "targets"].iter().zip(parts) {
+        if let Some(v) = v {
+            assert!(v >= 0.95, "{name}: {k}={v:.3}\n{report}");
+        }
+    }
+    parts
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+/// Every corpus document as a text export, as a Word document and, when LibreOffice and
+/// poppler are installed, as a PDF that LibreOffice makes from the Word document: every part
+/// scores at least 0.95, and the PDF at least 0.9 of the Word document.
+#[test]
+fn own_corpus_scores_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = has_libreoffice() && has_poppler();
+    if !pdf {
+        eprintln!("PDF part skipped: LibreOffice or poppler is not installed");
+    }
+    let mut table = vec!["document  format  tables  units  targets".to_string()];
+    for (doc, has_table, has_units) in CORPUS {
+        let txt = corpus_score(dir.path(), &repo_fixture(&format!("corpus/{doc}.txt")), doc);
+        let docx_path = repo_fixture(&format!("corpus/{doc}.docx"));
+        let docx = corpus_score(dir.path(), &docx_path, doc);
+        assert_eq!(txt[0].is_some(), has_table, "{doc}");
+        assert_eq!(txt[1].is_some(), has_units, "{doc}");
+        let mut rows = vec![("txt", txt), ("docx", docx)];
+        if pdf {
+            let bytes = convert(
+                &std::fs::read(&docx_path).unwrap(),
+                &format!("{doc}.docx"),
+                "pdf",
+                DEFAULT_TIMEOUT,
+            )
+            .expect("LibreOffice makes a PDF");
+            let pdf_path = dir.path().join(format!("{doc}.pdf"));
+            std::fs::write(&pdf_path, bytes).unwrap();
+            let p = corpus_score(dir.path(), &pdf_path, doc);
+            for (k, (a, b)) in p.iter().zip(&docx).enumerate() {
+                if let (Some(a), Some(b)) = (a, b) {
+                    assert!(*a >= 0.9 * b, "{doc}.pdf part {k}: {a:.3} < 0.9 × {b:.3}");
+                }
+            }
+            rows.push(("pdf", p));
+        }
+        for (fmt, s) in rows {
+            table.push(format!(
+                "{doc}  {fmt}  {}  {}  {}",
+                show(s[0]),
+                show(s[1]),
+                show(s[2])
+            ));
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+}
+
+#[test]
+fn the_summary_lists_what_to_check_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        healthplan(dir.path())
+            .args(["plan", "import"])
+            .arg(repo_fixture("corpus/c04_luchuan.txt")),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("需要核对 / to check first (2)"),
+        "{out}"
+    );
+    assert!(lines[1].contains("院前急救平均反应时间") && lines[1].contains("row_realigned"));
+    assert!(lines[3].contains("8 indicators"), "{out}");
+    // A document without a table or units says so before anything else.
+    let out = run_ok(
+        healthplan(dir.path())
+            .args(["plan", "import"])
+            .arg(repo_fixture("corpus/c06_fengqiao.docx")),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[1].contains("no_indicator_table"), "{out}");
+    assert!(lines[2].contains("no_responsible_units"), "{out}");
+    // With --json the doubts are in the JSON and stderr counts them.
+    let json = run_ok(
+        healthplan(dir.path())
+            .args(["plan", "import"])
+            .arg(repo_fixture("corpus/c07_yunlan.docx"))
+            .arg("--json"),
+    );
+    let p = PlanDocument::from_json(&json).unwrap();
+    assert!(p.indicators.iter().all(|i| !i.doubts.is_empty()));
+    assert_eq!(p.indicators[7].lead.as_deref(), Some("市卫生健康委"));
+}
+
+/// Legacy Word and WPS files go through LibreOffice and read like the Word document.
+#[test]
+fn doc_and_wps_files_are_converted() {
+    if !has_libreoffice() {
+        eprintln!("skipped: LibreOffice is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let docx = std::fs::read(repo_fixture("corpus/c03_songling.docx")).unwrap();
+    let doc = convert(&docx, "c03_songling.docx", "doc", DEFAULT_TIMEOUT).unwrap();
+    assert!(doc.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]));
+    for name in ["c03_songling.doc", "c03_songling.wps"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &doc).unwrap();
+        let s = corpus_score(dir.path(), &path, "c03_songling");
+        assert_eq!(s.map(|v| v.map(|v| v >= 0.95)), [Some(true); 3], "{name}");
+        let out = run_ok(healthplan(dir.path()).args(["plan", "import"]).arg(&path));
+        let kind = if name.ends_with("wps") {
+            "[wps]"
+        } else {
+            "[doc]"
+        };
+        assert!(out.contains(kind), "{out}");
+    }
+}
+
+/// Without LibreOffice or poppler the error names the file and the package to install.
+#[test]
+fn missing_office_tools_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("旧方案.doc");
+    std::fs::write(&doc, [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0]).unwrap();
+    let empty_path = dir.path().join("bin");
+    std::fs::create_dir(&empty_path).unwrap();
+    let err = run_err(
+        healthplan(dir.path())
+            .env("PATH", &empty_path)
+            .args(["plan", "import"])
+            .arg(&doc),
+    );
+    assert!(
+        err.contains("旧方案.doc") && err.contains("libreoffice"),
+        "{err}"
+    );
+    let pdf = dir.path().join("方案.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n").unwrap();
+    let err = run_err(
+        healthplan(dir.path())
+            .env("PATH", &empty_path)
+            .args(["plan", "import"])
+            .arg(&pdf),
+    );
+    assert!(
+        err.contains("方案.pdf") && err.contains("poppler-utils"),
+        "{err}"
+    );
 }

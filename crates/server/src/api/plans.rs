@@ -97,8 +97,9 @@ pub struct ImportResult {
     pub warnings: Vec<String>,
 }
 
-/// Reads an uploaded plan document (multipart field `file`: .txt in UTF-8 or GB18030, or
-/// .docx) and stores it as a draft for review, with its source text. Planners; administrators.
+/// Reads an uploaded plan document (multipart field `file`: .txt in UTF-8 or GB18030, .docx,
+/// and with LibreOffice and poppler installed .doc, .wps and .pdf) and stores it as a draft
+/// for review, with its source text. Planners; administrators.
 #[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans",
     request_body(content_type = "multipart/form-data", content = Object,
         description = "Field `file`: the plan document"),

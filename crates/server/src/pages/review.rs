@@ -97,8 +97,16 @@ fn indicator_doubts(ind: &Indicator) -> Vec<&'static str> {
     d
 }
 
+/// What the importer itself doubted, as shown beside the item.
+fn imported_doubts(d: &[healthplan_core::Doubt]) -> Vec<Json> {
+    d.iter()
+        .map(|x| json!({"code": x.code, "detail": x.detail}))
+        .collect()
+}
+
 fn indicator_item(i: usize, ind: &Indicator, elements: &BTreeMap<String, String>) -> Json {
     let doubts = indicator_doubts(ind);
+    let imported = imported_doubts(&ind.doubts);
     json!({
         "kind": "indicator",
         "index": i,
@@ -113,7 +121,9 @@ fn indicator_item(i: usize, ind: &Indicator, elements: &BTreeMap<String, String>
         "element": ind.element,
         "element_name": ind.element.as_ref().and_then(|e| elements.get(e)),
         "span": [ind.span.start, ind.span.end],
+        "doubt_count": doubts.len() + imported.len(),
         "doubts": doubts,
+        "imported_doubts": imported,
     })
 }
 
@@ -148,26 +158,29 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         .map(|(i, ind)| indicator_item(i, ind, &elements))
         .collect();
     // Doubtful items first, the most doubtful at the top; the rest in document order.
-    indicators.sort_by_key(|x| std::cmp::Reverse(x["doubts"].as_array().map_or(0, Vec::len)));
+    indicators.sort_by_key(|x| std::cmp::Reverse(x["doubt_count"].as_u64().unwrap_or(0)));
     let mut tasks: Vec<Json> = doc
         .tasks
         .iter()
         .map(|t| {
             let doubts: Vec<&str> = if t.responsible.is_none() { vec!["review.doubt.no_units"] } else { vec![] };
+            let imported = imported_doubts(&t.doubts);
             json!({
                 "id": t.id, "text": t.text, "span": [t.span.start, t.span.end],
+                "doubt_count": doubts.len() + imported.len(),
+                "imported_doubts": imported,
                 "units": t.responsible.as_ref().map(|r| r.units.join("、")).unwrap_or_default(),
                 "each": t.responsible.as_ref().is_some_and(|r| r.mode == ResponsibilityMode::EachResponsible),
                 "doubts": doubts,
             })
         })
         .collect();
-    tasks.sort_by_key(|x| std::cmp::Reverse(x["doubts"].as_array().map_or(0, Vec::len)));
+    tasks.sort_by_key(|x| std::cmp::Reverse(x["doubt_count"].as_u64().unwrap_or(0)));
     let statements: Vec<Json> = doc
         .target_statements
         .iter()
         .map(|s| json!({"sentence": s.sentence, "year": s.year, "subject": s.subject, "indicator": s.indicator,
-                        "span": [s.span.start, s.span.end]}))
+                        "span": [s.span.start, s.span.end], "imported_doubts": imported_doubts(&s.doubts)}))
         .collect();
     let ctx = json!({
         "plan": summary,
@@ -178,7 +191,8 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         "elements": elements,
         "notice": notice,
         "as_of": super::plans::default_as_of(),
-        "doubtful": indicators.iter().chain(tasks.iter()).filter(|x| x["doubts"].as_array().is_some_and(|d| !d.is_empty())).count(),
+        "doubtful": indicators.iter().chain(tasks.iter()).filter(|x| x["doubt_count"].as_u64().unwrap_or(0) > 0).count(),
+        "document_doubts": imported_doubts(&doc.doubts),
     });
     Ok(render(
         state,
@@ -329,17 +343,13 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
     }
     targets.sort_by_key(|t| t.year);
     ind.targets = targets;
-    match f.lead.trim() {
-        "" => {
-            ind.extra.remove("lead");
-        }
-        l => {
-            ind.extra.insert("lead".into(), l.into());
-        }
-    }
+    ind.extra.remove("lead");
+    ind.lead = Some(f.lead.trim().to_string()).filter(|l| !l.is_empty());
     if !f.element.trim().is_empty() {
         ind.element = Some(f.element.trim().to_string());
     }
+    // A person has checked the item: the importer's doubts are settled.
+    ind.doubts.clear();
     ind.validate("indicator")
         .map_err(|e| invalid("indicator", e.to_string(), e.to_string()))
 }
@@ -420,6 +430,8 @@ async fn add_indicator(
                 element: None,
                 formula: None,
                 aggregation: None,
+                lead: None,
+                doubts: Vec::new(),
                 extra: BTreeMap::new(),
             };
             apply(&mut ind, &f)?;
@@ -504,6 +516,7 @@ async fn edit_task(
                 ));
             }
             t.text = f.text.trim().to_string();
+            t.doubts.clear();
             let units: Vec<String> = f
                 .units
                 .split(['、', ',', '，', ';', '；'])
