@@ -364,7 +364,7 @@ pub async fn sign_in(
                 format!("登录失败次数过多，请 {} 秒后再试", wait - since),
                 format!("too many failed sign-ins; try again in {} s", wait - since),
             );
-            e.retry_after = Some(wait - since);
+            e.retry_after = Some(u32::try_from(wait - since).unwrap_or(u32::MAX));
             return Err(e);
         }
     }

@@ -44,8 +44,9 @@ pub struct ApiError {
     pub zh: String,
     pub en: String,
     pub field: Option<String>,
-    pub current: Option<JsonValue>,
-    pub retry_after: Option<u64>,
+    /// Boxed: rare, and it keeps the error small.
+    pub current: Option<Box<JsonValue>>,
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -108,7 +109,7 @@ impl ApiError {
     }
 
     pub fn with_current(mut self, current: JsonValue) -> ApiError {
-        self.current = Some(current);
+        self.current = Some(Box::new(current));
         self
     }
 
@@ -121,7 +122,7 @@ impl ApiError {
                     Lang::En => self.en.clone(),
                 },
                 field: self.field.clone(),
-                current: self.current.clone(),
+                current: self.current.as_deref().cloned(),
             },
         }
     }
@@ -169,7 +170,11 @@ impl From<StoreError> for ApiError {
                 ),
             )
             .field("version"),
-            StoreError::Workflow { key, from, .. } if from == "approved" => ApiError::new(
+            StoreError::Workflow {
+                key,
+                from: "approved",
+                ..
+            } => ApiError::new(
                 StatusCode::CONFLICT,
                 "locked",
                 format!("{key} 已审核通过并锁定，需由规划管理人员重新开放后才能修改"),

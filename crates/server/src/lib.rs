@@ -5,7 +5,7 @@
 //! Handlers are thin: they turn the caller into capabilities (see `auth`), ask for the one an
 //! action needs, and call the app. Only this crate knows HTTP.
 
-mod api;
+pub(crate) mod api;
 mod auth;
 mod error;
 mod i18n;

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analytics;
+pub(crate) mod files;
 mod plans;
 mod registry;
 mod session;
@@ -81,6 +82,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(workflow::router())
         .merge(analytics::router())
         .merge(alerts::router())
+        .merge(files::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.

@@ -252,7 +252,7 @@ async fn indicator_page(
                 },
             )
             .await?;
-        records.sort_by(|a, b| b.value.period.cmp(&a.value.period));
+        records.sort_by_key(|r| std::cmp::Reverse(r.value.period));
         for rec in records.into_iter().take(12) {
             let audit = state
                 .app

@@ -14,11 +14,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use healthplan_app::rounds::{shown, FormRow};
-use healthplan_core::validate::{self, Input, Raw, Severity, ValueRule};
+use healthplan_app::rounds::{shown, FormCell};
+use healthplan_core::validate::{self, Input, Raw, Severity};
 use healthplan_core::{
     AreaCode, DataValue, Date, NewRound, Period, PlanDocument, ReviewDecision, TaskProgress,
-    TaskStatus, ValueStatus, ValueType,
+    TaskStatus, ValueStatus,
 };
 use healthplan_store::{DataValueFilter, EvidenceFile, TaskKey, ValueKey};
 use serde::Deserialize;
@@ -32,6 +32,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/rounds/{id}", get(form))
         .route("/rounds/{id}/save", post(save))
         .route("/rounds/{id}/check", post(check))
+        .route("/rounds/{id}/template", post(upload_template))
         .route("/rounds/{id}/overview", get(overview))
         .route("/rounds/{id}/close", post(close))
         .route("/approvals", get(approvals))
@@ -158,78 +159,19 @@ async fn open_round(
     page_result!(state, auth, "/rounds", done)
 }
 
-/// A form row with what the page needs beside it: the validation rule, the last value.
-struct RowCtx {
-    row: FormRow,
-    rule: ValueRule,
-    previous: Option<healthplan_core::Value>,
-}
-
 async fn form_rows(
     state: &AppState,
     auth: &Auth,
     id: i64,
-) -> Result<(healthplan_core::Round, PlanDocument, Vec<RowCtx>), ApiError> {
+) -> Result<(healthplan_core::Round, PlanDocument, Vec<FormCell>), ApiError> {
     let caps = auth.signed_in()?;
-    let (round, rows) = state.app.round_form(caps, id).await?;
-    let doc = state
-        .app
-        .store()
-        .plan(&caps.reader(), round.plan_id)
-        .await?;
-    let types: HashMap<String, ValueType> = state
-        .app
-        .store()
-        .list_data_elements()
-        .await?
-        .into_iter()
-        .map(|e| (e.code, e.value_type))
-        .collect();
-    let prev_period = validate::previous_period(round.period);
-    let previous: HashMap<ValueKey, healthplan_core::Value> = match prev_period {
-        Some(p) if !rows.is_empty() => state
-            .app
-            .store()
-            .list_data_values(
-                &caps.reader(),
-                &DataValueFilter {
-                    elements: rows.iter().map(|r| r.element.clone()).collect(),
-                    period: Some(p),
-                    ..Default::default()
-                },
-            )
-            .await?
-            .into_iter()
-            .map(|v| (ValueKey::of(&v), v.value))
-            .collect(),
-        _ => HashMap::new(),
-    };
-    let out = rows
-        .into_iter()
-        .filter_map(|row| {
-            let ind = doc.indicators.get(row.indicator)?;
-            let vt = types
-                .get(&row.element)
-                .copied()
-                .unwrap_or(ValueType::Number);
-            let rule = ValueRule::for_indicator(ind, vt);
-            let previous = prev_period
-                .and_then(|p| previous.get(&ValueKey::new(&row.element, row.area.clone(), p)))
-                .cloned();
-            Some(RowCtx {
-                row,
-                rule,
-                previous,
-            })
-        })
-        .collect();
-    Ok((round, doc, out))
+    Ok(state.app.form_cells(caps, id).await?)
 }
 
 /// One row as the template shows it, with what was typed and what the server said.
 fn row_json(
     i: usize,
-    r: &RowCtx,
+    r: &FormCell,
     typed: Option<&Typed>,
     issues: &[validate::Issue],
     saved: Option<&str>,
@@ -579,6 +521,40 @@ async fn check(
     }
     .await;
     done.unwrap_or_else(|e| fragment_error(&auth, &e))
+}
+
+/// A filled template uploaded from the form page: imported whole or not at all.
+async fn upload_template(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mut form: Multipart,
+) -> Response {
+    let path = format!("/rounds/{id}");
+    let done: PageResult = async {
+        let outcome = match super::upload::file_field(&mut form, "file").await {
+            Ok((name, bytes)) => {
+                crate::api::files::import_template(&state, &auth, id, &name, &bytes, false).await
+            }
+            Err(e) => Err(e),
+        };
+        let notice = match outcome {
+            Ok(r) => crate::i18n::t(auth.lang, "form.template_saved").replacen(
+                "{}",
+                &r.saved.len().to_string(),
+                1,
+            ),
+            Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => return Err(e.into()),
+            Err(e) => match auth.lang {
+                crate::i18n::Lang::Zh => e.zh,
+                crate::i18n::Lang::En => e.en,
+            },
+        };
+        form_page(&state, &auth, &headers, id, HashMap::new(), Some(notice)).await
+    }
+    .await;
+    page_result!(state, auth, &path, done)
 }
 
 async fn overview(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>) -> Response {
