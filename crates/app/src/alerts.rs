@@ -1,6 +1,7 @@
 //! Plan alerts: what a re-evaluation, a round's deadline and (through the surveillance
 //! checks) an outbreak detector find, recorded so an alert is raised when a subject's state
-//! changes into an alarming one — once, not at every check.
+//! changes into an alarming one — once, not at every check. An evaluation's subjects carry
+//! the year it is as of, so judging two years never flips one subject back and forth.
 
 use crate::{App, Result};
 use healthplan_core::{Alert, AlertKind, AlertLevel, Date, Finding, Property};
@@ -59,7 +60,7 @@ fn indicator_findings(
         );
         let mut f = base(
             AlertKind::Status,
-            format!("status:{plan_id}:{}:{area}", r.indicator),
+            format!("status:{plan_id}:{}:{area}@{as_of}", r.indicator),
             r.status.key().to_string(),
             alarming,
         );
@@ -84,7 +85,10 @@ fn indicator_findings(
             let missed = t.status != Status::Achieved;
             let mut f = base(
                 AlertKind::Interim,
-                format!("interim:{plan_id}:{}:{area}:{}", r.indicator, t.year),
+                format!(
+                    "interim:{plan_id}:{}:{area}:{}@{as_of}",
+                    r.indicator, t.year
+                ),
                 if missed { "missed" } else { "met" }.into(),
                 missed,
             );
@@ -109,7 +113,10 @@ fn indicator_findings(
             let unlikely = p < FORECAST_ALERT_BELOW;
             let mut f = base(
                 AlertKind::Forecast,
-                format!("forecast:{plan_id}:{}:{area}:{}", r.indicator, fc.year),
+                format!(
+                    "forecast:{plan_id}:{}:{area}:{}@{as_of}",
+                    r.indicator, fc.year
+                ),
                 if unlikely { "unlikely" } else { "possible" }.into(),
                 unlikely,
             );

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod evaluation;
 pub mod report;
 pub mod rounds;
+pub mod surveillance;
 pub mod text;
 
 pub use evaluation::{EvaluationRun, PlanScope};
@@ -63,6 +64,9 @@ pub struct App {
     /// Serialises writes so store commits and engine updates happen in the same order.
     write: tokio::sync::Mutex<()>,
     report: RwLock<LoadReport>,
+    watch: RwLock<Arc<surveillance::Watch>>,
+    /// Last known state of each outbreak subject, loaded on the first check.
+    outbreak_states: tokio::sync::Mutex<Option<HashMap<String, String>>>,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -80,12 +84,15 @@ impl App {
             "analytics engine loaded"
         );
         let policy = load_policy(&store).await?;
+        let watch = surveillance::load_watch(&store).await?;
         Ok(App {
             store,
             engine: RwLock::new(engine),
             policy: RwLock::new(policy),
             write: tokio::sync::Mutex::new(()),
             report: RwLock::new(report),
+            watch: RwLock::new(Arc::new(watch)),
+            outbreak_states: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -196,17 +203,22 @@ impl App {
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
-        let _w = self.write.lock().await;
-        let stored = self
-            .store
-            .put_data_value(by, value, expected_version)
-            .await?;
-        self.apply(
-            &stored.element,
-            &stored.area,
-            stored.period,
-            Some(&stored.value),
-        )?;
+        let stored = {
+            let _w = self.write.lock().await;
+            let stored = self
+                .store
+                .put_data_value(by, value, expected_version)
+                .await?;
+            self.apply(
+                &stored.element,
+                &stored.area,
+                stored.period,
+                Some(&stored.value),
+            )?;
+            stored
+        };
+        self.after_arrival(arrivals(std::slice::from_ref(&stored)))
+            .await;
         Ok(stored)
     }
 
@@ -216,11 +228,15 @@ impl App {
         by: &ValueWriter,
         values: &[(DataValue, Option<i64>)],
     ) -> Result<Vec<DataValue>> {
-        let _w = self.write.lock().await;
-        let stored = self.store.put_data_values(by, values).await?;
-        for v in &stored {
-            self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
-        }
+        let stored = {
+            let _w = self.write.lock().await;
+            let stored = self.store.put_data_values(by, values).await?;
+            for v in &stored {
+                self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
+            }
+            stored
+        };
+        self.after_arrival(arrivals(&stored)).await;
         Ok(stored)
     }
 
@@ -230,11 +246,15 @@ impl App {
         by: &BulkWriter,
         values: &[DataValue],
     ) -> Result<ImportCount> {
-        let _w = self.write.lock().await;
-        let n = self.store.import_data_values(by, values).await?;
-        for v in values {
-            self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
-        }
+        let n = {
+            let _w = self.write.lock().await;
+            let n = self.store.import_data_values(by, values).await?;
+            for v in values {
+                self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
+            }
+            n
+        };
+        self.after_arrival(arrivals(values)).await;
         Ok(n)
     }
 
@@ -272,6 +292,15 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The (element, area, period) of saved values, for the outbreak check.
+fn arrivals(values: &[DataValue]) -> Vec<(String, AreaCode, Period)> {
+    values
+        .iter()
+        .filter(|v| matches!(v.period, Period::Day(..) | Period::Week(..)))
+        .map(|v| (v.element.clone(), v.area.clone(), v.period))
+        .collect()
 }
 
 /// The element values one stored value becomes: the value itself, and for a ratio also its
@@ -377,6 +406,12 @@ pub async fn load_policy(store: &Store) -> Result<Arc<Policy>> {
     }
     for (plan, task, units) in &rows.tasks {
         r.add_task(*plan, task, units);
+    }
+    // The department that answers for a surveillance series reports its counts.
+    for w in store.list_watched().await? {
+        if let Some(d) = &w.department {
+            r.add_element(&w.element, d);
+        }
     }
     Ok(Policy::new(&areas, r))
 }

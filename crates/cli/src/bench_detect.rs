@@ -414,8 +414,13 @@ pub fn run(a: &DetectArgs) -> Result<()> {
 
     // One day arrives: write its counts, run the detectors at that day, produce the alerts.
     let series_of = |i: usize| (i / leaves.len(), leaves[i % leaves.len()]);
-    let lookback = 3 * 364 + 3 * 7; // the moving percentile's three years and ±2 blocks
-                                    // Weeks Farrington reads (b years and the window), and needs at least (min_years).
+    // Days the daily detectors read before the day they judge.
+    let lookback = models
+        .iter()
+        .map(|m| Settings::history(&detectors_for(&settings, m).0, Step::Day))
+        .max()
+        .unwrap_or(0);
+    // Weeks Farrington reads (b years and the window), and needs at least (min_years).
     let (fw, fw_min) = settings
         .weekly
         .iter()

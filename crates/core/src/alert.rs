@@ -204,6 +204,76 @@ pub struct AlertComment {
     pub text: String,
 }
 
+/// How often a surveillance series is reported: one count a day or one an ISO week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SeriesStep {
+    Day,
+    Week,
+}
+
+impl SeriesStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesStep::Day => "day",
+            SeriesStep::Week => "week",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<SeriesStep, CoreError> {
+        match s {
+            "day" => Ok(SeriesStep::Day),
+            "week" => Ok(SeriesStep::Week),
+            _ => Err(CoreError::invalid(
+                "step",
+                format!("{s:?}: 须为 day 或 week / must be day or week"),
+            )),
+        }
+    }
+
+    /// Whether a value's period is one count of this series.
+    pub fn fits(self, p: crate::Period) -> bool {
+        matches!(
+            (self, p),
+            (SeriesStep::Day, crate::Period::Day(..)) | (SeriesStep::Week, crate::Period::Week(..))
+        )
+    }
+}
+
+/// A data element watched by the outbreak detectors: its counts per area are a surveillance
+/// series (dengue cases a day, ILI a week…); `department` answers for its alarms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WatchedSeries {
+    pub element: String,
+    pub step: SeriesStep,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
+
+impl WatchedSeries {
+    pub fn new(
+        element: &str,
+        step: SeriesStep,
+        department: Option<&str>,
+    ) -> Result<WatchedSeries, CoreError> {
+        let element = element.trim();
+        if element.is_empty() || element.chars().any(char::is_whitespace) {
+            return Err(CoreError::invalid(
+                "element",
+                format!("{element:?}: 须为数据元素代码 / must be a data element code"),
+            ));
+        }
+        let department = department.map(str::trim).filter(|d| !d.is_empty());
+        Ok(WatchedSeries {
+            element: element.to_string(),
+            step,
+            department: department.map(String::from),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

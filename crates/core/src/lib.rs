@@ -15,7 +15,10 @@ pub mod user;
 pub mod validate;
 pub mod workflow;
 
-pub use alert::{Alert, AlertAction, AlertComment, AlertKind, AlertLevel, AlertStatus, Finding};
+pub use alert::{
+    Alert, AlertAction, AlertComment, AlertKind, AlertLevel, AlertStatus, Finding, SeriesStep,
+    WatchedSeries,
+};
 pub use area::{Area, AreaCode, AreaLevel, Department};
 pub use data::{
     DataElement, DataValue, ReviewDecision, TaskProgress, TaskStatus, Value, ValueStatus, ValueType,

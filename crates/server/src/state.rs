@@ -77,17 +77,15 @@ pub fn after_approval(state: &AppState, v: &healthplan_core::DataValue) {
     });
 }
 
-/// The periodic check: every plan as of the last full year and this year, and every round.
+/// The periodic check: every plan as of the last full year (the year monitoring reports
+/// cover; values of the current year are checked as they are approved), and every round.
 pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let year = jiff::ZonedDateTime::now().year() as i32;
         let today = crate::api_today();
-        match app
-            .check_all_alerts(&[year - 1, year], today, &settings)
-            .await
-        {
+        match app.check_all_alerts(&[year - 1], today, &settings).await {
             Ok(raised) if !raised.is_empty() => {
                 tracing::info!(alerts = raised.len(), "alerts raised")
             }

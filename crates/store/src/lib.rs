@@ -28,7 +28,7 @@ use healthplan_access::{
 };
 use healthplan_core::{
     Alert, AlertAction, AlertComment, Area, DataElement, DataValue, Department, Finding, NewRound,
-    PlanDocument, PlanStatus, ReviewDecision, Round, TaskProgress, User,
+    PlanDocument, PlanStatus, ReviewDecision, Round, TaskProgress, User, WatchedSeries,
 };
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -279,6 +279,17 @@ database_api! {
     fn alert(&self, scope: &ReadScope, id: i64) -> Result<(Alert, Vec<AlertComment>)>;
     /// Acknowledges, closes or reopens an alert and/or comments on it; audited.
     fn handle_alert(&self, by: &AlertHandler, id: i64, action: Option<AlertAction>, comment: Option<&str>) -> Result<Alert>;
+    /// The last recorded state of every subject starting with `prefix`.
+    fn alert_states(&self, prefix: &str) -> Result<std::collections::HashMap<String, String>>;
+    /// The data elements the outbreak detectors watch, by element code.
+    fn list_watched(&self) -> Result<Vec<WatchedSeries>>;
+    /// Watches an element (or changes how); the element must be declared. Audited.
+    fn put_watched(&self, by: &RegistryAdmin, series: &WatchedSeries) -> Result<()>;
+    fn delete_watched(&self, by: &RegistryAdmin, element: &str) -> Result<()>;
+    /// The stored detector settings (TOML), if someone changed the defaults.
+    fn surveillance_settings(&self) -> Result<Option<String>>;
+    /// Replaces the detector settings; the caller has checked them. Audited.
+    fn put_surveillance_settings(&self, by: &RegistryAdmin, toml: &str) -> Result<()>;
     }
 }
 

@@ -1,14 +1,15 @@
 //! The SQL behind [`Alerts`]: findings become alerts when a subject's state changes into an
 //! alarming one; people acknowledge, comment and close them. Compiled into each backend.
 
-use super::sql::{audit, parse_code, DbRow};
+use super::sql::{audit, check_actor, parse_code, DbRow};
 use super::{Backend, Db};
 use crate::error::{Result, StoreError};
 use crate::model::{AlertFilter, AuditAction};
 use crate::{now_utc, Alerts};
-use healthplan_access::{AlertHandler, ReadScope};
+use healthplan_access::{AlertHandler, ReadScope, RegistryAdmin};
 use healthplan_core::{
-    Alert, AlertAction, AlertComment, AlertKind, AlertLevel, AlertStatus, Finding,
+    Alert, AlertAction, AlertComment, AlertKind, AlertLevel, AlertStatus, Finding, SeriesStep,
+    WatchedSeries,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -60,6 +61,20 @@ async fn fetch_alert(ex: &mut <Db as sqlx::Database>::Connection, id: i64) -> Re
     .await?
     .ok_or_else(|| not_found(id))?;
     row_to_alert(&row)
+}
+
+fn row_to_watched(r: &DbRow) -> Result<WatchedSeries> {
+    let element: String = r.try_get("element")?;
+    let step: String = r.try_get("step")?;
+    let corrupt =
+        |e: healthplan_core::CoreError| StoreError::corrupt("watched series", &element, e);
+    let department: Option<String> = r.try_get("department")?;
+    WatchedSeries::new(
+        &element,
+        SeriesStep::parse(&step).map_err(corrupt)?,
+        department.as_deref(),
+    )
+    .map_err(corrupt)
 }
 
 fn not_found(id: i64) -> StoreError {
@@ -249,5 +264,161 @@ impl Alerts for Backend {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+    async fn alert_states(
+        &self,
+        prefix: &str,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let rows = sqlx::query(
+            "SELECT subject, state FROM alert_state WHERE substr(subject, 1, length($1)) = $1",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("subject")?, r.try_get("state")?)))
+            .collect()
+    }
+
+    async fn list_watched(&self) -> Result<Vec<WatchedSeries>> {
+        let rows =
+            sqlx::query("SELECT element, step, department FROM watched_series ORDER BY element")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(row_to_watched).collect()
+    }
+
+    async fn put_watched(&self, by: &RegistryAdmin, series: &WatchedSeries) -> Result<()> {
+        check_actor(by.actor())?;
+        let mut tx = self.begin_write().await?;
+        let declared: Option<String> =
+            sqlx::query_scalar("SELECT code FROM data_elements WHERE code = $1")
+                .bind(&series.element)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if declared.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "data element",
+                key: series.element.clone(),
+            });
+        }
+        let before =
+            sqlx::query("SELECT element, step, department FROM watched_series WHERE element = $1")
+                .bind(&series.element)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| row_to_watched(&r))
+                .transpose()?;
+        if before.as_ref() == Some(series) {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO watched_series (element, step, department, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (element) DO UPDATE SET step = excluded.step,
+                 department = excluded.department, updated_at = excluded.updated_at,
+                 updated_by = excluded.updated_by",
+        )
+        .bind(&series.element)
+        .bind(series.step.as_str())
+        .bind(&series.department)
+        .bind(now_utc())
+        .bind(by.actor())
+        .execute(&mut *tx)
+        .await?;
+        let action = if before.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Insert
+        };
+        audit(
+            &mut tx,
+            by.actor(),
+            "watched_series",
+            &series.element,
+            action,
+            before.map(|b| json!(b)).as_ref(),
+            Some(&json!(series)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_watched(&self, by: &RegistryAdmin, element: &str) -> Result<()> {
+        check_actor(by.actor())?;
+        let mut tx = self.begin_write().await?;
+        let before =
+            sqlx::query("SELECT element, step, department FROM watched_series WHERE element = $1")
+                .bind(element)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| row_to_watched(&r))
+                .transpose()?
+                .ok_or_else(|| StoreError::NotFound {
+                    entity: "watched series",
+                    key: element.to_string(),
+                })?;
+        sqlx::query("DELETE FROM watched_series WHERE element = $1")
+            .bind(element)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            by.actor(),
+            "watched_series",
+            element,
+            AuditAction::Delete,
+            Some(&json!(before)),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn surveillance_settings(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT toml FROM surveillance_settings WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn put_surveillance_settings(&self, by: &RegistryAdmin, toml: &str) -> Result<()> {
+        check_actor(by.actor())?;
+        let mut tx = self.begin_write().await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT toml FROM surveillance_settings WHERE id = 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO surveillance_settings (id, toml, updated_at, updated_by)
+             VALUES (1, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET toml = excluded.toml,
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(toml)
+        .bind(now_utc())
+        .bind(by.actor())
+        .execute(&mut *tx)
+        .await?;
+        let action = if before.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Insert
+        };
+        audit(
+            &mut tx,
+            by.actor(),
+            "surveillance_settings",
+            "1",
+            action,
+            before.map(|b| json!({ "toml": b })).as_ref(),
+            Some(&json!({ "toml": toml })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

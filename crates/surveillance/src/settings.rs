@@ -269,6 +269,28 @@ impl Detector {
         ]
     }
 
+    /// Steps before a time point the detector reads to judge it: how much of a series an
+    /// arrival check must load.
+    pub fn history(&self, step: Step) -> usize {
+        match self {
+            // C2's 2-step guard, and C3 adds C2 at the two steps before.
+            Detector::EarsC1(e) | Detector::EarsC2(e) => e.baseline + 3,
+            Detector::EarsC3(e) => e.baseline + 5,
+            Detector::Cusum(c) => c.memory + c.guard + c.baseline,
+            Detector::MovingPercentile(m) => {
+                m.years * step.per_year() + (m.adjacent + 1) * step.per_week()
+            }
+            Detector::Farrington(f) => {
+                let weeks = f.b * 52 + f.w + 1 + f.past_weeks_not_included;
+                match step {
+                    Step::Week => weeks,
+                    Step::Day => weeks * 7,
+                }
+            }
+            Detector::FixedThreshold(_) => 0,
+        }
+    }
+
     /// Checks every field; the error names the detector and field.
     pub fn validate(&self) -> Result<(), SurveillanceError> {
         let m = self.method().code();
@@ -483,6 +505,11 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// Steps of history the detectors read, the longest of them.
+    pub fn history(detectors: &[Detector], step: Step) -> usize {
+        detectors.iter().map(|d| d.history(step)).max().unwrap_or(0)
     }
 
     /// The detectors configured for a disease's series of the given step.

@@ -239,6 +239,49 @@ fn sweeps_equal_point_checks() {
 }
 
 #[test]
+fn history_is_all_a_point_check_reads() {
+    // Judging the last point on only its `history` steps of past gives what the whole series
+    // gives: an arrival check can load just that window.
+    let v: Vec<f64> = (0..6 * 365)
+        .map(|i| {
+            if i % 41 == 3 {
+                NA
+            } else {
+                ((i * 7919) % 17) as f64 + if i % 365 < 30 { 9.0 } else { 0.0 }
+            }
+        })
+        .collect();
+    for (step, s) in [(Step::Day, daily(&v)), (Step::Week, weekly(&v[..400]))] {
+        for d in Detector::defaults() {
+            let t = s.len() - 1;
+            let from = t - d.history(step);
+            let first = s.period(from).unwrap();
+            let cut = Series::new(first, &s.values[from..]).unwrap();
+            let whole = assess_at(&s, t, std::slice::from_ref(&d));
+            let part = assess_at(&cut, cut.len() - 1, std::slice::from_ref(&d));
+            match (&whole[0], &part[0]) {
+                (Outcome::Assessed(x), Outcome::Assessed(y)) => {
+                    assert_eq!(x.alarm, y.alarm, "{:?} {step:?}", d.method());
+                    assert!(close(x.statistic, y.statistic), "{x:?} {y:?}");
+                }
+                (Outcome::Skipped { reason: a, .. }, Outcome::Skipped { reason: b, .. }) => {
+                    assert_eq!(a, b, "{:?} {step:?}", d.method())
+                }
+                (x, y) => panic!("{:?} {step:?}: {x:?} vs {y:?}", d.method()),
+            }
+        }
+        assert_eq!(
+            Settings::history(&Detector::defaults(), step),
+            Detector::defaults()
+                .iter()
+                .map(|d| d.history(step))
+                .max()
+                .unwrap()
+        );
+    }
+}
+
+#[test]
 fn farrington_by_hand() {
     // A constant 4 a week: the fit is μ = 4 exactly, dispersion 0 → φ = 1, no trend, so the
     // bound is the 99.5% Poisson(4) quantile: cdf(9) = 0.99187 < 0.995 ≤ cdf(10) = 0.99716.

@@ -3,6 +3,8 @@
 //! monitoring data (演示数据) for 2020–2025 generated from a fixed seed. Every generated value
 //! is marked synthetic in the database. Running it again adds only what is missing.
 
+pub mod surveillance;
+
 use crate::{App, AppError, Result};
 use healthplan_access::password::hash_password;
 use healthplan_access::Caps;
@@ -503,6 +505,11 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
         }
         demo_task_reports(app, &caps, id, &doc, &root).await?;
         demo_round(app, &caps, id, &title, &root).await?;
+    }
+    let today = jiff::ZonedDateTime::now().date();
+    let today = Period::Day(today.year() as i32, today.month() as u8, today.day() as u8);
+    if let Some(line) = surveillance::setup(app, &caps, today.day_numbers().start, SEED).await? {
+        report.lines.push(line);
     }
     Ok(report)
 }

@@ -143,7 +143,7 @@ fn template_round_trip_with_cell_errors_that_change_nothing() {
         );
         assert!(
             out.contains("template for round plan")
-                && out.contains("(12 rows: 4 indicators × 3 areas)"),
+                && out.contains("(18 rows: 6 indicators × 3 areas)"),
             "{out}"
         );
         let template = std::fs::read(&t).unwrap();

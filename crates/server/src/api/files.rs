@@ -128,7 +128,7 @@ pub struct ExportQuery {
 }
 
 /// An XLSX export of a plan's values, evaluation or assessment.
-#[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "evaluation",
+#[utoipa::path(get, path = "/api/v1/plans/{id}/xlsx", tag = "evaluation",
     params(("id" = i64, Path), ExportQuery),
     responses((status = 200, description = "An .xlsx file",
         content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), CommonErrors))]

@@ -8,6 +8,7 @@ pub(crate) mod files;
 mod plans;
 mod registry;
 mod session;
+pub(crate) mod surveillance;
 mod values;
 mod workflow;
 
@@ -82,6 +83,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(workflow::router())
         .merge(analytics::router())
         .merge(alerts::router())
+        .merge(surveillance::router())
         .merge(files::router())
 }
 

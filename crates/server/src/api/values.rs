@@ -439,7 +439,10 @@ async fn review(
         )
         .await
     {
-        Ok(v) => Ok(with_version(v)),
+        Ok(v) => {
+            crate::state::after_approval(state, &v);
+            Ok(with_version(v))
+        }
         Err(e) => Err(conflict(state, auth, &k, e.into()).await),
     }
 }

@@ -14,6 +14,7 @@ mod plans;
 mod public;
 mod review;
 mod session;
+mod surveillance;
 pub mod upload;
 
 pub use plans::default_as_of;
@@ -66,6 +67,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "public_plans.html",
     "public_plan.html",
     "alerts.html",
+    "surveillance.html",
 );
 
 pub struct Views {
@@ -183,6 +185,7 @@ fn chrome(auth: &Auth, path: &str) -> Chrome {
             add("/approvals", "nav.approvals");
         }
         add("/alerts", "nav.alerts");
+        add("/surveillance", "nav.surveillance");
         if caps.user_admin().is_some() {
             add("/admin", "nav.admin");
         }
@@ -331,6 +334,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(entry::router())
         .merge(admin::router())
         .merge(alerts::router())
+        .merge(surveillance::router())
         .merge(public::router())
 }
 

@@ -5,3 +5,4 @@ mod authz;
 mod common;
 mod flows;
 mod sessions;
+mod surveillance;
