@@ -411,11 +411,7 @@ async fn insert_element(
     .bind(element_match_key(&element.name, element.unit.as_deref()))
     .execute(&mut **tx)
     .await?;
-    let action = if before.is_some() {
-        AuditAction::Update
-    } else {
-        AuditAction::Insert
-    };
+    let action = AuditAction::upsert(before.as_ref());
     let before = before.map(to_json);
     audit(
         tx,
@@ -769,11 +765,7 @@ async fn put_value(
         }
         (b, _) => return Err(conflict(b.as_ref().map(|b| b.version))),
     }
-    let action = if before.is_some() {
-        AuditAction::Update
-    } else {
-        AuditAction::Insert
-    };
+    let action = AuditAction::upsert(before.as_ref());
     let before = before.as_ref().map(to_json);
     audit(
         tx,
@@ -936,11 +928,7 @@ impl Database for Backend {
                     count.inserted += 1;
                 }
             }
-            let action = if before.is_some() {
-                AuditAction::Update
-            } else {
-                AuditAction::Insert
-            };
+            let action = AuditAction::upsert(before.as_ref());
             let before = before.as_ref().map(to_json);
             audit(
                 &mut tx,
