@@ -253,6 +253,8 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     let year = form_path_year(&reporter).await;
     retype(&planner, "#as_of", &year).await;
     click(&planner, "#dashboard form button[type=submit]").await;
+    // htmx swaps the dashboard in, then pushes the address.
+    wait_url(&planner, &format!("as_of={year}")).await;
     // The swapped matrix shows the new year's value in the plan area's column.
     let cell_at = format!(
         "//table[contains(@class,'matrix')]//tr[th[contains(., '{name}')]]/td[1]"
@@ -272,7 +274,8 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     steps.shot(&planner, "dashboard").await;
 
     // …and so does the indicator page: the approved value, its review and its status.
-    cell.find(Locator::Css("a"))
+    planner
+        .find(Locator::XPath(&format!("{cell_at}/a")))
         .await
         .unwrap()
         .click()
@@ -282,7 +285,7 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     wait_text(&planner, "main h1", &name).await;
     let status_before = status_class(&planner, "header.page-head .chip").await;
     assert_eq!(status_before, dashboard_status, "the same evaluation");
-    let history = wait_css(&planner, "table.list tbody tr:first-child").await;
+    let history = wait_css(&planner, "#history tbody tr:first-child").await;
     history
         .find(Locator::Css("details summary"))
         .await
@@ -364,6 +367,19 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     for c in [reporter, planner] {
         let _ = c.close().await;
     }
+}
+
+async fn wait_url(c: &Client, needle: &str) {
+    let found = tokio::time::timeout(crate::chrome::PATIENCE, async {
+        loop {
+            if c.current_url().await.unwrap().as_str().contains(needle) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "the address never had {needle:?}");
 }
 
 /// The round's year, as the form page states it.
