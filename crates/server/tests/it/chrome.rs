@@ -179,6 +179,7 @@ pub async fn screenshot(c: &Client, file: &Path) {
         .and_then(|v: Value| v.as_u64())
         .unwrap_or(900)
         .clamp(900, 12000);
+    let _ = c.execute("window.scrollTo(0, 0);", vec![]).await;
     let (w, h) = c.get_window_size().await.unwrap_or((1366, 900));
     let _ = c.set_window_size(w as u32, height as u32 + 100).await;
     let png = c.screenshot().await.expect("screenshot");
