@@ -126,13 +126,6 @@ async fn pages(browser: &Browser, base: &str, lang: &str, out: &Path) -> usize {
     let mut s = Shots { base, out, n: 0 };
     let _ = std::fs::remove_dir_all(out);
 
-    let public = browser.session(lang).await;
-    s.page(&public, "/login", "sign-in").await;
-    s.page(&public, "/public", "public-plans").await;
-    let published = link(&public, "/public/plans/", "").await;
-    s.page(&public, &published, "public-plan").await;
-    let _ = public.close().await;
-
     let planner = browser.session(lang).await;
     sign_in(&planner, base, "planner").await;
     s.page(&planner, "/", "home-planner").await;
@@ -172,7 +165,26 @@ async fn pages(browser: &Browser, base: &str, lang: &str, out: &Path) -> usize {
     s.page(&planner, "/surveillance", "surveillance").await;
     s.page(&planner, "/account", "account").await;
     s.page(&planner, "/no-such-page", "not-found").await;
+    // Publish the district plan (once) so the public pages have something to show.
+    planner
+        .goto(&format!("{base}{gm}/review"))
+        .await
+        .expect("review");
+    if let Ok(b) = planner
+        .find(Locator::Css("button[name=status][value=published]"))
+        .await
+    {
+        b.click().await.expect("publish");
+        wait_css(&planner, "main p.notice").await;
+    }
     let _ = planner.close().await;
+
+    let public = browser.session(lang).await;
+    s.page(&public, "/login", "sign-in").await;
+    s.page(&public, "/public", "public-plans").await;
+    let published = link(&public, "/public/plans/", "").await;
+    s.page(&public, &published, "public-plan").await;
+    let _ = public.close().await;
 
     let reporter = browser.session(lang).await;
     sign_in(&reporter, base, "reporter-guangming").await;

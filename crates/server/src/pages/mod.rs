@@ -336,6 +336,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(alerts::router())
         .merge(surveillance::router())
         .merge(public::router())
+        .fallback(not_found)
+}
+
+/// An address nothing answers: an error page in the caller's language (JSON under `/api/`),
+/// not an empty body.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    auth: Auth,
+    uri: axum::http::Uri,
+) -> Response {
+    let e = ApiError::not_found("该页面", "this page");
+    if uri.path().starts_with("/api/") {
+        return e.into_response();
+    }
+    error_page(&state, &auth, uri.path(), e)
 }
 
 /// Wraps a page handler: its errors become error pages in the caller's language.
