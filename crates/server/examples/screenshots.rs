@@ -66,7 +66,9 @@ async fn sign_in(c: &Client, base: &str, username: &str) {
         .iter()
         .find(|a| a.username == username)
         .expect("a demo account");
-    c.goto(&format!("{base}/login")).await.expect("sign-in page");
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("sign-in page");
     wait_css(c, "#username")
         .await
         .send_keys(acc.username)

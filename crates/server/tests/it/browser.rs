@@ -160,7 +160,11 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
         .unwrap();
     assert!(!alert.is_empty());
     assert_eq!(
-        wait_css(&reporter, &input).await.prop("value").await.unwrap(),
+        wait_css(&reporter, &input)
+            .await
+            .prop("value")
+            .await
+            .unwrap(),
         Some("abc".into())
     );
     steps.shot(&reporter, "invalid-value").await;
@@ -169,7 +173,12 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     let first = num(last * 0.98);
     retype(&reporter, &input, &first).await;
     click(&reporter, "button[name=action][value=submit]").await;
-    wait_text(&reporter, "main p.notice", &zh("form.submitted_n").replace("{}", "1")).await;
+    wait_text(
+        &reporter,
+        "main p.notice",
+        &zh("form.submitted_n").replace("{}", "1"),
+    )
+    .await;
     wait_css(&reporter, &format!("#row-{i} .wf.w-submitted")).await;
     assert_eq!(
         wait_css(&reporter, &input)
@@ -220,7 +229,12 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     retype(&reporter, &input, &corrected).await;
     retype(&reporter, &format!("#c-{i}"), "已核实更正").await;
     click(&reporter, "button[name=action][value=submit]").await;
-    wait_text(&reporter, "main p.notice", &zh("form.submitted_n").replace("{}", "1")).await;
+    wait_text(
+        &reporter,
+        "main p.notice",
+        &zh("form.submitted_n").replace("{}", "1"),
+    )
+    .await;
     wait_css(&reporter, &format!("#row-{i} .wf.w-submitted")).await;
     steps.shot(&reporter, "resubmitted").await;
 
@@ -256,9 +270,8 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     // htmx swaps the dashboard in, then pushes the address.
     wait_url(&planner, &format!("as_of={year}")).await;
     // The swapped matrix shows the new year's value in the plan area's column.
-    let cell_at = format!(
-        "//table[contains(@class,'matrix')]//tr[th[contains(., '{name}')]]/td[1]"
-    );
+    let cell_at =
+        format!("//table[contains(@class,'matrix')]//tr[th[contains(., '{name}')]]/td[1]");
     wait_text_at(&planner, Locator::XPath(&cell_at), &corrected).await;
     let cell = planner.find(Locator::XPath(&cell_at)).await.unwrap();
     let cell_text = cell.text().await.unwrap();
@@ -297,7 +310,10 @@ async fn a_value_goes_from_the_form_to_the_dashboard(app: &TestApp) {
     assert!(latest.starts_with(&year), "{latest}");
     assert!(latest.contains(&corrected), "{latest}");
     assert!(latest.contains(&zh("workflow.approved")), "{latest}");
-    assert!(latest.contains(reason), "the return is in the audit: {latest}");
+    assert!(
+        latest.contains(reason),
+        "the return is in the audit: {latest}"
+    );
     steps.shot(&planner, "indicator").await;
 
     // 5. The planner corrects the imported target on the review page; the status follows.

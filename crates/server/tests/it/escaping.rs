@@ -37,9 +37,12 @@ async fn inert(c: &Caller, path: &str, htmx: bool) -> Option<String> {
         }
     }
     if !(html.contains(SCRIPT_ESCAPED) && html.contains(IMG_ESCAPED)) {
-        let at = html
-            .find("alert(1)")
-            .map(|i| html[i.saturating_sub(60)..].chars().take(120).collect::<String>());
+        let at = html.find("alert(1)").map(|i| {
+            html[i.saturating_sub(60)..]
+                .chars()
+                .take(120)
+                .collect::<String>()
+        });
         return Some(format!("{path} does not show the text: {at:?}"));
     }
     None
@@ -59,8 +62,7 @@ async fn user_text_renders_inert_on_every_page(app: &TestApp) {
         .unwrap()
         .iter()
         .position(|i| {
-            i["element"].is_string()
-                && i["lead"].as_str().is_some_and(|l| l.contains("卫生健康"))
+            i["element"].is_string() && i["lead"].as_str().is_some_and(|l| l.contains("卫生健康"))
         })
         .expect("an indicator the reporter reports");
     let element = doc["indicators"][k]["element"]
