@@ -6,12 +6,13 @@
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Map, Value};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// How long to wait for something to appear; a bound against hanging, not a measurement.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
 pub struct Browser {
     driver: Child,
@@ -58,8 +59,11 @@ impl Browser {
             );
         };
         let port = free_port();
+        // Its own process group, so that dropping the `Browser` ends every Chromium process
+        // it started, even when a failing test never closed its sessions.
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -95,7 +99,9 @@ impl Browser {
                 "binary": self.chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                          "--disable-dev-shm-usage", "--window-size=1366,900",
-                         "--hide-scrollbars", format!("--lang={accept_language}")],
+                         "--hide-scrollbars", "--disable-breakpad", "--disable-crash-reporter",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", format!("--lang={accept_language}")],
                 "prefs": {"intl.accept_languages": accept_language},
             }),
         );
@@ -116,6 +122,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
