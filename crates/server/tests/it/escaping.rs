@@ -31,21 +31,7 @@ async fn inert(c: &Caller, path: &str, htmx: bool) -> Option<String> {
         return Some(format!("{path}: {}", r.status()));
     }
     let html = r.text().await.unwrap();
-    for raw in ["<script>alert", "<img src=x", "\"><img", EVIL] {
-        if html.contains(raw) {
-            return Some(format!("{path} shows {raw:?} as markup"));
-        }
-    }
-    if !(html.contains(SCRIPT_ESCAPED) && html.contains(IMG_ESCAPED)) {
-        let at = html.find("alert(1)").map(|i| {
-            html[i.saturating_sub(60)..]
-                .chars()
-                .take(120)
-                .collect::<String>()
-        });
-        return Some(format!("{path} does not show the text: {at:?}"));
-    }
-    None
+    shown_inert(path, &html)
 }
 
 async fn user_text_renders_inert_on_every_page(app: &TestApp) {
@@ -254,5 +240,57 @@ async fn user_text_renders_inert_on_every_page(app: &TestApp) {
     for path in ["/public".to_string(), format!("/public/plans/{gm}")] {
         wrong.extend(inert(&public, &path, false).await);
     }
+
+    // What htmx swaps in and what a refused form shows again: the typed text comes back too.
+    let typed = [("v.0", EVIL), ("c.0", EVIL)];
+    let check = reporter
+        .request(Method::POST, &format!("/rounds/{round_id}/check"))
+        .form(&typed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The message quotes the typed text, shortened.
+    if check.contains("<script") || !check.contains("&lt;script&gt;") {
+        wrong.push(format!("/rounds/{round_id}/check answers {check:?}"));
+    }
+    let saved = reporter
+        .request(Method::POST, &format!("/rounds/{round_id}/save"))
+        .form(&typed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    wrong.extend(shown_inert(&format!("/rounds/{round_id}/save"), &saved));
+    let item = planner
+        .request(Method::POST, &format!("/plans/{gm}/review/indicators/{k}"))
+        .header("HX-Request", "true")
+        .form(&[
+            ("name", format!("{EVIL}2").as_str()),
+            ("unit", EVIL),
+            ("lead", EVIL),
+            ("element", element.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    wrong.extend(shown_inert("the review item after an edit", &item));
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+fn shown_inert(what: &str, html: &str) -> Option<String> {
+    for raw in ["<script>alert", "<img src=x", "\"><img", EVIL] {
+        if html.contains(raw) {
+            return Some(format!("{what} shows {raw:?} as markup"));
+        }
+    }
+    (!(html.contains(SCRIPT_ESCAPED) && html.contains(IMG_ESCAPED)))
+        .then(|| format!("{what} does not show the text"))
 }
