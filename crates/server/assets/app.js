@@ -51,7 +51,8 @@
       tooltip: {},
       grid: { left: 80, right: 20, top: 10, bottom: 30 },
       xAxis: { type: "value", scale: true, name: d.unit || "" },
-      yAxis: { type: "category", data: d.bars.map(function (b) { return b.name; }) },
+      // Top to bottom in the table's order.
+      yAxis: { type: "category", inverse: true, data: d.bars.map(function (b) { return b.name; }) },
       series: [{ type: "bar", data: d.bars.map(function (b) { return { value: b.value, itemStyle: { color: colors[b.status] || "#98a2b3" } }; }) }]
     });
     window.addEventListener("resize", function () { chart.resize(); });

@@ -873,6 +873,7 @@ async fn progress_page(
         "period": period,
         "current": current,
         "reports": mine,
+        "area_names": areas.iter().map(|a| (a.to_string(), policy.areas().name(a))).collect::<BTreeMap<_, _>>(),
         "evidence": evidence,
         "can_write": writer.as_ref().is_some_and(|w| w.check(id, task, &area).is_ok()),
         "can_review": caps.reviewer().is_some_and(|r| r.check_area(&area).is_ok()),

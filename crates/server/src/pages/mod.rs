@@ -336,6 +336,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(alerts::router())
         .merge(surveillance::router())
         .merge(public::router())
+        .fallback(not_found)
+}
+
+/// An address nothing answers: an error page in the caller's language (JSON under `/api/`),
+/// not an empty body.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    auth: Auth,
+    uri: axum::http::Uri,
+) -> Response {
+    let e = ApiError::not_found("该页面", "this page");
+    if uri.path().starts_with("/api/") {
+        return e.into_response();
+    }
+    error_page(&state, &auth, uri.path(), e)
 }
 
 /// Wraps a page handler: its errors become error pages in the caller's language.
@@ -365,14 +380,17 @@ mod tests {
             // Every t("…") names a key both catalogues have.
             for part in source.split("t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or("");
+                // `t("status." ~ s)` builds the key: the prefix must start some key.
+                let built = part[key.len()..]
+                    .trim_start_matches('"')
+                    .trim_start()
+                    .starts_with('~');
                 for lang in [Lang::Zh, Lang::En] {
-                    let cat = i18n::catalogue(lang);
-                    // `t("status." ~ s)`: a prefix some keys share.
-                    let dynamic = part[key.len() + 1..].trim_start().starts_with('~');
-                    let found = if dynamic {
-                        cat.keys().any(|k| k.starts_with(key))
+                    let catalogue = i18n::catalogue(lang);
+                    let found = if built {
+                        catalogue.keys().any(|k| k.starts_with(key))
                     } else {
-                        cat.contains_key(key)
+                        catalogue.contains_key(key)
                     };
                     assert!(found, "{name}: key {key:?} missing in {lang:?}");
                 }

@@ -345,9 +345,9 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
     ind.targets = targets;
     ind.extra.remove("lead");
     ind.lead = Some(f.lead.trim().to_string()).filter(|l| !l.is_empty());
-    if !f.element.trim().is_empty() {
-        ind.element = Some(f.element.trim().to_string());
-    }
+    // The select offers "—" first: without it a browser sends the first element and links
+    // an unlinked indicator to it.
+    ind.element = Some(f.element.trim().to_string()).filter(|e| !e.is_empty());
     // A person has checked the item: the importer's doubts are settled.
     ind.doubts.clear();
     ind.validate("indicator")

@@ -159,13 +159,24 @@ async fn account_page(
         .ok_or_else(ApiError::unauthorized)?;
     let tokens = state.app.store().list_tokens(&me).await?;
     let p = auth.caps.principal().ok_or_else(ApiError::unauthorized)?;
+    let policy = state.app.policy();
+    // The area by name, as people know it; the code beside it.
+    let grants: Vec<serde_json::Value> = p
+        .grants
+        .iter()
+        .map(|g| {
+            let mut v = serde_json::to_value(g).unwrap_or_default();
+            v["area_name"] = policy.areas().name(&g.area).into();
+            v
+        })
+        .collect();
     Ok(render(
         state,
         auth,
         "/account",
         Page::new(
             "account.html",
-            json!({"tokens": tokens, "grants": p.grants, "notice": notice, "secret": secret}),
+            json!({"tokens": tokens, "grants": grants, "notice": notice, "secret": secret}),
         ),
     ))
 }

@@ -10,7 +10,8 @@ stories!(
     two_writers_one_version_one_winner,
     approved_values_stay_locked,
     a_write_shows_in_the_province_aggregate_at_once,
-    plan_text_comes_back_inert
+    plan_text_comes_back_inert,
+    unknown_addresses_answer_in_kind
 );
 
 async fn two_writers_one_version_one_winner(app: &TestApp) {
@@ -231,5 +232,22 @@ async fn plan_text_comes_back_inert(app: &TestApp) {
         .find(|t| t["id"] == "t1")
         .unwrap();
     assert_eq!(t["text"], evil, "JSON carries the text as data");
-    crate::common::assert_pages_escape(app, &planner, evil).await;
+    // The pages showing it: `escaping::user_text_renders_inert_on_every_page`.
+}
+
+async fn unknown_addresses_answer_in_kind(app: &TestApp) {
+    let c = app.sign_in("planner").await;
+    let page = c.send(Method::GET, "/no-such-page", None).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<main"), "a whole page: {html}");
+    assert!(html.contains("未找到"), "{html}");
+    let api = c.send(Method::GET, "/api/v1/no-such-thing", None).await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
 }

@@ -2,7 +2,10 @@
 //! PostgreSQL when `HEALTHPLAN_TEST_DATABASE_URL` is set), driven over HTTP.
 
 mod authz;
+mod browser;
+mod chrome;
 mod common;
+mod escaping;
 mod flows;
 mod sessions;
 mod surveillance;
