@@ -215,7 +215,7 @@ impl App {
             return Err(AppError::Input(format!(
                 "{}：监测计数须按求和汇总（当前为 {:?}）/ surveillance counts must aggregate by sum (now {:?})",
                 s.element, el.aggregation, el.aggregation
-            ));
+            )));
         }
         self.store.put_watched(by, s).await?;
         self.refresh_watch().await?;
