@@ -431,18 +431,23 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
+        // Weekly series follow seasons that a 7-week baseline mistakes for outbreaks (every
+        // influenza season would alarm), so they get the two detectors that compare a week
+        // with the same weeks of past years.
         let statistical = |step: Step| -> Vec<Detector> {
-            let mut v = vec![
-                Detector::EarsC1(Ears::default()),
-                Detector::EarsC2(Ears::default()),
-                Detector::EarsC3(EarsC3::default()),
-                Detector::Cusum(Cusum::default()),
-                Detector::MovingPercentile(MovingPercentile::default()),
-            ];
-            if step == Step::Week {
-                v.push(Detector::Farrington(Farrington::default()));
+            match step {
+                Step::Day => vec![
+                    Detector::EarsC1(Ears::default()),
+                    Detector::EarsC2(Ears::default()),
+                    Detector::EarsC3(EarsC3::default()),
+                    Detector::Cusum(Cusum::default()),
+                    Detector::MovingPercentile(MovingPercentile::default()),
+                ],
+                Step::Week => vec![
+                    Detector::MovingPercentile(MovingPercentile::default()),
+                    Detector::Farrington(Farrington::default()),
+                ],
             }
-            v
         };
         // Class A and specially managed diseases of the PRC infectious disease law, which the
         // national alert system watches with a fixed threshold of one case.

@@ -398,7 +398,7 @@ fn series_and_settings_are_checked() {
         s.detectors("cholera", Step::Day),
         vec![Detector::FixedThreshold(FixedThreshold::default())]
     );
-    assert_eq!(s.detectors("dengue", Step::Week).len(), 6);
+    assert_eq!(s.detectors("dengue", Step::Week).len(), 2);
     assert_eq!(s.detectors("dengue", Step::Day).len(), 5);
     let t = Settings::from_toml("[diseases.hfmd]\npercentile = 60.0\n").unwrap();
     let mp = t
