@@ -5,17 +5,16 @@
 //! the caller asks to skip bad rows.
 
 use crate::{App, AppError, Result};
-use healthplan_access::{Caps, Denied, ReadScope};
+use healthplan_access::{Caps, Denied, ReadScope, ValueWriter};
 use healthplan_core::validate::previous_period;
 use healthplan_core::{AreaCode, DataElement, DataValue, Period, Value, ValueRule, ValueStatus};
 use healthplan_exchange::mapping::MapRow;
 use healthplan_exchange::{
-    adx, dhis2, table, Checks, CodeKind, ExchangeError, Import, Limits, Mapping, Options, RowError,
-    Rules,
+    adx, dhis2, table, CodeKind, ExchangeError, Import, Limits, Mapping, Options, RowError, Rules,
 };
 use healthplan_store::{DataValueFilter, ImportCount, MappingKind, MappingRow, Store, ValueKey};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A data file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -123,7 +122,7 @@ pub async fn stored_mapping(store: &Store) -> Result<Mapping> {
 
 /// What the store says about elements and areas: one rule per declared element (unit,
 /// numerator/denominator and bounds from the first indicator the scope reads that uses it).
-pub async fn known(store: &Store, scope: &ReadScope) -> Result<Checks<'static>> {
+pub async fn known(store: &Store, scope: &ReadScope) -> Result<Known> {
     let elements = store.list_data_elements().await?;
     let types: HashMap<&str, &DataElement> =
         elements.iter().map(|e| (e.code.as_str(), e)).collect();
@@ -151,17 +150,48 @@ pub async fn known(store: &Store, scope: &ReadScope) -> Result<Checks<'static>> 
         .into_iter()
         .map(|a| a.code)
         .collect();
-    Ok(Checks {
+    Ok(Known {
         rules,
-        areas: Some(areas),
-        ..Checks::default()
+        stored: HashMap::new(),
+        areas,
+        writer: None,
     })
+}
+
+/// What a file is checked against; unlike `healthplan_exchange::Checks` it can be held across an `await`.
+pub struct Known {
+    /// By element code.
+    pub rules: HashMap<String, ValueRule>,
+    /// Stored values by (element, area, period), for the jump checks.
+    pub stored: HashMap<(String, AreaCode, Period), Value>,
+    pub areas: HashSet<AreaCode>,
+    /// When set, a row this writer may not write is a row error.
+    pub writer: Option<ValueWriter>,
+}
+
+impl Rules for Known {
+    fn rule(&self, element: &str, _area: &AreaCode) -> Option<&ValueRule> {
+        self.rules.get(element)
+    }
+
+    fn previous(&self, element: &str, area: &AreaCode, period: Period) -> Option<&Value> {
+        let p = previous_period(period)?;
+        self.stored.get(&(element.to_string(), area.clone(), p))
+    }
+
+    fn area_known(&self, area: &AreaCode) -> bool {
+        self.areas.contains(area)
+    }
+
+    fn may_write(&self, element: &str, area: &AreaCode) -> bool {
+        self.writer.as_ref().is_none_or(|w| w.allows(element, area))
+    }
 }
 
 /// Rules that remember which earlier values a file's jump checks asked for, so only those
 /// are loaded from the store.
 struct Recorder<'a> {
-    inner: &'a Checks<'a>,
+    inner: &'a Known,
     asked: RefCell<BTreeSet<(String, Period)>>,
 }
 
@@ -215,12 +245,12 @@ pub struct FileIn<'a> {
 }
 
 /// Reads and checks a whole file: every row against the element rules, the area tree, last
-/// period's stored values (that `scope` reads) and `checks.may_write`.
+/// period's stored values (that `scope` reads) and `checks.writer`.
 pub async fn read_values(
     store: &Store,
     scope: &ReadScope,
     file: FileIn<'_>,
-    mut checks: Checks<'_>,
+    mut checks: Known,
 ) -> Result<Import> {
     let stored;
     let map = match file.mapping {
@@ -309,8 +339,7 @@ impl App {
                     en: "your role may not import values".into(),
                 }))
             })?;
-            let allows = w.clone();
-            checks.may_write = Some(Box::new(move |e: &str, a: &AreaCode| allows.allows(e, a)));
+            checks.writer = Some(w.clone());
             Some(w)
         };
         let import = read_values(&self.store, &scope, file, checks).await?;
