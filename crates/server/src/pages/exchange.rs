@@ -67,8 +67,17 @@ async fn exchange_page(state: &AppState, auth: &Auth, out: Outcome) -> PageResul
         Page::new(
             "exchange.html",
             json!({
-                "rows": rows,
-                "kinds": MappingKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "rows": rows.iter().map(|r| json!({
+                    "kind": r.kind,
+                    "kind_label": crate::i18n::t(lang, &format!("exchange.kind_{}", r.kind.as_str())),
+                    "local_code": r.local_code,
+                    "dhis2_code": r.dhis2_code,
+                })).collect::<Vec<_>>(),
+                "can_import": caps.bulk_writer().is_some() || caps.value_writer().is_some(),
+                "kinds": MappingKind::ALL.iter().map(|k| json!({
+                    "code": k.as_str(),
+                    "label": crate::i18n::t(lang, &format!("exchange.kind_{}", k.as_str())),
+                })).collect::<Vec<_>>(),
                 "plans": plans.iter().map(|p| json!({"id": p.id, "title": p.title})).collect::<Vec<_>>(),
                 "notice": out.notice,
                 "error": out.error,

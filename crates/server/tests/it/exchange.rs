@@ -14,6 +14,7 @@ stories!(
     skipping_bad_rows_writes_the_rest,
     a_reporter_imports_only_its_own_areas,
     only_planners_and_admins_edit_the_mapping,
+    the_page_edits_the_table_and_imports_files,
 );
 
 type Row = (String, String, Period, Value, Option<String>);
@@ -365,4 +366,125 @@ async fn only_planners_and_admins_edit_the_mapping(app: &TestApp) {
             .contains("440311"),
         "{body}"
     );
+}
+
+async fn the_page_edits_the_table_and_imports_files(app: &TestApp) {
+    let viewer = app.sign_in("viewer").await;
+    let r = viewer.send(Method::GET, "/exchange", None).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let home = viewer
+        .send(Method::GET, "/", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !home.contains("href=\"/exchange\""),
+        "no menu entry for a viewer"
+    );
+
+    let planner = app.sign_in("planner").await;
+    let html = planner
+        .send(Method::GET, "/exchange", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("DHIS2 数据交换") && html.contains("映射表为空"));
+    // One row through the form (the CSRF token as a form field).
+    let r = planner
+        .request(Method::POST, "/exchange/mapping/row")
+        .form(&[
+            ("csrf", planner.csrf.clone().unwrap().as_str()),
+            ("kind", "org_unit"),
+            ("local_code", "440311"),
+            ("dhis2_code", "OU_GM"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("映射已保存") && html.contains("OU_GM"),
+        "{html:.2000}"
+    );
+    // A CSV replaces the table; a bad one names its line and changes nothing.
+    let upload = |text: &'static str| {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(text.as_bytes()).file_name("map.csv"),
+        )
+    };
+    let r = planner
+        .request(Method::POST, "/exchange/mapping/upload")
+        .multipart(upload(
+            "kind,local_code,dhis2_code\norg_unit,440311,A\norg_unit,440310,A\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("line 3"), "{html:.3000}");
+    let now = planner.get_json("/api/v1/exchange/mapping").await;
+    assert_eq!(now[0]["dhis2_code"], "OU_GM");
+    let r = planner
+        .request(Method::POST, "/exchange/mapping/upload")
+        .multipart(upload(
+            "kind,local_code,dhis2_code\norg_unit,440311,OU_GM2\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("映射表已替换"));
+    assert_eq!(
+        planner.get_json("/api/v1/exchange/mapping").await[0]["dhis2_code"],
+        "OU_GM2"
+    );
+    let csv = planner
+        .send(Method::GET, "/exchange/mapping.csv", None)
+        .await;
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "kind,local_code,dhis2_code\norg_unit,440311,OU_GM2\n"
+    );
+
+    // Planners edit the table but import no values; an admin does, from the same page.
+    assert!(html_of(&planner, "/exchange")
+        .await
+        .contains("导入数据需要填报或管理员权限"));
+    let admin = app.sign_in("admin").await;
+    assert!(html_of(&admin, "/exchange")
+        .await
+        .contains("action=\"/exchange/values\""));
+    // A values file with an unmapped org unit: the page lists the row, nothing is written.
+    let before = value_count(app).await;
+    let file = json!({"dataValues": [
+        {"dataElement": "X", "orgUnit": "OU_NOWHERE", "period": "2027", "value": "1"}]});
+    let form = reqwest::multipart::Form::new()
+        .text("format", "dhis2-json")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file.to_string().into_bytes()).file_name("in.json"),
+        );
+    let html = admin
+        .request(Method::POST, "/exchange/values")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("OU_NOWHERE") && html.contains("dataValues[0]"),
+        "{html:.3000}"
+    );
+    assert_eq!(value_count(app).await, before);
+}
+
+async fn html_of(c: &Caller, path: &str) -> String {
+    let r = c.send(Method::GET, path, None).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
 }
