@@ -1605,7 +1605,7 @@ async fn mapping_table_is_one_to_one_and_audited(store: &Store, _: &StoreConfig)
     );
     assert_eq!(store.list_mapping().await.unwrap(), {
         let mut m = moved.clone();
-        m.sort_by(|a, b| (a.kind, a.local_code.clone()).cmp(&(b.kind, b.local_code.clone())));
+        m.sort_by_key(|r| (r.kind, r.local_code.clone()));
         m
     });
     let log = store

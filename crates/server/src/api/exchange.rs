@@ -158,7 +158,7 @@ async fn export_values(
         if filter.under.is_none() {
             filter.under = summary.area_code;
         }
-        name = format!("{}", summary.title);
+        name = summary.title;
     }
     let format = ex::Format::from(q.format);
     let (bytes, _) = state
