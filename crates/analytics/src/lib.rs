@@ -16,3 +16,14 @@ pub use tree::{AreaId, AreaTree};
 
 #[cfg(test)]
 mod tests;
+
+/// The counts of a `day_series`/`week_series` read, NaN where nothing was reported: the form
+/// the outbreak detectors take.
+pub fn counts_or_nan(cells: &[(f64, u32)], out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(
+        cells
+            .iter()
+            .map(|&(s, c)| if c == 0 { f64::NAN } else { s }),
+    );
+}

@@ -102,16 +102,6 @@ pub struct BoardElement {
     pub step: SeriesStep,
 }
 
-/// Values of a series read from the engine: NaN where nothing was reported.
-fn nan_series(cells: &[(f64, u32)], out: &mut Vec<f64>) {
-    out.clear();
-    out.extend(
-        cells
-            .iter()
-            .map(|&(s, c)| if c == 0 { f64::NAN } else { s }),
-    );
-}
-
 /// The detectors' signals at `p` on one area's series of one element.
 fn signals_at(
     eng: &Engine,
@@ -129,7 +119,7 @@ fn signals_at(
             let t = p.day_numbers().start;
             cells.clear();
             eng.day_series(e, a, t - h..t + 1, cells);
-            nan_series(cells, vals);
+            healthplan_analytics::counts_or_nan(cells, vals);
             if let (Some(first), false) = (Period::from_day_number(t - h), vals.is_empty()) {
                 if let Ok(s) = Series::new(first, vals) {
                     out.extend(evaluate_at(&s, vals.len() - 1, daily));
@@ -147,7 +137,7 @@ fn signals_at(
         if let Some(fw) = Period::from_day_number(first).and_then(|d| d.iso_week()) {
             cells.clear();
             eng.week_series(e, a, fw, h + 1, cells);
-            nan_series(cells, vals);
+            healthplan_analytics::counts_or_nan(cells, vals);
             if let (Ok(s), false) = (Series::new(fw, vals), vals.is_empty()) {
                 out.extend(evaluate_at(&s, vals.len() - 1, weekly));
             }

@@ -308,15 +308,6 @@ fn score(
     }
 }
 
-fn nan_series(cells: &[(f64, u32)], out: &mut Vec<f64>) {
-    out.clear();
-    out.extend(
-        cells
-            .iter()
-            .map(|&(s, c)| if c == 0 { f64::NAN } else { s }),
-    );
-}
-
 /// Detectors the product runs on the bench's series: the settings' daily list on daily
 /// series, and Farrington on the weekly aggregates of common diseases.
 fn detectors_for(settings: &Settings, m: &DiseaseModel) -> (Vec<Detector>, Vec<Detector>) {
@@ -453,7 +444,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                     let from = (day + 1).saturating_sub(lookback);
                     cells.clear();
                     engine.day_series(e, leaf, start + from as i32..start + day as i32 + 1, cells);
-                    nan_series(cells, vals);
+                    healthplan_analytics::counts_or_nan(cells, vals);
                     let mut out = match Series::new(day_periods[from], vals) {
                         Ok(s) => evaluate_at(&s, vals.len() - 1, &daily),
                         Err(_) => Vec::new(),
@@ -465,7 +456,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                         cells.clear();
                         if let Some(fwk) = first_week {
                             engine.week_series(e, leaf, fwk, week + 1 - from_w, cells);
-                            nan_series(cells, vals);
+                            healthplan_analytics::counts_or_nan(cells, vals);
                             if let Ok(s) = Series::new(fwk, vals) {
                                 out.extend(evaluate_at(&s, vals.len() - 1, &weekly));
                             }
@@ -525,7 +516,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                 let mut scores = Scores::new();
                 cells.clear();
                 engine.day_series(e, leaf, start..start + days as i32, cells);
-                nan_series(cells, vals);
+                healthplan_analytics::counts_or_nan(cells, vals);
                 *tallies = Tallies::default();
                 if let Ok(s) = Series::new(day_periods[0], vals) {
                     sweep(&s, &daily, |o| tally(tallies, o, 1, from_day));
@@ -534,7 +525,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
                 if !weekly.is_empty() {
                     cells.clear();
                     engine.week_series(e, leaf, first, weeks, cells);
-                    nan_series(cells, vals);
+                    healthplan_analytics::counts_or_nan(cells, vals);
                     *tallies = Tallies::default();
                     if let Ok(s) = Series::new(first, vals) {
                         sweep(&s, &weekly, |o| tally(tallies, o, 7, from_day));

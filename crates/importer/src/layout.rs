@@ -439,11 +439,37 @@ fn render_table(lines: &[LLine]) -> String {
             lines: vec![None; cols.len()],
         })
         .collect();
+    // The first line of each row's text per column: a centred cell reaches as far below its
+    // serial line as above it, so its lower lines stay with it even when nearer the next row.
+    let mut top: Vec<Vec<Option<usize>>> = vec![vec![None; cols.len()]; n_rows];
     for (j, l) in data.iter().enumerate() {
-        let Some(row) = rows.get_mut(row_of(j)) else {
-            continue;
-        };
+        let line_row = row_of(j);
         for (c, &(px, py)) in l.chunks.iter().zip(&placed[j]) {
+            let r = match line_row.checked_sub(1) {
+                // Only a line placed above its row's serial line, after the previous row's.
+                Some(a)
+                    if centred
+                        && starts.get(a).is_some_and(|&s| s < j)
+                        && starts.get(line_row).is_some_and(|&b| b > j) =>
+                {
+                    let s = starts[a];
+                    let b = starts[line_row];
+                    // After a page break, text that the next row's cell does not reach to is
+                    // the rest of a row split across the pages.
+                    let split = data[s + 1..j].iter().any(LLine::is_blank)
+                        && !(b + 1..=(2 * b - j).min(data.len() - 1)).all(|i| has_col(i, px));
+                    match top.get(a).and_then(|t| t[px]) {
+                        Some(t) if s - t.min(s) >= j - s => a,
+                        _ if split => a,
+                        _ => line_row,
+                    }
+                }
+                _ => line_row,
+            };
+            let Some(row) = rows.get_mut(r) else {
+                continue;
+            };
+            top[r][px] = top[r][px].or(Some(j));
             let (mut x, mut y) = (px, py);
             // Wrapped text under a phrase that spans columns belongs to that phrase.
             if let Some(k) = (0..x).find(|&k| row.span_end[k] >= x && row.cells[x].is_empty()) {

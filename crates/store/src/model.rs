@@ -227,6 +227,15 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// An insert, or an update of what `before` was.
+    pub fn upsert<T>(before: Option<T>) -> AuditAction {
+        if before.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Insert
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Insert => "insert",

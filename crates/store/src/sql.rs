@@ -329,8 +329,9 @@ async fn write_plan_status(
 }
 
 /// Links every indicator of `doc` to a data element: the one it names (created from the
-/// indicator when missing), else the one with the same normalised name and unit, else a new
-/// element `DE0001`, `DE0002` ….
+/// indicator when missing), else the one under the indicator's code, else the one with the
+/// same normalised name and unit, else a new element under the indicator's code or `DE0001`,
+/// `DE0002` ….
 async fn link_elements(tx: &mut Tx, actor: &str, doc: &mut PlanDocument) -> Result<()> {
     for ind in &mut doc.indicators {
         let key = element_match_key(&ind.name, ind.unit.as_deref());
@@ -344,9 +345,12 @@ async fn link_elements(tx: &mut Tx, actor: &str, doc: &mut PlanDocument) -> Resu
                 continue;
             }
         } else {
+            // The indicator's own code names its element when one is declared under it.
             let found: Option<String> = sqlx::query_scalar(
-                "SELECT code FROM data_elements WHERE match_key = $1 ORDER BY code LIMIT 1",
+                "SELECT code FROM data_elements WHERE code = $1 OR match_key = $2
+                 ORDER BY CASE WHEN code = $1 THEN 0 ELSE 1 END, code LIMIT 1",
             )
+            .bind(ind.code.as_deref().unwrap_or(""))
             .bind(&key)
             .fetch_optional(&mut **tx)
             .await?;
@@ -355,9 +359,14 @@ async fn link_elements(tx: &mut Tx, actor: &str, doc: &mut PlanDocument) -> Resu
                 continue;
             }
         }
-        let code = match &ind.element {
-            Some(c) => c.clone(),
-            None => next_element_code(tx).await?,
+        let code = match (&ind.element, &ind.code) {
+            (Some(c), _) => c.clone(),
+            (None, Some(c))
+                if DataElement::new(c, &ind.name, ValueType::Number, Aggregation::None).is_ok() =>
+            {
+                c.clone()
+            }
+            _ => next_element_code(tx).await?,
         };
         let el = DataElement::new(&code, &ind.name, ValueType::Number, Aggregation::None)?
             .with_unit(ind.unit.as_deref());
@@ -402,11 +411,7 @@ async fn insert_element(
     .bind(element_match_key(&element.name, element.unit.as_deref()))
     .execute(&mut **tx)
     .await?;
-    let action = if before.is_some() {
-        AuditAction::Update
-    } else {
-        AuditAction::Insert
-    };
+    let action = AuditAction::upsert(before.as_ref());
     let before = before.map(to_json);
     audit(
         tx,
@@ -760,11 +765,7 @@ async fn put_value(
         }
         (b, _) => return Err(conflict(b.as_ref().map(|b| b.version))),
     }
-    let action = if before.is_some() {
-        AuditAction::Update
-    } else {
-        AuditAction::Insert
-    };
+    let action = AuditAction::upsert(before.as_ref());
     let before = before.as_ref().map(to_json);
     audit(
         tx,
@@ -927,11 +928,7 @@ impl Database for Backend {
                     count.inserted += 1;
                 }
             }
-            let action = if before.is_some() {
-                AuditAction::Update
-            } else {
-                AuditAction::Insert
-            };
+            let action = AuditAction::upsert(before.as_ref());
             let before = before.as_ref().map(to_json);
             audit(
                 &mut tx,

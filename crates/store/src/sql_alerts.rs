@@ -326,11 +326,7 @@ impl Alerts for Backend {
         .bind(by.actor())
         .execute(&mut *tx)
         .await?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
+        let action = AuditAction::upsert(before.as_ref());
         audit(
             &mut tx,
             by.actor(),
@@ -403,11 +399,7 @@ impl Alerts for Backend {
         .bind(by.actor())
         .execute(&mut *tx)
         .await?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
+        let action = AuditAction::upsert(before.as_ref());
         audit(
             &mut tx,
             by.actor(),

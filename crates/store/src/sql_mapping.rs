@@ -214,11 +214,7 @@ impl Mappings for Backend {
             delete(&mut tx, b).await?;
         }
         insert(&mut tx, by.actor(), &row).await?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
+        let action = AuditAction::upsert(before.as_ref());
         audit(
             &mut tx,
             by.actor(),

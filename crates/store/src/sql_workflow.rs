@@ -354,11 +354,7 @@ impl Workflow for Backend {
         stored.version = before.as_ref().map_or(1, |b| b.version + 1);
         stored.review_comment = before.as_ref().and_then(|b| b.review_comment.clone());
         write_progress(&mut tx, actor, &stored).await?;
-        let action = if before.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Insert
-        };
+        let action = AuditAction::upsert(before.as_ref());
         let before = before.as_ref().map(to_json);
         audit(
             &mut tx,

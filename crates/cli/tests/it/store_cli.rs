@@ -278,13 +278,13 @@ fn demo_creates_the_data_dir_and_loads_the_bundled_areas_and_plans() {
         c.current_dir(cwd.path())
             .env_remove("DATABASE_URL")
             .env_remove("HEALTHPLAN_DATA_DIR")
-            .arg("demo");
+            .args(["demo", "--setup-only"]);
         c
     };
     let out = run_ok(&mut demo());
     assert!(cwd.path().join("healthplan-data/healthplan.db").is_file());
     assert!(out.contains("(created)"), "{out}");
-    assert!(out.contains("7 new"), "{out}");
+    assert!(out.contains("27 new"), "{out}");
     for line in [
         "440000 广东省 (province)",
         "  440300 深圳市 (city)",
@@ -298,11 +298,11 @@ fn demo_creates_the_data_dir_and_loads_the_bundled_areas_and_plans() {
     }
     assert!(out.contains("plans stored: 3"), "{out}");
     let again = run_ok(&mut demo());
-    assert!(again.contains("0 new, 0 changed, 7 unchanged"), "{again}");
+    assert!(again.contains("0 new, 0 changed, 27 unchanged"), "{again}");
     assert!(again.contains("plans stored: 3"), "{again}");
     let data = cwd.path().join("healthplan-data");
     let list = run_ok(healthplan(&data).args(["area", "list"]));
-    assert_eq!(list.lines().count(), 7);
+    assert_eq!(list.lines().count(), 27);
     // The bundled plans are linked to their areas and keep their tasks and indicators.
     let plans = run_ok(healthplan(&data).args(["plan", "list"]));
     // Task counts at least the gold's responsibility assignments (001 has none in the gold).
@@ -325,11 +325,11 @@ fn demo_creates_the_data_dir_and_loads_the_bundled_areas_and_plans() {
 
     // DATABASE_URL wins over the data dir: nothing is created there.
     if let Some(pg) = Backend::postgres() {
-        let out = run_ok(pg.cmd().arg("demo"));
+        let out = run_ok(pg.cmd().args(["demo", "--setup-only"]));
         assert!(out.contains("postgres database"), "{out}");
         assert!(!out.contains("password"), "{out}");
         assert!(!pg.dir.path().join("healthplan.db").exists());
-        assert_eq!(run_ok(pg.cmd().args(["area", "list"])).lines().count(), 7);
+        assert_eq!(run_ok(pg.cmd().args(["area", "list"])).lines().count(), 27);
     }
 }
 
