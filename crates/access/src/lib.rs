@@ -255,6 +255,17 @@ impl Caps {
         self.planner().map(RoundManager)
     }
 
+    /// Editing the DHIS2 code mapping table (planners; admins). The table is shared by the
+    /// whole instance, so it is not scoped to an area.
+    pub fn mapping_editor(&self) -> Option<MappingEditor> {
+        self.planner().map(|s| {
+            MappingEditor(Scoped {
+                scopes: Vec::new(),
+                ..s
+            })
+        })
+    }
+
     /// Acknowledging, commenting on and closing alerts: planners in their subtree, and
     /// reporters for alerts addressed to their departments in their areas.
     pub fn alert_handler(&self) -> Option<AlertHandler> {
@@ -480,6 +491,10 @@ admin_capability!(
 admin_capability!(
     /// May write many values at once in any workflow status.
     BulkWriter
+);
+admin_capability!(
+    /// May change the DHIS2 code mapping table (planners and admins).
+    MappingEditor
 );
 
 /// May change its own password and API tokens.

@@ -164,3 +164,16 @@ fn admin_and_local_do_everything() {
         assert!(caps.reader().is_all());
     }
 }
+
+#[test]
+fn planners_and_admins_edit_the_mapping_table_others_do_not() {
+    let p = policy();
+    let planner = p.caps(&user(Role::Planner, "440311", &[]), Via::Session);
+    assert_eq!(planner.mapping_editor().unwrap().actor(), "u1");
+    assert!(Caps::local(p.clone(), "cli:op").mapping_editor().is_some());
+    for role in [Role::Reporter, Role::Viewer] {
+        let caps = p.caps(&user(role, "440000", &[]), Via::Session);
+        assert!(caps.mapping_editor().is_none(), "{role:?}");
+    }
+    assert!(p.public().mapping_editor().is_none());
+}

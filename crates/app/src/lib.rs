@@ -11,6 +11,7 @@ pub mod areas_csv;
 pub mod csv_input;
 pub mod demo;
 pub mod evaluation;
+pub mod exchange;
 pub mod report;
 pub mod rounds;
 pub mod surveillance;
@@ -41,6 +42,20 @@ pub enum AppError {
     Input(String),
     #[error(transparent)]
     Core(#[from] healthplan_core::CoreError),
+    /// A data or mapping file refused: every bad row with where it sits, or why the file
+    /// cannot be read at all.
+    #[error("{}", render_exchange(file, error))]
+    Exchange {
+        file: String,
+        error: healthplan_exchange::ExchangeError,
+    },
+}
+
+fn render_exchange(file: &str, e: &healthplan_exchange::ExchangeError) -> String {
+    match e {
+        healthplan_exchange::ExchangeError::Rejected(r) => r.render(Some(file)),
+        other => format!("{file}: {other}"),
+    }
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -24,6 +24,9 @@ pub enum DataCmd {
     /// Write the data-collection template (.xlsx) for a plan's indicators × an area and its
     /// children for one period.
     Template(crate::exchange::TemplateArgs),
+    /// The stored DHIS2 code mapping table (data elements, org units, periods).
+    #[command(subcommand)]
+    Mapping(crate::exchange::MappingCmd),
     /// Aggregated values over the area and period trees.
     Query(QueryArgs),
 }
@@ -61,6 +64,7 @@ pub async fn run(cmd: DataCmd, g: &Globals) -> anyhow::Result<()> {
         DataCmd::Import(a) => crate::exchange::import(store, a).await,
         DataCmd::Export(a) => crate::exchange::export(&store, a).await,
         DataCmd::Template(a) => crate::exchange::template(&store, a).await,
+        DataCmd::Mapping(c) => crate::exchange::mapping(&store, c).await,
         DataCmd::Query(a) => query(&App::open(store).await?, a),
     }
 }

@@ -1,22 +1,18 @@
-//! `healthplan data import|export|template`: data files in and out through
-//! `healthplan_exchange` (CSV, XLSX table or template, DHIS2 JSON, ADX), values written
+//! `healthplan data import|export|template|mapping`: data files in and out through
+//! `healthplan_app::exchange` (CSV, XLSX table or template, DHIS2 JSON, ADX), values written
 //! through `healthplan_app::App` so aggregates update. A file with any bad row changes
-//! nothing unless `--skip-bad-rows` is given.
+//! nothing unless `--skip-bad-rows` is given. DHIS2 JSON and ADX codes go through the stored
+//! mapping table (`healthplan data mapping load`) unless `--mapping` names a file.
 
 use anyhow::{anyhow, Context};
+use healthplan_app::exchange::{self as ex, FileIn};
 use healthplan_app::App;
 use healthplan_core::validate::previous_period;
-use healthplan_core::{
-    AreaCode, DataElement, DataValue, Direction, Indicator, Period, Value, ValueRule,
-};
+use healthplan_core::{AreaCode, DataElement, DataValue, Direction, Indicator, Period, ValueRule};
 use healthplan_exchange::template::{read_template, template_ids, write_template};
-use healthplan_exchange::{
-    adx, dhis2, table, Checks, ExchangeError, Import, Limits, Mapping, Options, Rules, TemplateRow,
-    TemplateSpec,
-};
+use healthplan_exchange::{ExchangeError, Import, Limits, Mapping, TemplateRow, TemplateSpec};
 use healthplan_store::{DataValueFilter, Store};
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -25,23 +21,38 @@ pub enum Format {
     Csv,
     /// The same table on a `数据` sheet; importing also takes a filled template.
     Xlsx,
-    /// DHIS2 dataValueSets JSON (codes through --mapping).
+    /// DHIS2 dataValueSets JSON (codes through the mapping table).
     #[value(name = "dhis2-json")]
     Dhis2Json,
-    /// ADX XML (codes through --mapping).
+    /// ADX XML (codes through the mapping table).
     Adx,
 }
 
 impl Format {
     fn from_name(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "csv" | "txt" => Format::Csv,
-            "xlsx" => Format::Xlsx,
-            "json" => Format::Dhis2Json,
-            "xml" | "adx" => Format::Adx,
-            _ => return None,
-        })
+        ex::Format::from_name(&path.file_name()?.to_string_lossy()).map(Format::from)
+    }
+}
+
+impl From<ex::Format> for Format {
+    fn from(f: ex::Format) -> Format {
+        match f {
+            ex::Format::Csv => Format::Csv,
+            ex::Format::Xlsx => Format::Xlsx,
+            ex::Format::Dhis2Json => Format::Dhis2Json,
+            ex::Format::Adx => Format::Adx,
+        }
+    }
+}
+
+impl From<Format> for ex::Format {
+    fn from(f: Format) -> ex::Format {
+        match f {
+            Format::Csv => ex::Format::Csv,
+            Format::Xlsx => ex::Format::Xlsx,
+            Format::Dhis2Json => ex::Format::Dhis2Json,
+            Format::Adx => ex::Format::Adx,
+        }
     }
 }
 
@@ -51,7 +62,8 @@ pub struct ImportArgs {
     /// Taken from the file name when not given (.csv, .xlsx, .json, .xml/.adx).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Code mapping for DHIS2 JSON and ADX: a CSV of kind,local_code,dhis2_code.
+    /// Code mapping for DHIS2 JSON and ADX: a CSV of kind,local_code,dhis2_code (default:
+    /// the stored table).
     #[arg(long)]
     mapping: Option<PathBuf>,
     /// Import the good rows and list the bad ones instead of refusing the file.
@@ -65,7 +77,8 @@ pub struct ExportArgs {
     format: Format,
     #[arg(long)]
     out: PathBuf,
-    /// Code mapping for DHIS2 JSON and ADX: a CSV of kind,local_code,dhis2_code.
+    /// Code mapping for DHIS2 JSON and ADX: a CSV of kind,local_code,dhis2_code (default:
+    /// the stored table).
     #[arg(long)]
     mapping: Option<PathBuf>,
     /// DHIS2 data set code written on the document (DHIS2 JSON and ADX).
@@ -108,13 +121,13 @@ fn read_file(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
     Ok((name, bytes))
 }
 
-fn load_mapping(path: Option<&Path>) -> anyhow::Result<Mapping> {
+/// The `--mapping` file, when given (the stored table is used otherwise).
+fn load_mapping(path: Option<&Path>) -> anyhow::Result<Option<Mapping>> {
     let Some(path) = path else {
-        return Ok(Mapping::new());
+        return Ok(None);
     };
     let (name, bytes) = read_file(path)?;
-    let text = healthplan_app::text::decode_text(&name, &bytes)?;
-    Mapping::from_csv(&text).map_err(|e| anyhow!("{name}: {e}"))
+    Ok(Some(ex::read_mapping_csv(&name, &bytes)?))
 }
 
 /// An exchange error with the file name on every line.
@@ -130,140 +143,55 @@ fn element_of(ind: &Indicator) -> Option<String> {
     ind.element.clone()
 }
 
-/// What the store says about elements and areas: one rule per declared element (unit,
-/// numerator/denominator and bounds from the first stored indicator that uses it).
-async fn known(store: &Store) -> anyhow::Result<Checks<'static>> {
-    let elements = store.list_data_elements().await?;
-    let types: HashMap<&str, &DataElement> =
-        elements.iter().map(|e| (e.code.as_str(), e)).collect();
-    let mut rules: HashMap<String, ValueRule> = HashMap::new();
-    let scope = crate::store::Local::of(store).await?.reader();
-    for p in store.list_plans(&scope).await? {
-        for pi in store.plan_indicators(&scope, p.id).await? {
-            let Some(code) = element_of(&pi.indicator) else {
-                continue;
-            };
-            if let Some(e) = types.get(code.as_str()) {
-                rules
-                    .entry(code)
-                    .or_insert_with(|| ValueRule::for_indicator(&pi.indicator, e.value_type));
-            }
-        }
-    }
-    for e in &elements {
-        rules
-            .entry(e.code.clone())
-            .or_insert_with(|| ValueRule::new(e.value_type));
-    }
-    let areas = store
-        .list_areas()
-        .await?
-        .into_iter()
-        .map(|a| a.code)
-        .collect();
-    Ok(Checks {
-        rules,
-        areas: Some(areas),
-        ..Checks::default()
-    })
-}
-
-/// Rules that remember which earlier values a file's jump checks asked for, so only those
-/// are loaded from the store.
-struct Recorder<'a> {
-    inner: &'a Checks<'a>,
-    asked: RefCell<BTreeSet<(String, Period)>>,
-}
-
-impl Rules for Recorder<'_> {
-    fn rule(&self, element: &str, area: &AreaCode) -> Option<&ValueRule> {
-        self.inner.rule(element, area)
-    }
-
-    fn previous(&self, element: &str, _area: &AreaCode, period: Period) -> Option<&Value> {
-        if let Some(p) = previous_period(period) {
-            self.asked.borrow_mut().insert((element.to_string(), p));
-        }
-        None
-    }
-
-    fn area_known(&self, area: &AreaCode) -> bool {
-        self.inner.area_known(area)
-    }
-}
-
-/// One reader over the whole file for the chosen format.
-fn read(
-    format: Format,
-    name: &str,
-    bytes: &[u8],
-    map: &Mapping,
-    rules: &dyn Rules,
-    opts: Options,
-) -> anyhow::Result<Result<Import, ExchangeError>> {
-    Ok(match format {
-        Format::Csv => table::read_csv(
-            &healthplan_app::text::decode_text(name, bytes)?,
-            rules,
-            opts,
-        ),
-        Format::Xlsx => table::read_xlsx_table(bytes, rules, opts, &Limits::default()),
-        Format::Dhis2Json => dhis2::read_json(bytes, map, rules, opts),
-        Format::Adx => adx::read_adx(bytes, map, rules, opts),
-    })
-}
-
 pub async fn import(store: Store, a: ImportArgs) -> anyhow::Result<()> {
     let (name, bytes) = read_file(&a.file)?;
     let format = a.format.or_else(|| Format::from_name(&a.file)).with_context(|| {
         format!("{name}: cannot tell the format from the name; give --format csv|xlsx|dhis2-json|adx")
     })?;
-    let opts = Options {
-        skip_bad_rows: a.skip_bad_rows,
-    };
     let is_template = format == Format::Xlsx
         && !matches!(
             template_ids(&bytes, &Limits::default()),
             Err(ExchangeError::WrongSheet { .. })
         );
-    let import = if is_template {
-        import_template(&store, &name, &bytes).await?
-    } else {
-        let map = load_mapping(a.mapping.as_deref())?;
-        let mut checks = known(&store).await?;
-        // First pass: learn which earlier values the jump checks need; a file that cannot be
-        // read at all fails here.
-        let recorder = Recorder {
-            inner: &checks,
-            asked: RefCell::new(BTreeSet::new()),
-        };
-        if let Err(e) = read(format, &name, &bytes, &map, &recorder, opts)? {
-            // Row errors are reported by the second pass, with the jump checks added.
-            if !matches!(e, ExchangeError::Rejected(_)) {
-                return Err(explain(&name, e));
-            }
-        }
-        let asked = recorder.asked.into_inner();
-        for (element, period) in asked {
-            let filter = DataValueFilter {
-                element: Some(element),
-                period: Some(period),
-                ..Default::default()
-            };
-            let scope = crate::store::Local::of(&store).await?.reader();
-            for v in store.list_data_values(&scope, &filter).await? {
-                checks
-                    .stored
-                    .insert((v.element.clone(), v.area.clone(), v.period), v.value);
-            }
-        }
-        read(format, &name, &bytes, &map, &checks, opts)?.map_err(|e| explain(&name, e))?
-    };
-    write(store, &name, import).await
+    if is_template {
+        let import = import_template(&store, &name, &bytes).await?;
+        return write(store, &name, import).await;
+    }
+    let map = load_mapping(a.mapping.as_deref())?;
+    let app = App::open(store).await?;
+    let caps = crate::store::Local::of(app.store()).await?.caps;
+    let done = app
+        .import_file(
+            &caps,
+            FileIn {
+                name: &name,
+                bytes: &bytes,
+                format: format.into(),
+                mapping: map.as_ref(),
+                skip_bad_rows: a.skip_bad_rows,
+            },
+        )
+        .await?;
+    let values = done.count.inserted + done.count.updated + done.count.unchanged;
+    report(
+        &name,
+        &Import {
+            values: Vec::new(),
+            skipped: done.skipped,
+            warnings: done.warnings,
+        },
+    );
+    if values == 0 {
+        return crate::store::print(&format!("{name}: no values to import\n"));
+    }
+    crate::store::print(&format!(
+        "{name}: {values} values; {}\n",
+        crate::area::describe(done.count)
+    ))
 }
 
-/// Reports warnings and skipped rows, then writes through the app (one transaction).
-async fn write(store: Store, name: &str, import: Import) -> anyhow::Result<()> {
+/// Prints the warnings and skipped rows of an import.
+fn report(name: &str, import: &Import) {
     for w in &import.warnings {
         eprintln!("warning: {name} {w}");
     }
@@ -277,6 +205,11 @@ async fn write(store: Store, name: &str, import: Import) -> anyhow::Result<()> {
             eprintln!("skipped: {name} {e}");
         }
     }
+}
+
+/// Writes a filled template's values through the app (one transaction).
+async fn write(store: Store, name: &str, import: Import) -> anyhow::Result<()> {
+    report(name, &import);
     if import.values.is_empty() {
         return crate::store::print(&format!("{name}: no values to import\n"));
     }
@@ -468,21 +401,54 @@ pub async fn export(store: &Store, a: ExportArgs) -> anyhow::Result<()> {
     };
     let scope = crate::store::Local::of(store).await?.reader();
     let values = store.list_data_values(&scope, &filter).await?;
-    let map = load_mapping(a.mapping.as_deref())?;
-    let out = a.out.display().to_string();
-    let data_set = a.data_set.as_deref();
-    let bytes = match a.format {
-        Format::Csv => table::write_csv(&values).into_bytes(),
-        Format::Xlsx => table::write_xlsx_table(&values).map_err(|e| explain(&out, e))?,
-        Format::Dhis2Json => dhis2::write_json(&values, &map, data_set)
-            .map_err(|e| explain(&out, e))?
-            .into_bytes(),
-        Format::Adx => adx::write_adx(&values, &map, data_set)
-            .map_err(|e| explain(&out, e))?
-            .into_bytes(),
+    let map = match load_mapping(a.mapping.as_deref())? {
+        Some(m) => m,
+        None => ex::stored_mapping(store).await?,
     };
+    let out = a.out.display().to_string();
+    let bytes = ex::write_values(a.format.into(), &values, &map, a.data_set.as_deref())
+        .map_err(|e| explain(&out, e))?;
     std::fs::write(&a.out, bytes).with_context(|| format!("cannot write {out}"))?;
     crate::store::print(&format!("{out}: {} values written\n", values.len()))
+}
+
+#[derive(clap::Subcommand)]
+pub enum MappingCmd {
+    /// Print the stored mapping table as CSV (kind,local_code,dhis2_code).
+    List,
+    /// Replace the stored table with a CSV of kind,local_code,dhis2_code (kind: element,
+    /// org_unit or period); all or nothing, every change audited.
+    Load { file: PathBuf },
+}
+
+pub async fn mapping(store: &Store, cmd: MappingCmd) -> anyhow::Result<()> {
+    match cmd {
+        MappingCmd::List => {
+            let m = ex::stored_mapping(store).await?;
+            crate::store::print(&m.to_csv())
+        }
+        MappingCmd::Load { file } => {
+            let (name, bytes) = read_file(&file)?;
+            let m = ex::read_mapping_csv(&name, &bytes)?;
+            let local = crate::store::Local::of(store).await?;
+            let by = local
+                .caps
+                .mapping_editor()
+                .ok_or_else(|| anyhow!("the command line lacks a right it always has"))?;
+            let n = store
+                .replace_mapping(&by, &ex::rows_of(&m))
+                .await
+                .with_context(|| format!("{name}: the mapping table was not changed"))?;
+            crate::store::print(&format!(
+                "{name}: {} rows; {} new, {} changed, {} removed, {} unchanged\n",
+                m.rows().len(),
+                n.inserted,
+                n.updated,
+                n.deleted,
+                n.unchanged
+            ))
+        }
+    }
 }
 
 #[cfg(test)]

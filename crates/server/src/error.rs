@@ -35,6 +35,13 @@ pub struct ErrorDetail {
     /// On a version conflict: the value as it is stored now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<JsonValue>,
+    /// On a refused data file: `rows`, every refused field with where it sits
+    /// (`{"at": {"kind": "path", "path": "dataValues[3]"}, "code": "unmapped_element",
+    /// "message": "…"}`), and `unmapped`, the codes no mapping row names
+    /// (`{"kind": "数据元素 data element", "code": "DE_X"}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub rows: Option<JsonValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +54,8 @@ pub struct ApiError {
     /// Boxed: rare, and it keeps the error small.
     pub current: Option<Box<JsonValue>>,
     pub retry_after: Option<u32>,
+    /// A refused file's rows and unmapped codes.
+    pub rejection: Option<Box<healthplan_exchange::Rejection>>,
 }
 
 impl ApiError {
@@ -64,6 +73,7 @@ impl ApiError {
             field: None,
             current: None,
             retry_after: None,
+            rejection: None,
         }
     }
 
@@ -123,7 +133,67 @@ impl ApiError {
                 },
                 field: self.field.clone(),
                 current: self.current.as_deref().cloned(),
+                rows: self.rejection.as_deref().map(|r| rejection_json(r, lang)),
             },
+        }
+    }
+}
+
+/// A refused file's rows and unmapped codes, messages in the caller's language.
+fn rejection_json(r: &healthplan_exchange::Rejection, lang: Lang) -> JsonValue {
+    let rows: Vec<JsonValue> = r
+        .errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": e.at,
+                "place": e.at.to_string(),
+                "code": e.code,
+                "message": match lang { Lang::Zh => &e.zh, Lang::En => &e.en },
+            })
+        })
+        .collect();
+    let unmapped: Vec<JsonValue> = r
+        .unmapped
+        .iter()
+        .map(|(kind, code)| serde_json::json!({"kind": kind, "code": code}))
+        .collect();
+    serde_json::json!({"errors": rows, "unmapped": unmapped})
+}
+
+/// A data or mapping file refused: 422 `rejected` listing every bad row when it was read row
+/// by row, 422 `invalid` when it cannot be read at all.
+fn exchange_error(file: &str, e: healthplan_exchange::ExchangeError) -> ApiError {
+    use healthplan_exchange::ExchangeError;
+    let status = match &e {
+        ExchangeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    match e {
+        ExchangeError::Rejected(r) => {
+            let n = r.errors.len();
+            let codes: Vec<String> = r.unmapped.iter().map(|(_, c)| c.clone()).collect();
+            let (zh_codes, en_codes) = if codes.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (
+                    format!("；未映射的代码：{}", codes.join("、")),
+                    format!("; unmapped codes: {}", codes.join(", ")),
+                )
+            };
+            let mut err = ApiError::new(
+                status,
+                "rejected",
+                format!("{file}：{n} 处错误，未导入任何数据{zh_codes}"),
+                format!("{file}: {n} error(s), nothing imported{en_codes}"),
+            )
+            .field("file");
+            err.rejection = Some(Box::new(r));
+            err
+        }
+        other => {
+            let m = format!("{file}: {other}");
+            ApiError::new(status, "invalid", m.clone(), m).field("file")
         }
     }
 }
@@ -213,6 +283,7 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
             AppError::Store(s) => s.into(),
+            AppError::Exchange { file, error } => exchange_error(&file, error),
             AppError::Input(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
             }

@@ -58,6 +58,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(RequestBodyLimitLayer::new(limit))
+        // Extractors (`Bytes`, multipart) otherwise stop at axum's own 2 MB; the layer above
+        // is the one limit.
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -15,16 +15,16 @@ mod tests;
 pub use error::{Result, StoreError};
 pub use model::{
     AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile,
-    EvidenceMeta, ImportCount, Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator,
-    PlanSummary, PlanTask, Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle,
-    ValueKey, ValueRecord,
+    EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric, NumericScan,
+    NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
+    ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
 use healthplan_access::{
-    AlertHandler, BulkWriter, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin, Reviewer,
-    RoundManager, SelfService, UserAdmin, ValueWriter,
+    AlertHandler, BulkWriter, MappingEditor, PlanEditor, ProgressWriter, ReadScope, RegistryAdmin,
+    Reviewer, RoundManager, SelfService, UserAdmin, ValueWriter,
 };
 use healthplan_core::{
     Alert, AlertAction, AlertComment, Area, DataElement, DataValue, Department, Finding, NewRound,
@@ -312,8 +312,22 @@ database_api! {
     }
 }
 
+database_api! {
+    /// The DHIS2 code mapping table (sql_mapping.rs), edited by planners; every change audited.
+    trait Mappings {
+    /// Every row, by kind then local code.
+    fn list_mapping(&self) -> Result<Vec<MappingRow>>;
+    /// Makes the table exactly `rows`, all or nothing; a row that is empty or maps a code a
+    /// second time is an [`StoreError::Invalid`] naming it (`row 3: …`).
+    fn replace_mapping(&self, by: &MappingEditor, rows: &[MappingRow]) -> Result<MappingCount>;
+    /// Adds a row or changes the DHIS2 code of a local code.
+    fn put_mapping_row(&self, by: &MappingEditor, row: &MappingRow) -> Result<()>;
+    fn delete_mapping_row(&self, by: &MappingEditor, kind: MappingKind, local_code: &str) -> Result<()>;
+    }
+}
+
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 22] = [
     "areas",
     "departments",
     "plans",
@@ -334,6 +348,7 @@ pub const TABLES: [&str; 21] = [
     "alerts",
     "alert_comments",
     "alert_state",
+    "exchange_mapping",
     "audit_log",
 ];
 

@@ -1,7 +1,7 @@
 //! Types the store hands out besides the core domain types.
 
 use healthplan_core::{AreaCode, DataValue, Indicator, Period, PlanStatus, Task, ValueStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// What an import did.
@@ -319,4 +319,69 @@ pub struct AlertFilter {
     pub kind: Option<healthplan_core::AlertKind>,
     pub plan_id: Option<i64>,
     pub limit: Option<i64>,
+}
+
+/// What a row of the DHIS2 code mapping table maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MappingKind {
+    Element,
+    OrgUnit,
+    Period,
+}
+
+impl MappingKind {
+    pub const ALL: [MappingKind; 3] = [
+        MappingKind::Element,
+        MappingKind::OrgUnit,
+        MappingKind::Period,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MappingKind::Element => "element",
+            MappingKind::OrgUnit => "org_unit",
+            MappingKind::Period => "period",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MappingKind> {
+        MappingKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One row of the DHIS2 code mapping table: a local code and the DHIS2 code it is exchanged
+/// as, one to one per kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingRow {
+    pub kind: MappingKind,
+    pub local_code: String,
+    pub dhis2_code: String,
+}
+
+impl MappingRow {
+    pub fn new(kind: MappingKind, local_code: &str, dhis2_code: &str) -> MappingRow {
+        MappingRow {
+            kind,
+            local_code: local_code.trim().to_string(),
+            dhis2_code: dhis2_code.trim().to_string(),
+        }
+    }
+
+    /// `element:DE1`, the row's key in the audit log.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.local_code)
+    }
+}
+
+/// What replacing the mapping table did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingCount {
+    pub inserted: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
 }

@@ -49,5 +49,8 @@ mod sql_accounts;
 #[path = "sql_alerts.rs"]
 mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_mapping.rs"]
+mod sql_mapping;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;

@@ -69,6 +69,7 @@ stories!(
     numeric_stream_yields_what_all_data_values_holds,
     scoped_writes_and_reads,
     sessions_tokens_and_throttling,
+    mapping_table_is_one_to_one_and_audited,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -1509,4 +1510,121 @@ async fn sessions_tokens_and_throttling(store: &Store, _: &StoreConfig) {
     assert!(everything
         .iter()
         .all(|e| !format!("{:?}{:?}", e.before, e.after).contains("argon2")));
+}
+
+async fn mapping_table_is_one_to_one_and_audited(store: &Store, _: &StoreConfig) {
+    use crate::{MappingKind as K, MappingRow as R};
+    let by = caps("planner-1").mapping_editor().unwrap();
+    assert!(store.list_mapping().await.unwrap().is_empty());
+    let rows = vec![
+        R::new(K::Period, "2024", "2024"),
+        R::new(K::Element, "DE1", " fbfJHSPpUQD "),
+        R::new(K::OrgUnit, "440300", "ImspTQPwCqd"),
+        R::new(K::Element, "DE2", "cYeuwXTCPkU"),
+    ];
+    let n = store.replace_mapping(&by, &rows).await.unwrap();
+    assert_eq!(
+        (n.inserted, n.updated, n.deleted, n.unchanged),
+        (4, 0, 0, 0)
+    );
+    let listed = store.list_mapping().await.unwrap();
+    let keys: Vec<(K, &str, &str)> = listed
+        .iter()
+        .map(|r| (r.kind, r.local_code.as_str(), r.dhis2_code.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (K::Element, "DE1", "fbfJHSPpUQD"),
+            (K::Element, "DE2", "cYeuwXTCPkU"),
+            (K::OrgUnit, "440300", "ImspTQPwCqd"),
+            (K::Period, "2024", "2024"),
+        ],
+        "trimmed, ordered by kind then code"
+    );
+
+    // A DHIS2 code mapped twice in one kind: refused whole, naming the row.
+    let before = counts(store).await;
+    let bad = vec![
+        R::new(K::Element, "DE1", "X1"),
+        R::new(K::Element, "DE3", "X1"),
+    ];
+    let e = store.replace_mapping(&by, &bad).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Invalid(m) if m.contains("row 2") && m.contains("X1")),
+        "{e}"
+    );
+    let twice = vec![
+        R::new(K::Element, "DE1", "A"),
+        R::new(K::Element, "DE1", "B"),
+    ];
+    let e = store.replace_mapping(&by, &twice).await.unwrap_err();
+    assert!(e.to_string().contains("row 2"), "{e}");
+    let empty = vec![R::new(K::OrgUnit, " ", "B")];
+    assert!(store
+        .replace_mapping(&by, &empty)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("row 1"));
+    assert_eq!(counts(store).await, before, "nothing written");
+    // The same DHIS2 code in another kind is fine.
+    store
+        .put_mapping_row(&by, &R::new(K::OrgUnit, "440000", "fbfJHSPpUQD"))
+        .await
+        .unwrap();
+    // One row: taken DHIS2 code refused, change and delete audited.
+    let e = store
+        .put_mapping_row(&by, &R::new(K::Element, "DE9", "cYeuwXTCPkU"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("DE2"), "{e}");
+    store
+        .put_mapping_row(&by, &R::new(K::Element, "DE2", "NEW"))
+        .await
+        .unwrap();
+    store
+        .delete_mapping_row(&by, K::Period, "2024")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.delete_mapping_row(&by, K::Period, "2024").await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Replacing: a DHIS2 code may move to another local code in one go.
+    let moved = vec![
+        R::new(K::Element, "DE1", "NEW"),
+        R::new(K::Element, "DE2", "fbfJHSPpUQD"),
+        R::new(K::OrgUnit, "440300", "ImspTQPwCqd"),
+    ];
+    let n = store.replace_mapping(&by, &moved).await.unwrap();
+    assert_eq!(
+        (n.inserted, n.updated, n.deleted, n.unchanged),
+        (0, 2, 1, 1)
+    );
+    assert_eq!(store.list_mapping().await.unwrap(), {
+        let mut m = moved.clone();
+        m.sort_by_key(|r| (r.kind, r.local_code.clone()));
+        m
+    });
+    let log = store
+        .audit_log(&AuditFilter {
+            entity: Some("exchange_mapping".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<(AuditAction, &str)> = log
+        .iter()
+        .map(|e| (e.action, e.entity_key.as_str()))
+        .collect();
+    assert_eq!(actions.len(), 4 + 1 + 1 + 1 + 3, "{actions:?}");
+    assert!(log.iter().all(|e| e.actor == "planner-1"));
+    assert!(actions.contains(&(AuditAction::Delete, "period:2024")));
+    assert!(actions.contains(&(AuditAction::Delete, "org_unit:440000")));
+    let de2 = log.iter().rfind(|e| e.entity_key == "element:DE2").unwrap();
+    assert_eq!(de2.action, AuditAction::Update);
+    assert_eq!(de2.before.as_ref().unwrap()["dhis2_code"], "NEW");
+    assert_eq!(de2.after.as_ref().unwrap()["dhis2_code"], "fbfJHSPpUQD");
 }

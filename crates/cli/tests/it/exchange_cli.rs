@@ -478,3 +478,72 @@ fn healthplan_output(cmd: &mut std::process::Command) -> (String, String) {
         String::from_utf8(o.stderr).unwrap(),
     )
 }
+
+#[test]
+fn the_stored_mapping_table_is_used_unless_a_file_is_given() {
+    for source in Backend::all() {
+        let dir = source.dir.path();
+        setup(&source);
+        run_ok(
+            source
+                .cmd()
+                .args(["data", "import"])
+                .arg(write(dir, "v.csv", VALUES)),
+        );
+        let want = stored(&source);
+        assert_eq!(
+            run_ok(source.cmd().args(["data", "mapping", "list"])),
+            "kind,local_code,dhis2_code\n",
+            "empty at first"
+        );
+        // A table mapping a DHIS2 code twice changes nothing and names the line.
+        let bad = write(
+            dir,
+            "bad.csv",
+            format!("{MAPPING}element,HL99,DE_LIT\n").as_str(),
+        );
+        let err = run_err(source.cmd().args(["data", "mapping", "load"]).arg(&bad));
+        assert!(err.contains("line 10") && err.contains("DE_LIT"), "{err}");
+        let mapping = write(dir, "mapping.csv", MAPPING);
+        let out = run_ok(source.cmd().args(["data", "mapping", "load"]).arg(&mapping));
+        assert!(out.contains("8 rows; 8 new"), "{out}");
+        let listed = run_ok(source.cmd().args(["data", "mapping", "list"]));
+        assert!(
+            listed.contains("element,HL02.num,DE_INF_DEATHS\n")
+                && listed.contains("org_unit,445303,OU_YA\n"),
+            "{listed}"
+        );
+        let out = dir.join("stored.json");
+        run_ok(
+            source
+                .cmd()
+                .args(["data", "export", "--format", "dhis2-json", "--out"])
+                .arg(&out),
+        );
+        let json = std::fs::read_to_string(&out).unwrap();
+        assert!(json.contains("\"orgUnit\": \"OU_YC\""), "{json}");
+        // A target with the same stored table reads it back; a file overrides the table.
+        let target = fresh_like(&source);
+        setup(&target);
+        run_ok(target.cmd().args(["data", "mapping", "load"]).arg(&mapping));
+        let msg = run_ok(target.cmd().args(["data", "import"]).arg(&out));
+        assert!(msg.contains("8 values; 8 new"), "{msg}");
+        assert_eq!(stored(&target), want, "{}", source.name);
+        let other = write(
+            dir,
+            "other.csv",
+            MAPPING.replace("OU_YC", "OU_CHANGED").as_str(),
+        );
+        let err = run_err(
+            target
+                .cmd()
+                .args(["data", "import", "--mapping"])
+                .arg(&other)
+                .arg(&out),
+        );
+        assert!(
+            err.contains("OU_YC"),
+            "the file's table, not the stored one: {err}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analytics;
+pub(crate) mod exchange;
 pub(crate) mod files;
 mod plans;
 mod registry;
@@ -40,6 +41,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "values", description = "Reported values and their review workflow"),
         (name = "workflow", description = "Reporting rounds, task progress, evidence"),
         (name = "evaluation", description = "Evaluation, assessment, alignment, analytics"),
+        (name = "exchange", description = "DHIS2 dataValueSets JSON and ADX in and out, the code mapping table"),
         (name = "public", description = "What is published, without signing in"),
     )
 )]
@@ -85,6 +87,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(alerts::router())
         .merge(surveillance::router())
         .merge(files::router())
+        .merge(exchange::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.

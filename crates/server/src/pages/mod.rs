@@ -10,6 +10,7 @@ mod alerts;
 mod assets;
 mod dashboards;
 mod entry;
+mod exchange;
 mod plans;
 mod public;
 mod review;
@@ -68,6 +69,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "public_plan.html",
     "alerts.html",
     "surveillance.html",
+    "exchange.html",
 );
 
 pub struct Views {
@@ -186,6 +188,9 @@ fn chrome(auth: &Auth, path: &str) -> Chrome {
         }
         add("/alerts", "nav.alerts");
         add("/surveillance", "nav.surveillance");
+        if caps.mapping_editor().is_some() {
+            add("/exchange", "nav.exchange");
+        }
         if caps.user_admin().is_some() {
             add("/admin", "nav.admin");
         }
@@ -335,6 +340,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(admin::router())
         .merge(alerts::router())
         .merge(surveillance::router())
+        .merge(exchange::router())
         .merge(public::router())
         .fallback(not_found)
 }

@@ -74,6 +74,65 @@ impl TestApp {
     async fn spawn(store: Store, config: ServerConfig) -> TestApp {
         let app = Arc::new(App::open(store).await.unwrap());
         demo::setup(&app, "test-setup").await.unwrap();
+        TestApp::serve(app, config).await
+    }
+
+    /// A second server on the same backend with the demo's area tree, data elements and
+    /// admin account but no plans and no values: where an exported file is imported.
+    pub async fn spawn_blank_like(&self) -> TestApp {
+        let (store, dir, pg) = if self.pg.is_some() {
+            let db = TestDatabase::create(&postgres_test_url().unwrap())
+                .await
+                .unwrap();
+            let store = Store::open(&StoreConfig::new("unused", Some(db.url.clone())))
+                .await
+                .unwrap();
+            (store, None, Some(db))
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&StoreConfig::new(dir.path(), None))
+                .await
+                .unwrap();
+            (store, Some(dir), None)
+        };
+        let app = Arc::new(App::open(store).await.unwrap());
+        let caps = app.local_caps("test-setup");
+        let areas =
+            healthplan_app::areas_csv::parse_areas_csv("areas.csv", demo::BUNDLED_AREAS_CSV, &[])
+                .unwrap();
+        app.import_areas(&caps.registry_admin().unwrap(), &areas)
+            .await
+            .unwrap();
+        let caps = app.local_caps("test-setup");
+        let elements = self.app.store().list_data_elements().await.unwrap();
+        app.store()
+            .put_data_elements(&caps.registry_admin().unwrap(), &elements)
+            .await
+            .unwrap();
+        app.reload().await.unwrap();
+        let admin = account("admin");
+        let user = healthplan_core::User::new(
+            admin.username,
+            admin.display_name,
+            vec![healthplan_core::Grant {
+                role: admin.role,
+                area: healthplan_core::AreaCode::parse(admin.area).unwrap(),
+                departments: Vec::new(),
+            }],
+        )
+        .unwrap();
+        let hash = healthplan_access::password::hash_password(admin.password).unwrap();
+        app.store()
+            .create_user(&caps.user_admin().unwrap(), &user, Some(&hash))
+            .await
+            .unwrap();
+        let mut t = TestApp::serve(app, ServerConfig::default()).await;
+        t._dir = dir;
+        t.pg = pg;
+        t
+    }
+
+    async fn serve(app: Arc<App>, config: ServerConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -6,6 +6,7 @@ mod browser;
 mod chrome;
 mod common;
 mod escaping;
+mod exchange;
 mod flows;
 mod sessions;
 mod surveillance;
