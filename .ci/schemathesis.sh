@@ -74,9 +74,9 @@ TOKEN="$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -H "X-CSRF-Toke
 # token has a small id), changing the password, signing out.
 status=0
 timeout --signal=INT --kill-after=30 "$SECONDS_BOUND" \
-  "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
+  "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml run "$BASE/api/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,response_schema_conformance \
+  --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,response_headers_conformance}" \
   --max-examples "$EXAMPLES" \
   --seed 1 \
   --workers 2 \
@@ -85,6 +85,7 @@ timeout --signal=INT --kill-after=30 "$SECONDS_BOUND" \
   --exclude-operation-id change_password \
   --exclude-operation-id sign_out \
   --generation-database none \
+  --report junit,ndjson --report-dir "target/schemathesis-report/$BACKEND" \
   --no-color || status=$?
 
 if [ "$status" -ne 0 ]; then

@@ -51,7 +51,9 @@ pub async fn run(a: &ApiArgs, g: &Globals) -> Result<()> {
     let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
     let result = bench(a, &config).await;
     if let Some(db) = pg {
-        db.drop().await.context("cannot drop the scratch database")?;
+        db.drop()
+            .await
+            .context("cannot drop the scratch database")?;
     }
     result
 }
@@ -189,7 +191,10 @@ async fn api_token(client: &Client, base: &str) -> Result<String> {
         bail!("creating an API token: {}", r.status());
     }
     let body: Value = r.json().await?;
-    Ok(body["secret"].as_str().context("no token secret")?.to_string())
+    Ok(body["secret"]
+        .as_str()
+        .context("no token secret")?
+        .to_string())
 }
 
 struct Bencher {
@@ -252,7 +257,11 @@ impl Bencher {
         let body = r.bytes().await?;
         let put = t.elapsed().as_secs_f64();
         if status != StatusCode::OK {
-            bail!("PUT {}: {status} {}", self.value_url, String::from_utf8_lossy(&body));
+            bail!(
+                "PUT {}: {status} {}",
+                self.value_url,
+                String::from_utf8_lossy(&body)
+            );
         }
         self.version = version;
         self.value = new;
@@ -278,7 +287,11 @@ impl Bencher {
         let status = r.status();
         let body = r.bytes().await?;
         if status != StatusCode::OK {
-            bail!("GET {}: {status} {}", self.read_url, String::from_utf8_lossy(&body));
+            bail!(
+                "GET {}: {status} {}",
+                self.read_url,
+                String::from_utf8_lossy(&body)
+            );
         }
         let cells: Vec<Value> = serde_json::from_slice(&body)?;
         let [cell] = cells.as_slice() else {

@@ -10,7 +10,15 @@ fn bench_api_reports_latencies_and_checks_read_your_writes() {
         let json = b.dir.path().join("bench-api.json");
         let out = run_ok(
             b.cmd()
-                .args(["bench", "api", "--iterations", "4", "--warmup", "1", "--json"])
+                .args([
+                    "bench",
+                    "api",
+                    "--iterations",
+                    "4",
+                    "--warmup",
+                    "1",
+                    "--json",
+                ])
                 .arg(&json),
         );
         assert!(
@@ -31,7 +39,11 @@ fn bench_api_reports_latencies_and_checks_read_your_writes() {
             assert_eq!(figures.len(), 4, "{}: {line}", b.name);
             assert!(figures.iter().all(|f| *f > 0.0), "{}: {line}", b.name);
             // p50 ≤ p95 ≤ p99 ≤ max
-            assert!(figures.windows(2).all(|w| w[0] <= w[1]), "{}: {line}", b.name);
+            assert!(
+                figures.windows(2).all(|w| w[0] <= w[1]),
+                "{}: {line}",
+                b.name
+            );
         }
         let j: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         assert_eq!(j["iterations"], 4, "{}", b.name);

@@ -164,6 +164,35 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
+/// A text body (plan JSON read by the importer's rules, CSV), with the API's error shape when
+/// it is not UTF-8.
+pub struct Text(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Text {
+    type Rejection = crate::ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match String::from_request(req, state).await {
+            Ok(s) => Ok(Text(s)),
+            Err(e) => Err(body_error(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// A `multipart/form-data` body, with the API's error shape when it is not one.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Multipart {
+    type Rejection = crate::ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(Multipart(m)),
+            Err(e) => Err(body_error(e.status(), e.body_text())),
+        }
+    }
+}
+
 fn body_error(status: axum::http::StatusCode, text: String) -> crate::ApiError {
     use axum::http::StatusCode;
     let status = match status {
