@@ -3,6 +3,7 @@
 
 mod authz;
 mod common;
+mod conformance;
 mod flows;
 mod sessions;
 mod surveillance;
