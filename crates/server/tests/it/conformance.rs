@@ -80,7 +80,9 @@ async fn every_openapi_reference_resolves(app: &TestApp) {
     refs(&doc, &mut all);
     assert!(!all.is_empty());
     for r in &all {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("external {r}"));
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("external {r}"));
         assert!(doc.pointer(pointer).is_some(), "unresolvable {r}");
     }
     // The two query enums that used to dangle, now described in place.
@@ -100,9 +102,7 @@ async fn every_openapi_reference_resolves(app: &TestApp) {
 async fn an_administrator_cannot_lock_themselves_out(app: &TestApp) {
     let admin = app.with_token("admin").await;
     let me = admin.get_json("/api/v1/users/admin").await;
-    let edit = |disabled: bool, grants: Value| {
-        json!({"display_name": me["display_name"], "grants": grants, "disabled": disabled})
-    };
+    let edit = |disabled: bool, grants: Value| json!({"display_name": me["display_name"], "grants": grants, "disabled": disabled});
     let r = admin
         .send(
             Method::PUT,
