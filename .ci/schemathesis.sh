@@ -6,13 +6,13 @@
 #   .ci/schemathesis.sh postgres://…/server   # PostgreSQL: a scratch database on that server
 #
 # Environment: SCHEMATHESIS_EXAMPLES (per operation, default 20), SCHEMATHESIS_SECONDS
-# (whole run, default 120), HEALTHPLAN_BIN (default: build and use target/debug/healthplan).
+# (whole run, default 150), HEALTHPLAN_BIN (default: build and use target/debug/healthplan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-20}"
-SECONDS_BOUND="${SCHEMATHESIS_SECONDS:-120}"
+SECONDS_BOUND="${SCHEMATHESIS_SECONDS:-150}"
 PG_SERVER="${1:-}"
 
 VENV=target/schemathesis-venv
@@ -88,6 +88,9 @@ timeout --signal=INT --kill-after=30 "$SECONDS_BOUND" \
   --report junit,ndjson --report-dir "target/schemathesis-report/$BACKEND" \
   --no-color || status=$?
 
+if [ "$status" -eq 124 ]; then
+  echo "schemathesis on $BACKEND did not finish within ${SECONDS_BOUND} s" >&2
+fi
 if [ "$status" -ne 0 ]; then
   echo "schemathesis on $BACKEND failed (exit $status); server log tail:" >&2
   tail -n 40 "$WORK/serve.log" >&2
