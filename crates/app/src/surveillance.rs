@@ -223,10 +223,8 @@ impl App {
         };
         if el.aggregation != healthplan_core::Aggregation::Sum {
             return Err(AppError::Input(format!(
-                "{}：监测计数须按求和汇总（当前为 {}）/ surveillance counts must aggregate by sum (now {})",
-                s.element,
-                format!("{:?}", el.aggregation),
-                format!("{:?}", el.aggregation)
+                "{}：监测计数须按求和汇总（当前为 {:?}）/ surveillance counts must aggregate by sum (now {:?})",
+                s.element, el.aggregation, el.aggregation
             )));
         }
         self.store.put_watched(by, s).await?;
