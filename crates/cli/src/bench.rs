@@ -35,6 +35,8 @@ pub enum BenchCmd {
     Xl(XlArgs),
     /// Outbreak detectors on synthetic daily surveillance counts: accuracy and speed.
     Detect(crate::bench_detect::DetectArgs),
+    /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
+    Api(crate::bench_api::ApiArgs),
 }
 
 #[derive(Args, Clone, Debug)]
@@ -102,12 +104,13 @@ pub struct XlArgs {
     pub json: Option<PathBuf>,
 }
 
-pub async fn run(cmd: BenchCmd, _g: &Globals) -> Result<()> {
+pub async fn run(cmd: BenchCmd, g: &Globals) -> Result<()> {
     match cmd {
         BenchCmd::Gen(a) => gen(&a),
         BenchCmd::Run(a) => run_files(&a),
         BenchCmd::Xl(a) => xl(&a),
         BenchCmd::Detect(a) => crate::bench_detect::run(&a),
+        BenchCmd::Api(a) => crate::bench_api::run(&a, g).await,
     }
 }
 

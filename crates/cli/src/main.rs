@@ -2,6 +2,7 @@
 
 mod area;
 mod bench;
+mod bench_api;
 mod bench_detect;
 mod csvin;
 mod data;

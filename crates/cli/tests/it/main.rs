@@ -1,6 +1,7 @@
 //! End-to-end tests of the `healthplan` binary, compiled as one test binary.
 
 mod analytics_cli;
+mod bench_api_cli;
 mod common;
 mod data_cli;
 mod eval_cli;

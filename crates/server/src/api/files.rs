@@ -1,11 +1,11 @@
 //! Files out and in: the annual report (DOCX, HTML, PDF), the XLSX exports, and a
 //! reporter's spreadsheet template for a round and its re-import.
 
-use super::{CommonErrors, Json, Path, Query};
+use super::{CommonErrors, Json, Multipart, Path, Query};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthplan_core::{DataValue, ValueStatus};
@@ -36,6 +36,7 @@ pub struct ReportQuery {
     /// The year the report is about (data up to it).
     pub year: i32,
     /// `docx` (GB/T 9704), `html` (one printable file) or `pdf` (through LibreOffice).
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 
@@ -124,6 +125,7 @@ pub enum ExportWhat {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     pub year: i32,
+    #[param(inline)]
     pub what: ExportWhat,
 }
 
@@ -225,7 +227,7 @@ async fn upload_template(
     auth: Auth,
     Path(id): Path<i64>,
     Query(q): Query<UploadQuery>,
-    mut form: Multipart,
+    Multipart(mut form): Multipart,
 ) -> Result<Json<TemplateImport>, ApiError> {
     let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
     Ok(Json(

@@ -154,16 +154,108 @@ where
     type Rejection = crate::ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(e) => Err(body_error(e.status(), e.body_text())),
+        if !json_content_type(req.headers()) {
+            return Err(body_error(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes)
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        refuse_nul(&bytes)?;
+        Ok(Json(v))
+    }
+}
+
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// PostgreSQL cannot store NUL in text or jsonb, so no backend takes it: a body whose JSON
+/// strings hold `\u0000` (or whose text holds a NUL) is refused as invalid.
+fn refuse_nul(bytes: &[u8]) -> Result<(), crate::ApiError> {
+    fn has_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(has_nul),
+            serde_json::Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
         }
     }
+    let escaped = bytes.windows(6).any(|w| w == b"\\u0000");
+    let nul = bytes.contains(&0)
+        || (escaped
+            && serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| has_nul(&v)));
+    if nul {
+        return Err(crate::ApiError::invalid(
+            "body",
+            "文本不能包含 NUL 字符（\\u0000）",
+            "text cannot contain the NUL character (\\u0000)",
+        ));
+    }
+    Ok(())
+}
+
+/// A NUL (`%00`) in a path or query parameter: refused before it reaches a store.
+fn nul_in_uri(part: Option<&str>) -> Result<(), crate::ApiError> {
+    if part.is_some_and(|p| p.to_ascii_lowercase().contains("%00")) {
+        return Err(crate::ApiError::bad_request(
+            "地址不能包含 NUL 字符（%00）",
+            "the address cannot contain the NUL character (%00)",
+        ));
+    }
+    Ok(())
 }
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// A text body (plan JSON read by the importer's rules, CSV), with the API's error shape when
+/// it is not UTF-8.
+pub struct Text(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Text {
+    type Rejection = crate::ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let s = String::from_request(req, state)
+            .await
+            .map_err(|e| body_error(e.status(), e.body_text()))?;
+        refuse_nul(s.as_bytes())?;
+        Ok(Text(s))
+    }
+}
+
+/// A `multipart/form-data` body, with the API's error shape when it is not one.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Multipart {
+    type Rejection = crate::ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(Multipart(m)),
+            Err(e) => Err(body_error(e.status(), e.body_text())),
+        }
     }
 }
 
@@ -202,6 +294,7 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
+        nul_in_uri(Some(parts.uri.path()))?;
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
             Err(e) => Err(body_error(
@@ -226,6 +319,7 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
+        nul_in_uri(parts.uri.query())?;
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
             Err(e) => Err(body_error(

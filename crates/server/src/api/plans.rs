@@ -1,11 +1,11 @@
 //! Plans: list, read, load, import a document, edit items and element links, the life
 //! cycle, evaluation, assessment, alignment, and what the public sees.
 
-use super::{CommonErrors, Json, Path, Query};
+use super::{CommonErrors, Json, Multipart, Path, Query, Text};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthplan_core::{PlanDocument, PlanStatus};
@@ -76,7 +76,7 @@ fn parse_document(text: &str) -> Result<PlanDocument, ApiError> {
 async fn load_plan(
     State(state): State<Arc<AppState>>,
     auth: Auth,
-    body: String,
+    Text(body): Text,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let editor = editor(&auth)?;
     let doc = parse_document(&body)?;
@@ -107,7 +107,7 @@ pub struct ImportResult {
 async fn import_document(
     State(state): State<Arc<AppState>>,
     auth: Auth,
-    mut form: Multipart,
+    Multipart(mut form): Multipart,
 ) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
     let editor = editor(&auth)?;
     let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
@@ -170,7 +170,7 @@ async fn replace_plan(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Path(id): Path<i64>,
-    body: String,
+    Text(body): Text,
 ) -> Result<StatusCode, ApiError> {
     let editor = editor(&auth)?;
     let doc = parse_document(&body)?;

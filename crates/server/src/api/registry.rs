@@ -1,13 +1,13 @@
 //! Areas, departments, data elements and users.
 
-use super::{area_param, CommonErrors, Json, Path};
+use super::{area_param, CommonErrors, Json, Path, Text};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use healthplan_access::password;
-use healthplan_core::{Area, AreaLevel, DataElement, Department, Grant, User};
+use healthplan_core::{Area, AreaLevel, DataElement, Department, Grant, Role, User};
 use healthplan_store::ImportCount;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ async fn list_areas(State(state): State<Arc<AppState>>) -> Result<Json<Vec<Area>
 async fn import_areas(
     State(state): State<Arc<AppState>>,
     auth: Auth,
-    body: String,
+    Text(body): Text,
 ) -> Result<Json<ImportCount>, ApiError> {
     let admin = auth
         .signed_in()?
@@ -272,10 +272,30 @@ async fn update_user(
     Path(username): Path<String>,
     Json(body): Json<UserEdit>,
 ) -> Result<Json<User>, ApiError> {
-    let admin = auth
-        .signed_in()?
+    let caps = auth.signed_in()?;
+    let admin = caps
         .user_admin()
         .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    // An administrator cannot lock themselves out; another administrator can.
+    if caps
+        .principal()
+        .is_some_and(|p| p.username == username.trim())
+    {
+        if body.disabled {
+            return Err(ApiError::invalid(
+                "disabled",
+                "不能停用自己的账号",
+                "you cannot disable your own account",
+            ));
+        }
+        if !body.grants.iter().any(|g| g.role == Role::Admin) {
+            return Err(ApiError::invalid(
+                "grants",
+                "不能取消自己的管理员权限",
+                "you cannot remove your own administrator grant",
+            ));
+        }
+    }
     let mut user = User::new(&username, &body.display_name, body.grants)
         .map_err(|e| ApiError::invalid("grants", e.to_string(), e.to_string()))?;
     user.disabled = body.disabled;

@@ -1,10 +1,10 @@
 //! Reporting rounds, a reporter's form, the planner's overview, task progress and evidence.
 
-use super::{area_param, period_param, CommonErrors, Json, Path};
+use super::{area_param, period_param, CommonErrors, Json, Multipart, Path};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthplan_app::rounds::{FormRow, OverviewRow};
@@ -319,7 +319,7 @@ async fn upload_evidence(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Path((id, task, area, period)): Path<(i64, String, String, String)>,
-    mut form: Multipart,
+    Multipart(mut form): Multipart,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     let writer = auth
         .signed_in()?

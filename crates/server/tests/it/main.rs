@@ -5,6 +5,7 @@ mod authz;
 mod browser;
 mod chrome;
 mod common;
+mod conformance;
 mod escaping;
 mod exchange;
 mod flows;
