@@ -91,6 +91,7 @@ impl From<FileFormat> for ex::Format {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// `dhis2-json` (dataValueSets), `adx`, `csv` or `xlsx`.
+    #[param(inline)]
     pub format: FileFormat,
     /// Only the elements of this plan's indicators, in its area and below.
     pub plan: Option<i64>,
@@ -181,6 +182,7 @@ async fn export_values(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ImportQuery {
     /// `dhis2-json`, `adx`, `csv` or `xlsx`.
+    #[param(inline)]
     pub format: FileFormat,
     /// Write the good rows and list the bad ones instead of refusing the file.
     #[serde(default)]
