@@ -112,7 +112,7 @@ pub struct ExportQuery {
 #[utoipa::path(get, path = "/api/v1/exchange/values", tag = "exchange",
     params(ExportQuery),
     responses((status = 200, description = "The file",
-        content((String = "application/json"), (String = "application/adx+xml"),
+        content((serde_json::Value = "application/json"), (String = "application/adx+xml"),
                 (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         CommonErrors))]
 async fn export_values(
@@ -191,7 +191,7 @@ pub struct ImportQuery {
 
 /// What an import did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportResult {
+pub struct ValuesImported {
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
@@ -211,13 +211,13 @@ pub struct ImportResult {
 #[utoipa::path(post, path = "/api/v1/exchange/values", tag = "exchange",
     params(ImportQuery),
     request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
-    responses((status = 200, body = ImportResult), CommonErrors))]
+    responses((status = 200, body = ValuesImported), CommonErrors))]
 async fn import_values(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Json<ImportResult>, ApiError> {
+) -> Result<Json<ValuesImported>, ApiError> {
     let caps = auth.signed_in()?;
     let format = ex::Format::from(q.format);
     Ok(Json(
@@ -241,7 +241,7 @@ pub(crate) async fn import(
     name: &str,
     bytes: &[u8],
     skip_bad_rows: bool,
-) -> Result<ImportResult, ApiError> {
+) -> Result<ValuesImported, ApiError> {
     if caps.bulk_writer().is_none() && caps.value_writer().is_none() {
         return Err(ApiError::no_right("导入数据", "import values"));
     }
@@ -258,7 +258,7 @@ pub(crate) async fn import(
             },
         )
         .await?;
-    Ok(ImportResult {
+    Ok(ValuesImported {
         inserted: done.count.inserted,
         updated: done.count.updated,
         unchanged: done.count.unchanged,

@@ -2,7 +2,7 @@
 //! values out and in as DHIS2 JSON or ADX through the same code as the API.
 
 use super::{render, Page, PageResult};
-use crate::api::exchange::{import, mapping_editor, ImportResult};
+use crate::api::exchange::{import, mapping_editor, ValuesImported};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::i18n::Lang;
@@ -36,7 +36,7 @@ struct Outcome {
     error: Option<String>,
     /// A refused file's rows: (place, message).
     rows: Vec<(String, String)>,
-    result: Option<ImportResult>,
+    result: Option<ValuesImported>,
 }
 
 fn message(lang: Lang, zh: &str, en: &str) -> String {
