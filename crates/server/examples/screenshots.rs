@@ -165,6 +165,7 @@ async fn pages(browser: &Browser, base: &str, lang: &str, out: &Path) -> usize {
     s.page(&planner, "/approvals", "approvals").await;
     s.page(&planner, "/alerts", "alerts").await;
     s.page(&planner, "/surveillance", "surveillance").await;
+    s.page(&planner, "/exchange", "exchange").await;
     s.page(&planner, "/account", "account").await;
     s.page(&planner, "/no-such-page", "not-found").await;
     // Publish the district plan (once) so the public pages have something to show.
