@@ -27,6 +27,10 @@ pub fn router() -> Router<Arc<AppState>> {
 pub struct AlertQuery {
     status: Option<String>,
     kind: Option<String>,
+    /// 1-based; newest first.
+    page: Option<usize>,
+    /// Alerts a page (10–100, default 30: enough to scan, few enough to read).
+    per_page: Option<usize>,
 }
 
 async fn alerts_page(
@@ -43,18 +47,23 @@ async fn alerts_page(
         None => Some(AlertStatus::Open),
     };
     let kind = q.kind.as_deref().and_then(|k| AlertKind::parse(k).ok());
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let per = q.per_page.unwrap_or(30).clamp(10, 100);
     let store = state.app.store();
-    let alerts = store
+    let mut alerts = store
         .list_alerts(
             &scope,
             &AlertFilter {
                 status,
                 kind,
                 plan_id: None,
-                limit: Some(200),
+                limit: Some((page * per + 1) as i64),
             },
         )
         .await?;
+    let more = alerts.len() > page * per;
+    alerts.truncate(page * per);
+    let alerts = alerts.split_off(((page - 1) * per).min(alerts.len()));
     let handler = caps.alert_handler();
     let mut items = Vec::new();
     for a in alerts {
@@ -79,6 +88,9 @@ async fn alerts_page(
                 "kind": kind.map(|k| k.as_str()),
                 "kinds": AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 "can_check": caps.plan_editor().is_some(),
+                "page": page,
+                "per_page": per,
+                "more": more,
                 "notice": notice,
             }),
         ),

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 stories!(
     a_count_over_http_raises_an_outbreak_alert,
     surveillance_configuration_is_for_admins,
-    an_approval_raises_a_status_alert_once
+    an_approval_raises_a_status_alert_once,
+    the_alerts_page_pages
 );
 
 const STREET: &str = "440311002";
@@ -377,4 +378,43 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
         of_2026(&planner.get_json("/api/v1/alerts").await).len(),
         raised.len()
     );
+}
+
+/// The ids of the alerts a page of `/alerts` shows.
+async fn page_ids(c: &crate::common::Caller, path: &str) -> (Vec<String>, String) {
+    let html = c
+        .request(Method::GET, path)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ids = html
+        .split("id=\"alert-")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect();
+    (ids, html)
+}
+
+async fn the_alerts_page_pages(app: &TestApp) {
+    let admin = app.sign_in("admin").await;
+    let (first, html) = page_ids(&admin, "/alerts?status=all&per_page=10").await;
+    assert_eq!(first.len(), 10);
+    assert!(html.contains("page=2"), "a link to the next page");
+    let (second, html) = page_ids(&admin, "/alerts?status=all&per_page=10&page=2").await;
+    assert!(!second.is_empty() && second.len() <= 10);
+    assert!(
+        second.iter().all(|id| !first.contains(id)),
+        "pages do not repeat"
+    );
+    assert!(html.contains("page=1"), "a link back");
+    // Past the end: an empty page, not an error.
+    let r = admin
+        .request(Method::GET, "/alerts?status=all&page=999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
