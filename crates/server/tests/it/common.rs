@@ -271,6 +271,12 @@ impl Caller {
         r.send().await.unwrap()
     }
 
+    /// A page's HTML, whatever its status.
+    pub async fn html(&self, path: &str) -> String {
+        let r = self.request(Method::GET, path).send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let r = self.send(Method::GET, path, None).await;
         assert_eq!(r.status(), StatusCode::OK, "GET {path}");

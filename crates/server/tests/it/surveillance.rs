@@ -95,14 +95,7 @@ async fn a_count_over_http_raises_an_outbreak_alert(app: &TestApp) {
     let id = street["id"].as_i64().unwrap();
 
     // On the alerts page, in the reporter's language.
-    let page = reporter
-        .request(Method::GET, "/alerts?kind=outbreak")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = reporter.html("/alerts?kind=outbreak").await;
     assert!(
         page.contains("测试病例数"),
         "alerts page lacks the outbreak"
@@ -125,14 +118,7 @@ async fn a_count_over_http_raises_an_outbreak_alert(app: &TestApp) {
         .find(|s| s["element"] == "test_cases")
         .unwrap();
     assert_eq!(series["alarm"], true);
-    let html = reporter
-        .request(Method::GET, "/surveillance?area=440311")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = reporter.html("/surveillance?area=440311").await;
     assert!(html.contains("公明街道") && html.contains("spark-cell alarm"));
 
     // Someone in another city sees nothing of it.
@@ -382,14 +368,7 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
 
 /// The ids of the alerts a page of `/alerts` shows.
 async fn page_ids(c: &crate::common::Caller, path: &str) -> (Vec<String>, String) {
-    let html = c
-        .request(Method::GET, path)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = c.html(path).await;
     let ids = html
         .split("id=\"alert-")
         .skip(1)
