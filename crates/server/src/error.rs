@@ -123,14 +123,19 @@ impl ApiError {
         self
     }
 
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
     fn body(&self, lang: Lang) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
                 code: self.code,
-                message: match lang {
-                    Lang::Zh => self.zh.clone(),
-                    Lang::En => self.en.clone(),
-                },
+                message: self.message(lang).to_string(),
                 field: self.field.clone(),
                 current: self.current.as_deref().cloned(),
                 rows: self.rejection.as_deref().map(|r| rejection_json(r, lang)),

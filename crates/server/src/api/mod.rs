@@ -74,6 +74,7 @@ impl Modify for Security {
     }
 }
 
+pub(crate) use registry::user_admin;
 pub use workflow::today;
 
 pub fn router() -> OpenApiRouter<Arc<AppState>> {

@@ -182,10 +182,7 @@ async fn list_users(
     State(state): State<Arc<AppState>>,
     auth: Auth,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    let admin = auth
-        .signed_in()?
-        .user_admin()
-        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    let admin = user_admin(&auth)?;
     Ok(Json(state.app.store().list_users(&admin).await?))
 }
 
@@ -217,10 +214,7 @@ async fn create_user(
     auth: Auth,
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let admin = auth
-        .signed_in()?
-        .user_admin()
-        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    let admin = user_admin(&auth)?;
     let user = User::new(&body.username, &body.display_name, body.grants)
         .map_err(|e| ApiError::invalid("username", e.to_string(), e.to_string()))?;
     let hash = hashed(&body.password, &user.username).await?;
@@ -240,9 +234,7 @@ async fn get_user(
     auth: Auth,
     Path(username): Path<String>,
 ) -> Result<Json<User>, ApiError> {
-    auth.signed_in()?
-        .user_admin()
-        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    user_admin(&auth)?;
     state
         .app
         .store()
@@ -319,10 +311,7 @@ async fn reset_password(
     Path(username): Path<String>,
     Json(body): Json<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
-    let admin = auth
-        .signed_in()?
-        .user_admin()
-        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    let admin = user_admin(&auth)?;
     let hash = hashed(&body.password, &username).await?;
     state
         .app
@@ -330,4 +319,11 @@ async fn reset_password(
         .reset_password(&admin, &username, &hash)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The right to manage accounts (an administrator's), for the API and the admin pages.
+pub(crate) fn user_admin(auth: &Auth) -> Result<healthplan_access::UserAdmin, ApiError> {
+    auth.signed_in()?
+        .user_admin()
+        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))
 }

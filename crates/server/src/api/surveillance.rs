@@ -42,7 +42,8 @@ pub struct SeriesBody {
     pub department: Option<String>,
 }
 
-fn registry_admin(auth: &Auth) -> Result<healthplan_access::RegistryAdmin, ApiError> {
+/// The right to configure surveillance (an administrator's), for the API and the page.
+pub(crate) fn registry_admin(auth: &Auth) -> Result<healthplan_access::RegistryAdmin, ApiError> {
     auth.signed_in()?
         .registry_admin()
         .ok_or_else(|| ApiError::no_right("配置监测预警", "configure surveillance"))

@@ -90,10 +90,7 @@ async fn outcome(state: &AppState, auth: &Auth, r: Result<&'static str, ApiError
             Err(e.into())
         }
         Err(e) => {
-            let msg = match auth.lang {
-                crate::i18n::Lang::Zh => e.zh,
-                crate::i18n::Lang::En => e.en,
-            };
+            let msg = e.message(auth.lang).to_string();
             admin_page(state, auth, None, Some(msg)).await
         }
     };
@@ -140,10 +137,7 @@ async fn create_user(
     Form(f): Form<NewUserForm>,
 ) -> Response {
     let r = async {
-        let admin = auth
-            .signed_in()?
-            .user_admin()
-            .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+        let admin = crate::api::user_admin(&auth)?;
         let user = User::new(
             &f.username,
             &f.display_name,
@@ -168,10 +162,7 @@ async fn with_user(
     name: &str,
     change: impl FnOnce(&mut User) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
-    let admin = auth
-        .signed_in()?
-        .user_admin()
-        .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+    let admin = crate::api::user_admin(auth)?;
     let mut u = state
         .app
         .store()
@@ -265,10 +256,7 @@ async fn reset_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let r = async {
-        let admin = auth
-            .signed_in()?
-            .user_admin()
-            .ok_or_else(|| ApiError::no_right("管理用户", "manage users"))?;
+        let admin = crate::api::user_admin(&auth)?;
         let hash = hashed(&f.password, &name).await?;
         state
             .app

@@ -147,10 +147,7 @@ async fn open_round(
             Ok(r) => Ok(Redirect::to(&format!("/rounds/{}/overview", r.id)).into_response()),
             Err(e) => {
                 let e = ApiError::from(e);
-                let msg = match auth.lang {
-                    crate::i18n::Lang::Zh => e.zh,
-                    crate::i18n::Lang::En => e.en,
-                };
+                let msg = e.message(auth.lang).to_string();
                 rounds_page(&state, &auth, Some(msg)).await
             }
         }
@@ -454,10 +451,7 @@ async fn save(
                 Err(e) => {
                     refused += 1;
                     let e = ApiError::from(e);
-                    let msg = match auth.lang {
-                        crate::i18n::Lang::Zh => e.zh,
-                        crate::i18n::Lang::En => e.en,
-                    };
+                    let msg = e.message(auth.lang).to_string();
                     results.insert(i, (t, vec![], Some(msg)));
                 }
             }
@@ -546,10 +540,7 @@ async fn upload_template(
                 1,
             ),
             Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => return Err(e.into()),
-            Err(e) => match auth.lang {
-                crate::i18n::Lang::Zh => e.zh,
-                crate::i18n::Lang::En => e.en,
-            },
+            Err(e) => e.message(auth.lang).to_string(),
         };
         form_page(&state, &auth, &headers, id, HashMap::new(), Some(notice)).await
     }

@@ -292,10 +292,7 @@ pub fn error_page(state: &AppState, auth: &Auth, path: &str, e: ApiError) -> Res
         let next = urlencode(path);
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
-    let message = match auth.lang {
-        Lang::Zh => e.zh.clone(),
-        Lang::En => e.en.clone(),
-    };
+    let message = e.message(auth.lang).to_string();
     let mut r = render(
         state,
         auth,

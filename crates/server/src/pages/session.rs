@@ -110,10 +110,7 @@ async fn login(
             r
         }
         Err(e) => {
-            let msg = match auth.lang {
-                crate::i18n::Lang::Zh => e.zh,
-                crate::i18n::Lang::En => e.en,
-            };
+            let msg = e.message(auth.lang).to_string();
             let mut r = login_form(&state, &auth, &headers, &next, Some(msg), &f.username);
             *r.status_mut() = e.status;
             r

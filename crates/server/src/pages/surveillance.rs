@@ -3,7 +3,7 @@
 //! watched and edit the detector settings here.
 
 use super::{render, Page, PageResult};
-use crate::api::surveillance::{board_of, BoardQuery};
+use crate::api::surveillance::{board_of, registry_admin, BoardQuery};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::page_result;
@@ -191,20 +191,11 @@ async fn outcome(state: &AppState, auth: &Auth, r: Result<&'static str, ApiError
         }
         Err(e) if matches!(e.status.as_u16(), 401 | 403) => Err(e.into()),
         Err(e) => {
-            let msg = match auth.lang {
-                crate::i18n::Lang::Zh => e.zh,
-                crate::i18n::Lang::En => e.en,
-            };
+            let msg = e.message(auth.lang).to_string();
             board_page(state, auth, BoardQuery::default(), None, Some(msg)).await
         }
     };
     page_result!(state, auth, "/surveillance", page)
-}
-
-fn registry_admin(auth: &Auth) -> Result<healthplan_access::RegistryAdmin, ApiError> {
-    auth.signed_in()?
-        .registry_admin()
-        .ok_or_else(|| ApiError::no_right("配置监测预警", "configure surveillance"))
 }
 
 #[derive(Debug, Deserialize)]
