@@ -4,7 +4,7 @@
 use crate::check::Cell;
 use crate::error::ExchangeError;
 use calamine::{Data, Reader, Xlsx};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 /// Bounds on an uploaded workbook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,17 +20,15 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        let a = healthplan_archive::Limits::default();
         Limits {
             max_file: 20 * 1024 * 1024,
-            max_unpacked: 200 * 1024 * 1024,
-            max_entries: 10_000,
-            max_ratio: 200,
+            max_unpacked: a.max_unpacked,
+            max_entries: a.max_entries,
+            max_ratio: a.max_ratio,
         }
     }
 }
-
-/// Entries smaller than this are not held to the ratio (tiny XML compresses very well).
-const RATIO_FLOOR: u64 = 1024 * 1024;
 
 fn not_xlsx(zh: impl Into<String>, en: impl Into<String>) -> ExchangeError {
     ExchangeError::NotXlsx {
@@ -71,85 +69,23 @@ pub(crate) fn guard(bytes: &[u8], limits: &Limits) -> Result<(), ExchangeError> 
             not_xlsx("文件不是 zip 压缩包", "the file is not a zip archive")
         });
     }
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        not_xlsx(
-            format!("压缩包损坏（{e}）"),
-            format!("damaged archive ({e})"),
-        )
-    })?;
-    if zip.len() > limits.max_entries {
-        return Err(bomb(
-            format!("包含 {} 个文件，上限 {}", zip.len(), limits.max_entries),
-            format!("{} entries, at most {}", zip.len(), limits.max_entries),
-        ));
-    }
-    let mut declared_total: u64 = 0;
-    let mut sizes = Vec::with_capacity(zip.len());
-    let mut has_workbook = false;
-    for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|e| {
-            not_xlsx(
-                format!("压缩包损坏（{e}）"),
-                format!("damaged archive ({e})"),
-            )
-        })?;
-        let (size, packed) = (f.size(), f.compressed_size());
-        let name = String::from_utf8_lossy(f.name_raw()).into_owned();
-        has_workbook |= name == "xl/workbook.xml";
-        if size > RATIO_FLOOR && size / packed.max(1) > limits.max_ratio {
-            return Err(bomb(
-                format!(
-                    "{name} 压缩比 {}:1，上限 {}:1",
-                    size / packed.max(1),
-                    limits.max_ratio
-                ),
-                format!(
-                    "{name} has a ratio of {}:1, at most {}:1",
-                    size / packed.max(1),
-                    limits.max_ratio
-                ),
-            ));
+    let archive = healthplan_archive::Limits {
+        max_unpacked: limits.max_unpacked,
+        max_entries: limits.max_entries,
+        max_ratio: limits.max_ratio,
+    };
+    let zip = healthplan_archive::open(bytes, &archive).map_err(|e| {
+        if e.is_bomb() {
+            bomb(e.zh(), e.en())
+        } else {
+            not_xlsx(e.zh(), e.en())
         }
-        declared_total = declared_total.saturating_add(size);
-        sizes.push(size);
-    }
-    if declared_total > limits.max_unpacked {
-        return Err(bomb(
-            format!("解压后 {declared_total} 字节，上限 {}", limits.max_unpacked),
-            format!(
-                "{declared_total} bytes unpacked, at most {}",
-                limits.max_unpacked
-            ),
-        ));
-    }
-    if !has_workbook {
+    })?;
+    if !healthplan_archive::contains(&zip, "xl/workbook.xml") {
         return Err(not_xlsx(
             "压缩包里没有 xl/workbook.xml（是 .docx 或其他压缩包？）",
             "no xl/workbook.xml inside (a .docx or another archive?)",
         ));
-    }
-    // Declared sizes can lie: unpack each entry, never past its declared size plus one byte.
-    for (i, declared) in sizes.into_iter().enumerate() {
-        let f = zip.by_index(i).map_err(|e| {
-            not_xlsx(
-                format!("无法读取压缩包（{e}）"),
-                format!("cannot read the archive ({e})"),
-            )
-        })?;
-        let name = String::from_utf8_lossy(f.name_raw()).into_owned();
-        let mut limited = f.take(declared.saturating_add(1));
-        let actual = std::io::copy(&mut limited, &mut std::io::sink()).map_err(|e| {
-            not_xlsx(
-                format!("{name} 损坏（{e}）"),
-                format!("{name} is damaged ({e})"),
-            )
-        })?;
-        if actual != declared {
-            return Err(bomb(
-                format!("{name} 声明 {declared} 字节，实际解压超过声明"),
-                format!("{name} declares {declared} bytes but unpacks to more"),
-            ));
-        }
     }
     Ok(())
 }

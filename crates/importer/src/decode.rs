@@ -22,9 +22,21 @@ pub fn decode(bytes: &[u8], file_name: &str) -> Result<Decoded, ImportError> {
     }
     let lower = file_name.to_lowercase();
     if bytes.starts_with(b"PK\x03\x04") || lower.ends_with(".docx") {
-        let text = crate::docx::extract_text(bytes).map_err(|reason| ImportError::Docx {
-            file: file.clone(),
-            reason,
+        use crate::docx::DocxError;
+        let text = crate::docx::extract_text(bytes).map_err(|e| match e {
+            DocxError::Unreadable(reason) => ImportError::Docx {
+                file: file.clone(),
+                reason,
+            },
+            DocxError::Bomb(e) => ImportError::Bomb {
+                file: file.clone(),
+                zh: e.zh(),
+                en: e.en(),
+            },
+            DocxError::TooMuchText => ImportError::TooMuch {
+                file: file.clone(),
+                what: crate::Counted::TextBytes,
+            },
         })?;
         return Ok(Decoded {
             text,

@@ -2,27 +2,44 @@
 //! layout the plain-text exports use (each cell on a line led by a tab, further paragraphs of
 //! the cell on untabbed lines, a blank line after each row), so one table reader serves both.
 
+use crate::limits::{MAX_DOCX_XML_BYTES, MAX_TEXT_BYTES};
+use healthplan_archive::ArchiveError;
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use std::io::{Cursor, Read};
 
-/// Bound on the unpacked document.xml, against zip bombs.
-const MAX_XML: u64 = 128 * 1024 * 1024;
+/// Why a .docx gave no text.
+#[derive(Debug)]
+pub enum DocxError {
+    /// Not a readable Word document: the reason.
+    Unreadable(String),
+    /// Built to expand: the archive's bounds were passed.
+    Bomb(ArchiveError),
+    /// More text than a plan may hold.
+    TooMuchText,
+}
 
-pub fn extract_text(bytes: &[u8]) -> Result<String, String> {
-    let mut zip =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a zip: {e}"))?;
-    let mut xml = Vec::new();
-    {
-        let entry = zip
-            .by_name("word/document.xml")
-            .map_err(|_| "no word/document.xml inside".to_string())?;
-        entry
-            .take(MAX_XML)
-            .read_to_end(&mut xml)
-            .map_err(|e| format!("word/document.xml: {e}"))?;
-    }
+pub fn extract_text(bytes: &[u8]) -> Result<String, DocxError> {
+    let archive = |e: ArchiveError| {
+        if e.is_bomb() {
+            DocxError::Bomb(e)
+        } else {
+            DocxError::Unreadable(e.en())
+        }
+    };
+    let mut zip = healthplan_archive::open(bytes, &healthplan_archive::Limits::default())
+        .map_err(archive)?;
+    let xml = healthplan_archive::read(&mut zip, "word/document.xml", MAX_DOCX_XML_BYTES)
+        .map_err(archive)?;
     render(&xml)
+}
+
+/// Refuses text past what a plan may hold, before it is built.
+fn within(len: usize) -> Result<(), DocxError> {
+    if len > MAX_TEXT_BYTES {
+        Err(DocxError::TooMuchText)
+    } else {
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -46,9 +63,10 @@ fn local(name: &str) -> &str {
 }
 
 /// Renders document.xml; tables nested in cells are flattened into their cell's paragraphs.
-fn render(xml: &[u8]) -> Result<String, String> {
-    let xml =
-        std::str::from_utf8(xml).map_err(|e| format!("word/document.xml is not UTF-8: {e}"))?;
+fn render(xml: &[u8]) -> Result<String, DocxError> {
+    let xml = std::str::from_utf8(xml).map_err(|e| {
+        DocxError::Unreadable(format!("word/document.xml is not UTF-8: {e}"))
+    })?;
     let mut reader = Reader::from_str(xml);
     let mut out = String::new();
     let mut para: Option<String> = None;
@@ -56,10 +74,10 @@ fn render(xml: &[u8]) -> Result<String, String> {
     let mut tables: Vec<Table> = Vec::new();
     loop {
         let ev = reader.read_event().map_err(|e| {
-            format!(
+            DocxError::Unreadable(format!(
                 "word/document.xml at byte {}: {e}",
                 reader.buffer_position()
-            )
+            ))
         })?;
         match ev {
             Event::Start(e) => match local(e.name().as_ref()) {
@@ -111,10 +129,12 @@ fn render(xml: &[u8]) -> Result<String, String> {
                 "p" => {
                     let p = para.take().unwrap_or_default();
                     emit_paragraph(p, &mut tables, &mut out);
+                    within(out.len())?;
                 }
                 "tbl" => {
                     if let Some(t) = tables.pop() {
-                        let text = render_table(&t);
+                        let text = render_table(&t)?;
+                        within(out.len() + text.len())?;
                         match tables
                             .last_mut()
                             .and_then(|t| t.rows.last_mut())
@@ -201,7 +221,9 @@ fn emit_paragraph(p: String, tables: &mut [Table], out: &mut String) {
     }
 }
 
-fn render_table(t: &Table) -> String {
+/// The table in the tab-cell layout; cells merged down repeat their text, so the output is
+/// checked against the text bound as it grows.
+fn render_table(t: &Table) -> Result<String, DocxError> {
     let mut s = String::new();
     // Text of the cell starting at each grid column in the row above, for merged-down cells.
     let mut above: Vec<(usize, String)> = Vec::new();
@@ -225,11 +247,12 @@ fn render_table(t: &Table) -> String {
             };
             s.push_str(&text);
             s.push('\n');
+            within(s.len())?;
             here.push((grid, text));
             grid += cell.span.max(1);
         }
         s.push('\n');
         above = here;
     }
-    s
+    Ok(s)
 }

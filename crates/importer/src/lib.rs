@@ -24,6 +24,63 @@ use healthplan_core::{Doubt, PlanDocument};
 /// Largest input accepted; a plan is a few hundred kilobytes.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
+/// What one plan may hold. A published plan has a few hundred kilobytes of text, a few hundred
+/// tasks and statements and at most a few hundred indicators; far more means a wrong or
+/// crafted file, which is refused with the limit named rather than cut short.
+pub mod limits {
+    /// Text extracted from the document (UTF-8 bytes), for every format.
+    pub const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
+    /// A .docx's `word/document.xml` unpacked.
+    pub const MAX_DOCX_XML_BYTES: u64 = 96 * 1024 * 1024;
+    pub const MAX_TASKS: usize = 5_000;
+    pub const MAX_INDICATORS: usize = 2_000;
+    pub const MAX_TARGET_STATEMENTS: usize = 5_000;
+}
+
+/// What a plan was found to hold too much of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    TextBytes,
+    Tasks,
+    Indicators,
+    TargetStatements,
+}
+
+impl Counted {
+    fn en(self) -> &'static str {
+        match self {
+            Counted::TextBytes => "bytes of text",
+            Counted::Tasks => "tasks",
+            Counted::Indicators => "indicators",
+            Counted::TargetStatements => "target statements",
+        }
+    }
+
+    fn zh(self) -> &'static str {
+        match self {
+            Counted::TextBytes => "字节文字",
+            Counted::Tasks => "项任务",
+            Counted::Indicators => "个指标",
+            Counted::TargetStatements => "条目标表述",
+        }
+    }
+
+    pub fn max(self) -> usize {
+        match self {
+            Counted::TextBytes => limits::MAX_TEXT_BYTES,
+            Counted::Tasks => limits::MAX_TASKS,
+            Counted::Indicators => limits::MAX_INDICATORS,
+            Counted::TargetStatements => limits::MAX_TARGET_STATEMENTS,
+        }
+    }
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.en())
+    }
+}
+
 /// Why a document could not be imported. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -39,6 +96,10 @@ pub enum ImportError {
     NotText { file: String, reason: String },
     #[error("{file}: cannot read the .docx ({reason}) / 无法读取 docx")]
     Docx { file: String, reason: String },
+    #[error("{file}: refused as a zip bomb: {en} / 疑似压缩炸弹，已拒绝：{zh}")]
+    Bomb { file: String, zh: String, en: String },
+    #[error("{file}: more than {max} {what} in one plan, the most one plan may hold; is this the right file? / 超过每个计划的上限 {max} {zh}，请核对文件", zh = what.zh(), max = what.max())]
+    TooMuch { file: String, what: Counted },
     #[error("{file}: the extracted plan is invalid: {reason}")]
     Invalid { file: String, reason: String },
 }
@@ -106,6 +167,13 @@ pub fn import_text(source: &str, file_name: &str) -> Result<Imported, ImportErro
 }
 
 fn import_source(source: String, file_name: &str) -> Result<Imported, ImportError> {
+    let too_much = |what| ImportError::TooMuch {
+        file: file_name.to_string(),
+        what,
+    };
+    if source.len() > limits::MAX_TEXT_BYTES {
+        return Err(too_much(Counted::TextBytes));
+    }
     let (clean, offsets) = clean::clean(&source);
     if clean.trim().is_empty() {
         return Err(ImportError::Empty {
@@ -114,11 +182,11 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
     }
     let mut warnings = Vec::new();
     let doc = text::Doc::new(&clean);
-    let tables = table::find_tables(&doc, &mut warnings);
-    let mut plan = structure::build(&doc, &tables, &mut warnings);
+    let tables = table::find_tables(&doc, &mut warnings).map_err(too_much)?;
+    let mut plan = structure::build(&doc, &tables, &mut warnings).map_err(too_much)?;
     plan.indicators = tables.iter().flat_map(|t| t.indicators.clone()).collect();
     let base_year = targets::base_year(&doc, &tables);
-    plan.target_statements = targets::extract(&doc, &tables, base_year);
+    plan.target_statements = targets::extract(&doc, &tables, base_year).map_err(too_much)?;
     targets::link(&mut plan);
     plan.doubts = document_doubts(&plan);
     plan.validate().map_err(|e| ImportError::Invalid {

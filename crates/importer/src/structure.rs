@@ -5,7 +5,7 @@
 use crate::table::FoundTable;
 use crate::text::{trim_lead, Doc, Line};
 use crate::units;
-use crate::Warning;
+use crate::{Counted, Warning};
 use healthplan_core::{PlanDocument, Section, Span, Task};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -85,7 +85,11 @@ fn span_of(l: &Line) -> Span {
 }
 
 /// Builds sections and tasks; indicators and targets are filled in by the caller.
-pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> PlanDocument {
+pub fn build(
+    doc: &Doc,
+    tables: &[FoundTable],
+    _warnings: &mut Vec<Warning>,
+) -> Result<PlanDocument, Counted> {
     let mut roots: Vec<Section> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut tasks: Vec<Task> = Vec::new();
@@ -95,8 +99,12 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
     let mut last_task_line: Option<usize> = None;
     // A line taken already: the unit list under a `责任单位：` line of its own.
     let mut consumed: Option<usize> = None;
+    let in_table = crate::table::covered(doc, tables);
     for l in &doc.lines {
-        if l.is_blank() || tables.iter().any(|t| t.contains_line(l.no)) || consumed == Some(l.no) {
+        if tasks.len() > Counted::Tasks.max() {
+            return Err(Counted::Tasks);
+        }
+        if l.is_blank() || in_table[l.no] || consumed == Some(l.no) {
             continue;
         }
         let body = trim_lead(l.text);
@@ -238,8 +246,11 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
             },
         );
     }
+    if tasks.len() > Counted::Tasks.max() {
+        return Err(Counted::Tasks);
+    }
     let (title, area) = title_and_area(doc);
-    PlanDocument {
+    Ok(PlanDocument {
         title,
         area,
         sections: roots,
@@ -254,7 +265,7 @@ pub fn build(doc: &Doc, tables: &[FoundTable], _warnings: &mut Vec<Warning>) -> 
                 v
             }),
         ..PlanDocument::default()
-    }
+    })
 }
 
 static TITLE_WORD: LazyLock<Regex> =
@@ -360,7 +371,7 @@ mod tests {
     #[test]
     fn unit_list_on_its_own_line_joins_the_paragraph_above() {
         let text = "（一）加强科普\n建设健康科普平台，推动健康知识进社区。\n责任单位：区卫生健康局、区教育局\n1.控烟。全面推进无烟党政机关建设。\n牵头单位：区卫生健康局；配合单位：区市场监管局\n";
-        let plan = build(&Doc::new(text), &[], &mut Vec::new());
+        let plan = build(&Doc::new(text), &[], &mut Vec::new()).unwrap();
         assert_eq!(plan.tasks.len(), 2);
         assert_eq!(plan.tasks[0].text, "建设健康科普平台，推动健康知识进社区。");
         let r = plan.tasks[1].responsible.as_ref().unwrap();
@@ -371,7 +382,7 @@ mod tests {
     #[test]
     fn numbered_tasks_after_a_box_belong_to_the_section() {
         let text = "一、医院建设\n1.推进建设。加快推进医院建设，提升服务能力和水平。\n\t专栏1 重点项目\n某医院项目：建筑面积1万平方米。\n2.加强管理。完善药品管理制度，规范用药行为。\n";
-        let plan = build(&Doc::new(text), &[], &mut Vec::new());
+        let plan = build(&Doc::new(text), &[], &mut Vec::new()).unwrap();
         let s = &plan.sections[0];
         assert_eq!(s.tasks, ["t1", "t2"]);
         assert_eq!(s.children[0].label, "专栏1");
@@ -382,7 +393,7 @@ mod tests {
     fn tree_and_tasks() {
         let text = "第一章 总则\n一、主要任务\n（一）健康知识\n1.建立完善健康科普专家库。建立健全两级科普专家库，定期更新，扩大覆盖面和影响力。（市卫生健康局、市教育局负责）\n2.评估需求。开展工作。\n二、保障\n";
         let doc = Doc::new(text);
-        let plan = build(&doc, &[], &mut Vec::new());
+        let plan = build(&doc, &[], &mut Vec::new()).unwrap();
         assert_eq!(plan.sections.len(), 1);
         let ch = &plan.sections[0].children;
         assert_eq!(ch.len(), 2);

@@ -9,6 +9,7 @@ use crate::lexicon::{bare_cmp, direction_of, CHANGE_WORDS, PREFIX_WORDS, SUFFIX_
 use crate::num::{chinese_small, parse_f64};
 use crate::table::{text_base_year, FoundTable};
 use crate::text::Doc;
+use crate::Counted;
 use healthplan_core::{Cmp, Doubt, PlanDocument, RelativeTo, Span, TargetKind, TargetStatement};
 use regex::Regex;
 use std::collections::BTreeMap;
@@ -506,10 +507,15 @@ struct List {
 }
 
 /// All target statements in the running text (tables and tab-led lines are skipped).
-pub fn extract(doc: &Doc, tables: &[FoundTable], base: Option<i32>) -> Vec<TargetStatement> {
+pub fn extract(
+    doc: &Doc,
+    tables: &[FoundTable],
+    base: Option<i32>,
+) -> Result<Vec<TargetStatement>, Counted> {
     let mut out = Vec::new();
+    let in_table = crate::table::covered(doc, tables);
     for l in &doc.lines {
-        if l.is_blank() || l.is_cell() || tables.iter().any(|t| t.contains_line(l.no)) {
+        if l.is_blank() || l.is_cell() || in_table[l.no] {
             continue;
         }
         let mut from = 0;
@@ -534,9 +540,12 @@ pub fn extract(doc: &Doc, tables: &[FoundTable], base: Option<i32>) -> Vec<Targe
                 continue;
             }
             sentence_targets(doc, l, s_start, sentence, &groups, &mut out);
+            if out.len() > Counted::TargetStatements.max() {
+                return Err(Counted::TargetStatements);
+            }
         }
     }
-    out
+    Ok(out)
 }
 
 fn sentence_targets(
@@ -765,6 +774,10 @@ fn sentence_targets(
                 line.char_at(s_start + seg_a + lead + seg_text.len()),
             );
             for (year, a, k) in pairs {
+                // One crafted sentence can pair thousands of years with thousands of values.
+                if out.len() > Counted::TargetStatements.max() {
+                    return;
+                }
                 let unit = a.unit.clone().or_else(|| tail.unit.clone());
                 let change = head.change;
                 let mut st = TargetStatement {
@@ -977,7 +990,7 @@ mod tests {
 
     fn run(text: &str) -> Vec<TargetStatement> {
         let doc = Doc::new(text);
-        extract(&doc, &[], Some(2020))
+        extract(&doc, &[], Some(2020)).unwrap()
     }
 
     #[test]

@@ -402,3 +402,54 @@ fn missing_office_tools_are_named() {
         "{err}"
     );
 }
+
+/// Issue 16: a .docx packed far past the archive's expansion ratio and a document that floods
+/// target statements are refused with the reason and the limit, and nothing is stored.
+#[test]
+fn crafted_bombs_and_floods_are_refused_and_nothing_is_stored() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let docx = |body: &str| {
+        let xml = format!(
+            r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+        );
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("word/document.xml", opts).unwrap();
+        w.write_all(xml.as_bytes()).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let para = |t: &str| format!("<w:p><w:r><w:t>{t}</w:t></w:r></w:p>");
+    let bomb = dir.path().join("炸弹.docx");
+    std::fs::write(&bomb, docx(&para(&"健".repeat(4 * 1024 * 1024)))).unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 100_000);
+    let flood = dir.path().join("flood.docx");
+    let body: String = (0..5001u32)
+        .map(|i| {
+            let c = char::from_u32(0x4E00 + i).unwrap();
+            para(&format!("到2025年，{c}类比例不低于{}%。", i % 90 + 1))
+        })
+        .collect();
+    std::fs::write(&flood, docx(&body)).unwrap();
+    let err = run_err(
+        healthplan(dir.path())
+            .args(["plan", "import", "--store"])
+            .arg(&bomb),
+    );
+    assert!(
+        err.contains("炸弹.docx") && err.contains("zip bomb") && err.contains("200:1"),
+        "{err}"
+    );
+    let err = run_err(
+        healthplan(dir.path())
+            .args(["plan", "import", "--store"])
+            .arg(&flood),
+    );
+    assert!(
+        err.contains("flood.docx") && err.contains("more than 5000 target statements"),
+        "{err}"
+    );
+    let list = run_ok(healthplan(dir.path()).args(["plan", "list"]));
+    assert!(list.contains("no plans"), "{list}");
+}

@@ -23,7 +23,7 @@ pub(crate) fn is_domain_header(h: &str) -> bool {
 
 use crate::lexicon::{direction_known, direction_of};
 use crate::text::{Doc, Line};
-use crate::Warning;
+use crate::{Counted, Warning};
 use cells::{
     direction_of_words, feature, is_bare_number, is_dash, is_known_unit, is_serial, nth_value,
     own_year, parse_baseline, property_of, split_names, Feature,
@@ -272,13 +272,37 @@ impl Context {
     }
 }
 
-/// Finds the indicator tables. `warnings` gets rows that could not be read.
-pub fn find_tables(doc: &Doc, warnings: &mut Vec<Warning>) -> Vec<FoundTable> {
+/// Finds the indicator tables. `warnings` gets rows that could not be read; more indicators
+/// than one plan may hold is an error.
+pub fn find_tables(doc: &Doc, warnings: &mut Vec<Warning>) -> Result<Vec<FoundTable>, Counted> {
     let ctx = Context::of(doc);
-    regions(doc)
-        .iter()
-        .filter_map(|r| read_table(doc, r, &ctx, warnings))
-        .collect()
+    let mut out = Vec::new();
+    let mut count = 0;
+    for r in regions(doc) {
+        // A region's rows bound its indicators; stop before reading a flood.
+        if count + r.rows.len() > 4 * Counted::Indicators.max() {
+            return Err(Counted::Indicators);
+        }
+        if let Some(t) = read_table(doc, &r, &ctx, warnings) {
+            count += t.indicators.len();
+            if count > Counted::Indicators.max() {
+                return Err(Counted::Indicators);
+            }
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// Per line of `doc`: whether one of `tables` holds it.
+pub fn covered(doc: &Doc, tables: &[FoundTable]) -> Vec<bool> {
+    let mut out = vec![false; doc.lines.len()];
+    for t in tables {
+        for c in out.iter_mut().take(t.last_line + 1).skip(t.first_line) {
+            *c = true;
+        }
+    }
+    out
 }
 
 /// A data row lined up with the header: the text of each column, and what was guessed.
