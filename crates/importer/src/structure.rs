@@ -100,9 +100,29 @@ pub fn build(
     // A line taken already: the unit list under a `责任单位：` line of its own.
     let mut consumed: Option<usize> = None;
     let in_table = crate::table::covered(doc, tables);
+    let task_tables = crate::table::task_tables(doc);
     for l in &doc.lines {
         if tasks.len() > Counted::Tasks.max() {
             return Err(Counted::Tasks);
+        }
+        // A task-allocation table: a task per row, in the section it stands in.
+        for tt in task_tables.iter().filter(|t| t.first_line == l.no) {
+            for row in &tt.rows {
+                let id = format!("t{}", tasks.len() + 1);
+                tasks.push(Task {
+                    id: id.clone(),
+                    text: row.text.clone(),
+                    span: row.span,
+                    responsible: Some(row.responsibility.clone()),
+                    targets: Vec::new(),
+                    doubts: row.doubts.clone(),
+                    extra: BTreeMap::new(),
+                });
+                match stack.last_mut() {
+                    Some(o) => o.section.tasks.push(id),
+                    None => loose.push(id),
+                }
+            }
         }
         if l.is_blank() || in_table[l.no] || consumed == Some(l.no) {
             continue;

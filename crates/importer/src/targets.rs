@@ -483,6 +483,30 @@ fn clauses(s: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// The subjects of `A、B、C` (split at top-level `、`), each long enough to name something.
+fn split_subjects(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut from = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '（' | '(' | '“' | '《' => depth += 1,
+            '）' | ')' | '”' | '》' => depth -= 1,
+            '、' if depth <= 0 => {
+                parts.push(s[from..i].trim().to_string());
+                from = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(s[from..].trim().to_string());
+    if parts.iter().all(|p| p.chars().count() >= 3) {
+        parts
+    } else {
+        vec![s.to_string()]
+    }
+}
+
 /// Cleans a subject: year phrases, list separators and filler words off the ends.
 fn tidy_subject(s: &str) -> String {
     let s = YEAR_PHRASE.replace_all(s, "");
@@ -728,7 +752,13 @@ fn sentence_targets(
                     .ok(),
                 );
             }
-            if n != years.len() && n != 1 {
+            // `A、B、C分别下降到X、Y、Z` in one year: each subject takes its value in order.
+            let subjects: Vec<String> = match split_subjects(&subject) {
+                parts if n > 1 && years.len() == 1 && parts.len() == n => parts,
+                _ => vec![subject.clone(); n.max(1)],
+            };
+            let paired = subjects.len() > 1 && subjects[0] != subjects[1];
+            if n != years.len() && n != 1 && !paired {
                 doubts.extend(
                     Doubt::new(
                         "year_inferred",
@@ -760,7 +790,6 @@ fn sentence_targets(
                     .map(|(k, a)| (years[k.min(years.len() - 1)], a, k))
                     .collect()
             };
-            let direction = direction_of(&subject);
             let list_suffix = tail.suffix;
             let (seg_a, seg_b) = segs
                 .iter()
@@ -784,7 +813,7 @@ fn sentence_targets(
                     sentence: seg_text.to_string(),
                     span,
                     year,
-                    subject: subject.clone(),
+                    subject: subjects[k.min(subjects.len() - 1)].clone(),
                     kind: TargetKind::Threshold,
                     cmp: None,
                     value: Some(a.value),
@@ -824,7 +853,7 @@ fn sentence_targets(
                         _ => a
                             .suffix
                             .or(list_suffix)
-                            .unwrap_or_else(|| bare_cmp(direction)),
+                            .unwrap_or_else(|| bare_cmp(direction_of(&st.subject))),
                     };
                     st.cmp = Some(cmp);
                 }

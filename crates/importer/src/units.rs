@@ -188,7 +188,7 @@ fn parse(raw: &str, inner: &str) -> Option<(Responsibility, Vec<Doubt>)> {
         }
         // `由甲牵头，乙配合`: the roles are words around the names.
         static ROLE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?:配合|参与|协助|协同|共同)$").expect("valid regex"));
+            LazyLock::new(|| Regex::new(r"(?:牵头|配合|参与|协助|协同|共同)$").expect("valid regex"));
         let p = p.trim().strip_prefix('由').unwrap_or(p.trim()).to_string();
         if ROLE.is_match(&p) && duty.is_none() {
             duty = Some("负责".to_string());
@@ -277,6 +277,12 @@ fn split_joined(p: &str) -> Option<(String, String)> {
     None
 }
 
+/// The units of a task-allocation table's row, `raw` being the lead cell and the assisting
+/// cell joined by `；`: the columns say what the cells are, so no wording is needed.
+pub fn from_table(raw: &str) -> Option<(Responsibility, Vec<Doubt>)> {
+    parse(raw, &format!("责任单位：{raw}"))
+}
+
 /// A line that is only a label such as `责任单位：`, its list on the next line.
 pub fn is_prefix_only(line: &str) -> bool {
     let t = line.trim().trim_matches('\u{3000}');
@@ -330,6 +336,10 @@ mod tests {
         assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
         let (u, _) = units("责任单位：区卫生健康局、各街道。").unwrap();
         assert_eq!(u, ["区卫生健康局", "各街道"]);
+        let (u, m) = units("x（区体育局牵头负责）").unwrap();
+        assert_eq!((u, m), (vec!["区体育局".to_string()], ResponsibilityMode::LeadFirst));
+        let (u, _) = units("x（区体育局牵头，区教育局、区总工会参与）").unwrap();
+        assert_eq!(u, ["区体育局", "区教育局", "区总工会"]);
         let (u, _) = units("加强建设。（由区卫生健康局牵头，区教育局、区民政局配合）").unwrap();
         assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
         let (u, _) = units("x（县生态环境局、县住房城乡建设局，各乡镇）").unwrap();

@@ -207,6 +207,56 @@ pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Re
     })
 }
 
+/// Converts many documents with one LibreOffice start (which costs seconds; each document
+/// then takes a fraction of one): `docs` are (file name, bytes), and the result holds, in the
+/// same order, each document's converted bytes or the error naming it.
+pub fn convert_many(
+    docs: &[(String, Vec<u8>)],
+    to: &str,
+    timeout: Duration,
+) -> Result<Vec<Result<Vec<u8>>>> {
+    let program = require_libreoffice()?;
+    let dir = tempfile::tempdir()?;
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir)?;
+    let mut inputs = Vec::with_capacity(docs.len());
+    for (i, (name, bytes)) in docs.iter().enumerate() {
+        // Numbered names: the outputs are found by them, whatever the originals were called.
+        let ext = safe_name(name, "bin");
+        let input = dir.path().join(format!("{i:05}.{}", &ext["input.".len()..]));
+        std::fs::write(&input, bytes)?;
+        inputs.push(input);
+    }
+    let profile = format!("file://{}", dir.path().join("profile").display());
+    let mut cmd = Command::new(program);
+    cmd.arg(format!("-env:UserInstallation={profile}"))
+        .args([
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            to,
+        ])
+        .arg("--outdir")
+        .arg(&out_dir)
+        .args(&inputs)
+        .env("HOME", dir.path());
+    run(cmd, LIBREOFFICE, "(batch)", timeout)?;
+    Ok(docs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            std::fs::read(out_dir.join(format!("{i:05}.{to}"))).map_err(|_| {
+                OfficeError::Failed {
+                    tool: LIBREOFFICE,
+                    file: name.clone(),
+                    reason: format!("no .{to} was produced"),
+                }
+            })
+        })
+        .collect())
+}
+
 /// The text of a PDF with its page layout kept (`pdftotext -layout`), pages separated by
 /// form feeds.
 pub fn pdf_to_layout_text(bytes: &[u8], file_name: &str, timeout: Duration) -> Result<String> {

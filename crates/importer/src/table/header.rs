@@ -197,7 +197,11 @@ pub struct Header {
 
 /// Columns of a header over one or more rows (each a list of flattened cell texts). A group
 /// cell such as `目标值` or `基线值` over a second row of years stands for those columns.
-pub fn header(rows: &[Vec<String>]) -> Header {
+/// `width`, the number of cells a data row has, says how many group cells take sub-headers
+/// when a .txt leaves out the merged-away cells of the second row (so positions do not tell):
+/// target groups always do, a baseline or reference group without a year only as the width
+/// requires.
+pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
     let Some(first) = rows.first() else {
         return Header {
             cols: Vec::new(),
@@ -222,7 +226,29 @@ pub fn header(rows: &[Vec<String>]) -> Header {
         if subs.is_empty() {
             continue;
         }
-        let groups: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].wants_sub()).collect();
+        let mut groups: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].wants_sub()).collect();
+        if let Some(w) = width {
+            // Each group taking subs turns one column into its subs.
+            let needed = (cols.len() + subs.len()).checked_sub(w);
+            if let Some(n) = needed.filter(|&n| n >= 1 && n < groups.len()) {
+                let mut keep: Vec<usize> = groups
+                    .iter()
+                    .copied()
+                    .filter(|&i| cols[i] == Col::TargetGroup)
+                    .collect();
+                for &g in &groups {
+                    if keep.len() >= n {
+                        break;
+                    }
+                    if !keep.contains(&g) {
+                        keep.push(g);
+                    }
+                }
+                keep.truncate(n);
+                keep.sort_unstable();
+                groups = keep;
+            }
+        }
         let sub_like = subs.iter().all(|t| {
             single_year(t).is_some()
                 || matches!(
@@ -392,6 +418,10 @@ fn share(cells: &[String], f: impl Fn(Feature) -> bool) -> f64 {
 mod tests {
     use super::*;
 
+    fn header_of(rows: &[Vec<String>]) -> Header {
+        header(rows, None)
+    }
+
     fn row(s: &str) -> Vec<String> {
         s.split('|').map(|t| t.trim().to_string()).collect()
     }
@@ -418,7 +448,7 @@ mod tests {
 
     #[test]
     fn group_cells_take_the_years_below() {
-        let h = header(&[
+        let h = header_of(&[
             row("序号|指标名称|基期值|目标值|国家目标|指标属性"),
             row("2021年|2025年|2030年|2030年"),
         ]);
@@ -438,7 +468,7 @@ mod tests {
 
     #[test]
     fn a_bare_year_of_plain_numbers_before_compared_targets_is_the_baseline() {
-        let mut h = header(&[row("序号|指标|2020年|2025年|2030年|属性")]);
+        let mut h = header_of(&[row("序号|指标|2020年|2025年|2030年|属性")]);
         let cells = vec![
             vec![],
             vec![],
@@ -452,12 +482,12 @@ mod tests {
         assert_eq!(h.cols[2], Col::Baseline(Some(2020)));
         assert_eq!(h.cols[3], Col::Target(2025));
         // Targets written as bare numbers too: nothing says 2025 is a baseline.
-        let mut h = header(&[row("序号|指标|2025年|2030年|属性")]);
+        let mut h = header_of(&[row("序号|指标|2025年|2030年|属性")]);
         let cells = vec![vec![], vec![], row("80|3"), row("81|2"), vec![]];
         assert_eq!(resolve_years(&mut h, &cells, None), None);
         assert_eq!(h.cols[2], Col::Target(2025));
         // The plan's own date says 2022 is history.
-        let mut h = header(&[row("序号|指标|2022年|2025年|属性")]);
+        let mut h = header_of(&[row("序号|指标|2022年|2025年|属性")]);
         let cells = vec![vec![], vec![], row("80|3"), row("81|2"), vec![]];
         assert_eq!(
             resolve_years(&mut h, &cells, Some(2023)),

@@ -7,6 +7,9 @@
 mod align;
 mod cells;
 mod header;
+mod tasks;
+
+pub use tasks::{task_tables, TaskRow, TaskTable};
 
 pub use cells::{cell_target, normalise_unit, split_unit, trailing_group_start};
 pub(crate) use header::is_header_text;
@@ -39,6 +42,11 @@ static HEADER_WORD: LazyLock<Regex> =
 static HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[章节篇部分]|[一二三四五六七八九十]+[、．.]|[（(][一二三四五六七八九十]+[）)]|专栏|附件)")
         .expect("valid regex")
+});
+
+/// A table's caption (`表1`, `续表`, `表1（续）`): the next table starts there.
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:续表|附表|表\s*[\d一二三四五六七八九十]+)|[（(]续[）)]\s*$").expect("valid regex")
 });
 
 /// One cell of the text layout.
@@ -117,7 +125,7 @@ pub fn regions(doc: &Doc) -> Vec<Region> {
             } else if !m.is_blank() {
                 let short = m.text.trim().chars().count() <= 30;
                 let more = next_nonblank(lines, j + 1).is_some_and(|n| n.is_cell());
-                if short && more && !HEADING.is_match(m.text) {
+                if short && more && !HEADING.is_match(m.text) && !CAPTION.is_match(m.text) {
                     last = j;
                 } else {
                     break;
@@ -323,7 +331,8 @@ fn doubt(code: &str, detail: String) -> Option<Doubt> {
 fn header_rows(rows: &[Vec<Cell>]) -> Option<(usize, usize)> {
     let data = |r: &Vec<Cell>| r.iter().any(|c| !header::is_header_text(&c.flat()));
     let mut first_data = rows.iter().position(data)?;
-    while first_data > 1 && rows[first_data - 1].len() == 1 {
+    // Domain rows (`一、健康水平`) above the first data row read as header words.
+    while first_data > 1 && lone_first(&rows[first_data - 1]) {
         first_data -= 1;
     }
     let mut top = 0;
@@ -331,6 +340,13 @@ fn header_rows(rows: &[Vec<Cell>]) -> Option<(usize, usize)> {
         top += 1;
     }
     (top < first_data).then_some((top, first_data))
+}
+
+/// A row that says something only in its first cell: one cell merged across the table, or a
+/// first cell followed by empty, unmerged ones (a domain row, or a caption).
+fn lone_first(row: &[Cell]) -> bool {
+    row.first().is_some_and(|c| !c.flat().is_empty())
+        && row[1..].iter().all(|c| c.flat().is_empty())
 }
 
 fn read_table(
@@ -364,7 +380,16 @@ fn read_table(
         .iter()
         .map(|r| r.iter().map(Cell::flat).collect())
         .collect();
-    let mut hdr = header::header(&head);
+    // The usual length of a data row: how many leaf columns the header has.
+    let mut lengths: BTreeMap<usize, usize> = BTreeMap::new();
+    for r in rows[first_data..].iter().filter(|r| r.len() > 1) {
+        *lengths.entry(r.len()).or_default() += 1;
+    }
+    let width = lengths
+        .iter()
+        .max_by_key(|&(len, n)| (*n, *len))
+        .map(|(len, _)| *len);
+    let mut hdr = header::header(&head, width);
     if !hdr.cols.contains(&Col::Name)
         || !hdr
             .cols
@@ -435,6 +460,8 @@ fn data_rows(
     let col_name = |i: usize| hdr.texts.get(i).map_or("", String::as_str).to_string();
     let mut recs: Vec<RowRec> = Vec::new();
     let mut domain_row: Option<String> = None;
+    // The first part of a name merged down over the rows of its sub-names (`每千常住人口`).
+    let mut name_group: Option<String> = None;
     for row in rows {
         let texts: Vec<String> = row.iter().map(Cell::flat).collect();
         let Some(first_filled) = (0..texts.len()).find(|&i| !texts[i].is_empty()) else {
@@ -444,8 +471,9 @@ fn data_rows(
             .lines
             .partition_point(|l| l.start <= row[first_filled].start)
             .saturating_sub(1);
-        // One cell across the whole table: the domain of the rows below (`一、健康水平`).
-        if row.len() == 1 && cols.len() > 2 {
+        // One cell across the whole table, or a first cell and empty ones after it: the domain
+        // of the rows below (`一、健康水平`).
+        if lone_first(row) && cols.len() > 2 && !is_serial(&texts[0]) {
             domain_row = Some(strip_label(&texts[0]));
             continue;
         }
@@ -486,8 +514,16 @@ fn data_rows(
                 }
             }
         }
+        let mut dropped = a.dropped.clone();
+        let group = name_in_parts(cols, &a.cell_of, &texts, &mut dropped, name_group.as_deref());
+        if let (Some((prefix, name)), Some(n)) = (&group, cols.iter().position(|c| *c == Col::Name)) {
+            col_texts[n] = name.clone();
+            name_group = Some(prefix.clone());
+        } else {
+            name_group = None;
+        }
         let mut doubts = Vec::new();
-        for &k in &a.dropped {
+        for &k in &dropped {
             let t = &texts[k];
             let unit_col = cols.iter().position(|c| *c == Col::Unit);
             if feature(t) == Feature::Unit && unit_col.is_none_or(|u| col_texts[u].is_empty()) {
@@ -603,6 +639,33 @@ fn data_rows(
         r.texts.resize(cols.len() + 1, String::new());
     }
     recs
+}
+
+/// A name written in two cells, the first merged down over the rows of the second
+/// (`每千常住人口` | `执业（助理）医师数`, then `注册护士数`): the header's name column spans both.
+/// Returns (first part, whole name) and takes the first part's cell out of `dropped`. A row
+/// below whose first-part cell is empty (merged away) takes `above`.
+fn name_in_parts(
+    cols: &[Col],
+    cell_of: &[Option<usize>],
+    texts: &[String],
+    dropped: &mut Vec<usize>,
+    above: Option<&str>,
+) -> Option<(String, String)> {
+    let n = cell_of[cols.iter().position(|c| *c == Col::Name)?]?;
+    let words = |k: usize| matches!(feature(&texts[k]), Feature::ShortText | Feature::LongText);
+    let taken = |k: usize| cell_of.contains(&Some(k));
+    if n > 0 && dropped.contains(&(n - 1)) && words(n - 1) && words(n) {
+        dropped.retain(|&k| k != n - 1);
+        return Some((texts[n - 1].clone(), format!("{}{}", texts[n - 1], texts[n])));
+    }
+    if dropped.contains(&(n + 1)) && words(n + 1) && words(n) {
+        dropped.retain(|&k| k != n + 1);
+        return Some((texts[n].clone(), format!("{}{}", texts[n], texts[n + 1])));
+    }
+    let above = above?;
+    (n > 0 && texts[n - 1].is_empty() && !taken(n - 1) && words(n))
+        .then(|| (above.to_string(), format!("{above}{}", texts[n])))
 }
 
 /// `一、健康水平` → `健康水平`.

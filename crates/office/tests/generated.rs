@@ -1,0 +1,193 @@
+//! The generated corpus: plans composed at random from the layouts Chinese plans use
+//! (`healthplan-plangen`), each written as .txt, as .docx with real merged cells and, with
+//! LibreOffice and poppler installed, as a PDF LibreOffice prints from the .docx; every one is
+//! imported the way the CLI and server import files (`import_plan_file`) and scored against the
+//! answers written from the same choices with `fixtures/tools/score_import.py`'s rules. Every
+//! part of every document must score 1.000.
+//!
+//! The seed changes per run and is printed; `HEALTHPLAN_GEN_SEED=…` repeats a run,
+//! `HEALTHPLAN_GEN_DOCS` sets how many documents (default 300) and `HEALTHPLAN_GEN_PDF` how many
+//! of them also go through PDF (default all). Each failure met is kept in [`REGRESSIONS`].
+
+use healthplan_office::{convert_many, has_libreoffice, has_poppler, import_plan_file};
+use healthplan_plangen::{generate, gold_files, Generated};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// (seed, index) of generated documents that once failed; they run on every test run.
+const REGRESSIONS: &[(u64, usize)] = &[];
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn seed() -> u64 {
+    match std::env::var("HEALTHPLAN_GEN_SEED") {
+        Ok(s) => s
+            .trim_start_matches("0x")
+            .parse::<u64>()
+            .or_else(|_| u64::from_str_radix(s.trim_start_matches("0x"), 16))
+            .expect("HEALTHPLAN_GEN_SEED is a number"),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            t ^ (std::process::id() as u64) << 32
+        }
+    }
+}
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+/// One scored import.
+struct Score {
+    file: String,
+    doc: String,
+    parts: [Option<f64>; 3],
+    report: String,
+}
+
+/// Scores every plan JSON in `files` against the gold in `gold` with one scorer process.
+fn score_all(gold: &Path, files: &[PathBuf]) -> Vec<Score> {
+    let mut out = Vec::new();
+    for chunk in files.chunks(400) {
+        let o = Command::new("python3")
+            .arg(repo("fixtures/tools/score_many.py"))
+            .arg("--gold")
+            .arg(gold)
+            .args(chunk)
+            .output()
+            .expect("python3 runs the scorer");
+        assert!(
+            o.status.success(),
+            "scorer failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("one JSON per line");
+            let part = |k: &str| v[k].as_f64();
+            out.push(Score {
+                file: v["file"].as_str().unwrap_or_default().to_string(),
+                doc: v["doc"].as_str().unwrap_or_default().to_string(),
+                parts: [part("tables"), part("units"), part("targets")],
+                report: v["report"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Imports each document in every format, scores it, and returns the failures as messages.
+fn run(docs: &[(u64, usize, Generated)], pdf: usize) -> (Vec<String>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&gold).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    let generated: Vec<Generated> = docs.iter().map(|d| d.2.clone()).collect();
+    for (name, text) in gold_files(&generated) {
+        std::fs::write(gold.join(name), text).unwrap();
+    }
+    let stem = |g: &Generated| g.name.trim_end_matches(".txt").to_string();
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for g in &generated {
+        inputs.push((format!("{}.txt", stem(g)), g.text().into_bytes()));
+        inputs.push((format!("{}.docx", stem(g)), g.docx()));
+    }
+    let mut notes = Vec::new();
+    if pdf > 0 && has_libreoffice() && has_poppler() {
+        let docx: Vec<(String, Vec<u8>)> = inputs
+            .iter()
+            .filter(|(n, _)| n.ends_with(".docx"))
+            .take(pdf)
+            .cloned()
+            .collect();
+        let pdfs = convert_many(&docx, "pdf", Duration::from_secs(1800))
+            .expect("LibreOffice converts the batch");
+        for ((name, _), r) in docx.iter().zip(pdfs) {
+            let bytes = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+            inputs.push((name.replace(".docx", ".pdf"), bytes));
+        }
+    } else {
+        notes.push("PDF part skipped: LibreOffice or poppler is not installed".to_string());
+    }
+    let mut files = Vec::new();
+    let mut failures = Vec::new();
+    for (name, bytes) in &inputs {
+        match import_plan_file(bytes, name) {
+            Ok(imp) => {
+                let path = out.join(format!("{name}.json"));
+                std::fs::write(&path, imp.plan.to_json_pretty()).unwrap();
+                files.push(path);
+            }
+            Err(e) => failures.push(format!("{name}: import failed: {e}")),
+        }
+    }
+    let scores = score_all(&gold, &files);
+    assert_eq!(scores.len(), files.len());
+    let choices = |doc: &str| {
+        docs.iter()
+            .find(|d| d.2.name == doc)
+            .map(|d| format!("seed {} index {}: {}", d.0, d.1, d.2.choices.join(" ")))
+            .unwrap_or_default()
+    };
+    let mut per_format: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for s in &scores {
+        let fmt = s.file.rsplit('.').nth(1).unwrap_or("?").to_string();
+        let perfect = s.parts.iter().all(|p| p.is_none_or(|v| v >= 1.0 - 1e-9));
+        let e = per_format.entry(fmt).or_default();
+        e.0 += perfect as usize;
+        e.1 += 1;
+        if !perfect {
+            failures.push(format!(
+                "{}: tables={:?} units={:?} targets={:?}\n  {}\n{}",
+                Path::new(&s.file).file_name().unwrap().to_string_lossy(),
+                s.parts[0],
+                s.parts[1],
+                s.parts[2],
+                choices(&s.doc),
+                s.report
+                    .lines()
+                    .filter(|l| l.starts_with("  "))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
+    }
+    for (fmt, (ok, all)) in per_format {
+        notes.push(format!("{fmt}: {ok}/{all} documents at 1.000"));
+    }
+    (failures, notes)
+}
+
+#[test]
+fn every_generated_document_scores_full_marks_in_every_format() {
+    let seed = seed();
+    let n = env_or("HEALTHPLAN_GEN_DOCS", 300);
+    let pdf = env_or("HEALTHPLAN_GEN_PDF", n);
+    eprintln!("generated corpus: seed {seed} ({n} documents; HEALTHPLAN_GEN_SEED={seed} repeats it)");
+    let mut docs: Vec<(u64, usize, Generated)> =
+        (0..n).map(|i| (seed, i, generate(seed, i))).collect();
+    docs.extend(REGRESSIONS.iter().map(|&(s, i)| (s, i, generate(s, i))));
+    let (failures, notes) = run(&docs, pdf + REGRESSIONS.len());
+    eprintln!("{}", notes.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "seed {seed}: {} of the imports fell short:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
