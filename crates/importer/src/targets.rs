@@ -411,7 +411,13 @@ fn atoms(clause: &str) -> Vec<Atom> {
             Some((w, _)) => qualifies(&after[w.len()..]),
             None => qualifies(after),
         };
-        if unit.as_deref() == Some("岁") && (prefix.is_none() || qualifier) {
+        // The second age of a list (`分别不低于79.2岁和80岁`) has its comparator before the first.
+        let listed = ["和", "、", "及"].iter().any(|j| {
+            before
+                .strip_suffix(j)
+                .is_some_and(|x| x.trim_end().ends_with("岁"))
+        });
+        if unit.as_deref() == Some("岁") && ((prefix.is_none() && !listed) || qualifier) {
             continue;
         }
         out.push(Atom {

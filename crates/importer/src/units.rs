@@ -55,7 +55,8 @@ pub fn find(line: &str) -> Option<Found> {
         c.is_whitespace() || matches!(c, '。' | '；' | ';' | '.' | '，' | ',' | '\u{3000}')
     });
     let last = trimmed.chars().last()?;
-    if !CLOSE.contains(&last) {
+    // `牵头单位：A；配合单位：B、各乡镇（街道）` ends in a bracket that is part of a name.
+    if !CLOSE.contains(&last) || labelled_outside_brackets(trimmed) {
         return find_unbracketed(trimmed);
     }
     // Walk back to the matching opener, any bracket kind, counting depth.
@@ -87,6 +88,22 @@ pub fn find(line: &str) -> Option<Found> {
         responsibility,
         doubts,
     })
+}
+
+/// Whether the line's last `责任单位：`-style label stands outside any bracket.
+fn labelled_outside_brackets(line: &str) -> bool {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:责任单位|牵头单位|责任部门|负责单位)\s*[:：]").expect("valid regex")
+    });
+    let Some(m) = LABEL.find_iter(line).last() else {
+        return false;
+    };
+    let before = &line[..m.start()];
+    let depth: i32 = before
+        .chars()
+        .map(|c| i32::from(OPEN.contains(&c)) - i32::from(CLOSE.contains(&c)))
+        .sum();
+    depth <= 0
 }
 
 /// Splits at top-level separators only, so `各县（市、区）政府` stays whole.
@@ -335,6 +352,8 @@ mod tests {
             units("加强建设。牵头单位：区卫生健康局；配合单位：区教育局、区民政局").unwrap();
         assert_eq!(u, ["区卫生健康局", "区教育局", "区民政局"]);
         let (u, _) = units("责任单位：区卫生健康局、各街道。").unwrap();
+        let (u2, _) = units("牵头单位：县卫生健康局；配合单位：县民政局、各乡镇（街道）").unwrap();
+        assert_eq!(u2, ["县卫生健康局", "县民政局", "各乡镇（街道）"]);
         assert_eq!(u, ["区卫生健康局", "各街道"]);
         let (u, m) = units("x（区体育局牵头负责）").unwrap();
         assert_eq!((u, m), (vec!["区体育局".to_string()], ResponsibilityMode::LeadFirst));

@@ -53,9 +53,10 @@ fn fit(c: &Col, f: Feature) -> f64 {
         Col::Baseline(_) | Col::BaselineYear => match f {
             NumberWithYear => 3.0,
             Number => 2.0,
-            Dash => 1.0,
+            // A small whole number (`5`, `13`) is a value as often as a serial number.
+            Serial | Dash => 1.0,
             Empty | Compared | TargetWords | LongText => 0.0,
-            ShortText | Serial | Change => -0.5,
+            ShortText | Change => -0.5,
             _ => -2.5,
         },
         Col::Target(_) | Col::Reference(..) | Col::Year(_) | Col::TargetGroup => match f {
@@ -63,7 +64,8 @@ fn fit(c: &Col, f: Feature) -> f64 {
             TargetWords => 2.0,
             Number => 1.5,
             Dash => 1.0,
-            Serial => 0.5,
+            // A small whole number (`91`, `6`) is a value as often as a serial number.
+            Serial => 1.2,
             Empty | ShortText | LongText | NumberWithYear => 0.0,
             _ => -2.5,
         },
@@ -83,7 +85,8 @@ fn fit(c: &Col, f: Feature) -> f64 {
             Empty | Dash => 0.0,
             LongText | ShortText | TargetWords | Org => 1.0,
             Property | Serial | Unit => -1.5,
-            _ => 0.0,
+            // A remark is words; a value there belongs to a column before it.
+            Number | Compared | Change | NumberWithYear => -1.0,
         },
         Col::Other => match f {
             Property | Serial => -1.0,

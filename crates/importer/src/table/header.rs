@@ -227,7 +227,24 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
             continue;
         }
         let mut groups: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].wants_sub()).collect();
-        if let Some(w) = width {
+        // A second row with a cell under every column (merged-away cells empty) says by
+        // position which group each sub-header belongs to.
+        let positional = r.len() > cols.len() && sub_like_all(&subs);
+        if positional {
+            let mut p = 0;
+            let mut keep = Vec::new();
+            for i in 0..cols.len() {
+                let here = r.get(p).is_some_and(|t| !t.is_empty());
+                if cols[i].wants_sub() && here {
+                    keep.push(i);
+                    let run = r[p..].iter().take_while(|t| !t.is_empty()).count();
+                    p += if cols[i] == Col::TargetGroup { run } else { 1 };
+                } else {
+                    p += 1;
+                }
+            }
+            groups = keep;
+        } else if let Some(w) = width {
             // Each group taking subs turns one column into its subs.
             let needed = (cols.len() + subs.len()).checked_sub(w);
             if let Some(n) = needed.filter(|&n| n >= 1 && n < groups.len()) {
@@ -249,14 +266,7 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
                 groups = keep;
             }
         }
-        let sub_like = subs.iter().all(|t| {
-            single_year(t).is_some()
-                || matches!(
-                    classify(t),
-                    Col::BaselineYear | Col::Target(_) | Col::Year(_)
-                )
-                || ["数值", "目标", "值"].contains(&t.as_str())
-        });
+        let sub_like = sub_like_all(&subs);
         if sub_like && !groups.is_empty() {
             // Baseline and reference groups take one sub-header each; target groups the rest.
             let mut counts = vec![1usize; groups.len()];
@@ -310,6 +320,18 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
         }
     }
     Header { cols, texts }
+}
+
+/// Every text a sub-header under a group: a year, or a word such as `目标`.
+fn sub_like_all(subs: &[&String]) -> bool {
+    subs.iter().all(|t| {
+        single_year(t).is_some()
+            || matches!(
+                classify(t),
+                Col::BaselineYear | Col::Target(_) | Col::Year(_)
+            )
+            || ["数值", "目标", "值"].contains(&t.as_str())
+    })
 }
 
 /// How a bare year column was read.

@@ -332,7 +332,19 @@ fn header_rows(rows: &[Vec<Cell>]) -> Option<(usize, usize)> {
     let data = |r: &Vec<Cell>| r.iter().any(|c| !header::is_header_text(&c.flat()));
     let mut first_data = rows.iter().position(data)?;
     // Domain rows (`一、健康水平`) above the first data row read as header words.
-    while first_data > 1 && lone_first(&rows[first_data - 1]) {
+    let domain = |r: &[Cell]| {
+        lone_first(r)
+            && !matches!(
+                header::classify(&r[0].flat()),
+                Col::Year(_)
+                    | Col::Target(_)
+                    | Col::Baseline(_)
+                    | Col::BaselineYear
+                    | Col::Reference(..)
+                    | Col::TargetGroup
+            )
+    };
+    while first_data > 1 && domain(&rows[first_data - 1]) {
         first_data -= 1;
     }
     let mut top = 0;
@@ -404,7 +416,7 @@ fn read_table(
         .map(|c| recs.iter().map(|r| r.texts[c].clone()).collect())
         .collect();
     let reading = header::resolve_years(&mut hdr, &columns, ctx.plan_year);
-    let baseline_year = hdr.cols.iter().find_map(|c| match c {
+    let header_base = hdr.cols.iter().find_map(|c| match c {
         Col::Baseline(y) => *y,
         _ => None,
     });
@@ -438,6 +450,13 @@ fn read_table(
     if indicators.is_empty() {
         return None;
     }
+    // Without a year in the header, the latest year the baseline cells name.
+    let baseline_year = header_base.or_else(|| {
+        indicators
+            .iter()
+            .filter_map(|i| i.baseline.as_ref().and_then(|b| b.year))
+            .max()
+    });
     Some(FoundTable {
         first_line: region.first_line,
         last_line: region.last_line,
@@ -483,6 +502,14 @@ fn data_rows(
             .iter()
             .map(|c| c.and_then(|k| texts.get(k).cloned()).unwrap_or_default())
             .collect();
+        let mut dropped = a.dropped.clone();
+        let group = name_in_parts(cols, &a.cell_of, &texts, &mut dropped, name_group.as_deref());
+        if let (Some((prefix, name)), Some(n)) = (&group, cols.iter().position(|c| *c == Col::Name)) {
+            col_texts[n] = name.clone();
+            name_group = Some(prefix.clone());
+        } else {
+            name_group = None;
+        }
         // Only one cell says something new, and it is no value: a name (or other words)
         // wrapped into a row of its own. Cells merged down repeat the row above.
         let fresh: Vec<usize> = (0..cols.len())
@@ -513,14 +540,6 @@ fn data_rows(
                     continue;
                 }
             }
-        }
-        let mut dropped = a.dropped.clone();
-        let group = name_in_parts(cols, &a.cell_of, &texts, &mut dropped, name_group.as_deref());
-        if let (Some((prefix, name)), Some(n)) = (&group, cols.iter().position(|c| *c == Col::Name)) {
-            col_texts[n] = name.clone();
-            name_group = Some(prefix.clone());
-        } else {
-            name_group = None;
         }
         let mut doubts = Vec::new();
         for &k in &dropped {
