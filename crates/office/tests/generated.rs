@@ -179,6 +179,9 @@ fn every_generated_document_scores_full_marks_in_every_format() {
     docs.extend(REGRESSIONS.iter().map(|&(s, i)| (s, i, generate(s, i))));
     let (failures, notes) = run(&docs, pdf + REGRESSIONS.len());
     eprintln!("{}", notes.join("\n"));
+    for f in &failures {
+        eprintln!("{f}");
+    }
     assert!(
         failures.is_empty(),
         "seed {seed}: {} of the imports fell short:\n{}",

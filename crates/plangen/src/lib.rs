@@ -710,9 +710,12 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
     }
     // Baseline years: one per cell when the header names none.
     if baseline_head == "现状值+cell_year" {
+        // Some earlier, the latest being the year the plan's history speaks of.
+        let mut first = true;
         for r in rows.iter_mut() {
             if let Some((_, y)) = r.baseline.as_mut() {
-                *y = base - b.rng.below(2) as i32;
+                *y = if first { base } else { base - b.rng.below(2) as i32 };
+                first = false;
             }
         }
     }

@@ -381,7 +381,8 @@ pub fn resolve_years(
             reading = Some(YearReading::Certain);
         } else if years.len() + count_targets(&h.cols) >= 2 {
             let col = |i: usize| cells.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            let bare = share(col(first), |f| f == Feature::Number);
+            // A whole number (`29`) reads as a serial number on its own.
+            let bare = share(col(first), |f| matches!(f, Feature::Number | Feature::Serial));
             let later: Vec<usize> = (first + 1..h.cols.len())
                 .filter(|&i| matches!(h.cols[i], Col::Year(_) | Col::Target(_)))
                 .collect();
