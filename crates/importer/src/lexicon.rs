@@ -225,9 +225,49 @@ pub const UNITS: &[(&str, &str)] = &[
     ("元", "元"),
 ];
 
+/// Traditional characters of the words the extractors look for, with their simplified forms.
+/// Both are three bytes in UTF-8, so a text read through [`simplified`] keeps every offset.
+const TRADITIONAL: &[(char, char)] = &[
+    ('達', '达'), ('於', '于'), ('過', '过'), ('長', '长'), ('減', '减'), ('穩', '稳'),
+    ('內', '内'), ('歲', '岁'), ('項', '项'), ('個', '个'), ('張', '张'), ('間', '间'),
+    ('條', '条'), ('臺', '台'), ('輛', '辆'), ('萬', '万'), ('億', '亿'), ('為', '为'),
+    ('從', '从'), ('將', '将'), ('實', '实'), ('現', '现'), ('與', '与'), ('別', '别'),
+    ('較', '较'), ('級', '级'), ('礎', '础'), ('點', '点'), ('壽', '寿'), ('預', '预'),
+    ('結', '结'), ('標', '标'), ('準', '准'), ('質', '质'), ('數', '数'), ('幹', '干'),
+    ('僅', '仅'), ('並', '并'), ('務', '务'), ('計', '计'), ('劃', '划'), ('報', '报'),
+    ('統', '统'), ('開', '开'), ('組', '组'), ('織', '织'), ('舉', '举'), ('辦', '办'),
+    ('動', '动'), ('區', '区'), ('縣', '县'), ('鎮', '镇'), ('鄉', '乡'), ('門', '门'),
+    ('衛', '卫'), ('發', '发'), ('設', '设'), ('機', '机'), ('構', '构'), ('醫', '医'),
+    ('療', '疗'), ('兒', '儿'), ('嬰', '婴'), ('產', '产'), ('婦', '妇'), ('處', '处'),
+    ('體', '体'), ('養', '养'), ('齡', '龄'), ('製', '制'), ('勵', '励'), ('業', '业'),
+];
+
+/// `text` with the traditional characters of [`TRADITIONAL`] simplified, char for char.
+pub fn simplified(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            TRADITIONAL
+                .iter()
+                .find(|(t, _)| *t == c)
+                .map_or(c, |(_, s)| *s)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traditional_text_keeps_its_offsets() {
+        let t = "人均預期壽命將達到80.5歲";
+        let s = simplified(t);
+        assert_eq!(s, "人均预期寿命将达到80.5岁");
+        assert_eq!(s.len(), t.len());
+        assert!(TRADITIONAL
+            .iter()
+            .all(|(a, b)| a.len_utf8() == 3 && b.len_utf8() == 3));
+    }
 
     #[test]
     fn directions() {

@@ -97,8 +97,11 @@ pub fn build(
     // The last plain paragraph and the line of the last task, for unit lists on their own line.
     let mut prev_para: Option<usize> = None;
     let mut last_task_line: Option<usize> = None;
-    // A line taken already: the unit list under a `责任单位：` line of its own.
+    // Lines taken already, up to this one: the unit list under a `责任单位：` line of its own,
+    // or the lines a bracketed list runs on to.
     let mut consumed: Option<usize> = None;
+    // The line where the last task's unit list ended, for a `协作单位：` line just below.
+    let mut last_list_line: Option<usize> = None;
     let in_table = crate::table::covered(doc, tables);
     let task_tables = crate::table::task_tables(doc);
     for l in &doc.lines {
@@ -124,8 +127,29 @@ pub fn build(
                 }
             }
         }
-        if l.is_blank() || in_table[l.no] || consumed == Some(l.no) {
+        if l.is_blank() || in_table[l.no] || consumed.is_some_and(|c| l.no <= c) {
             continue;
+        }
+        let above = doc.lines[..l.no]
+            .iter()
+            .rev()
+            .find(|p| !p.is_blank())
+            .map(|p| p.no);
+        // `主要协作单位：B、C` under `牵头单位：A`: the same list goes on.
+        if let Some(h) = units::helper_line(l.text).filter(|_| last_list_line == above) {
+            if let Some(r) = tasks.last_mut().and_then(|t| {
+                t.span = Span::new(t.span.start as usize, span_of(l).end as usize);
+                t.responsible.as_mut()
+            }) {
+                for u in h.responsibility.units {
+                    if !r.units.contains(&u) {
+                        r.units.push(u);
+                    }
+                }
+                r.raw = format!("{} / {}", r.raw, l.text.trim());
+                last_list_line = Some(l.no);
+                continue;
+            }
         }
         let body = trim_lead(l.text);
         // `责任单位：` alone, the units on the next line: one list, ending there.
@@ -143,6 +167,14 @@ pub fn build(
                     list_end = next;
                     consumed = Some(next.no);
                 }
+            }
+        }
+        // A bracketed list broken over lines (a PDF's text): read it whole.
+        if found.is_none() && !l.is_cell() {
+            if let Some((f, last)) = list_over_lines(doc, l) {
+                found = Some(f);
+                list_end = last;
+                consumed = Some(last.no);
             }
         }
         let label = label_of(body);
@@ -190,6 +222,7 @@ pub fn build(
                 t.responsible = Some(f.responsibility.clone());
                 t.doubts.extend(f.doubts.iter().cloned());
                 t.span = Span::new(t.span.start as usize, span_of(list_end).end as usize);
+                last_list_line = Some(list_end.no);
                 continue;
             }
             if let Some(p) = prev_para.filter(|&p| Some(p) == above) {
@@ -208,6 +241,7 @@ pub fn build(
                     Some(o) => o.section.tasks.push(id),
                     None => loose.push(id),
                 }
+                last_list_line = Some(list_end.no);
                 continue;
             }
         }
@@ -234,13 +268,16 @@ pub fn build(
         }
         last_task_line = Some(l.no);
         let (responsible, doubts) = match found {
-            Some(f) => (Some(f.responsibility), f.doubts),
+            Some(f) => {
+                last_list_line = Some(list_end.no);
+                (Some(f.responsibility), f.doubts)
+            }
             None => (None, Vec::new()),
         };
         tasks.push(Task {
             id: id.clone(),
             text,
-            span: span_of(l),
+            span: Span::new(span_of(l).start as usize, span_of(list_end).end as usize),
             responsible,
             targets: Vec::new(),
             doubts,
@@ -286,6 +323,41 @@ pub fn build(
             }),
         ..PlanDocument::default()
     })
+}
+
+/// A unit list that opens a bracket on line `l` and closes it on one of the next few lines
+/// (blank lines between, as a PDF's text breaks them): the list read from the lines joined,
+/// and the line it ends on.
+fn list_over_lines<'a>(doc: &'a Doc, l: &Line) -> Option<(units::Found, &'a Line<'a>)> {
+    let open = |t: &str| -> i32 {
+        t.chars()
+            .map(|c| match c {
+                '（' | '(' | '〔' | '【' | '[' => 1,
+                '）' | ')' | '〕' | '】' | ']' => -1,
+                _ => 0,
+            })
+            .sum()
+    };
+    let first = l.text.trim_end();
+    let mut depth = open(first);
+    if depth <= 0 {
+        return None;
+    }
+    let mut joined = first.to_string();
+    let mut taken = 0;
+    for next in doc.lines[l.no + 1..].iter().filter(|n| !n.is_blank()) {
+        if next.is_cell() || taken == 3 {
+            return None;
+        }
+        taken += 1;
+        joined.push_str(next.text.trim());
+        depth += open(next.text);
+        if depth <= 0 {
+            let f = units::find(&joined).filter(|f| f.start < first.len())?;
+            return Some((f, next));
+        }
+    }
+    None
 }
 
 static TITLE_WORD: LazyLock<Regex> =

@@ -22,7 +22,7 @@ static BASE_REF: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 static CMP_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:比|较|与|同)\s*((?:19|20)\d{2})\s*年(?:底|末)?").expect("valid regex")
+    Regex::new(r"(?:比|较|与|同|从)\s*((?:19|20)\d{2})\s*年(?:底|末)?").expect("valid regex")
 });
 static ATOM: LazyLock<Regex> = LazyLock::new(|| {
     let mut units: Vec<&str> = UNITS.iter().map(|(w, _)| *w).collect();
@@ -51,6 +51,11 @@ static POPULATION: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+/// Verbs before a count of what the plan itself does, not of what it aims at.
+const NOT_TARGET_VERBS: &[&str] = &[
+    "实施", "开展", "组织", "涵盖", "包括", "举办", "召开", "印发", "出台", "制定", "提出", "部署",
+];
+
 /// Verbs between a comparator and a count: `至少建成1家`.
 const COUNT_VERBS: &[&str] = &[
     "建成", "建设", "建立", "引进", "培育", "打造", "创建", "新增", "培养", "开展", "配备", "设置",
@@ -156,7 +161,8 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
             LazyLock::new(|| Regex::new(r"^\d{1,2}\s*月").expect("valid regex"));
         if DATE.is_match(after)
             || [
-                "以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第",
+                "以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第", "工作",
+                "要点", "计划", "报告", "公报", "统计",
             ]
             .iter()
             .any(|w| after.starts_with(w))
@@ -348,7 +354,7 @@ fn atoms(clause: &str) -> Vec<Atom> {
         }
         // A yearly rate (`每年降低0.5个百分点`) is no value for the target year.
         if change.is_some()
-            && ["每年", "年均", "逐年", "每年度"]
+            && ["每年", "年均", "逐年", "每年度", "较上年度", "较上年", "比上年", "比上一年"]
                 .iter()
                 .any(|w| b.trim_end().ends_with(w))
         {
@@ -417,7 +423,25 @@ fn atoms(clause: &str) -> Vec<Atom> {
                 .strip_suffix(j)
                 .is_some_and(|x| x.trim_end().ends_with("岁"))
         });
-        if unit.as_deref() == Some("岁") && ((prefix.is_none() && !listed) || qualifier) {
+        // A life expectancy written without a verb (`2030年人均寿命80岁`) is its value too.
+        let life = before.contains("寿命") && after.chars().next().is_none_or(|c| !is_han(c));
+        if unit.as_deref() == Some("岁") && ((prefix.is_none() && !listed && !life) || qualifier) {
+            continue;
+        }
+        // A starting point (`从2015年的5.28‰降到…`) is no target.
+        static FROM: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"从\s*(?:(?:19|20)\d{2}\s*年(?:底|末)?)?\s*的?$").expect("valid regex")
+        });
+        if FROM.is_match(before) {
+            continue;
+        }
+        // A count of what the plan does (`实施16项专项行动`) sets no target.
+        if prefix.is_none()
+            && change.is_none()
+            && series.is_none()
+            && suffix.is_none()
+            && NOT_TARGET_VERBS.iter().any(|w| b.trim_end().ends_with(w))
+        {
             continue;
         }
         out.push(Atom {
@@ -478,7 +502,9 @@ fn clauses(s: &str) -> Vec<(usize, usize)> {
         match c {
             '（' | '(' | '《' | '“' | '【' | '[' => depth += 1,
             '）' | ')' | '》' | '”' | '】' | ']' => depth -= 1,
-            '，' | ',' | '；' | ';' | '：' if depth <= 0 => {
+            '，' | ',' | '；' | ';' | '：' | ':'
+                if depth <= 0 && !(c == ':' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) =>
+            {
                 out.push((from, i));
                 from = i + c.len_utf8();
             }
@@ -513,15 +539,38 @@ fn split_subjects(s: &str) -> Vec<String> {
     }
 }
 
+/// Where the words between two value lists divide: at the first `、`, else at the first
+/// `和`/`及` (so `地级及以上城市` after a `、` stays whole).
+fn list_split(region: &str) -> Option<usize> {
+    region.find('、').or_else(|| region.find(['和', '及']))
+}
+
+/// The subject around a year phrase: the words after the last year (`建设 2035年人均期望寿命`),
+/// or before it when nothing follows (`人均预期寿命2025年达到`).
+fn around_year(s: &str) -> &str {
+    let han = |t: &str| tidy_subject(t).chars().filter(|c| is_han(*c)).count();
+    match YEAR_PHRASE.find_iter(s).filter(|m| !m.as_str().trim().is_empty()).last() {
+        // A few words after the year are its verbs (`到2030年将达到`), not a subject.
+        Some(m) if m.start() > 0 && han(&s[m.end()..]) > 3 => &s[m.end()..],
+        _ => s,
+    }
+}
+
 /// Cleans a subject: year phrases, list separators and filler words off the ends.
 fn tidy_subject(s: &str) -> String {
+    // A starting value left by `从2015年的73.25岁` is no part of the subject.
+    static TRAILING_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"的?\d+(?:\.\d+)?\s*(?:[%％‰岁歲]|/10万)?$").expect("valid regex")
+    });
     let s = YEAR_PHRASE.replace_all(s, "");
+    let s = TRAILING_VALUE.replace(s.trim(), "");
     let mut t: &str = s.trim();
     loop {
         let before = t;
         for w in [
             "、", "和", "及", "与", "，", ",", "的", "并", "要", "使", "其中", "力争", "争取",
-            "分别", "各", " ",
+            "分别", "各", " ", "将实现", "将", "進一步", "进一步", "继续", "持续", "實現",
+            "实现", "包括:", "包括：", "包括", ":", "：", "將", "並", "與", "分別",
         ] {
             t = t.trim_start_matches(w).trim_end_matches(w).trim();
         }
@@ -565,11 +614,14 @@ pub fn extract(
             if sentence.trim().is_empty() {
                 continue;
             }
-            let groups = year_groups(sentence, base);
+            // Traditional characters read through their simplified forms; subjects and
+            // sentences are kept as written (the mapping keeps every byte offset).
+            let simple = crate::lexicon::simplified(sentence);
+            let groups = year_groups(&simple, base);
             if groups.is_empty() {
                 continue;
             }
-            sentence_targets(doc, l, s_start, sentence, &groups, &mut out);
+            sentence_targets(l, s_start, (&simple, sentence), &groups, &mut out);
             if out.len() > Counted::TargetStatements.max() {
                 return Err(Counted::TargetStatements);
             }
@@ -579,10 +631,9 @@ pub fn extract(
 }
 
 fn sentence_targets(
-    _doc: &Doc,
     line: &crate::text::Line,
     s_start: usize,
-    sentence: &str,
+    (sentence, written): (&str, &str),
     groups: &[YearGroup],
     out: &mut Vec<TargetStatement>,
 ) {
@@ -602,6 +653,7 @@ fn sentence_targets(
     };
     for (c0, c1) in clauses(sentence) {
         let clause = &sentence[c0..c1];
+        let oclause = &written[c0..c1];
         service_ratio(line, s_start, sentence, (c0, c1), groups, out);
         let found = atoms(clause);
         if found.is_empty() {
@@ -644,12 +696,13 @@ fn sentence_targets(
             } else {
                 lists[li - 1].atoms.last().expect("non-empty").end
             };
-            let region = &clause[prev_end..head.prefix_start.max(prev_end)];
+            let region_at = prev_end..head.prefix_start.max(prev_end);
+            let region = &clause[region_at.clone()];
             let before = if li == 0 {
-                region
+                &oclause[region_at]
             } else {
-                match region.rfind(['、', '和', '及']) {
-                    Some(i) => &region[i..],
+                match list_split(region) {
+                    Some(i) => &oclause[prev_end + i..head.prefix_start.max(prev_end)],
                     None => "",
                 }
             };
@@ -657,11 +710,11 @@ fn sentence_targets(
             let next_start = if li + 1 < n_lists {
                 let nxt = &lists[li + 1].atoms[0];
                 let reg = &clause[tail.end..nxt.prefix_start.max(tail.end)];
-                tail.end + reg.rfind(['、', '和', '及']).unwrap_or(reg.len())
+                tail.end + list_split(reg).unwrap_or(reg.len())
             } else {
                 clause.len()
             };
-            let mut after = &clause[tail.end..next_start.max(tail.end)];
+            let mut after = &oclause[tail.end..next_start.max(tail.end)];
             let after_trim = after.trim_start();
             if let Some((w, _)) = SUFFIX_WORDS.iter().find(|(w, _)| after_trim.starts_with(w)) {
                 after = &after_trim[w.len()..];
@@ -672,7 +725,7 @@ fn sentence_targets(
                     .trim_end_matches(['。', '！', '？', '；', ';']),
             ));
             let before_t = CMP_REF
-                .replace_all(&BASE_REF.replace_all(before, ""), "")
+                .replace_all(&BASE_REF.replace_all(around_year(before), ""), "")
                 .to_string();
             let before_t = tidy_subject(&before_t);
             // Relative change wording (在2019年和2022年基础上提高10%) before the value.
@@ -802,8 +855,8 @@ fn sentence_targets(
                 .copied()
                 .find(|&(a, b)| pos >= a && pos < b)
                 .unwrap_or((0, sentence.len()));
-            let seg_text = sentence[seg_a..seg_b].trim();
-            let lead = sentence[seg_a..seg_b].len() - sentence[seg_a..seg_b].trim_start().len();
+            let seg_text = written[seg_a..seg_b].trim();
+            let lead = written[seg_a..seg_b].len() - written[seg_a..seg_b].trim_start().len();
             let span = Span::new(
                 line.char_at(s_start + seg_a + lead),
                 line.char_at(s_start + seg_a + lead + seg_text.len()),

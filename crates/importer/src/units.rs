@@ -8,7 +8,7 @@ const OPEN: &[char] = &['（', '(', '〔', '[', '【', '［'];
 const CLOSE: &[char] = &['）', ')', '〕', ']', '】', '］'];
 
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:责任单位|责任部门|牵头单位|负责单位|责任主体)\s*[:：]\s*")
+    Regex::new(r"^\s*(?:牵头责任单位|主要责任单位|责任单位|责任部门|牵头单位|牵头部门|负责单位|主责单位|责任主体)\s*[:：]\s*")
         .expect("valid regex")
 });
 /// Remarks in parentheses inside a unit name: `(含…)`, `（以下简称…）`.
@@ -17,7 +17,7 @@ static NESTED_REMARK: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Parts that are remarks, not units.
 static REMARK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:下同|以下同|.*牵头单位.*|.*排在第一.*|.*排名第一.*|.*以下简称.*)$")
+    Regex::new(r"^(?:下同|以下同|.*牵头单位.*|.*排在第一.*|.*排名第一.*|.*以下简称.*|(?:有关|相关)\p{Han}{0,6}(?:单位|部门))$")
         .expect("valid regex")
 });
 /// The ending that says who answers, and how.
@@ -129,7 +129,7 @@ fn split_top(s: &str) -> Vec<&str> {
 /// or a last sentence `区卫生健康局牵头，区财政局、区人社局配合`.
 fn find_unbracketed(line: &str) -> Option<Found> {
     static TAIL_LIST: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:责任单位|牵头单位|责任部门|负责单位)\s*[:：][^。！？]*$")
+        Regex::new(r"(?:牵头责任单位|主要责任单位|责任单位|牵头单位|牵头部门|责任部门|负责单位|主责单位)\s*[:：][^。！？]*$")
             .expect("valid regex")
     });
     static LEAD_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
@@ -180,7 +180,7 @@ fn is_org(u: &str) -> bool {
 
 /// `牵头单位：甲；配合单位：乙、丙` reads as one list led by 甲.
 static HELPERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[；;，,。\s]*(?:配合单位|协助单位|参与单位|协办单位|配合部门|参与部门)\s*[:：]")
+    Regex::new(r"[；;，,。\s]*(?:主要)?(?:配合单位|协助单位|参与单位|协办单位|协作单位|协同单位|配合部门|参与部门|协作部门)\s*[:：]")
         .expect("valid regex")
 });
 
@@ -300,6 +300,20 @@ pub fn from_table(raw: &str) -> Option<(Responsibility, Vec<Doubt>)> {
     parse(raw, &format!("责任单位：{raw}"))
 }
 
+/// A line listing only assisting units (`主要协作单位：A、B`), which completes the list of the
+/// line above.
+pub fn helper_line(line: &str) -> Option<Found> {
+    let t = line.trim();
+    let m = HELPERS.find(t).filter(|m| m.start() == 0)?;
+    let (responsibility, doubts) = parse(t, &format!("责任单位：{}", &t[m.end()..]))?;
+    Some(Found {
+        start: line.len() - line.trim_start().len(),
+        end: line.trim_end().len(),
+        responsibility,
+        doubts,
+    })
+}
+
 /// A line that is only a label such as `责任单位：`, its list on the next line.
 pub fn is_prefix_only(line: &str) -> bool {
     let t = line.trim().trim_matches('\u{3000}');
@@ -378,6 +392,13 @@ mod tests {
         let (u, _) = units("x（县文化和旅游局、区住房和城乡建设局负责）").unwrap();
         assert_eq!(u, ["县文化和旅游局", "区住房和城乡建设局"]);
         assert!(is_prefix_only("责任单位："));
+        let (u, _) = units("牵头责任单位:县卫健委、县民政局").unwrap();
+        assert_eq!(u, ["县卫健委", "县民政局"]);
+        let h = helper_line("主要协作单位:各乡镇人民政府、经济开发区管委会,县政府有关部门、有关直属单位").unwrap();
+        assert_eq!(
+            h.responsibility.units,
+            ["各乡镇人民政府", "经济开发区管委会", "县政府"]
+        );
         assert!(!is_prefix_only("责任单位：区卫生健康局"));
         assert!(units("(").is_none());
         assert!(units("）").is_none());

@@ -220,15 +220,26 @@ fn a_document_without_table_or_units_is_still_a_plan() {
 }
 
 #[test]
-fn ten_megabytes_import_without_trouble() {
+fn megabytes_of_plan_import_and_past_the_limits_are_refused() {
     let one = seed(SEEDS[2]);
-    let mut big = Vec::with_capacity(10 * 1024 * 1024 + one.len());
-    while big.len() < 10 * 1024 * 1024 {
-        big.extend_from_slice(&one);
-        big.push(b'\n');
-    }
-    let imp = import_bytes(&big, "big.txt").unwrap();
-    let copies = big.len() / (one.len() + 1);
-    assert_eq!(imp.plan.indicators.len(), 34 * copies);
-    assert_eq!(imp.plan.target_statements.len(), 78 * copies);
+    let repeat = |n: usize| {
+        let mut big = Vec::with_capacity(n * (one.len() + 1));
+        for _ in 0..n {
+            big.extend_from_slice(&one);
+            big.push(b'\n');
+        }
+        big
+    };
+    // Twenty-five copies (about 4 MB) stay within what one plan may hold.
+    let imp = import_bytes(&repeat(25), "big.txt").unwrap();
+    assert_eq!(imp.plan.indicators.len(), 34 * 25);
+    assert_eq!(imp.plan.target_statements.len(), 78 * 25);
+    // Ten megabytes of them hold more than a plan may: refused with the limit named.
+    let copies = 10 * 1024 * 1024 / (one.len() + 1) + 1;
+    let e = import_bytes(&repeat(copies), "huge.txt").unwrap_err();
+    assert!(
+        matches!(e, healthplan_importer::ImportError::TooMuch { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("huge.txt"), "{e}");
 }

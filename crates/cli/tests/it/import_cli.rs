@@ -453,3 +453,67 @@ fn crafted_bombs_and_floods_are_refused_and_nothing_is_stored() {
     let list = run_ok(healthplan(dir.path()).args(["plan", "list"]));
     assert!(list.contains("no plans"), "{list}");
 }
+
+/// Excerpts of plans published by more than forty governments (`fixtures/real`, each with its
+/// source address in `SOURCES.md`), kept as published: traditional characters, half-width
+/// punctuation, spaces inside numbers, page text broken over lines. Scored pooled over all of
+/// them with the project's scorer rules against the hand-made answers in `fixtures/real/gold`.
+#[test]
+fn published_excerpts_of_many_governments_score_pooled() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = repo_fixture("real");
+    let mut docs: Vec<std::path::PathBuf> = std::fs::read_dir(&real)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    docs.sort();
+    let sources = std::fs::read_to_string(real.join("SOURCES.md")).unwrap();
+    assert!(docs.len() >= 40, "{} excerpts", docs.len());
+    let mut jsons = Vec::new();
+    for d in &docs {
+        let name = d.file_name().unwrap().to_string_lossy().to_string();
+        assert!(sources.contains(&format!("| {name} |")), "{name} has no source");
+        let json = run_ok(healthplan(dir.path()).args(["plan", "import"]).arg(d).arg("--json"));
+        PlanDocument::from_json(&json).expect("a valid plan");
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, json).unwrap();
+        jsons.push(path);
+    }
+    let out = Command::new("python3")
+        .arg(repo_fixture("tools/score_many.py"))
+        .arg("--gold")
+        .arg(real.join("gold"))
+        .args(&jsons)
+        .output()
+        .expect("python3 runs the scorer");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut pooled: HashMap<String, [u64; 3]> = HashMap::new();
+    let mut misses = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(counts) = v["counts"].as_object() {
+            for (part, c) in counts {
+                let e = pooled.entry(part.clone()).or_default();
+                for (k, x) in c.as_array().unwrap().iter().enumerate() {
+                    e[k] += x.as_u64().unwrap();
+                }
+            }
+        }
+        let report = v["report"].as_str().unwrap_or_default();
+        misses.extend(report.lines().filter(|l| l.starts_with("  ")).map(|l| {
+            format!("{}:{l}", v["doc"].as_str().unwrap_or_default())
+        }));
+    }
+    let mut table = vec![format!("{} excerpts", docs.len())];
+    for part in ["targets", "units"] {
+        let [tp, pred, gold] = pooled[part];
+        let p = tp as f64 / pred.max(1) as f64;
+        let r = tp as f64 / gold.max(1) as f64;
+        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        table.push(format!("{part}: {tp} found of {gold}, {pred} predicted, pooled F1 {f1:.3}"));
+        assert!(gold > 0, "{part}: no answers");
+        assert!(f1 >= 0.95, "{part}: pooled F1 {f1:.3}\n{}", misses.join("\n"));
+    }
+    eprintln!("{}", table.join("\n"));
+}
