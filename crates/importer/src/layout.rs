@@ -283,7 +283,8 @@ fn table_blocks(lines: &[LLine], margin: usize) -> Vec<(usize, usize)> {
                     && p.width() <= 12
                     && !at_para_start(p.start())
                     && !HEADING.is_match(&p.text());
-                if !(multi(p) || short) {
+                // A caption (`表1  …主要指标`) spread over the width is no header row.
+                if !(multi(p) || short) || HEADING.is_match(&p.text()) {
                     break;
                 }
                 a -= 1;

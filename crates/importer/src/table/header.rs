@@ -201,7 +201,9 @@ pub struct Header {
 /// when a .txt leaves out the merged-away cells of the second row (so positions do not tell):
 /// target groups always do, a baseline or reference group without a year only as the width
 /// requires.
-pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
+/// `years_in_cells`: the data cells carry their own years (`78.3（2021年）`), so a baseline
+/// group without a year needs none from the row below.
+pub fn header(rows: &[Vec<String>], width: Option<usize>, years_in_cells: bool) -> Header {
     let Some(first) = rows.first() else {
         return Header {
             cols: Vec::new(),
@@ -226,7 +228,11 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>) -> Header {
         if subs.is_empty() {
             continue;
         }
-        let mut groups: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].wants_sub()).collect();
+        let mut groups: Vec<usize> = (0..cols.len())
+            .filter(|&i| {
+                cols[i].wants_sub() && !(years_in_cells && cols[i] == Col::Baseline(None))
+            })
+            .collect();
         // A second row with a cell under every column (merged-away cells empty) says by
         // position which group each sub-header belongs to.
         let positional = r.len() > cols.len() && sub_like_all(&subs);
@@ -442,7 +448,7 @@ mod tests {
     use super::*;
 
     fn header_of(rows: &[Vec<String>]) -> Header {
-        header(rows, None)
+        header(rows, None, false)
     }
 
     fn row(s: &str) -> Vec<String> {

@@ -401,7 +401,11 @@ fn read_table(
         .iter()
         .max_by_key(|&(len, n)| (*n, *len))
         .map(|(len, _)| *len);
-    let mut hdr = header::header(&head, width);
+    let years_in_cells = rows[first_data..]
+        .iter()
+        .flatten()
+        .any(|c| feature(&c.text) == Feature::NumberWithYear);
+    let mut hdr = header::header(&head, width, years_in_cells);
     if !hdr.cols.contains(&Col::Name)
         || !hdr
             .cols
