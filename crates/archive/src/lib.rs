@@ -177,7 +177,10 @@ mod tests {
         let zeros = vec![0u8; 8 * 1024 * 1024];
         let bomb = zip_with(&[("a.xml", b"<w/>"), ("b.xml", &zeros)]);
         let e = open(&bomb, &Limits::default()).unwrap_err();
-        assert!(matches!(e, ArchiveError::Ratio { .. }) && e.is_bomb(), "{e}");
+        assert!(
+            matches!(e, ArchiveError::Ratio { .. }) && e.is_bomb(),
+            "{e}"
+        );
         assert!(e.zh().contains("压缩比"), "{}", e.zh());
         let l = Limits {
             max_ratio: u64::MAX,
@@ -206,7 +209,10 @@ mod tests {
         let z = zip_with(&[("word/document.xml", &text)]);
         let mut zip = open(&z, &Limits::default()).unwrap();
         assert!(contains(&zip, "word/document.xml"));
-        assert_eq!(read(&mut zip, "word/document.xml", 5000).unwrap().len(), 5000);
+        assert_eq!(
+            read(&mut zip, "word/document.xml", 5000).unwrap().len(),
+            5000
+        );
         let e = read(&mut zip, "word/document.xml", 4999).unwrap_err();
         assert_eq!(
             e,

@@ -26,8 +26,8 @@ pub fn extract_text(bytes: &[u8]) -> Result<String, DocxError> {
             DocxError::Unreadable(e.en())
         }
     };
-    let mut zip = healthplan_archive::open(bytes, &healthplan_archive::Limits::default())
-        .map_err(archive)?;
+    let mut zip =
+        healthplan_archive::open(bytes, &healthplan_archive::Limits::default()).map_err(archive)?;
     let xml = healthplan_archive::read(&mut zip, "word/document.xml", MAX_DOCX_XML_BYTES)
         .map_err(archive)?;
     render(&xml)
@@ -64,9 +64,8 @@ fn local(name: &str) -> &str {
 
 /// Renders document.xml; tables nested in cells are flattened into their cell's paragraphs.
 fn render(xml: &[u8]) -> Result<String, DocxError> {
-    let xml = std::str::from_utf8(xml).map_err(|e| {
-        DocxError::Unreadable(format!("word/document.xml is not UTF-8: {e}"))
-    })?;
+    let xml = std::str::from_utf8(xml)
+        .map_err(|e| DocxError::Unreadable(format!("word/document.xml is not UTF-8: {e}")))?;
     let mut reader = Reader::from_str(xml);
     let mut out = String::new();
     let mut para: Option<String> = None;

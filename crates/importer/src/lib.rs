@@ -97,7 +97,11 @@ pub enum ImportError {
     #[error("{file}: cannot read the .docx ({reason}) / 无法读取 docx")]
     Docx { file: String, reason: String },
     #[error("{file}: refused as a zip bomb: {en} / 疑似压缩炸弹，已拒绝：{zh}")]
-    Bomb { file: String, zh: String, en: String },
+    Bomb {
+        file: String,
+        zh: String,
+        en: String,
+    },
     #[error("{file}: more than {max} {what} in one plan, the most one plan may hold; is this the right file? / 超过每个计划的上限 {max} {zh}，请核对文件", zh = what.zh(), max = what.max())]
     TooMuch { file: String, what: Counted },
     #[error("{file}: the extracted plan is invalid: {reason}")]

@@ -344,12 +344,14 @@ fn list_over_lines<'a>(doc: &'a Doc, l: &Line) -> Option<(units::Found, &'a Line
         return None;
     }
     let mut joined = first.to_string();
-    let mut taken = 0;
-    for next in doc.lines[l.no + 1..].iter().filter(|n| !n.is_blank()) {
+    for (taken, next) in doc.lines[l.no + 1..]
+        .iter()
+        .filter(|n| !n.is_blank())
+        .enumerate()
+    {
         if next.is_cell() || taken == 3 {
             return None;
         }
-        taken += 1;
         joined.push_str(next.text.trim());
         depth += open(next.text);
         if depth <= 0 {

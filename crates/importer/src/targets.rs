@@ -161,8 +161,8 @@ fn year_groups(s: &str, base: Option<i32>) -> Vec<YearGroup> {
             LazyLock::new(|| Regex::new(r"^\d{1,2}\s*月").expect("valid regex"));
         if DATE.is_match(after)
             || [
-                "以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第", "工作",
-                "要点", "计划", "报告", "公报", "统计",
+                "以来", "起", "开始", "以前", "之前", "前后", "度", "版", "第", "工作", "要点",
+                "计划", "报告", "公报", "统计",
             ]
             .iter()
             .any(|w| after.starts_with(w))
@@ -354,9 +354,18 @@ fn atoms(clause: &str) -> Vec<Atom> {
         }
         // A yearly rate (`每年降低0.5个百分点`) is no value for the target year.
         if change.is_some()
-            && ["每年", "年均", "逐年", "每年度", "较上年度", "较上年", "比上年", "比上一年"]
-                .iter()
-                .any(|w| b.trim_end().ends_with(w))
+            && [
+                "每年",
+                "年均",
+                "逐年",
+                "每年度",
+                "较上年度",
+                "较上年",
+                "比上年",
+                "比上一年",
+            ]
+            .iter()
+            .any(|w| b.trim_end().ends_with(w))
         {
             continue;
         }
@@ -503,7 +512,8 @@ fn clauses(s: &str) -> Vec<(usize, usize)> {
             '（' | '(' | '《' | '“' | '【' | '[' => depth += 1,
             '）' | ')' | '》' | '”' | '】' | ']' => depth -= 1,
             '，' | ',' | '；' | ';' | '：' | ':'
-                if depth <= 0 && !(c == ':' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) =>
+                if depth <= 0
+                    && !(c == ':' && s[i + 1..].starts_with(|d: char| d.is_ascii_digit())) =>
             {
                 out.push((from, i));
                 from = i + c.len_utf8();
@@ -549,7 +559,11 @@ fn list_split(region: &str) -> Option<usize> {
 /// or before it when nothing follows (`人均预期寿命2025年达到`).
 fn around_year(s: &str) -> &str {
     let han = |t: &str| tidy_subject(t).chars().filter(|c| is_han(*c)).count();
-    match YEAR_PHRASE.find_iter(s).filter(|m| !m.as_str().trim().is_empty()).last() {
+    match YEAR_PHRASE
+        .find_iter(s)
+        .filter(|m| !m.as_str().trim().is_empty())
+        .last()
+    {
         // A few words after the year are its verbs (`到2030年将达到`), not a subject.
         Some(m) if m.start() > 0 && han(&s[m.end()..]) > 3 => &s[m.end()..],
         _ => s,
@@ -568,9 +582,39 @@ fn tidy_subject(s: &str) -> String {
     loop {
         let before = t;
         for w in [
-            "、", "和", "及", "与", "，", ",", "的", "并", "要", "使", "其中", "力争", "争取",
-            "分别", "各", " ", "将实现", "将", "進一步", "进一步", "继续", "持续", "實現",
-            "实现", "包括:", "包括：", "包括", ":", "：", "將", "並", "與", "分別",
+            "、",
+            "和",
+            "及",
+            "与",
+            "，",
+            ",",
+            "的",
+            "并",
+            "要",
+            "使",
+            "其中",
+            "力争",
+            "争取",
+            "分别",
+            "各",
+            " ",
+            "将实现",
+            "将",
+            "進一步",
+            "进一步",
+            "继续",
+            "持续",
+            "實現",
+            "实现",
+            "包括:",
+            "包括：",
+            "包括",
+            ":",
+            "：",
+            "將",
+            "並",
+            "與",
+            "分別",
         ] {
             t = t.trim_start_matches(w).trim_end_matches(w).trim();
         }

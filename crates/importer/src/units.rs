@@ -204,8 +204,9 @@ fn parse(raw: &str, inner: &str) -> Option<(Responsibility, Vec<Doubt>)> {
             p.truncate(m.start());
         }
         // `由甲牵头，乙配合`: the roles are words around the names.
-        static ROLE: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?:牵头|配合|参与|协助|协同|共同)$").expect("valid regex"));
+        static ROLE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?:牵头|配合|参与|协助|协同|共同)$").expect("valid regex")
+        });
         let p = p.trim().strip_prefix('由').unwrap_or(p.trim()).to_string();
         if ROLE.is_match(&p) && duty.is_none() {
             duty = Some("负责".to_string());
@@ -370,7 +371,10 @@ mod tests {
         assert_eq!(u2, ["县卫生健康局", "县民政局", "各乡镇（街道）"]);
         assert_eq!(u, ["区卫生健康局", "各街道"]);
         let (u, m) = units("x（区体育局牵头负责）").unwrap();
-        assert_eq!((u, m), (vec!["区体育局".to_string()], ResponsibilityMode::LeadFirst));
+        assert_eq!(
+            (u, m),
+            (vec!["区体育局".to_string()], ResponsibilityMode::LeadFirst)
+        );
         let (u, _) = units("x（区体育局牵头，区教育局、区总工会参与）").unwrap();
         assert_eq!(u, ["区体育局", "区教育局", "区总工会"]);
         let (u, _) = units("加强建设。（由区卫生健康局牵头，区教育局、区民政局配合）").unwrap();
@@ -394,7 +398,10 @@ mod tests {
         assert!(is_prefix_only("责任单位："));
         let (u, _) = units("牵头责任单位:县卫健委、县民政局").unwrap();
         assert_eq!(u, ["县卫健委", "县民政局"]);
-        let h = helper_line("主要协作单位:各乡镇人民政府、经济开发区管委会,县政府有关部门、有关直属单位").unwrap();
+        let h = helper_line(
+            "主要协作单位:各乡镇人民政府、经济开发区管委会,县政府有关部门、有关直属单位",
+        )
+        .unwrap();
         assert_eq!(
             h.responsibility.units,
             ["各乡镇人民政府", "经济开发区管委会", "县政府"]

@@ -109,9 +109,7 @@ fn a_flood_of_target_statements_is_refused() {
     );
     // One sentence pairing every year with every value floods as well.
     let years: Vec<String> = (2021..2100).map(|y| format!("{y}年")).collect();
-    let values: Vec<String> = (0..100)
-        .map(|v| format!("{}不低于{v}%", name(v)))
-        .collect();
+    let values: Vec<String> = (0..100).map(|v| format!("{}不低于{v}%", name(v))).collect();
     let line = format!("到{}，{}。", years.join("和"), values.join("，"));
     let e = import_bytes(line.as_bytes(), "one.txt").unwrap_err();
     assert!(

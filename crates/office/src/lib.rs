@@ -223,7 +223,9 @@ pub fn convert_many(
     for (i, (name, bytes)) in docs.iter().enumerate() {
         // Numbered names: the outputs are found by them, whatever the originals were called.
         let ext = safe_name(name, "bin");
-        let input = dir.path().join(format!("{i:05}.{}", &ext["input.".len()..]));
+        let input = dir
+            .path()
+            .join(format!("{i:05}.{}", &ext["input.".len()..]));
         std::fs::write(&input, bytes)?;
         inputs.push(input);
     }
@@ -246,12 +248,10 @@ pub fn convert_many(
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
-            std::fs::read(out_dir.join(format!("{i:05}.{to}"))).map_err(|_| {
-                OfficeError::Failed {
-                    tool: LIBREOFFICE,
-                    file: name.clone(),
-                    reason: format!("no .{to} was produced"),
-                }
+            std::fs::read(out_dir.join(format!("{i:05}.{to}"))).map_err(|_| OfficeError::Failed {
+                tool: LIBREOFFICE,
+                file: name.clone(),
+                reason: format!("no .{to} was produced"),
             })
         })
         .collect())

@@ -121,7 +121,13 @@ struct Measure {
     step: f64,
 }
 
-const fn m(name: &'static str, unit: &'static str, dir: Dir, base: (f64, f64), step: f64) -> Measure {
+const fn m(
+    name: &'static str,
+    unit: &'static str,
+    dir: Dir,
+    base: (f64, f64),
+    step: f64,
+) -> Measure {
     Measure {
         name,
         unit,
@@ -134,39 +140,81 @@ const fn m(name: &'static str, unit: &'static str, dir: Dir, base: (f64, f64), s
 const MEASURES: &[Measure] = &[
     m("人均预期寿命", "岁", Dir::Higher, (77.0, 80.0), 0.8),
     m("居民健康素养水平", "%", Dir::Higher, (20.0, 30.0), 5.0),
-    m("经常参加体育锻炼人数比例", "%", Dir::Higher, (35.0, 40.0), 2.0),
-    m("高血压患者基层规范管理服务率", "%", Dir::Higher, (55.0, 62.0), 5.0),
+    m(
+        "经常参加体育锻炼人数比例",
+        "%",
+        Dir::Higher,
+        (35.0, 40.0),
+        2.0,
+    ),
+    m(
+        "高血压患者基层规范管理服务率",
+        "%",
+        Dir::Higher,
+        (55.0, 62.0),
+        5.0,
+    ),
     m("孕产妇系统管理率", "%", Dir::Higher, (85.0, 90.0), 2.0),
     m("农村卫生户厕普及率", "%", Dir::Higher, (70.0, 80.0), 5.0),
-    m("严重精神障碍患者规范管理率", "%", Dir::Higher, (80.0, 85.0), 3.0),
-    m("城市生活饮用水水质达标率", "%", Dir::Higher, (85.0, 90.0), 3.0),
-    m("每千常住人口医疗卫生机构床位数", "张", Dir::Higher, (4.0, 6.0), 0.5),
+    m(
+        "严重精神障碍患者规范管理率",
+        "%",
+        Dir::Higher,
+        (80.0, 85.0),
+        3.0,
+    ),
+    m(
+        "城市生活饮用水水质达标率",
+        "%",
+        Dir::Higher,
+        (85.0, 90.0),
+        3.0,
+    ),
+    m(
+        "每千常住人口医疗卫生机构床位数",
+        "张",
+        Dir::Higher,
+        (4.0, 6.0),
+        0.5,
+    ),
     m("每万常住人口全科医生数", "人", Dir::Higher, (3.0, 3.8), 0.5),
     m("婴儿死亡率", "‰", Dir::Lower, (2.5, 5.0), 0.5),
     m("5岁以下儿童死亡率", "‰", Dir::Lower, (3.5, 6.0), 0.5),
     m("孕产妇死亡率", "1/10万", Dir::Lower, (9.0, 15.0), 1.0),
     m("15岁以上人群吸烟率", "%", Dir::Lower, (20.0, 26.0), 2.0),
     m("重大慢性病过早死亡率", "%", Dir::Lower, (14.0, 18.0), 1.0),
-    m("个人卫生支出占卫生总费用的比重", "%", Dir::Lower, (25.0, 30.0), 2.0),
+    m(
+        "个人卫生支出占卫生总费用的比重",
+        "%",
+        Dir::Lower,
+        (25.0, 30.0),
+        2.0,
+    ),
     m("儿童青少年总体近视率", "%", Dir::Lower, (50.0, 56.0), 2.0),
 ];
 
 /// Indicators named in two parts, the first merged down over the rows of the second
 /// (`每千常住人口` | `执业（助理）医师数` / `注册护士数`).
-const GROUPS: &[(&str, &[(&str, f64, f64)])] = &[
+/// A sub-name and the range of its baseline.
+type Sub = (&'static str, f64, f64);
+
+const GROUPS: &[(&str, &[Sub])] = &[
     (
         "每千常住人口",
         &[("执业（助理）医师数", 2.5, 3.2), ("注册护士数", 3.0, 3.8)],
     ),
     (
         "每万常住人口",
-        &[("全科医生数", 3.0, 3.6), ("专业公共卫生机构人员数", 6.0, 8.0)],
+        &[
+            ("全科医生数", 3.0, 3.6),
+            ("专业公共卫生机构人员数", 6.0, 8.0),
+        ],
     ),
 ];
 
 const PLACES: &[&str] = &[
-    "青禾", "兰湾", "松岭", "鹿川", "桃溪", "枫桥", "云岚", "白鹭", "石泉", "芦洲", "柳塘", "金沙", "梅岭",
-    "竹溪", "望江", "银杏", "槐安", "清溪", "凤鸣", "石门",
+    "青禾", "兰湾", "松岭", "鹿川", "桃溪", "枫桥", "云岚", "白鹭", "石泉", "芦洲", "柳塘", "金沙",
+    "梅岭", "竹溪", "望江", "银杏", "槐安", "清溪", "凤鸣", "石门",
 ];
 
 const DEPTS: &[&str] = &[
@@ -189,25 +237,63 @@ const DEPTS: &[&str] = &[
 ];
 
 const TASKS: &[(&str, &str)] = &[
-    ("加强健康教育阵地建设", "在主要媒体开设健康专栏，办好健康讲座，及时回应群众关切，营造良好舆论氛围。"),
-    ("完善全民健身设施", "推进公共体育设施向社会免费或低收费开放，推动全民健身与全民健康深度融合。"),
-    ("推进无烟环境建设", "全面推进无烟党政机关、无烟医疗卫生机构和无烟学校建设，加大控烟执法力度。"),
-    ("健全老年健康服务体系", "推进医养结合，支持基层医疗卫生机构与养老机构签约合作，提升老年健康服务水平。"),
-    ("开展城乡环境卫生整治", "深入开展爱国卫生运动，推进农村生活垃圾和污水治理，改善城乡人居环境。"),
-    ("加强妇幼健康服务", "落实母婴安全五项制度，加强危重孕产妇和新生儿救治中心建设，提升妇幼健康服务能力。"),
-    ("强化慢性病综合防控", "推进慢性病综合防控示范区建设，开展高血压、糖尿病等慢性病早期筛查和规范管理。"),
-    ("提升基层医疗卫生服务能力", "推进紧密型医疗卫生共同体建设，加强基层医疗卫生人才队伍建设，改善基层服务条件。"),
-    ("加强心理健康服务", "健全心理健康服务体系，加强心理援助热线建设，开展心理健康科普宣传。"),
-    ("推进职业健康保护", "督促用人单位落实职业病防治主体责任，加强职业病危害源头治理和监督检查。"),
-    ("强化传染病防控", "完善传染病监测预警机制，做好重点传染病防控，提高突发公共卫生事件应急处置能力。"),
-    ("深化医药卫生体制改革", "完善分级诊疗制度，推进公立医院高质量发展，健全药品供应保障制度。"),
+    (
+        "加强健康教育阵地建设",
+        "在主要媒体开设健康专栏，办好健康讲座，及时回应群众关切，营造良好舆论氛围。",
+    ),
+    (
+        "完善全民健身设施",
+        "推进公共体育设施向社会免费或低收费开放，推动全民健身与全民健康深度融合。",
+    ),
+    (
+        "推进无烟环境建设",
+        "全面推进无烟党政机关、无烟医疗卫生机构和无烟学校建设，加大控烟执法力度。",
+    ),
+    (
+        "健全老年健康服务体系",
+        "推进医养结合，支持基层医疗卫生机构与养老机构签约合作，提升老年健康服务水平。",
+    ),
+    (
+        "开展城乡环境卫生整治",
+        "深入开展爱国卫生运动，推进农村生活垃圾和污水治理，改善城乡人居环境。",
+    ),
+    (
+        "加强妇幼健康服务",
+        "落实母婴安全五项制度，加强危重孕产妇和新生儿救治中心建设，提升妇幼健康服务能力。",
+    ),
+    (
+        "强化慢性病综合防控",
+        "推进慢性病综合防控示范区建设，开展高血压、糖尿病等慢性病早期筛查和规范管理。",
+    ),
+    (
+        "提升基层医疗卫生服务能力",
+        "推进紧密型医疗卫生共同体建设，加强基层医疗卫生人才队伍建设，改善基层服务条件。",
+    ),
+    (
+        "加强心理健康服务",
+        "健全心理健康服务体系，加强心理援助热线建设，开展心理健康科普宣传。",
+    ),
+    (
+        "推进职业健康保护",
+        "督促用人单位落实职业病防治主体责任，加强职业病危害源头治理和监督检查。",
+    ),
+    (
+        "强化传染病防控",
+        "完善传染病监测预警机制，做好重点传染病防控，提高突发公共卫生事件应急处置能力。",
+    ),
+    (
+        "深化医药卫生体制改革",
+        "完善分级诊疗制度，推进公立医院高质量发展，健全药品供应保障制度。",
+    ),
 ];
 
 const DOMAINS: &[&str] = &["健康水平", "健康生活", "健康服务", "健康保障", "健康环境"];
 
 /// A unit as written after a number in prose (`15/10万`).
 fn after_number(unit: &str) -> &str {
-    unit.strip_prefix('1').filter(|u| u.starts_with('/')).unwrap_or(unit)
+    unit.strip_prefix('1')
+        .filter(|u| u.starts_with('/'))
+        .unwrap_or(unit)
 }
 
 /// A number as plans write it: no trailing zeros.
@@ -325,13 +411,21 @@ pub fn generate(seed: u64, index: usize) -> Generated {
             (
                 y0 - 1,
                 format!("健康{}行动实施方案（{y0}—2030年）", place.name),
-                Some(format!("{y0}年{}月{}日", 1 + b.rng.below(12), 1 + b.rng.below(28))),
+                Some(format!(
+                    "{y0}年{}月{}日",
+                    1 + b.rng.below(12),
+                    1 + b.rng.below(28)
+                )),
             )
         }
         "five_year" => (
             2020,
             format!("{}{}卫生健康“十四五”规划", place.name, place.level),
-            Some(format!("2021年{}月{}日", 1 + b.rng.below(12), 1 + b.rng.below(28))),
+            Some(format!(
+                "2021年{}月{}日",
+                1 + b.rng.below(12),
+                1 + b.rng.below(28)
+            )),
         ),
         _ => (
             2020 + b.rng.below(3) as i32,
@@ -438,8 +532,24 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                 let Some(m) = next.next() else { break };
                 let v = ahead(m, base_value(&mut b.rng, m), 1.0);
                 let (word, cmp) = verb(&mut b.rng, m.dir);
-                let s = format!("到{y1}年，{whole}{}{word}{}{}。", m.name, fmt(v), after_number(m.unit));
-                st.push(statement(&doc, &s, y1, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+                let s = format!(
+                    "到{y1}年，{whole}{}{word}{}{}。",
+                    m.name,
+                    fmt(v),
+                    after_number(m.unit)
+                );
+                st.push(statement(
+                    &doc,
+                    &s,
+                    y1,
+                    m.name,
+                    "threshold",
+                    Some(cmp),
+                    v,
+                    None,
+                    m.unit,
+                    None,
+                ));
                 s
             }
             "two_years" => {
@@ -459,7 +569,18 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     u = after_number(m.unit)
                 );
                 for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(&doc, &s, y, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y,
+                        m.name,
+                        "threshold",
+                        Some(cmp),
+                        v,
+                        None,
+                        m.unit,
+                        None,
+                    ));
                 }
                 s
             }
@@ -468,7 +589,11 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                 let b0 = base_value(&mut b.rng, m);
                 let vs = [ahead(m, b0, 1.0), ahead(m, b0, 2.0), ahead(m, b0, 3.0)];
                 let cmp = if m.dir == Dir::Higher { ">=" } else { "<=" };
-                let word = if m.dir == Dir::Higher { "达到" } else { "下降到" };
+                let word = if m.dir == Dir::Higher {
+                    "达到"
+                } else {
+                    "下降到"
+                };
                 let s = format!(
                     "到{y1}年、{y2}年和{y3}年，{}分别{word}{}{u}、{}{u}和{}{u}。",
                     m.name,
@@ -478,13 +603,25 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     u = after_number(m.unit)
                 );
                 for (y, v) in [(y1, vs[0]), (y2, vs[1]), (y3, vs[2])] {
-                    st.push(statement(&doc, &s, y, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y,
+                        m.name,
+                        "threshold",
+                        Some(cmp),
+                        v,
+                        None,
+                        m.unit,
+                        None,
+                    ));
                 }
                 s
             }
             "paired_subjects" => {
                 // Three subjects paired in order with three values, one year.
-                let lower: Vec<&Measure> = MEASURES.iter().filter(|m| m.dir == Dir::Lower).collect();
+                let lower: Vec<&Measure> =
+                    MEASURES.iter().filter(|m| m.dir == Dir::Lower).collect();
                 let mut ms: Vec<&Measure> = lower.clone();
                 b.rng.shuffle(&mut ms);
                 let ms = &ms[..3];
@@ -505,7 +642,18 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     after_number(ms[2].unit)
                 );
                 for (m, v) in ms.iter().zip(&vs) {
-                    st.push(statement(&doc, &s, y1, m.name, "threshold", Some("<="), *v, None, m.unit, None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y1,
+                        m.name,
+                        "threshold",
+                        Some("<="),
+                        *v,
+                        None,
+                        m.unit,
+                        None,
+                    ));
                 }
                 s
             }
@@ -513,7 +661,11 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                 let Some(m) = next.next() else { break };
                 let b0 = base_value(&mut b.rng, m);
                 let (v1, v2) = (ahead(m, b0, 1.0), ahead(m, b0, 2.0));
-                let (word, cmp) = if m.dir == Dir::Higher { ("达到", ">=") } else { ("下降到", "<=") };
+                let (word, cmp) = if m.dir == Dir::Higher {
+                    ("达到", ">=")
+                } else {
+                    ("下降到", "<=")
+                };
                 let end = b.choose("carried_end", &["。", ";"]);
                 // A sentence ending in `;` ends its paragraph too.
                 semicolon |= end == ";";
@@ -525,7 +677,18 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     u = after_number(m.unit)
                 );
                 for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(&doc, &s, y, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y,
+                        m.name,
+                        "threshold",
+                        Some(cmp),
+                        v,
+                        None,
+                        m.unit,
+                        None,
+                    ));
                 }
                 s
             }
@@ -533,7 +696,11 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                 let Some(m) = next.next() else { break };
                 let b0 = base_value(&mut b.rng, m);
                 let (v1, v2) = (ahead(m, b0, 1.0), ahead(m, b0, 2.0));
-                let (word, cmp) = if m.dir == Dir::Higher { ("达到", ">=") } else { ("下降到", "<=") };
+                let (word, cmp) = if m.dir == Dir::Higher {
+                    ("达到", ">=")
+                } else {
+                    ("下降到", "<=")
+                };
                 let s = format!(
                     "{whole}{}{y1}年{word}{}{u}、{y2}年{word}{}{u}。",
                     m.name,
@@ -542,18 +709,40 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     u = after_number(m.unit)
                 );
                 for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(&doc, &s, y, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y,
+                        m.name,
+                        "threshold",
+                        Some(cmp),
+                        v,
+                        None,
+                        m.unit,
+                        None,
+                    ));
                 }
                 s
             }
             "one_value_two_years" => {
                 let v = 2 + b.rng.below(8);
-                let noun = b.rng.pick(&["健康主题公园", "健康步道", "健康小屋", "社区体育公园"]);
-                let s = format!(
-                    "到{y1}年和{y2}年，每个街道（乡镇）{noun}数量分别不少于{v}个。"
-                );
+                let noun = b
+                    .rng
+                    .pick(&["健康主题公园", "健康步道", "健康小屋", "社区体育公园"]);
+                let s = format!("到{y1}年和{y2}年，每个街道（乡镇）{noun}数量分别不少于{v}个。");
                 for y in [y1, y2] {
-                    st.push(statement(&doc, &s, y, &format!("{noun}数量"), "threshold", Some(">="), v as f64, None, "个", None));
+                    st.push(statement(
+                        &doc,
+                        &s,
+                        y,
+                        &format!("{noun}数量"),
+                        "threshold",
+                        Some(">="),
+                        v as f64,
+                        None,
+                        "个",
+                        None,
+                    ));
                 }
                 s
             }
@@ -565,15 +754,39 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                 let m = *b.rng.pick(&lower);
                 let v = (5 + b.rng.below(4) * 5) as f64;
                 let s = format!("到{y2}年，{}比{base}年下降{}%。", m.name, fmt(v));
-                st.push(statement(&doc, &s, y2, m.name, "relative_change", None, -v, None, "%", Some(json!(base))));
+                st.push(statement(
+                    &doc,
+                    &s,
+                    y2,
+                    m.name,
+                    "relative_change",
+                    None,
+                    -v,
+                    None,
+                    "%",
+                    Some(json!(base)),
+                ));
                 s
             }
             _ => {
                 let lo = 1 + b.rng.below(3);
                 let hi = lo + 1 + b.rng.below(3);
-                let noun = b.rng.pick(&["区域医疗中心", "紧密型医疗卫生共同体", "智慧健康驿站"]);
+                let noun = b
+                    .rng
+                    .pick(&["区域医疗中心", "紧密型医疗卫生共同体", "智慧健康驿站"]);
                 let s = format!("到{y1}年，建成{lo}-{hi}个{noun}。");
-                st.push(statement(&doc, &s, y1, noun, "range", None, lo as f64, Some(hi as f64), "个", None));
+                st.push(statement(
+                    &doc,
+                    &s,
+                    y1,
+                    noun,
+                    "range",
+                    None,
+                    lo as f64,
+                    Some(hi as f64),
+                    "个",
+                    None,
+                ));
                 s
             }
         };
@@ -594,8 +807,18 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
 /// A comparator word for a single target and the comparator it means.
 fn verb(rng: &mut Rng, d: Dir) -> (&'static str, &'static str) {
     match d {
-        Dir::Higher => *rng.pick(&[("达到", ">="), ("不低于", ">="), ("提高到", ">="), ("超过", ">")]),
-        Dir::Lower => *rng.pick(&[("下降到", "<="), ("控制在", "<="), ("低于", "<"), ("降至", "<=")]),
+        Dir::Higher => *rng.pick(&[
+            ("达到", ">="),
+            ("不低于", ">="),
+            ("提高到", ">="),
+            ("超过", ">"),
+        ]),
+        Dir::Lower => *rng.pick(&[
+            ("下降到", "<="),
+            ("控制在", "<="),
+            ("低于", "<"),
+            ("降至", "<="),
+        ]),
     }
 }
 
@@ -645,10 +868,7 @@ fn target_cell(rng: &mut Rng, dir: Dir, v: f64, compared_only: bool, year: i32) 
         "<" => (format!("<{s}"), "<"),
         "以下" => (format!("{s}以下"), "<"),
         "控制在以内" => (format!("控制在{s}以内"), "<="),
-        _ => (
-            s.clone(),
-            if dir == Dir::Higher { ">=" } else { "<=" },
-        ),
+        _ => (s.clone(), if dir == Dir::Higher { ">=" } else { "<=" }),
     };
     let answer = json!({"year": year, "kind": "threshold", "cmp": cmp, "value": v, "text": text});
     (text, answer)
@@ -657,15 +877,32 @@ fn target_cell(rng: &mut Rng, dir: Dir, v: f64, compared_only: bool, year: i32) 
 fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
     let (y1, y2, y3) = years(base);
     let three = b.choose("target_years", &["two", "three"]) == "three";
-    let target_years: Vec<i32> = if three { vec![y1, y2, y3] } else { vec![y1, y2] };
+    let target_years: Vec<i32> = if three {
+        vec![y1, y2, y3]
+    } else {
+        vec![y1, y2]
+    };
     let baseline_head = b.choose(
         "baseline_header",
-        &["基线值（Y年）", "Y年现状值", "基期值/Y年", "bare_year", "现状值+cell_year", "Y年基线值"],
+        &[
+            "基线值（Y年）",
+            "Y年现状值",
+            "基期值/Y年",
+            "bare_year",
+            "现状值+cell_year",
+            "Y年基线值",
+        ],
     );
-    let target_head = b.choose("target_header", &["Y年目标值", "Y年", "到Y年", "目标值/Y年"]);
+    let target_head = b.choose(
+        "target_header",
+        &["Y年目标值", "Y年", "到Y年", "目标值/Y年"],
+    );
     let unit_at = b.choose("unit", &["in_name", "column_before", "column_after"]);
     let property_at = b.choose("property", &["none", "before_targets", "after_targets"]);
-    let domain = b.choose("domain", &["none", "column", "rows", "rows_with_empty_cells"]);
+    let domain = b.choose(
+        "domain",
+        &["none", "column", "rows", "rows_with_empty_cells"],
+    );
     let group = b.choose("name_merged_down", &["no", "yes"]) == "yes";
     let spans = b.choose("target_across_years", &["no", "yes"]) == "yes";
     let split = b.choose("split_table", &["no", "yes"]) == "yes";
@@ -684,7 +921,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
     let mut k = 0;
     while rows.len() < n {
         let domain_name = DOMAINS[(rows.len() * DOMAINS.len() / n).min(DOMAINS.len() - 1)];
-        let property = if b.rng.chance(0.3) { "约束性" } else { "预期性" };
+        let property = if b.rng.chance(0.3) {
+            "约束性"
+        } else {
+            "预期性"
+        };
         if group_at == Some(rows.len()) {
             group_at = None;
             let (prefix, subs) = *b.rng.pick(GROUPS);
@@ -696,7 +937,17 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
                     base: (*lo, *hi),
                     step: 0.3,
                 };
-                rows.push(row_of(b, &m, (Some(prefix.to_string()), sub.to_string()), domain_name, property, base, &target_years, compared_only, spans));
+                rows.push(row_of(
+                    b,
+                    &m,
+                    (Some(prefix.to_string()), sub.to_string()),
+                    domain_name,
+                    property,
+                    base,
+                    &target_years,
+                    compared_only,
+                    spans,
+                ));
             }
             continue;
         }
@@ -706,7 +957,17 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
         if m.name.starts_with("每万常住人口") && group {
             continue;
         }
-        rows.push(row_of(b, m, (None, m.name.to_string()), domain_name, property, base, &target_years, compared_only, spans));
+        rows.push(row_of(
+            b,
+            m,
+            (None, m.name.to_string()),
+            domain_name,
+            property,
+            base,
+            &target_years,
+            compared_only,
+            spans,
+        ));
     }
     // Baseline years: one per cell when the header names none.
     if baseline_head == "现状值+cell_year" {
@@ -714,7 +975,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
         let mut first = true;
         for r in rows.iter_mut() {
             if let Some((_, y)) = r.baseline.as_mut() {
-                *y = if first { base } else { base - b.rng.below(2) as i32 };
+                *y = if first {
+                    base
+                } else {
+                    base - b.rng.below(2) as i32
+                };
                 first = false;
             }
         }
@@ -757,7 +1022,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
                 ColKind::Domain => h.push(if first { "领域".into() } else { "^".into() }),
                 ColKind::Serial => h.push(if first { "序号".into() } else { "^".into() }),
                 ColKind::Name => {
-                    h.push(if first { "指标名称".into() } else { "^".into() });
+                    h.push(if first {
+                        "指标名称".into()
+                    } else {
+                        "^".into()
+                    });
                     if group {
                         h.push("<".into());
                     }
@@ -790,7 +1059,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
                         _ => "^".into(),
                     })
                 }
-                ColKind::Property => h.push(if first { "指标属性".into() } else { "^".into() }),
+                ColKind::Property => h.push(if first {
+                    "指标属性".into()
+                } else {
+                    "^".into()
+                }),
                 ColKind::Remark => h.push(if first { "备注".into() } else { "^".into() }),
             }
         }
@@ -808,12 +1081,19 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
     for (ri, r) in rows.iter().enumerate() {
         if cut.is_some_and(|c| ri >= c) && !(r.name.0.is_some() && prev_prefix == r.name.0) {
             cut = None;
-            tables_out.push((std::mem::take(&mut table_rows), std::mem::take(&mut answers)));
+            tables_out.push((
+                std::mem::take(&mut table_rows),
+                std::mem::take(&mut answers),
+            ));
             prev_domain = "";
             prev_prefix = None;
         }
         if domain.starts_with("rows") && r.domain != prev_domain {
-            let mut cells = vec![format!("{}、{}", cn(DOMAINS.iter().position(|d| *d == r.domain).unwrap_or(0) + 1), r.domain)];
+            let mut cells = vec![format!(
+                "{}、{}",
+                cn(DOMAINS.iter().position(|d| *d == r.domain).unwrap_or(0) + 1),
+                r.domain
+            )];
             let fill = if domain == "rows" { "<" } else { "" };
             cells.extend((1..width).map(|_| fill.to_string()));
             table_rows.push(cells);
@@ -822,7 +1102,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
         let mut cells = Vec::new();
         for c in &cols {
             match c {
-                ColKind::Domain => cells.push(if r.domain == prev_domain { "^".into() } else { r.domain.to_string() }),
+                ColKind::Domain => cells.push(if r.domain == prev_domain {
+                    "^".into()
+                } else {
+                    r.domain.to_string()
+                }),
                 ColKind::Serial => cells.push(serial.to_string()),
                 ColKind::Name => {
                     let mut name = r.name.1.clone();
@@ -831,7 +1115,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
                     }
                     match (&r.name.0, group) {
                         (Some(p), _) => {
-                            cells.push(if prev_prefix.as_ref() == Some(p) { "^".into() } else { p.clone() });
+                            cells.push(if prev_prefix.as_ref() == Some(p) {
+                                "^".into()
+                            } else {
+                                p.clone()
+                            });
                             cells.push(name);
                         }
                         (None, true) => {
@@ -852,7 +1140,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
                     None => "<".into(),
                 }),
                 ColKind::Property => cells.push(r.property.to_string()),
-                ColKind::Remark => cells.push(if ri % 3 == 0 { "新增指标".into() } else { String::new() }),
+                ColKind::Remark => cells.push(if ri % 3 == 0 {
+                    "新增指标".into()
+                } else {
+                    String::new()
+                }),
             }
         }
         prev_domain = r.domain;
@@ -888,7 +1180,11 @@ fn indicator_table(b: &mut Builder, place: &Place, base: i32) {
     tables_out.push((table_rows, answers));
     let caption = format!("表1 健康{}行动主要指标", place.name);
     for (k, (trows, answers)) in tables_out.into_iter().enumerate() {
-        let cap = if k == 0 { caption.clone() } else { "表1（续）".to_string() };
+        let cap = if k == 0 {
+            caption.clone()
+        } else {
+            "表1（续）".to_string()
+        };
         b.para(cap.clone());
         let mut all = vec![header(true)];
         if two_rows {
@@ -924,7 +1220,11 @@ fn row_of(
     spans: bool,
 ) -> Row {
     let b0 = base_value(&mut b.rng, m);
-    let baseline = if b.rng.chance(0.1) { None } else { Some((b0, base)) };
+    let baseline = if b.rng.chance(0.1) {
+        None
+    } else {
+        Some((b0, base))
+    };
     let mut targets: Vec<Option<(String, Value)>> = Vec::new();
     // A target written once across two years, with words after the number.
     let across = spans && b.rng.chance(0.4) && m.dir == Dir::Higher && m.unit == "%";
@@ -940,7 +1240,10 @@ fn row_of(
             } else {
                 format!("稳定在{}%以上", fmt(v))
             };
-            targets.push(Some((text.clone(), json!({"year": y, "kind": "threshold", "cmp": ">=", "value": v, "text": text}))));
+            targets.push(Some((
+                text.clone(),
+                json!({"year": y, "kind": "threshold", "cmp": ">=", "value": v, "text": text}),
+            )));
             continue;
         }
         let v = ahead(m, b0, (i + 1) as f64);
@@ -980,8 +1283,15 @@ fn tasks(b: &mut Builder, place: &Place, base: i32) {
         let form = b.choose(
             "units",
             &[
-                "负责", "分别负责", "牵头负责", "牵头参与", "责任部门", "等部门按职责分工负责", "分号",
-                "next_line", "牵头配合",
+                "负责",
+                "分别负责",
+                "牵头负责",
+                "牵头参与",
+                "责任部门",
+                "等部门按职责分工负责",
+                "分号",
+                "next_line",
+                "牵头配合",
             ],
         );
         // `牵头负责` names one unit; `参与`/`配合` forms need helpers.
@@ -1015,10 +1325,26 @@ fn tasks(b: &mut Builder, place: &Place, base: i32) {
             let m = &MEASURES[b.rng.below(MEASURES.len())];
             let v = ahead(m, base_value(&mut b.rng, m), 1.0);
             let (word, cmp) = verb(&mut b.rng, m.dir);
-            let s = format!("到{y1}年，{}{word}{}{}。", m.name, fmt(v), after_number(m.unit));
+            let s = format!(
+                "到{y1}年，{}{word}{}{}。",
+                m.name,
+                fmt(v),
+                after_number(m.unit)
+            );
             text.push_str(&s);
             let doc = b.doc.clone();
-            b.statements.push(statement(&doc, &s, y1, m.name, "threshold", Some(cmp), v, None, m.unit, None));
+            b.statements.push(statement(
+                &doc,
+                &s,
+                y1,
+                m.name,
+                "threshold",
+                Some(cmp),
+                v,
+                None,
+                m.unit,
+                None,
+            ));
         }
         let start: String = text.chars().take(30).collect();
         if form == "next_line" {
@@ -1027,7 +1353,8 @@ fn tasks(b: &mut Builder, place: &Place, base: i32) {
         } else {
             b.para(format!("{text}{raw}"));
         }
-        b.assignments.push(json!({"doc": b.doc, "task_start": start, "raw": raw,
+        b.assignments
+            .push(json!({"doc": b.doc, "task_start": start, "raw": raw,
             "units": units, "lead": lead, "mode": mode}));
     }
     if b.choose("task_table", &["no", "yes"]) == "yes" {
@@ -1063,25 +1390,34 @@ fn task_table(b: &mut Builder, place: &Place, pool: &[&(&str, &str)]) {
             Vec::new()
         } else {
             let h = 1 + b.rng.below(2);
-            let v = (0..h)
+            (0..h)
                 .map(|_| {
                     d += 1;
                     place.dept(depts[d % depts.len()])
                 })
-                .collect();
-            v
+                .collect()
         };
-        let helpers_text = if helpers.is_empty() { "—".to_string() } else { helpers.join("、") };
+        let helpers_text = if helpers.is_empty() {
+            "—".to_string()
+        } else {
+            helpers.join("、")
+        };
         rows.push(vec![
             (k + 1).to_string(),
             title.to_string(),
-            if merged { "^".to_string() } else { lead.clone() },
+            if merged {
+                "^".to_string()
+            } else {
+                lead.clone()
+            },
             helpers_text.clone(),
         ]);
         let mut units = vec![lead.clone()];
         units.extend(helpers);
-        b.assignments.push(json!({"doc": b.doc, "task_start": title, "raw": format!("{lead}；{helpers_text}"),
-            "units": units, "lead": lead, "mode": "lead_first"}));
+        b.assignments.push(
+            json!({"doc": b.doc, "task_start": title, "raw": format!("{lead}；{helpers_text}"),
+            "units": units, "lead": lead, "mode": "lead_first"}),
+        );
     }
     b.blocks.push(Block::Table(TableSpec {
         rows,

@@ -107,7 +107,13 @@ pub fn to_text(blocks: &[Block]) -> String {
                     let cells: Vec<String> = row
                         .iter()
                         .filter(|c| t.empty_merged && *c == "^" || (*c != "^" && *c != "<"))
-                        .map(|c| if c == "^" { String::new() } else { c.replace("//", "\n") })
+                        .map(|c| {
+                            if c == "^" {
+                                String::new()
+                            } else {
+                                c.replace("//", "\n")
+                            }
+                        })
                         .collect();
                     if t.rowlines {
                         for c in &cells {
@@ -249,4 +255,3 @@ fn word_table(t: &TableSpec) -> Table {
         .collect();
     Table::new(rows).set_grid(grid)
 }
-

@@ -473,8 +473,16 @@ fn published_excerpts_of_many_governments_score_pooled() {
     let mut jsons = Vec::new();
     for d in &docs {
         let name = d.file_name().unwrap().to_string_lossy().to_string();
-        assert!(sources.contains(&format!("| {name} |")), "{name} has no source");
-        let json = run_ok(healthplan(dir.path()).args(["plan", "import"]).arg(d).arg("--json"));
+        assert!(
+            sources.contains(&format!("| {name} |")),
+            "{name} has no source"
+        );
+        let json = run_ok(
+            healthplan(dir.path())
+                .args(["plan", "import"])
+                .arg(d)
+                .arg("--json"),
+        );
         PlanDocument::from_json(&json).expect("a valid plan");
         let path = dir.path().join(format!("{name}.json"));
         std::fs::write(&path, json).unwrap();
@@ -487,7 +495,11 @@ fn published_excerpts_of_many_governments_score_pooled() {
         .args(&jsons)
         .output()
         .expect("python3 runs the scorer");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut pooled: HashMap<String, [u64; 3]> = HashMap::new();
     let mut misses = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -501,19 +513,32 @@ fn published_excerpts_of_many_governments_score_pooled() {
             }
         }
         let report = v["report"].as_str().unwrap_or_default();
-        misses.extend(report.lines().filter(|l| l.starts_with("  ")).map(|l| {
-            format!("{}:{l}", v["doc"].as_str().unwrap_or_default())
-        }));
+        misses.extend(
+            report
+                .lines()
+                .filter(|l| l.starts_with("  "))
+                .map(|l| format!("{}:{l}", v["doc"].as_str().unwrap_or_default())),
+        );
     }
     let mut table = vec![format!("{} excerpts", docs.len())];
     for part in ["targets", "units"] {
         let [tp, pred, gold] = pooled[part];
         let p = tp as f64 / pred.max(1) as f64;
         let r = tp as f64 / gold.max(1) as f64;
-        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
-        table.push(format!("{part}: {tp} found of {gold}, {pred} predicted, pooled F1 {f1:.3}"));
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        table.push(format!(
+            "{part}: {tp} found of {gold}, {pred} predicted, pooled F1 {f1:.3}"
+        ));
         assert!(gold > 0, "{part}: no answers");
-        assert!(f1 >= 0.95, "{part}: pooled F1 {f1:.3}\n{}", misses.join("\n"));
+        assert!(
+            f1 >= 0.95,
+            "{part}: pooled F1 {f1:.3}\n{}",
+            misses.join("\n")
+        );
     }
     eprintln!("{}", table.join("\n"));
 }

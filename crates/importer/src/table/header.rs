@@ -229,9 +229,7 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>, years_in_cells: bool) 
             continue;
         }
         let mut groups: Vec<usize> = (0..cols.len())
-            .filter(|&i| {
-                cols[i].wants_sub() && !(years_in_cells && cols[i] == Col::Baseline(None))
-            })
+            .filter(|&i| cols[i].wants_sub() && !(years_in_cells && cols[i] == Col::Baseline(None)))
             .collect();
         // A second row with a cell under every column (merged-away cells empty) says by
         // position which group each sub-header belongs to.
@@ -239,12 +237,12 @@ pub fn header(rows: &[Vec<String>], width: Option<usize>, years_in_cells: bool) 
         if positional {
             let mut p = 0;
             let mut keep = Vec::new();
-            for i in 0..cols.len() {
+            for (i, col) in cols.iter().enumerate() {
                 let here = r.get(p).is_some_and(|t| !t.is_empty());
-                if cols[i].wants_sub() && here {
+                if col.wants_sub() && here {
                     keep.push(i);
                     let run = r[p..].iter().take_while(|t| !t.is_empty()).count();
-                    p += if cols[i] == Col::TargetGroup { run } else { 1 };
+                    p += if *col == Col::TargetGroup { run } else { 1 };
                 } else {
                     p += 1;
                 }
@@ -388,7 +386,9 @@ pub fn resolve_years(
         } else if years.len() + count_targets(&h.cols) >= 2 {
             let col = |i: usize| cells.get(i).map(Vec::as_slice).unwrap_or(&[]);
             // A whole number (`29`) reads as a serial number on its own.
-            let bare = share(col(first), |f| matches!(f, Feature::Number | Feature::Serial));
+            let bare = share(col(first), |f| {
+                matches!(f, Feature::Number | Feature::Serial)
+            });
             let later: Vec<usize> = (first + 1..h.cols.len())
                 .filter(|&i| matches!(h.cols[i], Col::Year(_) | Col::Target(_)))
                 .collect();

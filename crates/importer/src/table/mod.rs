@@ -46,7 +46,8 @@ static HEADING: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A table's caption (`表1`, `续表`, `表1（续）`): the next table starts there.
 static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:续表|附表|表\s*[\d一二三四五六七八九十]+)|[（(]续[）)]\s*$").expect("valid regex")
+    Regex::new(r"^\s*(?:续表|附表|表\s*[\d一二三四五六七八九十]+)|[（(]续[）)]\s*$")
+        .expect("valid regex")
 });
 
 /// One cell of the text layout.
@@ -507,8 +508,15 @@ fn data_rows(
             .map(|c| c.and_then(|k| texts.get(k).cloned()).unwrap_or_default())
             .collect();
         let mut dropped = a.dropped.clone();
-        let group = name_in_parts(cols, &a.cell_of, &texts, &mut dropped, name_group.as_deref());
-        if let (Some((prefix, name)), Some(n)) = (&group, cols.iter().position(|c| *c == Col::Name)) {
+        let group = name_in_parts(
+            cols,
+            &a.cell_of,
+            &texts,
+            &mut dropped,
+            name_group.as_deref(),
+        );
+        if let (Some((prefix, name)), Some(n)) = (&group, cols.iter().position(|c| *c == Col::Name))
+        {
             col_texts[n] = name.clone();
             name_group = Some(prefix.clone());
         } else {
@@ -680,7 +688,10 @@ fn name_in_parts(
     let taken = |k: usize| cell_of.contains(&Some(k));
     if n > 0 && dropped.contains(&(n - 1)) && words(n - 1) && words(n) {
         dropped.retain(|&k| k != n - 1);
-        return Some((texts[n - 1].clone(), format!("{}{}", texts[n - 1], texts[n])));
+        return Some((
+            texts[n - 1].clone(),
+            format!("{}{}", texts[n - 1], texts[n]),
+        ));
     }
     if dropped.contains(&(n + 1)) && words(n + 1) && words(n) {
         dropped.retain(|&k| k != n + 1);

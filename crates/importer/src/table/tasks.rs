@@ -36,9 +36,17 @@ fn role(h: &str) -> Role {
     let has = |ws: &[&str]| ws.iter().any(|w| h.contains(w));
     if has(&["配合", "参与", "协办", "协助", "协同"]) {
         Role::Helpers
-    } else if has(&["牵头", "责任单位", "责任部门", "主责", "负责单位", "负责部门"]) {
+    } else if has(&[
+        "牵头",
+        "责任单位",
+        "责任部门",
+        "主责",
+        "负责单位",
+        "负责部门",
+    ]) {
         Role::Lead
-    } else if has(&["任务", "工作内容", "工作措施", "事项", "举措"]) && !has(&["序号"]) {
+    } else if has(&["任务", "工作内容", "工作措施", "事项", "举措"]) && !has(&["序号"])
+    {
         Role::Task
     } else {
         Role::Other
