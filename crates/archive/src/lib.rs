@@ -156,20 +156,28 @@ pub fn read(zip: &mut Archive, name: &str, max: u64) -> Result<Vec<u8>, ArchiveE
     Ok(out)
 }
 
+/// A deflated zip archive of `entries` (name, bytes), in memory: for tests that build
+/// workbooks, documents and bombs.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        // Writing to memory fails only on a duplicate name, which tests do not write.
+        if w.start_file(*name, opts).is_ok() {
+            let _ = w.write_all(data);
+        }
+    }
+    w.finish().map(Cursor::into_inner).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, data) in entries {
-            w.start_file(*name, opts).unwrap();
-            w.write_all(data).unwrap();
-        }
-        w.finish().unwrap().into_inner()
+        zip_of(entries)
     }
 
     #[test]

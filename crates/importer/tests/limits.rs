@@ -4,21 +4,16 @@
 //! text than a plan may have, and floods of target statements, tasks and indicators.
 
 use healthplan_importer::{import_bytes, limits, Counted, ImportError};
-use std::io::{Cursor, Write};
 
 /// A .docx whose `word/document.xml` has `body` inside `<w:body>`.
 fn docx(body: &str) -> Vec<u8> {
     let xml = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
     );
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    w.start_file("[Content_Types].xml", opts).unwrap();
-    w.write_all(b"<Types/>").unwrap();
-    w.start_file("word/document.xml", opts).unwrap();
-    w.write_all(xml.as_bytes()).unwrap();
-    w.finish().unwrap().into_inner()
+    healthplan_archive::zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", xml.as_bytes()),
+    ])
 }
 
 /// A distinct name without digits for indicator `i`.

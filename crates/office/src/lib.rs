@@ -174,17 +174,10 @@ fn safe_name(file_name: &str, default_ext: &str) -> String {
     format!("input.{ext}")
 }
 
-/// Converts a document (given as bytes, `file_name` names it in errors and gives its
-/// extension) with LibreOffice headless to `to` (`"docx"`, `"pdf"`), returning the bytes.
-pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Result<Vec<u8>> {
-    let program = require_libreoffice()?;
-    let dir = tempfile::tempdir()?;
-    let input = dir.path().join(safe_name(file_name, "bin"));
-    std::fs::write(&input, bytes)?;
-    let out_dir = dir.path().join("out");
-    std::fs::create_dir(&out_dir)?;
-    // A private profile: concurrent conversions never share (or lock) one.
-    let profile = format!("file://{}", dir.path().join("profile").display());
+/// LibreOffice converting to `to` into `out_dir`, with a private profile in `dir` (concurrent
+/// conversions never share, or lock, one); the inputs are added by the caller.
+fn soffice(program: &Path, dir: &Path, out_dir: &Path, to: &str) -> Command {
+    let profile = format!("file://{}", dir.join("profile").display());
     let mut cmd = Command::new(program);
     cmd.arg(format!("-env:UserInstallation={profile}"))
         .args([
@@ -195,9 +188,22 @@ pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Re
             to,
         ])
         .arg("--outdir")
-        .arg(&out_dir)
-        .arg(&input)
-        .env("HOME", dir.path());
+        .arg(out_dir)
+        .env("HOME", dir);
+    cmd
+}
+
+/// Converts a document (given as bytes, `file_name` names it in errors and gives its
+/// extension) with LibreOffice headless to `to` (`"docx"`, `"pdf"`), returning the bytes.
+pub fn convert(bytes: &[u8], file_name: &str, to: &str, timeout: Duration) -> Result<Vec<u8>> {
+    let program = require_libreoffice()?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join(safe_name(file_name, "bin"));
+    std::fs::write(&input, bytes)?;
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir)?;
+    let mut cmd = soffice(&program, dir.path(), &out_dir, to);
+    cmd.arg(&input);
     run(cmd, LIBREOFFICE, file_name, timeout)?;
     let produced = out_dir.join(format!("input.{to}"));
     std::fs::read(&produced).map_err(|_| OfficeError::Failed {
@@ -229,20 +235,8 @@ pub fn convert_many(
         std::fs::write(&input, bytes)?;
         inputs.push(input);
     }
-    let profile = format!("file://{}", dir.path().join("profile").display());
-    let mut cmd = Command::new(program);
-    cmd.arg(format!("-env:UserInstallation={profile}"))
-        .args([
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--convert-to",
-            to,
-        ])
-        .arg("--outdir")
-        .arg(&out_dir)
-        .args(&inputs)
-        .env("HOME", dir.path());
+    let mut cmd = soffice(&program, dir.path(), &out_dir, to);
+    cmd.args(&inputs);
     run(cmd, LIBREOFFICE, "(batch)", timeout)?;
     Ok(docs
         .iter()

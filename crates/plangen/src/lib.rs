@@ -365,6 +365,27 @@ fn statement(
         "relative_to": relative_to, "note": "generated"})
 }
 
+/// The statements of one measure's thresholds, one per (year, value).
+fn thresholds(doc: &str, s: &str, m: &Measure, cmp: &str, pairs: &[(i32, f64)]) -> Vec<Value> {
+    pairs
+        .iter()
+        .map(|&(y, v)| {
+            statement(
+                doc,
+                s,
+                y,
+                m.name,
+                "threshold",
+                Some(cmp),
+                v,
+                None,
+                m.unit,
+                None,
+            )
+        })
+        .collect()
+}
+
 struct Builder {
     rng: Rng,
     doc: String,
@@ -538,18 +559,7 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     fmt(v),
                     after_number(m.unit)
                 );
-                st.push(statement(
-                    &doc,
-                    &s,
-                    y1,
-                    m.name,
-                    "threshold",
-                    Some(cmp),
-                    v,
-                    None,
-                    m.unit,
-                    None,
-                ));
+                st.extend(thresholds(&doc, &s, m, cmp, &[(y1, v)]));
                 s
             }
             "two_years" => {
@@ -568,20 +578,7 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     fmt(v2),
                     u = after_number(m.unit)
                 );
-                for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(
-                        &doc,
-                        &s,
-                        y,
-                        m.name,
-                        "threshold",
-                        Some(cmp),
-                        v,
-                        None,
-                        m.unit,
-                        None,
-                    ));
-                }
+                st.extend(thresholds(&doc, &s, m, cmp, &[(y1, v1), (y2, v2)]));
                 s
             }
             "three_years" => {
@@ -602,20 +599,13 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     fmt(vs[2]),
                     u = after_number(m.unit)
                 );
-                for (y, v) in [(y1, vs[0]), (y2, vs[1]), (y3, vs[2])] {
-                    st.push(statement(
-                        &doc,
-                        &s,
-                        y,
-                        m.name,
-                        "threshold",
-                        Some(cmp),
-                        v,
-                        None,
-                        m.unit,
-                        None,
-                    ));
-                }
+                st.extend(thresholds(
+                    &doc,
+                    &s,
+                    m,
+                    cmp,
+                    &[(y1, vs[0]), (y2, vs[1]), (y3, vs[2])],
+                ));
                 s
             }
             "paired_subjects" => {
@@ -676,20 +666,7 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     fmt(v2),
                     u = after_number(m.unit)
                 );
-                for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(
-                        &doc,
-                        &s,
-                        y,
-                        m.name,
-                        "threshold",
-                        Some(cmp),
-                        v,
-                        None,
-                        m.unit,
-                        None,
-                    ));
-                }
+                st.extend(thresholds(&doc, &s, m, cmp, &[(y1, v1), (y2, v2)]));
                 s
             }
             "year_after_subject" => {
@@ -708,20 +685,7 @@ fn goals(b: &mut Builder, place: &Place, base: i32) {
                     fmt(v2),
                     u = after_number(m.unit)
                 );
-                for (y, v) in [(y1, v1), (y2, v2)] {
-                    st.push(statement(
-                        &doc,
-                        &s,
-                        y,
-                        m.name,
-                        "threshold",
-                        Some(cmp),
-                        v,
-                        None,
-                        m.unit,
-                        None,
-                    ));
-                }
+                st.extend(thresholds(&doc, &s, m, cmp, &[(y1, v1), (y2, v2)]));
                 s
             }
             "one_value_two_years" => {
@@ -1333,18 +1297,8 @@ fn tasks(b: &mut Builder, place: &Place, base: i32) {
             );
             text.push_str(&s);
             let doc = b.doc.clone();
-            b.statements.push(statement(
-                &doc,
-                &s,
-                y1,
-                m.name,
-                "threshold",
-                Some(cmp),
-                v,
-                None,
-                m.unit,
-                None,
-            ));
+            b.statements
+                .extend(thresholds(&doc, &s, m, cmp, &[(y1, v)]));
         }
         let start: String = text.chars().take(30).collect();
         if form == "next_line" {
