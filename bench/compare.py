@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare healthplan's analytics engine with DuckDB and PostgreSQL on the same files.
 
-Runs `healthplan bench run` on a directory written by `healthplan bench gen`, loads the same CSV
+Runs `healthplan-bench run` on a directory written by `healthplan-bench gen`, loads the same CSV
 files into DuckDB and into PostgreSQL, computes the workload the way DHIS2's analytics does
 (join the values to an area-structure table with one column per level and to a period-structure
 table, then one GROUP BY per (level, period type)), checks that the three checksums are
@@ -54,7 +54,7 @@ def norm(row):
 
 
 def run_healthplan(binary: str, data_dir: Path, runs: int, updates: int, out: Path) -> dict:
-    cmd = [binary, "bench", "run", "--dir", str(data_dir), "--runs", str(runs),
+    cmd = [binary, "run", "--dir", str(data_dir), "--runs", str(runs),
            "--updates", str(updates), "--json", str(out)]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
@@ -145,9 +145,9 @@ def postgres_run(data_dir: Path, url: str, runs: int, work_mem: str):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dir", required=True, type=Path, help="directory written by `healthplan bench gen`")
-    ap.add_argument("--healthplan", default=os.environ.get("HEALTHPLAN_BIN", "target/release/healthplan"))
-    ap.add_argument("--hp-json", type=Path, help="use this `bench run --json` output instead of running healthplan")
+    ap.add_argument("--dir", required=True, type=Path, help="directory written by `healthplan-bench gen`")
+    ap.add_argument("--healthplan", default=os.environ.get("HEALTHPLAN_BENCH_BIN", "target/release/healthplan-bench"))
+    ap.add_argument("--hp-json", type=Path, help="use this `healthplan-bench run --json` output instead of running healthplan")
     ap.add_argument("--hp-runs", type=int, default=5)
     ap.add_argument("--updates", type=int, default=100_000)
     ap.add_argument("--duck-runs", type=int, default=3)

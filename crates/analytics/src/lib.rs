@@ -2,14 +2,14 @@
 //! tree, updated on every write (no nightly rebuild). No I/O.
 //!
 //! Areas and elements are interned to dense indexes; areas sit in pre-order so one backward pass
-//! rolls children into parents. See [`engine`] for the memory layout.
+//! rolls children into parents. See [`Engine`] for the memory layout.
 
-pub mod engine;
+mod engine;
 pub mod error;
 pub mod query;
 pub mod tree;
 
-pub use engine::{Cell, ElementId, Engine, IndicatorDef, SLOTS};
+pub use engine::{slot_chain, Cell, ElementId, Engine, IndicatorDef, SLOTS};
 pub use error::AnalyticsError;
 pub use query::{AreaSel, Item, PeriodSel, Query, Row};
 pub use tree::{AreaId, AreaTree};

@@ -1,9 +1,6 @@
 //! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
 
 mod area;
-mod bench;
-mod bench_api;
-mod bench_detect;
 mod csvin;
 mod data;
 mod demo;
@@ -77,9 +74,6 @@ enum Command {
     Report(report::ReportArgs),
     /// Export values, evaluation results or the assessment working as XLSX.
     Export(report::ExportArgs),
-    /// Benchmarks of the analytics engine.
-    #[command(subcommand)]
-    Bench(bench::BenchCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -98,7 +92,6 @@ fn main() -> std::process::ExitCode {
             Command::Align(a) => evaluate::align(a, &cli.globals).await,
             Command::Report(a) => report::report(a, &cli.globals).await,
             Command::Export(a) => report::export(a, &cli.globals).await,
-            Command::Bench(c) => bench::run(c, &cli.globals).await,
         }
     });
     match result {

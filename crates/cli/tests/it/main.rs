@@ -1,7 +1,5 @@
 //! End-to-end tests of the `healthplan` binary, compiled as one test binary.
 
-mod analytics_cli;
-mod bench_api_cli;
 mod common;
 mod data_cli;
 mod eval_cli;
@@ -9,4 +7,3 @@ mod exchange_cli;
 mod import_cli;
 mod report_cli;
 mod store_cli;
-mod surveillance_cli;

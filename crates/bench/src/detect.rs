@@ -17,7 +17,7 @@
 //! - a false alert is an alarm outside every outbreak and the week after it; false alerts per
 //!   area-year divide by the series' evaluated days (or weeks) in the scoring window.
 
-use crate::bench::{median, peak_rss_bytes, Rng};
+use crate::engine::{median, peak_rss_bytes, Rng};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use healthplan_analytics::{AreaId, AreaTree, ElementId, Engine};

@@ -1,17 +1,16 @@
-//! `healthplan bench detect` through the real binary on a tiny city: the scores are well
+//! `healthplan-bench detect` through the real binary on a tiny city: the scores are well
 //! formed, every detector is scored, and the fixed seed makes the run reproducible.
 
 use std::process::Command;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_healthplan"))
+    Command::new(env!("CARGO_BIN_EXE_healthplan-bench"))
 }
 
 fn detect(dir: &std::path::Path, name: &str) -> serde_json::Value {
     let json = dir.join(name);
     let out = bin()
         .args([
-            "bench",
             "detect",
             "--communities",
             "30",
@@ -85,7 +84,7 @@ fn bench_detect_scores_every_detector_reproducibly() {
 #[test]
 fn bench_detect_refuses_a_city_without_common_diseases() {
     let out = bin()
-        .args(["bench", "detect", "--communities", "5", "--diseases", "2"])
+        .args(["detect", "--communities", "5", "--diseases", "2"])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -1,24 +1,56 @@
-//! `healthplan bench api`: a few timed HTTP round trips on each backend. No timing is
+//! `healthplan-bench api`: a few timed HTTP round trips on each backend. No timing is
 //! asserted; the figures must be there and every read-back must have seen its write.
 
-use crate::common::{run_ok, Backend};
+use healthplan_store::testing::postgres_test_url;
 use serde_json::Value;
+use std::process::Command;
+
+/// Runs the benchmark binary, asserting it succeeded; its stdout.
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("healthplan-bench runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({})\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+struct Backend {
+    name: &'static str,
+    /// The PostgreSQL server the benchmark makes its scratch database on.
+    server: Option<String>,
+}
+
+fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend {
+        name: "sqlite",
+        server: None,
+    }];
+    match postgres_test_url() {
+        Some(server) => v.push(Backend {
+            name: "postgres",
+            server: Some(server),
+        }),
+        None => eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL half skipped"),
+    }
+    v
+}
 
 #[test]
 fn bench_api_reports_latencies_and_checks_read_your_writes() {
-    for b in Backend::all() {
-        let json = b.dir.path().join("bench-api.json");
+    let dir = tempfile::tempdir().unwrap();
+    for b in backends() {
+        let json = dir.path().join(format!("bench-api-{}.json", b.name));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_healthplan-bench"));
+        cmd.env_remove("DATABASE_URL");
+        if let Some(server) = &b.server {
+            cmd.env("DATABASE_URL", server);
+        }
         let out = run_ok(
-            b.cmd()
-                .args([
-                    "bench",
-                    "api",
-                    "--iterations",
-                    "4",
-                    "--warmup",
-                    "1",
-                    "--json",
-                ])
+            cmd.args(["api", "--iterations", "4", "--warmup", "1", "--json"])
                 .arg(&json),
         );
         assert!(

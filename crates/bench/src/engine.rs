@@ -1,4 +1,5 @@
-//! `healthplan bench`: a synthetic province for the analytics engine, and its measurements.
+//! `healthplan-bench gen | run | xl`: a synthetic province for the analytics engine, and its
+//! measurements.
 //!
 //! Files written by `bench gen` (CSV with a header, integer ids):
 //! - `areas.csv`: id (pre-order), code, name, level, parent_id, idlevel1..idlevel5 (the
@@ -13,9 +14,8 @@
 //! k = ((e·100003 + a)·4099 + p) mod 1000003 + 1 and M = 2³¹−1. `bench/compare.py` computes the
 //! same in SQL.
 
-use crate::Globals;
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::Args;
 use healthplan_analytics::{AreaId, AreaTree, ElementId, Engine, SLOTS};
 use healthplan_core::{Aggregation, AreaCode, Period};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,20 +24,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-#[derive(Subcommand)]
-pub enum BenchCmd {
-    /// Generate a synthetic province as CSV files.
-    Gen(GenArgs),
-    /// Load generated files, time the full build, the workload and updates; print checksums.
-    Run(RunArgs),
-    /// The XL run: generate ~1 B values in memory (no files), time the build, report memory.
-    Xl(XlArgs),
-    /// Outbreak detectors on synthetic daily surveillance counts: accuracy and speed.
-    Detect(crate::bench_detect::DetectArgs),
-    /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
-    Api(crate::bench_api::ApiArgs),
-}
 
 #[derive(Args, Clone, Debug)]
 pub struct Shape {
@@ -102,16 +88,6 @@ pub struct XlArgs {
     pub runs: usize,
     #[arg(long)]
     pub json: Option<PathBuf>,
-}
-
-pub async fn run(cmd: BenchCmd, g: &Globals) -> Result<()> {
-    match cmd {
-        BenchCmd::Gen(a) => gen(&a),
-        BenchCmd::Run(a) => run_files(&a),
-        BenchCmd::Xl(a) => xl(&a),
-        BenchCmd::Detect(a) => crate::bench_detect::run(&a),
-        BenchCmd::Api(a) => crate::bench_api::run(&a, g).await,
-    }
 }
 
 /// SplitMix64: tiny, deterministic, and the same on every platform.
@@ -277,7 +253,7 @@ fn element_values(
     }
 }
 
-fn gen(a: &GenArgs) -> Result<()> {
+pub fn gen(a: &GenArgs) -> Result<()> {
     let s = &a.shape;
     validate_shape(s)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -548,7 +524,7 @@ fn load_dir(dir: &Path) -> Result<Loaded> {
         .context("periods.csv has no period")?;
     // Period ids must follow the canonical numbering the checksums use.
     for (&id, &p) in &period_of {
-        let slot = healthplan_analytics::engine::slot_chain(p).1[0];
+        let slot = healthplan_analytics::slot_chain(p).1[0];
         if period_id(start_year, p.year(), slot) != id {
             bail!("{}: period {p} has id {id}, expected the canonical (year − {start_year})·17 + slot", pp.display());
         }
@@ -778,7 +754,7 @@ fn print_chk(c: &[Chk; 15]) {
     }
 }
 
-fn run_files(a: &RunArgs) -> Result<()> {
+pub fn run_files(a: &RunArgs) -> Result<()> {
     let t0 = Instant::now();
     let mut l = load_dir(&a.dir)?;
     let load_s = t0.elapsed().as_secs_f64();
@@ -897,7 +873,7 @@ fn run_files(a: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn xl(a: &XlArgs) -> Result<()> {
+pub fn xl(a: &XlArgs) -> Result<()> {
     let shape = Shape {
         leaves: a.leaves,
         elements: a.elements,

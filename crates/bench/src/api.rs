@@ -1,8 +1,7 @@
-//! `healthplan bench api`: write-then-read latency over HTTP. The server runs in this process
+//! `healthplan-bench api`: write-then-read latency over HTTP. The server runs in this process
 //! on a fresh demo database; each iteration PUTs a leaf area's value of a Sum element and
 //! reads the province's yearly aggregate back, which must already include the new value.
 
-use crate::Globals;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use healthplan_app::demo::{self, ACCOUNTS, FIRST_YEAR};
@@ -29,6 +28,10 @@ pub struct ApiArgs {
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// A PostgreSQL server to run on (a scratch database is created and dropped); the
+    /// default is a SQLite file in a temporary directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// The province whose yearly aggregate is read back.
@@ -36,11 +39,11 @@ const PROVINCE: &str = "440000";
 /// A year the demo leaves empty, so the province's aggregate is exactly what the bench wrote.
 const YEAR: i32 = FIRST_YEAR - 1;
 
-pub async fn run(a: &ApiArgs, g: &Globals) -> Result<()> {
+pub async fn run(a: &ApiArgs) -> Result<()> {
     // The demo database of the run, removed afterwards: a scratch database on the given
     // PostgreSQL server, else a SQLite file in a temporary directory.
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let pg = match &g.database_url {
+    let pg = match &a.database_url {
         Some(server) => Some(
             TestDatabase::create(server)
                 .await
@@ -64,7 +67,7 @@ async fn bench(a: &ApiArgs, config: &StoreConfig) -> Result<()> {
     let store = Store::open(config).await?;
     let backend = store.backend().to_string();
     let app = Arc::new(App::open(store).await?);
-    let setup = demo::setup(&app, &crate::store::actor()).await?;
+    let setup = demo::setup(&app, &"bench").await?;
     let (element, leaf) = target(&app).await?;
     spinner.finish_and_clear();
 
@@ -344,7 +347,7 @@ fn report(a: &ApiArgs, backend: &str, series: &[(&str, Vec<f64>)]) -> Result<()>
             json!({"p50_ms": q[0], "p95_ms": q[1], "p99_ms": q[2], "max_ms": q[3]}),
         );
     }
-    crate::store::print(&out)?;
+    crate::print(&out)?;
     if let Some(p) = &a.json {
         j.insert("backend".into(), json!(backend));
         j.insert("iterations".into(), json!(n));

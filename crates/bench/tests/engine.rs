@@ -1,4 +1,4 @@
-//! `healthplan bench gen` + `bench run` through the real binary on a tiny province; the
+//! `healthplan-bench gen` + `run` through the real binary on a tiny province; the
 //! checksums it prints are recomputed here independently, straight from the CSV files.
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_healthplan"))
+    Command::new(env!("CARGO_BIN_EXE_healthplan-bench"))
 }
 
 fn rows(path: &Path) -> Vec<Vec<String>> {
@@ -76,7 +76,6 @@ fn bench_gen_and_run_agree_with_an_independent_computation() {
     let dir = tmp.path().join("province");
     let out = bin()
         .args([
-            "bench",
             "gen",
             "--leaves",
             "120",
@@ -117,7 +116,7 @@ fn bench_gen_and_run_agree_with_an_independent_computation() {
 
     let json = tmp.path().join("run.json");
     let out = bin()
-        .args(["bench", "run", "--runs", "2", "--updates", "500", "--dir"])
+        .args(["run", "--runs", "2", "--updates", "500", "--dir"])
         .arg(&dir)
         .arg("--json")
         .arg(&json)
@@ -167,7 +166,7 @@ fn bench_gen_and_run_agree_with_an_independent_computation() {
 fn bench_refuses_bad_input_naming_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = bin()
-        .args(["bench", "gen", "--density", "1.5", "--out"])
+        .args(["gen", "--density", "1.5", "--out"])
         .arg(tmp.path())
         .output()
         .unwrap();
@@ -177,7 +176,6 @@ fn bench_refuses_bad_input_naming_file_and_line() {
     let dir = tmp.path().join("p");
     let ok = bin()
         .args([
-            "bench",
             "gen",
             "--leaves",
             "20",
@@ -203,7 +201,7 @@ fn bench_refuses_bad_input_naming_file_and_line() {
     let bad_line = text.lines().count();
     std::fs::write(&dv, text).unwrap();
     let out = bin()
-        .args(["bench", "run", "--runs", "1", "--updates", "1", "--dir"])
+        .args(["run", "--runs", "1", "--updates", "1", "--dir"])
         .arg(&dir)
         .output()
         .unwrap();

@@ -1,0 +1,65 @@
+//! `healthplan-bench`: the benchmarks, kept apart from the shipped `healthplan` binary. Each
+//! subcommand prints its figures (and writes them as JSON with `--json`); none asserts a
+//! timing. `bench/README.md` describes what each measures and the figures of record.
+
+mod api;
+mod detect;
+mod engine;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "healthplan-bench",
+    version,
+    about = "Benchmarks of healthplan: the analytics engine, the outbreak detectors, the API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic province as CSV files.
+    Gen(engine::GenArgs),
+    /// Load generated files, time the full build, the workload and updates; print checksums.
+    Run(engine::RunArgs),
+    /// The XL run: generate ~1 B values in memory (no files), time the build, report memory.
+    Xl(engine::XlArgs),
+    /// Outbreak detectors on synthetic daily surveillance counts: accuracy and speed.
+    Detect(detect::DetectArgs),
+    /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
+    Api(api::ApiArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(a) => engine::gen(&a),
+        Command::Run(a) => engine::run_files(&a),
+        Command::Xl(a) => engine::xl(&a),
+        Command::Detect(a) => detect::run(&a),
+        Command::Api(a) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(api::run(&a)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends the output quietly.
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
