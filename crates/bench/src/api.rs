@@ -67,7 +67,7 @@ async fn bench(a: &ApiArgs, config: &StoreConfig) -> Result<()> {
     let store = Store::open(config).await?;
     let backend = store.backend().to_string();
     let app = Arc::new(App::open(store).await?);
-    let setup = demo::setup(&app, &"bench").await?;
+    let setup = demo::setup(&app, "bench").await?;
     let (element, leaf) = target(&app).await?;
     spinner.finish_and_clear();
 
