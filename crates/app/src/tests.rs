@@ -193,5 +193,5 @@ async fn postgres_values_appear_in_aggregates_at_once() {
     .await
     .unwrap();
     story(store).await;
-    db.drop().await.unwrap();
+    db.remove().await.unwrap();
 }

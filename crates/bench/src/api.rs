@@ -54,7 +54,7 @@ pub async fn run(a: &ApiArgs) -> Result<()> {
     let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
     let result = bench(a, &config).await;
     if let Some(db) = pg {
-        db.drop()
+        db.remove()
             .await
             .context("cannot drop the scratch database")?;
     }

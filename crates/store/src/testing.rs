@@ -1,5 +1,7 @@
 //! Test support shared by this crate's stories and the CLI's end-to-end tests: a fresh
 //! PostgreSQL database per test on the server named by `HEALTHPLAN_TEST_DATABASE_URL`.
+//! Under CI (`CI` set) that variable is required, so the PostgreSQL half fails instead of
+//! passing by skipping.
 
 use crate::error::Result;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -8,11 +10,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Set to a PostgreSQL URL to run the PostgreSQL half of the test suites.
 pub const TEST_DATABASE_URL_VAR: &str = "HEALTHPLAN_TEST_DATABASE_URL";
 
+/// Set (to anything but empty) by CI, which must run the PostgreSQL half.
+pub const CI_VAR: &str = "CI";
+
 /// The server to create test databases on, when the environment names one.
+///
+/// # Panics
+/// When `CI` is set and the URL is not: a CI run without PostgreSQL is a broken run.
 pub fn postgres_test_url() -> Option<String> {
-    std::env::var(TEST_DATABASE_URL_VAR)
-        .ok()
-        .filter(|u| !u.trim().is_empty())
+    let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    let url = set(TEST_DATABASE_URL_VAR);
+    if url.is_none() && set(CI_VAR).is_some() {
+        panic!("{CI_VAR} is set but {TEST_DATABASE_URL_VAR} is not: the PostgreSQL tests cannot run");
+    }
+    url
 }
 
 /// `url` with its database name replaced by `name` (query string kept).
@@ -28,13 +39,15 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{}/{}{}", &base[..host_end], name, query)
 }
 
-/// A database created for one test; call [`TestDatabase::drop`] at the end.
+/// A database created for one test, dropped when this value is, also when the test fails
+/// ([`TestDatabase::remove`] drops it and reports errors).
 #[derive(Debug)]
 pub struct TestDatabase {
     /// Connection URL of the new database.
     pub url: String,
     server_url: String,
     name: String,
+    removed: bool,
 }
 
 impl TestDatabase {
@@ -60,26 +73,105 @@ impl TestDatabase {
             url: with_database(server_url, &name),
             server_url: server_url.to_string(),
             name,
+            removed: false,
         })
     }
 
     /// Drops the database, closing any connections still open to it.
-    pub async fn drop(self) -> Result<()> {
-        let mut conn = PgConnection::connect(&self.server_url).await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut conn)
-        .await?;
-        conn.close().await?;
+    pub async fn remove(mut self) -> Result<()> {
+        drop_database(&self.server_url, &self.name).await?;
+        self.removed = true;
         Ok(())
+    }
+}
+
+async fn drop_database(server_url: &str, name: &str) -> Result<()> {
+    let mut conn = PgConnection::connect(server_url).await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(())
+}
+
+impl Drop for TestDatabase {
+    /// A test that panics still leaves no database behind. `Drop` cannot await, and may run
+    /// inside a runtime, so the drop runs on a thread of its own with its own runtime.
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        let (server, name) = (self.server_url.clone(), self.name.clone());
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(drop_database(&server, &name))
+                .map_err(std::io::Error::other)
+        })
+        .join();
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database {} not dropped: {e}", self.name),
+            Err(_) => eprintln!("test database {} not dropped: the drop panicked", self.name),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::*;
+
+    async fn exists(server: &str, name: &str) -> bool {
+        let mut conn = PgConnection::connect(server).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        n == 1
+    }
+
+    /// A test that fails before removing its database still leaves none behind.
+    #[tokio::test]
+    async fn a_dropped_test_database_is_gone() {
+        let Some(server) = postgres_test_url() else {
+            eprintln!("{TEST_DATABASE_URL_VAR} not set: PostgreSQL test skipped");
+            return;
+        };
+        let db = TestDatabase::create(&server).await.unwrap();
+        let name = db.name.clone();
+        assert!(exists(&server, &name).await);
+        let failed = tokio::spawn(async move {
+            let _db = db;
+            panic!("a failing test");
+        })
+        .await;
+        assert!(failed.is_err());
+        assert!(!exists(&server, &name).await);
+    }
+
+    /// Under CI, a PostgreSQL test without a server fails rather than skipping.
+    #[test]
+    fn ci_without_a_database_fails() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "testing::tests::a_dropped_test_database_is_gone"])
+            .env(CI_VAR, "1")
+            .env_remove(TEST_DATABASE_URL_VAR)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{text}");
+        assert!(text.contains("1 failed"), "{text}");
+        assert!(text.contains("is set but HEALTHPLAN_TEST_DATABASE_URL is not"), "{text}");
+    }
 
     #[test]
     fn replaces_database_name() {

@@ -46,7 +46,7 @@ macro_rules! stories {
                     let store = crate::Store::open(&config).await.unwrap();
                     super::$name(&store, &config).await;
                     store.close().await;
-                    db.drop().await.unwrap();
+                    db.remove().await.unwrap();
                 }
             )*
         }

@@ -102,7 +102,7 @@ async fn demo_on_postgres() {
         .unwrap();
     story(store.clone()).await;
     store.close().await;
-    db.drop().await.unwrap();
+    db.remove().await.unwrap();
 }
 
 #[test]

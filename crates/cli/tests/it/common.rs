@@ -142,14 +142,6 @@ impl Backend {
     }
 }
 
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Some(db) = self.pg.take() {
-            let _ = runtime().block_on(db.drop());
-        }
-    }
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

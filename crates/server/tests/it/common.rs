@@ -162,7 +162,7 @@ impl TestApp {
             let _ = t.await;
         }
         if let Some(db) = self.pg.take() {
-            db.drop().await.unwrap();
+            db.remove().await.unwrap();
         }
     }
 
