@@ -3,9 +3,11 @@
 //! changes into an alarming one — once, not at every check. An evaluation's subjects carry
 //! the year it is as of, so judging two years never flips one subject back and forth.
 
-use crate::{App, Result};
+use crate::{App, AppError, Result};
+use healthplan_access::{Caps, Denied};
 use healthplan_core::{Alert, AlertKind, AlertLevel, Date, Finding, Property};
 use healthplan_eval::{IndicatorResult, Settings, Status};
+use healthplan_store::StoreError;
 
 /// A forecast whose chance of meeting the target is below this raises a "likely missed"
 /// alert (a miss with at least 80 % probability).
@@ -181,12 +183,67 @@ impl App {
     /// Open rounds past their deadline with forms missing, per area and lead department.
     pub async fn check_round_alerts(&self, today: Date) -> Result<Vec<Alert>> {
         let system = self.local_caps("system");
-        let mut findings = Vec::new();
-        for round in self.store().list_rounds(&system.reader()).await? {
-            if !round.open {
+        self.round_alerts(&system, None, today).await
+    }
+
+    /// An alert check a planner runs: the plans it edits (or the one named) as of a year,
+    /// and the open rounds of those plans as far as its areas reach. Nothing outside the
+    /// caller's rights is judged or raised.
+    pub async fn run_alert_checks(
+        &self,
+        caps: &Caps,
+        plan: Option<i64>,
+        as_of: i32,
+        today: Date,
+        settings: &Settings,
+    ) -> Result<Vec<Alert>> {
+        let editor = caps.plan_editor().ok_or_else(|| {
+            AppError::Store(StoreError::Forbidden(Denied {
+                zh: "您的角色无权运行预警检查".into(),
+                en: "your role may not run alert checks".into(),
+            }))
+        })?;
+        let scope = caps.reader();
+        let mut plans = Vec::new();
+        for p in self.store().list_plans(&scope).await? {
+            if plan.is_some_and(|id| id != p.id) {
                 continue;
             }
-            let (_, rows) = self.round_overview(&system, round.id, today).await?;
+            match editor.check_optional_area(p.area_code.as_ref()) {
+                Ok(()) => plans.push(p.id),
+                Err(d) if plan.is_some() => return Err(StoreError::Forbidden(d).into()),
+                Err(_) => {}
+            }
+        }
+        if let Some(id) = plan.filter(|_| plans.is_empty()) {
+            return Err(StoreError::NotFound {
+                entity: "plan",
+                key: id.to_string(),
+            }
+            .into());
+        }
+        let mut raised = Vec::new();
+        for &p in &plans {
+            raised.extend(self.check_plan_alerts(p, as_of, settings).await?);
+        }
+        raised.extend(self.round_alerts(caps, Some(&plans), today).await?);
+        raised.retain(|a| scope.area(&a.area));
+        Ok(raised)
+    }
+
+    /// Late-round alerts of the open rounds `caps` reads (of these plans only, when given).
+    async fn round_alerts(
+        &self,
+        caps: &Caps,
+        plans: Option<&[i64]>,
+        today: Date,
+    ) -> Result<Vec<Alert>> {
+        let mut findings = Vec::new();
+        for round in self.store().list_rounds(&caps.reader()).await? {
+            if !round.open || plans.is_some_and(|p| !p.contains(&round.plan_id)) {
+                continue;
+            }
+            let (_, rows) = self.round_overview(caps, round.id, today).await?;
             for row in rows {
                 let subject = format!("round:{}:{}:{}", round.id, row.area, row.department);
                 let outstanding = row.missing + row.draft + row.returned;

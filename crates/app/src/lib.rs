@@ -10,8 +10,10 @@ pub mod alerts;
 pub mod areas_csv;
 pub mod csv_input;
 pub mod demo;
+pub mod entry;
 pub mod evaluation;
 pub mod exchange;
+pub mod plans;
 pub mod report;
 pub mod rounds;
 pub mod surveillance;
@@ -49,6 +51,18 @@ pub enum AppError {
         file: String,
         error: healthplan_exchange::ExchangeError,
     },
+    /// A plan document that cannot be read; the message names the file.
+    #[error("{message}")]
+    Document { file: String, message: String },
+    /// Work run off the async workers panicked: a bug, never the caller's fault.
+    #[error("internal error: {0}")]
+    Panicked(String),
+    /// The reporting round is closed to entry.
+    #[error("该填报轮次已关闭 / this round is closed")]
+    Closed,
+    /// A value the value rules refuse; nothing was written.
+    #[error("{0}")]
+    Refused(entry::Refusal),
 }
 
 fn render_exchange(file: &str, e: &healthplan_exchange::ExchangeError) -> String {
@@ -60,6 +74,19 @@ fn render_exchange(file: &str, e: &healthplan_exchange::ExchangeError) -> String
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// Runs CPU-bound or blocking work (conversions, rendering, hashing) off the async workers;
+/// a panic in it is logged and reported as [`AppError::Panicked`].
+pub async fn blocking<T, F>(f: F) -> Result<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        AppError::Panicked(e.to_string())
+    })
+}
+
 /// What the start-up load did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadReport {
@@ -68,6 +95,8 @@ pub struct LoadReport {
     pub skipped_text: usize,
     /// Values whose area is no longer in the area tree.
     pub skipped_unknown_area: usize,
+    /// Values the engine cannot hold (a ratio whose quotient is not finite).
+    pub skipped_unusable: usize,
     pub elapsed: Duration,
 }
 
@@ -224,12 +253,7 @@ impl App {
                 .store
                 .put_data_value(by, value, expected_version)
                 .await?;
-            self.apply(
-                &stored.element,
-                &stored.area,
-                stored.period,
-                Some(&stored.value),
-            )?;
+            self.mirror(std::slice::from_ref(&stored)).await;
             stored
         };
         self.after_arrival(arrivals(std::slice::from_ref(&stored)))
@@ -246,9 +270,7 @@ impl App {
         let stored = {
             let _w = self.write.lock().await;
             let stored = self.store.put_data_values(by, values).await?;
-            for v in &stored {
-                self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
-            }
+            self.mirror(&stored).await;
             stored
         };
         self.after_arrival(arrivals(&stored)).await;
@@ -264,9 +286,7 @@ impl App {
         let n = {
             let _w = self.write.lock().await;
             let n = self.store.import_data_values(by, values).await?;
-            for v in values {
-                self.apply(&v.element, &v.area, v.period, Some(&v.value))?;
-            }
+            self.mirror(values).await;
             n
         };
         self.after_arrival(arrivals(values)).await;
@@ -284,8 +304,34 @@ impl App {
             .store
             .delete_data_value(by, key, expected_version)
             .await?;
-        self.apply(&key.element, &key.area, key.period, None)?;
+        if let Err(e) = self.apply(&key.element, &key.area, key.period, None) {
+            self.rebuild_after(e).await;
+        }
         Ok(before)
+    }
+
+    /// Mirrors committed values in the engine (the write lock held). The write has happened
+    /// and the store is the source of truth, so an engine that cannot take a change is not
+    /// the writer's failure: it is logged and the engine rebuilt from the store.
+    async fn mirror(&self, stored: &[DataValue]) {
+        let failed = stored.iter().find_map(|v| {
+            self.apply(&v.element, &v.area, v.period, Some(&v.value))
+                .err()
+        });
+        if let Some(e) = failed {
+            self.rebuild_after(e).await;
+        }
+    }
+
+    async fn rebuild_after(&self, e: AppError) {
+        tracing::error!(error = %e, "the analytics engine refused a committed change; rebuilding it from the store");
+        match load(&self.store).await {
+            Ok((engine, report)) => {
+                *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
+                *self.report.write().unwrap_or_else(|e| e.into_inner()) = report;
+            }
+            Err(e) => tracing::error!(error = %e, "rebuilding the analytics engine failed"),
+        }
     }
 
     /// Mirrors one stored change in the engine. Unknown areas are left out (a reload picks
@@ -450,6 +496,11 @@ async fn load(store: &Store) -> Result<(Engine, LoadReport)> {
             match load_one(&mut eng, &mut ids, &v) {
                 Ok(true) => report.values += 1,
                 Ok(false) => report.skipped_unknown_area += 1,
+                // One value the engine cannot hold must not keep the rest from loading.
+                Err(AppError::Analytics(e @ AnalyticsError::NotFinite { .. })) => {
+                    tracing::warn!(error = %e, "value left out of the analytics engine");
+                    report.skipped_unusable += 1;
+                }
                 Err(e) => {
                     failed = Some(e);
                     return ControlFlow::Break(());

@@ -2,7 +2,7 @@
 //! departments answer for, with last period's value beside each) and the planner's overview
 //! (who has submitted, who is late, what awaits approval).
 
-use crate::{App, Result};
+use crate::{App, AppError, Result};
 use healthplan_access::Caps;
 use healthplan_core::validate::{previous_period, ValueRule};
 use healthplan_core::{
@@ -41,6 +41,16 @@ pub struct FormCell {
     pub row: FormRow,
     pub rule: ValueRule,
     pub previous: Option<Value>,
+}
+
+/// What a template re-import saved.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateImport {
+    /// Values saved (as drafts, or submitted when asked).
+    pub saved: Vec<DataValue>,
+    /// Warnings the file confirmed with a comment, and notes.
+    pub warnings: Vec<String>,
 }
 
 /// One line of the planner's overview: an area and a lead department.
@@ -266,9 +276,72 @@ impl App {
                     rule: c.rule,
                     previous: c.previous,
                     current: c.row.current.as_ref().map(|v| v.value.clone()),
+                    version: c.row.current.as_ref().map(|v| v.version),
                     comment: c.row.current.as_ref().and_then(|v| v.comment.clone()),
                 })
                 .collect(),
+        })
+    }
+
+    /// Re-imports a filled template as the form would save it: against the caller's form
+    /// for the round as it is now, all or nothing, every refusal naming its cell; each value
+    /// replaces the version the template was filled from, so a cell changed since the
+    /// download is a conflict, never overwritten.
+    pub async fn import_round_template(
+        &self,
+        caps: &Caps,
+        round_id: i64,
+        name: &str,
+        bytes: &[u8],
+        submit: bool,
+    ) -> Result<TemplateImport> {
+        let writer = caps.value_writer().ok_or_else(|| {
+            AppError::Store(healthplan_store::StoreError::Forbidden(
+                healthplan_access::Denied {
+                    zh: "您的角色无权填报数据".into(),
+                    en: "your role may not enter values".into(),
+                },
+            ))
+        })?;
+        let round = self.store().round(&caps.reader(), round_id).await?;
+        if !round.open {
+            return Err(AppError::Closed);
+        }
+        let spec = self.round_template(caps, round_id).await?;
+        let may_write = |element: &str, area: &AreaCode| writer.allows(element, area);
+        let import = healthplan_exchange::template::read_template(
+            bytes,
+            &spec,
+            &may_write,
+            &healthplan_exchange::Limits::default(),
+        )
+        .map_err(|error| AppError::Exchange {
+            file: name.to_string(),
+            error,
+        })?;
+        // The spec's versions are the template's: the reader refused every cell where not.
+        let versions: HashMap<(&str, &AreaCode), i64> = spec
+            .rows
+            .iter()
+            .filter_map(|r| Some(((r.element.as_str(), &r.area), r.version?)))
+            .collect();
+        let rows: Vec<(DataValue, Option<i64>)> = import
+            .values
+            .into_iter()
+            .map(|mut v| {
+                v.status = if submit {
+                    ValueStatus::Submitted
+                } else {
+                    ValueStatus::Draft
+                };
+                let version = versions.get(&(v.element.as_str(), &v.area)).copied();
+                (v, version)
+            })
+            .collect();
+        let saved = self.put_data_values(&writer, &rows).await?;
+        Ok(TemplateImport {
+            saved,
+            warnings: import.warnings.iter().map(|w| w.to_string()).collect(),
         })
     }
 

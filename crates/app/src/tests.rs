@@ -150,8 +150,26 @@ async fn story(store: Store) {
     assert_eq!(province(&app, births(), "2024"), (Some(5.0), 1));
     assert_eq!(province(&app, births(), "202402"), (None, 0));
 
+    // A committed value the engine cannot hold (its quotient overflows) is still a committed
+    // write: the answer is the stored value, and the engine is rebuilt without it.
+    let huge = DataValue::new(
+        "screened",
+        code("440310"),
+        Period::Year(2023),
+        Value::Ratio {
+            numerator: 1e308,
+            denominator: 1e-300,
+        },
+    )
+    .unwrap();
+    let stored = app.put_data_value(&reporter, &huge, None).await;
+    assert!(stored.is_ok(), "{stored:?}");
+    assert_eq!(app.load_report().skipped_unusable, 1);
+    assert_eq!(province(&app, births(), "2024"), (Some(5.0), 1));
+
     // A fresh start-up from the store agrees with the incrementally updated engine.
     let fresh = App::open(store.clone()).await.unwrap();
+    assert_eq!(fresh.load_report().skipped_unusable, 1);
     let q = Query {
         items: vec![births(), Item::Indicator("screened".into())],
         areas: AreaSel::List(areas().into_iter().map(|a| a.code).collect()),
@@ -194,4 +212,13 @@ async fn postgres_values_appear_in_aggregates_at_once() {
     .unwrap();
     story(store).await;
     db.remove().await.unwrap();
+}
+
+/// A panic in work run off the async workers is the server's fault, named as such.
+#[tokio::test]
+async fn a_panic_off_the_workers_is_an_internal_error() {
+    let e = crate::blocking(|| -> u8 { panic!("a bug") })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Panicked(_)), "{e:?}");
 }

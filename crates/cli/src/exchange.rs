@@ -343,6 +343,7 @@ async fn build_spec(
                 rule: rule.clone(),
                 previous: at(previous_period(period)).map(|v| v.value.clone()),
                 current: current.map(|v| v.value.clone()),
+                version: current.map(|v| v.version),
                 comment: current.and_then(|v| v.comment.clone()),
             });
         }

@@ -4,8 +4,9 @@
 //! The visible sheet `填报表` has label cells locked (the sheet is protected, without a
 //! password: it guides, it does not secure), value cells unlocked with data-validation ranges,
 //! last period's value beside each, and a comment column. A very hidden sheet `_ids` names the
-//! round, reporter and period and, per data row, its sheet row, element and area, so the
-//! re-import knows exactly which cell is which. The reader trusts none of it: it matches the
+//! round, reporter and period and, per data row, its sheet row, element, area and the version
+//! of the value it was pre-filled with, so the re-import knows exactly which cell is which and
+//! refuses a cell whose value changed after the download (a lost update otherwise). The reader trusts none of it: it matches the
 //! ids against the spec the caller rebuilds for that round and reporter, checks the visible
 //! labels still match, and validates every value with the spec's rules.
 
@@ -29,7 +30,7 @@ pub const SHEET: &str = "填报表";
 pub const IDS_SHEET: &str = "_ids";
 const GUIDE_SHEET: &str = "填报说明";
 const MARKER: &str = "healthplan-template";
-const VERSION: &str = "1";
+const VERSION: &str = "2";
 
 /// One reporter's form for one reporting round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +66,10 @@ pub struct TemplateRow {
     /// A value already entered this period, pre-filled.
     #[serde(default)]
     pub current: Option<Value>,
+    /// The stored version of `current` (`None`: nothing stored yet). A re-import is refused
+    /// cell by cell where the version now differs from the template's.
+    #[serde(default)]
+    pub version: Option<i64>,
     #[serde(default)]
     pub comment: Option<String>,
 }
@@ -432,7 +437,7 @@ fn write_ids(ws: &mut Worksheet, spec: &TemplateSpec) -> Result<(), ExchangeErro
         ws.write_string(r, 1, v)?;
     }
     let base = 6;
-    for (c, h) in (0u16..).zip(["row", "element", "area"]) {
+    for (c, h) in (0u16..).zip(["row", "element", "area", "version"]) {
         ws.write_string(base, c, h)?;
     }
     for (i, r) in spec.rows.iter().enumerate() {
@@ -440,6 +445,9 @@ fn write_ids(ws: &mut Worksheet, spec: &TemplateSpec) -> Result<(), ExchangeErro
         ws.write_number(row, 0, f64::from(FIRST_ROW + i as u32 + 1))?;
         ws.write_string(row, 1, &r.element)?;
         ws.write_string(row, 2, r.area.as_str())?;
+        if let Some(v) = r.version {
+            ws.write_number(row, 3, v as f64)?;
+        }
     }
     ws.protect();
     Ok(())
@@ -451,6 +459,8 @@ struct IdRow {
     row: u32,
     element: String,
     area: String,
+    /// The version of the value the row was pre-filled with.
+    version: Option<i64>,
 }
 
 fn text_at(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
@@ -521,7 +531,22 @@ fn read_ids(range: &calamine::Range<Data>) -> Result<(TemplateIds, Vec<IdRow>), 
                 ))
             }
         };
-        rows.push(IdRow { row, element, area });
+        let version = match xlsx::cell(range.get_value((r, 3))) {
+            Cell::Empty => None,
+            Cell::Number(x) if x.fract() == 0.0 && x >= 1.0 && x < 9e15 => Some(x as i64),
+            _ => {
+                return Err(wrong(
+                    format!("标识表 {at} 行的版本号无效，请重新下载模板"),
+                    format!("bad version in the row of {at}; download the template again"),
+                ))
+            }
+        };
+        rows.push(IdRow {
+            row,
+            element,
+            area,
+            version,
+        });
     }
     Ok((ids, rows))
 }
@@ -620,6 +645,28 @@ pub fn read_template(
             RawInput::Single(get(C_VALUE))
         };
         let comment = Some(get(C_COMMENT).as_text()).filter(|c| !c.is_empty());
+        let blank = match &input {
+            RawInput::Single(v) => matches!(v, Cell::Empty),
+            RawInput::Ratio(n, d) => matches!((n, d), (Cell::Empty, Cell::Empty)),
+        };
+        if id.version != row.version && !(blank && comment.is_none()) {
+            let shown = |v: Option<i64>, none: &str| v.map_or(none.to_string(), |v| v.to_string());
+            parsed.errors.push(RowError::new(
+                at(if ratio { C_NUM } else { C_VALUE }),
+                "stale",
+                format!(
+                    "该项在模板下载后已被修改（模板中版本 {}，当前版本 {}），请重新下载模板再填报",
+                    shown(id.version, "无"),
+                    shown(row.version, "无")
+                ),
+                format!(
+                    "changed since this template was downloaded (version {} in the template, {} now); download it again",
+                    shown(id.version, "none"),
+                    shown(row.version, "none")
+                ),
+            ));
+            continue;
+        }
         parsed.records.push(Record {
             element: row.element.clone(),
             area: row.area.clone(),
@@ -688,6 +735,7 @@ mod tests {
             rule,
             previous,
             current: None,
+            version: None,
             comment: None,
         }
     }
@@ -876,6 +924,45 @@ mod tests {
         assert_eq!(got.values.len(), 3);
         assert_eq!(got.values[1].value, s.rows[2].current.clone().unwrap());
         assert_eq!(got.values[2].comment.as_deref(), Some("尚未验收"));
+    }
+
+    /// A value changed after the download: its filled cell is refused by name, every such
+    /// cell at once, while a cell left blank says nothing.
+    #[test]
+    fn cells_changed_since_the_download_are_refused() {
+        let mut s = spec();
+        s.rows[0].current = Some(Value::Number { value: 22.5 });
+        s.rows[0].version = Some(3);
+        let bytes = write_template(&s).unwrap();
+        let filled = fill(&bytes, SHEET, &[("I7", Fill::Number(30.0))]).unwrap();
+        let mut now = s.clone();
+        now.rows[0].version = Some(4);
+        now.rows[1].version = Some(1);
+        let Err(ExchangeError::Rejected(r)) = read(&filled, &now) else {
+            panic!("stale cells accepted");
+        };
+        let places: Vec<(String, &str)> = r
+            .errors
+            .iter()
+            .map(|e| (e.at.to_string(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (format!("{SHEET}!I6"), "stale"),
+                (format!("{SHEET}!I7"), "stale")
+            ]
+        );
+        assert!(
+            r.errors[0].en.contains("version 3 in the template, 4 now"),
+            "{}",
+            r.errors[0].en
+        );
+        // The same versions as at the download: read as before.
+        assert_eq!(read(&filled, &s).unwrap().values.len(), 2);
+        let mut blank = s.clone();
+        blank.rows[1].version = Some(1);
+        assert!(read(&bytes, &blank).is_ok());
     }
 
     #[test]

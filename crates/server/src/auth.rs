@@ -376,9 +376,7 @@ pub async fn sign_in(
     let pw = pw.to_string();
     let stored = hash.clone().unwrap_or_else(|| dummy_hash().to_string());
     // Hashing takes tens of milliseconds of CPU: off the async workers.
-    let ok = tokio::task::spawn_blocking(move || password::verify_password(&pw, &stored))
-        .await
-        .unwrap_or(false);
+    let ok = healthplan_app::blocking(move || password::verify_password(&pw, &stored)).await?;
     let usable = user.as_ref().filter(|u| !u.disabled && hash.is_some());
     match usable {
         Some(u) if ok => {

@@ -90,6 +90,16 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", zh, en)
     }
 
+    /// A fault of the server's (logged where it happened), never the caller's.
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，请稍后重试",
+            "internal error; please try again later",
+        )
+    }
+
     pub fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -273,12 +283,7 @@ impl From<StoreError> for ApiError {
             }
             other => {
                 tracing::error!(error = %other, "store failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "服务器内部错误，请稍后重试",
-                    "internal error; please try again later",
-                )
+                ApiError::internal()
             }
         }
     }
@@ -299,6 +304,23 @@ impl From<AppError> for ApiError {
             AppError::Analytics(a) => {
                 let m = a.to_string();
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
+            }
+            AppError::Document { message, .. } => {
+                ApiError::invalid("file", message.clone(), message)
+            }
+            AppError::Panicked(_) => ApiError::internal(),
+            AppError::Closed => ApiError::new(
+                StatusCode::CONFLICT,
+                "closed",
+                "该填报轮次已关闭",
+                "this round is closed",
+            ),
+            AppError::Refused(r) => {
+                let field = r.issues.first().map_or("value", |i| i.field.as_str());
+                let join = |f: fn(&healthplan_core::Issue) -> &str| {
+                    r.issues.iter().map(f).collect::<Vec<_>>().join("；")
+                };
+                ApiError::invalid(field, join(|i| &i.zh), join(|i| &i.en))
             }
         }
     }
@@ -343,4 +365,20 @@ pub async fn localize(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panicked task answers 500, never a 400 blaming the caller.
+    #[tokio::test]
+    async fn a_panicked_task_is_a_server_error() {
+        let e = healthplan_app::blocking(|| -> u8 { panic!("a bug") })
+            .await
+            .unwrap_err();
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(api.code, "internal");
+    }
 }

@@ -21,7 +21,9 @@ pub fn postgres_test_url() -> Option<String> {
     let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
     let url = set(TEST_DATABASE_URL_VAR);
     if url.is_none() && set(CI_VAR).is_some() {
-        panic!("{CI_VAR} is set but {TEST_DATABASE_URL_VAR} is not: the PostgreSQL tests cannot run");
+        panic!(
+            "{CI_VAR} is set but {TEST_DATABASE_URL_VAR} is not: the PostgreSQL tests cannot run"
+        );
     }
     url
 }
@@ -170,7 +172,10 @@ mod tests {
         );
         assert!(!out.status.success(), "{text}");
         assert!(text.contains("1 failed"), "{text}");
-        assert!(text.contains("is set but HEALTHPLAN_TEST_DATABASE_URL is not"), "{text}");
+        assert!(
+            text.contains("is set but HEALTHPLAN_TEST_DATABASE_URL is not"),
+            "{text}"
+        );
     }
 
     #[test]

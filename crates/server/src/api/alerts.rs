@@ -120,37 +120,21 @@ async fn check_alerts(
     auth: Auth,
     Json(body): Json<CheckRequest>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
-    let editor = auth
-        .signed_in()?
-        .plan_editor()
-        .ok_or_else(|| ApiError::no_right("运行预警检查", "run alert checks"))?;
-    let scope = auth.caps.reader();
+    let caps = auth.signed_in()?;
     let as_of = body
         .as_of
         .filter(|y| (1949..=2100).contains(y))
         .unwrap_or_else(crate::pages::default_as_of);
-    let plans: Vec<i64> = match body.plan_id {
-        Some(p) => vec![state.app.store().plan_summary(&scope, p).await?.id],
-        None => state
+    Ok(Json(
+        state
             .app
-            .store()
-            .list_plans(&scope)
-            .await?
-            .into_iter()
-            .filter(|p| editor.check_optional_area(p.area_code.as_ref()).is_ok())
-            .map(|p| p.id)
-            .collect(),
-    };
-    let mut raised = Vec::new();
-    for p in plans {
-        raised.extend(
-            state
-                .app
-                .check_plan_alerts(p, as_of, &state.config.settings)
-                .await?,
-        );
-    }
-    raised.extend(state.app.check_round_alerts(super::today()).await?);
-    raised.retain(|a| scope.area(&a.area));
-    Ok(Json(raised))
+            .run_alert_checks(
+                caps,
+                body.plan_id,
+                as_of,
+                super::today(),
+                &state.config.settings,
+            )
+            .await?,
+    ))
 }

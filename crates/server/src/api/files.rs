@@ -8,9 +8,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use healthplan_core::{DataValue, ValueStatus};
+use healthplan_app::rounds::TemplateImport;
 use healthplan_report::Export;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -87,7 +87,7 @@ async fn report(
     let format = q.format.unwrap_or(ReportFormat::Docx);
     let name = format!("{}-{}年度监测评估报告", input.plan().title, q.year);
     // Rendering is CPU work and PDF runs LibreOffice for seconds: off the async workers.
-    let out = tokio::task::spawn_blocking(move || match format {
+    let out = healthplan_app::blocking(move || match format {
         ReportFormat::Docx => healthplan_report::to_docx(&input).map(|b| {
             (
                 b,
@@ -104,8 +104,7 @@ async fn report(
             healthplan_report::to_pdf(&input).map(|b| (b, "application/pdf", "pdf"))
         }
     })
-    .await
-    .map_err(|_| ApiError::bad_request("报告生成失败", "the report failed"))?
+    .await?
     .map_err(render_error)?;
     let (bytes, ct, ext) = out;
     Ok(download(bytes, ct, &format!("{name}.{ext}")))
@@ -158,9 +157,8 @@ async fn export(
         ExportWhat::Assessment => (Export::Assessment, "考核"),
     };
     let name = format!("{}-{}年{label}.xlsx", input.plan().title, q.year);
-    let bytes = tokio::task::spawn_blocking(move || healthplan_report::to_xlsx(&input, what))
-        .await
-        .map_err(|_| ApiError::bad_request("导出失败", "the export failed"))?
+    let bytes = healthplan_app::blocking(move || healthplan_report::to_xlsx(&input, what))
+        .await?
         .map_err(render_error)?;
     Ok(download(
         bytes,
@@ -200,14 +198,6 @@ async fn template(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TemplateImport {
-    /// Values saved (as drafts, or submitted when asked).
-    pub saved: Vec<DataValue>,
-    /// Warnings the file confirmed with a comment, and notes.
-    pub warnings: Vec<String>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UploadQuery {
     /// Submit the values for review instead of saving drafts.
@@ -217,7 +207,8 @@ pub struct UploadQuery {
 
 /// Re-imports a filled template (multipart field `file`) through the same checks and
 /// workflow as the form: all or nothing, every refusal naming its cell
-/// (`填报表!D7: 超出取值范围 0–100`).
+/// (`填报表!D7: 超出取值范围 0–100`); a cell whose value changed since the download is refused
+/// (`stale`), never overwritten.
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/template", tag = "workflow",
     params(("id" = i64, Path), UploadQuery),
     request_body(content_type = "multipart/form-data", content = Object, description = "Field `file`: the filled .xlsx"),
@@ -229,75 +220,12 @@ async fn upload_template(
     Query(q): Query<UploadQuery>,
     Multipart(mut form): Multipart,
 ) -> Result<Json<TemplateImport>, ApiError> {
+    let caps = auth.signed_in()?;
     let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
     Ok(Json(
-        import_template(&state, &auth, id, &name, &bytes, q.submit).await?,
+        state
+            .app
+            .import_round_template(caps, id, &name, &bytes, q.submit)
+            .await?,
     ))
-}
-
-/// Reads a filled template against the caller's own form for the round and stores it.
-pub async fn import_template(
-    state: &AppState,
-    auth: &Auth,
-    round: i64,
-    name: &str,
-    bytes: &[u8],
-    submit: bool,
-) -> Result<TemplateImport, ApiError> {
-    let caps = auth.signed_in()?;
-    let writer = caps
-        .value_writer()
-        .ok_or_else(|| ApiError::no_right("填报数据", "enter values"))?;
-    let (r, _, cells) = state.app.form_cells(caps, round).await?;
-    if !r.open {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "closed",
-            "该填报轮次已关闭",
-            "this round is closed",
-        ));
-    }
-    let spec = state.app.round_template(caps, round).await?;
-    let may_write = |element: &str, area: &healthplan_core::AreaCode| writer.allows(element, area);
-    let refused = |e: healthplan_exchange::ExchangeError| {
-        let m = match &e {
-            healthplan_exchange::ExchangeError::Rejected(r) => r.render(Some(name)),
-            other => format!("{name}: {other}"),
-        };
-        ApiError::invalid("file", m.clone(), m)
-    };
-    let import = healthplan_exchange::template::read_template(
-        bytes,
-        &spec,
-        &may_write,
-        &healthplan_exchange::Limits::default(),
-    )
-    .map_err(refused)?;
-    let versions: std::collections::HashMap<_, _> = cells
-        .iter()
-        .filter_map(|c| {
-            c.row
-                .current
-                .as_ref()
-                .map(|v| (healthplan_store::ValueKey::of(v), v.version))
-        })
-        .collect();
-    let rows: Vec<(DataValue, Option<i64>)> = import
-        .values
-        .into_iter()
-        .map(|mut v| {
-            v.status = if submit {
-                ValueStatus::Submitted
-            } else {
-                ValueStatus::Draft
-            };
-            let version = versions.get(&healthplan_store::ValueKey::of(&v)).copied();
-            (v, version)
-        })
-        .collect();
-    let saved = state.app.put_data_values(&writer, &rows).await?;
-    Ok(TemplateImport {
-        saved,
-        warnings: import.warnings.iter().map(|w| w.to_string()).collect(),
-    })
 }

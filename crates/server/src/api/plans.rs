@@ -8,6 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use healthplan_app::plans::PlanImport;
 use healthplan_core::{PlanDocument, PlanStatus};
 use healthplan_store::{PlanIndicator, PlanSummary, Publication};
 use serde::{Deserialize, Serialize};
@@ -109,18 +110,10 @@ async fn import_document(
     auth: Auth,
     Multipart(mut form): Multipart,
 ) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
-    let editor = editor(&auth)?;
+    let caps = auth.signed_in()?;
     let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
-    let imported =
-        tokio::task::spawn_blocking(move || healthplan_importer::import_bytes(&bytes, &name))
-            .await
-            .map_err(|_| ApiError::bad_request("导入失败", "the import failed"))?
-            .map_err(|e| ApiError::invalid("file", e.to_string(), e.to_string()))?;
+    let PlanImport { id, imported } = state.app.import_plan(caps, &name, bytes).await?;
     let doc = &imported.plan;
-    let id = state
-        .app
-        .save_plan(&editor, doc, Some(&imported.text))
-        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ImportResult {

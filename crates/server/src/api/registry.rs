@@ -199,9 +199,8 @@ async fn hashed(pw: &str, username: &str) -> Result<String, ApiError> {
     password::check_policy(pw, username)
         .map_err(|e| ApiError::invalid("password", e.to_string(), e.to_string()))?;
     let pw = pw.to_string();
-    tokio::task::spawn_blocking(move || password::hash_password(&pw))
-        .await
-        .map_err(|_| ApiError::bad_request("无法处理密码", "cannot hash the password"))?
+    healthplan_app::blocking(move || password::hash_password(&pw))
+        .await?
         .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))
 }
 

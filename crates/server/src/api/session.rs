@@ -144,9 +144,7 @@ async fn change_password(
         .await?
         .unwrap_or_default();
     let current = body.current_password.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify_password(&current, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = healthplan_app::blocking(move || password::verify_password(&current, &hash)).await?;
     if !ok {
         return Err(ApiError::invalid(
             "current_password",
@@ -157,9 +155,8 @@ async fn change_password(
     password::check_policy(&body.new_password, me.username())
         .map_err(|e| ApiError::invalid("new_password", e.to_string(), e.to_string()))?;
     let new = body.new_password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash_password(&new))
-        .await
-        .map_err(|_| ApiError::bad_request("无法处理密码", "cannot hash the password"))?
+    let hash = healthplan_app::blocking(move || password::hash_password(&new))
+        .await?
         .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
     store.change_own_password(&me, &hash).await?;
     Ok(StatusCode::NO_CONTENT)

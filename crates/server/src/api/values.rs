@@ -9,6 +9,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use healthplan_app::AppError;
 use healthplan_core::{DataValue, ReviewDecision, Value, ValueStatus, ValueType};
 use healthplan_store::{
     AuditEntry, AuditFilter, DataValueFilter, PeriodRange, ValueKey, ValueRecord,
@@ -264,29 +265,34 @@ async fn put_values(
         ));
     }
     let types = value_types(&state).await?;
+    let at = |i: usize, e: ApiError| {
+        let field = format!("values[{i}].{}", e.field.clone().unwrap_or_default());
+        e.field(field)
+    };
     let mut rows = Vec::with_capacity(body.values.len());
     for (i, b) in body.values.iter().enumerate() {
-        let at = |e: ApiError| {
-            let field = format!("values[{i}].{}", e.field.clone().unwrap_or_default());
-            e.field(field)
-        };
-        let k = key(&b.element, &b.area, &b.period).map_err(at)?;
+        let k = key(&b.element, &b.area, &b.period).map_err(|e| at(i, e))?;
         writer
             .check(&k.element, &k.area)
-            .map_err(|d| at(d.into()))?;
+            .map_err(|d| at(i, d.into()))?;
         let vt = types.get(&k.element).copied().unwrap_or(ValueType::Number);
-        rows.push((entered(&k, &b.input, vt).map_err(at)?, b.input.version));
+        rows.push((
+            entered(&k, &b.input, vt).map_err(|e| at(i, e))?,
+            b.input.version,
+        ));
     }
-    Ok(Json(state.app.put_data_values(&writer, &rows).await?))
+    match state.app.enter_values(&auth.caps, &rows).await {
+        Ok(saved) => Ok(Json(saved)),
+        Err(AppError::Refused(r)) => {
+            let i = r.index;
+            Err(at(i, AppError::Refused(r).into()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Why a write was refused with a conflict, with the current value attached.
-async fn conflict(
-    state: &AppState,
-    auth: &Auth,
-    k: &ValueKey,
-    e: healthplan_app::AppError,
-) -> ApiError {
+async fn conflict(state: &AppState, auth: &Auth, k: &ValueKey, e: AppError) -> ApiError {
     let err = ApiError::from(e);
     if err.status != StatusCode::CONFLICT {
         return err;
@@ -326,9 +332,21 @@ async fn put_value(
         .copied()
         .unwrap_or(ValueType::Number);
     let v = entered(&k, &body, value_type)?;
-    match state.app.put_data_value(&writer, &v, version).await {
-        Ok(stored) => Ok(with_version(stored)),
-        Err(e) => Err(conflict(&state, &auth, &k, e).await),
+    enter(&state, &auth, &k, v, version).await
+}
+
+/// Enters one value through the value rules; a conflict answers with the stored value.
+async fn enter(
+    state: &AppState,
+    auth: &Auth,
+    k: &ValueKey,
+    v: DataValue,
+    version: Option<i64>,
+) -> Result<Response, ApiError> {
+    match state.app.enter_values(&auth.caps, &[(v, version)]).await {
+        Ok(mut stored) if stored.len() == 1 => Ok(with_version(stored.remove(0))),
+        Ok(_) => Err(ApiError::not_found("数据", "value")),
+        Err(e) => Err(conflict(state, auth, k, e).await),
     }
 }
 
@@ -404,14 +422,7 @@ async fn submit(
     if let Some(c) = body.comment.filter(|c| !c.trim().is_empty()) {
         v.comment = Some(c);
     }
-    match state
-        .app
-        .put_data_value(&writer, &v, Some(body.version))
-        .await
-    {
-        Ok(stored) => Ok(with_version(stored)),
-        Err(e) => Err(conflict(&state, &auth, &k, e).await),
-    }
+    enter(&state, &auth, &k, v, Some(body.version)).await
 }
 
 async fn review(

@@ -149,25 +149,15 @@ async fn handle(
 
 async fn check(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
     let done: PageResult = async {
-        let editor = auth
-            .signed_in()?
-            .plan_editor()
-            .ok_or_else(|| ApiError::no_right("运行预警检查", "run alert checks"))?;
-        let scope = auth.caps.reader();
-        let as_of = super::default_as_of();
-        let mut raised = 0;
-        for p in state.app.store().list_plans(&scope).await? {
-            if editor.check_optional_area(p.area_code.as_ref()).is_ok() {
-                raised += state
-                    .app
-                    .check_plan_alerts(p.id, as_of, &state.config.settings)
-                    .await?
-                    .len();
-            }
-        }
-        raised += state
+        let raised = state
             .app
-            .check_round_alerts(crate::api_today())
+            .run_alert_checks(
+                auth.signed_in()?,
+                None,
+                super::default_as_of(),
+                crate::api_today(),
+                &state.config.settings,
+            )
             .await?
             .len();
         let notice =

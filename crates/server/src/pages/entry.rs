@@ -528,9 +528,11 @@ async fn upload_template(
     let path = format!("/rounds/{id}");
     let done: PageResult = async {
         let outcome = match super::upload::file_field(&mut form, "file").await {
-            Ok((name, bytes)) => {
-                crate::api::files::import_template(&state, &auth, id, &name, &bytes, false).await
-            }
+            Ok((name, bytes)) => state
+                .app
+                .import_round_template(auth.signed_in()?, id, &name, &bytes, false)
+                .await
+                .map_err(ApiError::from),
             Err(e) => Err(e),
         };
         let notice = match outcome {

@@ -52,17 +52,9 @@ async fn import(
     mut form: Multipart,
 ) -> Response {
     let done: Result<Response, ApiError> = async {
-        let editor = editor(&auth)?;
+        let caps = auth.signed_in()?;
         let (name, bytes) = super::upload::file_field(&mut form, "file").await?;
-        let imported =
-            tokio::task::spawn_blocking(move || healthplan_importer::import_bytes(&bytes, &name))
-                .await
-                .map_err(|_| ApiError::bad_request("导入失败", "the import failed"))?
-                .map_err(|e| ApiError::invalid("file", e.to_string(), e.to_string()))?;
-        let id = state
-            .app
-            .save_plan(&editor, &imported.plan, Some(&imported.text))
-            .await?;
+        let id = state.app.import_plan(caps, &name, bytes).await?.id;
         let to = format!("/plans/{id}/review");
         if is_htmx(&headers) {
             let mut r = Html(String::new()).into_response();

@@ -209,11 +209,11 @@ async fn change_password(
             .await?
             .unwrap_or_default();
         let current = f.current_password.clone();
-        let ok = tokio::task::spawn_blocking(move || {
+        let ok = healthplan_app::blocking(move || {
             healthplan_access::password::verify_password(&current, &hash)
         })
         .await
-        .unwrap_or(false);
+        .map_err(ApiError::from)?;
         let notice = if !ok {
             crate::i18n::t(auth.lang, "account.wrong_password")
         } else if let Err(e) =
@@ -222,12 +222,11 @@ async fn change_password(
             e.to_string()
         } else {
             let new = f.new_password.clone();
-            let hash = tokio::task::spawn_blocking(move || {
-                healthplan_access::password::hash_password(&new)
-            })
-            .await
-            .map_err(|_| ApiError::bad_request("无法处理密码", "cannot hash the password"))?
-            .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
+            let hash =
+                healthplan_app::blocking(move || healthplan_access::password::hash_password(&new))
+                    .await
+                    .map_err(ApiError::from)?
+                    .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
             store.change_own_password(&me, &hash).await?;
             crate::i18n::t(auth.lang, "account.password_changed")
         };

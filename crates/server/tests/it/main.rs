@@ -6,6 +6,7 @@ mod browser;
 mod chrome;
 mod common;
 mod conformance;
+mod doors;
 mod escaping;
 mod exchange;
 mod flows;

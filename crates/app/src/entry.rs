@@ -1,0 +1,90 @@
+//! Values as people enter them, whatever the door (the form, the API, a template): each value
+//! checked by its element's rule against last period's value, then written all or nothing
+//! with the versions the writer sent.
+
+use crate::{App, AppError, Result};
+use healthplan_access::{Caps, Denied};
+use healthplan_core::validate::{check_value, previous_period, Issue};
+use healthplan_core::{DataValue, Value};
+use healthplan_store::{DataValueFilter, StoreError, ValueKey};
+use std::collections::{BTreeSet, HashMap};
+
+/// A value refused by the value rules: its place in the batch and what blocks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub index: usize,
+    pub issues: Vec<Issue>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: Vec<String> = self.issues.iter().map(|i| i.to_string()).collect();
+        write!(f, "#{}: {}", self.index + 1, text.join("; "))
+    }
+}
+
+impl App {
+    /// Saves values as a reporter enters them: every value passes its element's rule (type,
+    /// range, ratio, and the jump from last period unless the comment explains it), then all
+    /// are written or none, each replacing the version sent with it. The first refused value
+    /// is named; nothing is written.
+    pub async fn enter_values(
+        &self,
+        caps: &Caps,
+        values: &[(DataValue, Option<i64>)],
+    ) -> Result<Vec<DataValue>> {
+        let writer = caps.value_writer().ok_or_else(|| {
+            AppError::Store(StoreError::Forbidden(Denied {
+                zh: "您的角色无权填报数据".into(),
+                en: "your role may not enter values".into(),
+            }))
+        })?;
+        let scope = caps.reader();
+        let known = crate::exchange::known(self.store(), &scope).await?;
+        let previous = self
+            .previous_values(caps, values.iter().map(|(v, _)| v))
+            .await?;
+        for (index, (v, _)) in values.iter().enumerate() {
+            let Some(rule) = known.rules.get(&v.element) else {
+                continue;
+            };
+            let before = previous_period(v.period)
+                .and_then(|p| previous.get(&ValueKey::new(&v.element, v.area.clone(), p)));
+            let issues: Vec<Issue> = check_value(rule, &v.value, before)
+                .into_iter()
+                .filter(|i| i.blocks(v.comment.as_deref()))
+                .collect();
+            if !issues.is_empty() {
+                return Err(AppError::Refused(Refusal { index, issues }));
+            }
+        }
+        self.put_data_values(&writer, values).await
+    }
+
+    /// Last period's stored value of each value's cell, as far as the caller reads.
+    async fn previous_values(
+        &self,
+        caps: &Caps,
+        values: impl Iterator<Item = &DataValue>,
+    ) -> Result<HashMap<ValueKey, Value>> {
+        let wanted: BTreeSet<(String, healthplan_core::Period)> = values
+            .filter_map(|v| Some((v.element.clone(), previous_period(v.period)?)))
+            .collect();
+        let mut out = HashMap::new();
+        for (element, period) in wanted {
+            let filter = DataValueFilter {
+                element: Some(element),
+                period: Some(period),
+                ..Default::default()
+            };
+            for v in self
+                .store()
+                .list_data_values(&caps.reader(), &filter)
+                .await?
+            {
+                out.insert(ValueKey::of(&v), v.value);
+            }
+        }
+        Ok(out)
+    }
+}
