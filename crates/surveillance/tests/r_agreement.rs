@@ -82,8 +82,8 @@ struct Tally {
     max_stat: f64,
     max_bound: f64,
     max_mean: f64,
-    /// Documented differences met, by name.
-    differences: BTreeMap<&'static str, usize>,
+    /// Documented differences met: points by difference and series.
+    differences: BTreeMap<&'static str, BTreeMap<String, usize>>,
 }
 
 impl Tally {
@@ -121,8 +121,13 @@ impl Tally {
         assert!(self.alarm(ours, r), "{what}: alarm {ours}, R {r}");
     }
 
-    fn differs(&mut self, name: &'static str) {
-        *self.differences.entry(name).or_default() += 1;
+    fn differs(&mut self, difference: &'static str, series: &str) {
+        *self
+            .differences
+            .entry(difference)
+            .or_default()
+            .entry(series.to_string())
+            .or_default() += 1;
     }
 }
 
@@ -175,7 +180,7 @@ fn ears(t: &mut Tally, name: &str, f: &Fixture, s: &Series, guard: usize) {
                     any_missing(values, i - 7 - guard, i - guard),
                     "{what}: {o:?}"
                 );
-                t.differs(MISSING_DAY);
+                t.differs(MISSING_DAY, name);
             }
             _ => {}
         }
@@ -194,7 +199,7 @@ fn ears_c3(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
         // R's C3 is NA unless the three days and their C2 baselines are all reported.
         if any_missing(s.values, i - 11, i + 1) {
             if matches!(o, Outcome::Assessed(_)) {
-                t.differs(MISSING_DAY);
+                t.differs(MISSING_DAY, name);
             }
             continue;
         }
@@ -207,7 +212,7 @@ fn ears_c3(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
         // R's bound x + s·(2 − lags), floored at 0: the lags alone decide, for any x > 0.
         assert_eq!(r, lags > 2.0 && a.observed > 0.0, "{what}: R's C3 rule");
         if r != a.alarm {
-            t.differs("R's C3 alarm ignores the current day");
+            t.differs("R's C3 alarm ignores the current day", name);
         }
     }
 }
@@ -239,7 +244,7 @@ fn cusum(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
         // matters, R is compared with an unbounded memory.
         let a = assessed(outcome(s, i, &unbounded), &what);
         if a != ours {
-            t.differs("S remembers 28 steps (R: the whole series)");
+            t.differs("S remembers 28 steps (R: the whole series)", name);
         }
         assert_eq!(a.alarm, r_alarm, "{what}");
         t.stat(&what, a.expected, m[i].unwrap());
@@ -272,17 +277,20 @@ fn farrington(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
                     // the mean where the mean belongs.
                     let eta = mu0[i].unwrap().ln();
                     assert_eq!(r, x > 0.0 && (x - eta) / (r_ub - eta) > 1.0, "{what}");
-                    t.differs("R's exceedance score uses log μ0 (nbPlugin)");
+                    t.differs("R's exceedance score uses log μ0 (nbPlugin)", name);
                 }
             }
             (None, Outcome::Assessed(a)) => {
                 if any_missing(s.values, i - 3, i + 1) {
                     // R's 5-in-4-weeks sum turns NA with a missing week; ours counts it as 0.
-                    t.differs("a missing week in the last 4: R gives NA");
+                    t.differs("a missing week in the last 4: R gives NA", name);
                 } else {
                     // R's fit on an all-zero baseline does not converge: NA. Ours: mean 0.
                     assert!(a.expected == 0.0 && a.alarm == (x > 0.0), "{what}: {a:?}");
-                    t.differs("all-zero baseline: R's fit fails (NA), healthplan alarms");
+                    t.differs(
+                        "all-zero baseline: R's fit fails (NA), healthplan alarms",
+                        name,
+                    );
                 }
             }
             (None, o) => assert!(
@@ -334,10 +342,12 @@ fn detectors_agree_with_r_surveillance() {
         );
         assert!(t.points > 0, "{n}: nothing compared");
     }
-    println!("\n| detector | documented difference | points |\n| --- | --- | --- |");
+    println!("\n| detector | documented difference | points (by series) |\n| --- | --- | --- |");
     for (n, t) in &tallies {
-        for (d, k) in &t.differences {
-            println!("| {n} | {d} | {k} |");
+        for (d, by) in &t.differences {
+            let total: usize = by.values().sum();
+            let by: Vec<String> = by.iter().map(|(s, k)| format!("{s} {k}")).collect();
+            println!("| {n} | {d} | {total} ({}) |", by.join(", "));
         }
     }
 }

@@ -26,7 +26,8 @@ stopifnot(length(hit) == 1)
 fit_src[hit] <- sub("omega", "model$weights", fit_src[hit], fixed = TRUE)
 patched <- eval(parse(text = fit_src))
 environment(patched) <- asNamespace("surveillance")
-assignInNamespace("algo.farrington.fitGLM.flexible", patched, ns = "surveillance")
+stock <- surveillance:::algo.farrington.fitGLM.flexible
+use_fit <- function(f) assignInNamespace("algo.farrington.fitGLM.flexible", f, ns = "surveillance")
 
 # Series: R's own data sets (national or city totals) and synthetic ones.
 data("salmNewport", "ha.sts", "salmonella.agona", package = "surveillance")
@@ -105,7 +106,8 @@ cusum <- function(x) {
   s <- ub <- al <- rep(NA_real_, n)
   run <- function(idx) {
     if (length(idx) == 0) return()
-    d <- suppressWarnings(create.disProg(week = seq_along(idx), observed = x[idx], state = rep(0, length(idx))))
+    d <- suppressWarnings(create.disProg(week = seq_along(idx), observed = x[idx],
+                                         state = rep(0, length(idx))))
     r <- algo.cusum(d, control = list(range = seq_along(idx), k = 1.04, h = 2.26, m = m[idx],
                                       trans = "standard"))
     s[idx] <<- r$cusum
@@ -153,7 +155,13 @@ for (name in names(series)) {
     stopifnot(isTRUE(all.equal(g[[1]]$ub[ok], c_bound(x, g[[2]])[ok], tolerance = 1e-14)))
   }
   cu <- cusum(x)
+  use_fit(stock)
+  stock_ub <- farrington(x)$ub
+  use_fit(patched)
   fa <- farrington(x)
+  differ <- xor(is.na(stock_ub), is.na(fa$ub)) | (!is.na(fa$ub) & stock_ub != fa$ub)
+  message(sprintf("%s: stock R's Farrington bound differs from the patched one on %d of %d weeks",
+                  name, sum(differ, na.rm = TRUE), sum(!is.na(fa$ub))))
   out <- data.frame(
     x = num(x),
     c1 = num(c_stat(x, 0)), c1_ub = num(c1$ub), c1_alarm = num(c1$alarm),
