@@ -191,9 +191,9 @@ fn ears(t: &mut Tally, name: &str, f: &Fixture, s: &Series, guard: usize) {
 /// C3 alarm, which leaves the current day out (but needs x > 0).
 fn ears_c3(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
     let d = Detector::EarsC3(EarsC3::default());
-    let (c2, r_alarm) = (f.col("c2"), f.col("c3_alarm"));
+    let (c2, r_alarms) = (f.col("c2"), f.col("c3_alarm"));
     let term = |i: usize| c2[i].map_or(0.0, |c| (c - 1.0).max(0.0));
-    for i in 11..s.len() {
+    for (i, &r_alarm) in r_alarms.iter().enumerate().skip(11) {
         let what = format!("{name} c3 #{}", i + 1);
         let o = outcome(s, i, &d);
         // R's C3 is NA unless the three days and their C2 baselines are all reported.
@@ -208,7 +208,7 @@ fn ears_c3(t: &mut Tally, name: &str, f: &Fixture, s: &Series) {
         let textbook = lags + term(i);
         t.stat(&what, a.statistic, textbook);
         t.same_alarm(&what, a.alarm, textbook > 2.0);
-        let r = flag(r_alarm[i]).unwrap();
+        let r = flag(r_alarm).unwrap();
         // R's bound x + s·(2 − lags), floored at 0: the lags alone decide, for any x > 0.
         assert_eq!(r, lags > 2.0 && a.observed > 0.0, "{what}: R's C3 rule");
         if r != a.alarm {
