@@ -31,10 +31,10 @@ use_fit <- function(f) assignInNamespace("algo.farrington.fitGLM.flexible", f, n
 
 # Series: R's own data sets (national or city totals) and synthetic ones.
 data("salmNewport", "ha.sts", "salmonella.agona", package = "surveillance")
-synthetic <- function(seed, n, mean, size, outbreaks, missing) {
+synthetic <- function(seed, n, mu_of, size, outbreaks, missing) {
   set.seed(seed)
   t <- seq_len(n)
-  mu <- mean(t)
+  mu <- mu_of(t)
   x <- if (is.finite(size)) rnbinom(n, mu = mu, size = size) else rpois(n, mu)
   for (o in outbreaks) {
     idx <- o:(o + 4)
@@ -45,7 +45,7 @@ synthetic <- function(seed, n, mean, size, outbreaks, missing) {
 }
 season <- function(level, amp) function(t) level * (1 + amp * sin(2 * pi * t / 52))
 sparse <- {
-  # Zero for six years (an all-zero Farrington baseline), then a few cases and an outbreak.
+  # Zero for 300 weeks (an all-zero Farrington baseline), then a few cases and an outbreak.
   set.seed(3)
   x <- c(rep(0, 300), rpois(70, 0.8))
   x[330:334] <- x[330:334] + c(2, 4, 6, 3, 1)
