@@ -79,6 +79,8 @@ struct Tally {
     series: usize,
     points: usize,
     alarms_agree: usize,
+    /// Points where both alarm.
+    alarms_both: usize,
     max_stat: f64,
     max_bound: f64,
     max_mean: f64,
@@ -114,6 +116,7 @@ impl Tally {
     fn alarm(&mut self, ours: bool, r: bool) -> bool {
         self.points += 1;
         self.alarms_agree += usize::from(ours == r);
+        self.alarms_both += usize::from(ours && r);
         ours == r
     }
 
@@ -337,10 +340,17 @@ fn detectors_agree_with_r_surveillance() {
     println!("| --- | --- | --- | --- |");
     for (n, t) in &tallies {
         println!(
-            "| {n} | {} × {} | {} of {} | {:.1e}, {:.1e}, {:.1e} |",
-            t.series, t.points, t.alarms_agree, t.points, t.max_stat, t.max_bound, t.max_mean
+            "| {n} | {} × {} | {} of {} ({} alarms in both) | {:.1e}, {:.1e}, {:.1e} |",
+            t.series,
+            t.points,
+            t.alarms_agree,
+            t.points,
+            t.alarms_both,
+            t.max_stat,
+            t.max_bound,
+            t.max_mean
         );
-        assert!(t.points > 0, "{n}: nothing compared");
+        assert!(t.points > 0 && t.alarms_both > 0, "{n}: no alarm compared");
     }
     println!("\n| detector | documented difference | points (by series) |\n| --- | --- | --- |");
     for (n, t) in &tallies {
