@@ -6,6 +6,7 @@ pub mod area;
 pub mod data;
 pub mod error;
 pub mod indicator;
+pub mod number;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod period;

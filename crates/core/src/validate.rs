@@ -780,21 +780,7 @@ fn jump_issue(rule: &ValueRule, x: f64, previous: Option<&Value>) -> Option<Issu
         en,
     })
 }
-
-/// A number for a message: at most four decimals, no trailing zeros.
-pub fn num(x: f64) -> String {
-    let s = format!("{x:.4}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
+pub use crate::number::num;
 
 fn pct(share: f64) -> String {
     format!("{}%", num((share * 100.0 * 100.0).round() / 100.0))

@@ -1,36 +1,6 @@
 //! Number and unit formatting for explanations.
 
-/// A number as people write it: at most two decimals (four below 0.1), no trailing zeros.
-pub fn num(x: f64) -> String {
-    let d = if x != 0.0 && x.abs() < 0.1 { 4 } else { 2 };
-    let s = format!("{x:.d$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
-
-/// A share as a percentage with one decimal: 0.70792 → "70.8%".
-pub fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// A value with its unit (`25.4%`, `80.6岁`). In a rate unit such as `1/10万` the value takes
-/// the place of the 1: `12/10万`, not `121/10万`.
-pub fn with_unit(x: f64, unit: Option<&str>) -> String {
-    let unit = unit.unwrap_or("");
-    let unit = match unit.strip_prefix('1') {
-        Some(rest) if rest.starts_with('/') => rest,
-        _ => unit,
-    };
-    format!("{}{unit}", num(x))
-}
+pub use healthplan_core::number::{num, pct, with_unit};
 
 /// The unit of a difference: percentage points for a percentage.
 pub fn diff_unit_zh(unit: Option<&str>) -> String {
@@ -57,13 +27,6 @@ mod tests {
 
     #[test]
     fn numbers_read_naturally() {
-        assert_eq!(num(25.4 - 14.18), "11.22");
-        assert_eq!(num(30.0), "30");
-        assert_eq!(num(0.05), "0.05");
-        assert_eq!(num(-0.0001), "-0.0001");
-        assert_eq!(num(-0.0), "0");
-        assert_eq!(pct(0.70793), "70.8%");
-        assert_eq!(with_unit(12.0, Some("1/10万")), "12/10万");
-        assert_eq!(with_unit(25.4, Some("%")), "25.4%");
+        assert_eq!(diff_unit_zh(Some("%")), "个百分点");
     }
 }

@@ -308,7 +308,9 @@ fn write_row(
                 Shown::Number(x) if rule.value_type() == ValueType::Number => {
                     ws.write_number_with_format(row, C_VALUE, x, &f.input)?
                 }
-                Shown::Number(x) => ws.write_string_with_format(row, C_VALUE, num(x), &f.input)?,
+                Shown::Number(x) => {
+                    ws.write_string_with_format(row, C_VALUE, x.to_string(), &f.input)?
+                }
                 Shown::Text(s) => ws.write_string_with_format(row, C_VALUE, &s, &f.input_text)?,
             },
             None => ws.write_blank(row, C_VALUE, &f.input)?,

@@ -2,40 +2,7 @@
 
 use healthplan_eval::target::{milestone_label, Condition, TargetAssessment};
 
-/// At most two decimals (four below 0.1), no trailing zeros; the same reading as the
-/// evaluation's explanations so the report and `healthplan evaluate` print the same digits.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".into();
-    }
-    let d = if x != 0.0 && x.abs() < 0.1 { 4 } else { 2 };
-    let s = format!("{x:.d$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
-
-/// A share 0–1 as a percentage with one decimal: 0.70792 → `70.8%`.
-pub fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// A value with its unit; in a rate unit such as `1/10万` the value replaces the 1.
-pub fn with_unit(x: f64, unit: Option<&str>) -> String {
-    let unit = unit.unwrap_or("");
-    let unit = match unit.strip_prefix('1') {
-        Some(rest) if rest.starts_with('/') => rest,
-        _ => unit,
-    };
-    format!("{}{unit}", num(x))
-}
+pub use healthplan_core::number::{num, pct, with_unit};
 
 /// An observed value as a cell: `实现` for a milestone, else the number.
 pub fn value(x: f64, milestone: bool) -> String {
@@ -66,13 +33,6 @@ mod tests {
 
     #[test]
     fn numbers_read_naturally() {
-        assert_eq!(num(25.4 - 14.18), "11.22");
-        assert_eq!(num(30.0), "30");
-        assert_eq!(num(0.05), "0.05");
-        assert_eq!(num(-0.0), "0");
-        assert_eq!(num(f64::NAN), "—");
-        assert_eq!(pct(0.70793), "70.8%");
-        assert_eq!(with_unit(12.0, Some("1/10万")), "12/10万");
         assert_eq!(value(0.5, true), "基本实现");
     }
 }

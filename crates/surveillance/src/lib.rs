@@ -81,18 +81,7 @@ pub fn sweep_signals(series: &Series, detectors: &[Detector]) -> Vec<Signal> {
     out
 }
 
-fn num(x: f64) -> String {
-    if x.is_infinite() {
-        return if x > 0.0 { "∞".into() } else { "-∞".into() };
-    }
-    let s = format!("{x:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
+use healthplan_core::number::num;
 
 /// The signal for an assessment (alarm or not), with its explanation; `None` when the index
 /// has no period (beyond the supported years).

@@ -82,19 +82,7 @@ impl Default for Views {
     }
 }
 
-/// A number as people read it: at most two decimals, no trailing zeros.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".into();
-    }
-    let s = format!("{:.2}", x);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
+pub use healthplan_core::number::num;
 
 fn lang_of(state: &minijinja::State) -> Lang {
     state
@@ -399,13 +387,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(num(82.0), "82");
-        assert_eq!(num(82.456), "82.46");
-        assert_eq!(num(-0.001), "0");
-        assert_eq!(num(f64::NAN), "—");
     }
 }

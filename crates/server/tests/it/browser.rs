@@ -12,11 +12,7 @@ use std::path::PathBuf;
 
 stories!(a_value_goes_from_the_form_to_the_dashboard);
 
-/// A number as the pages print it (at most two decimals, no trailing zeros).
-fn num(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use healthplan_core::number::num;
 
 /// A string of the Chinese catalogue, so the assertions follow the wording.
 fn zh(key: &str) -> String {

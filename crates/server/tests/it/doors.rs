@@ -10,7 +10,8 @@ stories!(
     the_api_applies_the_value_rules,
     a_stale_template_never_overwrites_newer_values,
     alert_checks_run_with_the_callers_rights,
-    the_server_imports_plans_in_every_format
+    the_server_imports_plans_in_every_format,
+    pages_print_numbers_as_the_evaluation_does
 );
 
 /// The element of a plan indicator in percent led by a department with this function.
@@ -279,4 +280,22 @@ async fn the_server_imports_plans_in_every_format(app: &TestApp) {
     }
     titles.dedup();
     assert_eq!(titles.len(), 1, "{titles:?}");
+}
+
+/// A small value reads the same on the approval page as in the evaluation's explanations.
+async fn pages_print_numbers_as_the_evaluation_does(app: &TestApp) {
+    let rep = app.sign_in("reporter-guangming").await;
+    let planner = app.sign_in("planner").await;
+    let gm = plan_id(&rep, "光明区").await;
+    let e = percent_element(&rep, gm, "卫生健康").await;
+    let r = rep
+        .send(
+            Method::PUT,
+            &format!("/api/v1/values/{e}/440311/2030"),
+            Some(json!({"value": 0.004, "status": "submitted"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = planner.html("/approvals").await;
+    assert!(page.contains(">0.004<"), "0.004 is not printed as 0.004");
 }
