@@ -103,7 +103,7 @@ impl App {
         as_of: i32,
         settings: &Settings,
     ) -> Result<EvaluationRun> {
-        if !(1900..=2100).contains(&as_of) {
+        if !healthplan_core::Period::plausible_year(as_of) {
             return Err(AppError::Input(format!(
                 "as-of year {as_of} is not plausible / 评估年份不合理"
             )));

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod areas_csv;
+pub mod clock;
 pub mod csv_input;
 pub mod demo;
 pub mod entry;
@@ -111,6 +112,7 @@ pub struct App {
     watch: RwLock<Arc<surveillance::Watch>>,
     /// Last known state of each outbreak subject, loaded on the first check.
     outbreak_states: tokio::sync::Mutex<Option<HashMap<String, String>>>,
+    clock: clock::Clock,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -137,7 +139,13 @@ impl App {
             report: RwLock::new(report),
             watch: RwLock::new(Arc::new(watch)),
             outbreak_states: tokio::sync::Mutex::new(None),
+            clock: clock::Clock::default(),
         })
+    }
+
+    /// The one clock every flow reads the time from.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
     }
 
     pub fn store(&self) -> &Store {

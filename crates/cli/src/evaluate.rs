@@ -205,7 +205,7 @@ pub struct Loaded {
 /// Reads the plan, settings and data files and evaluates the plan as of `as_of`; the one
 /// loader behind evaluate, assess, report and export.
 pub async fn load_and_evaluate(a: &Inputs, as_of: i32, g: &Globals) -> anyhow::Result<Loaded> {
-    if !(1900..=2100).contains(&as_of) {
+    if !healthplan_core::Period::plausible_year(as_of) {
         bail!("{as_of}: not a plausible year (--as-of / --year)");
     }
     let settings = load_settings(a.scheme.as_deref())?;

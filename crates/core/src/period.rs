@@ -85,6 +85,12 @@ fn date_of_day_number(n: i32) -> Option<Date> {
 }
 
 impl Period {
+    /// Whether a year given on its own (an as-of year, a report year, a range bound) is one
+    /// the application holds: the one rule every door applies.
+    pub fn plausible_year(year: i32) -> bool {
+        (MIN_YEAR..=MAX_YEAR).contains(&year)
+    }
+
     /// The variants are public, so a value built directly may be out of range (month 13,
     /// year 2101, 30 February, week 53 of a 52-week year); this re-checks it by the same rules
     /// as parsing.

@@ -70,6 +70,11 @@ impl Date {
     pub fn civil(self) -> jiff::civil::Date {
         self.0
     }
+
+    /// A calendar date (always a valid one).
+    pub fn from_civil(d: jiff::civil::Date) -> Date {
+        Date(d)
+    }
 }
 
 impl std::fmt::Display for Date {

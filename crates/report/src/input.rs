@@ -78,7 +78,7 @@ impl ReportInput {
                 r.name
             )));
         }
-        if !(1900..=2100).contains(&evaluation.as_of) {
+        if !healthplan_core::Period::plausible_year(evaluation.as_of) {
             return Err(ReportError::Input(format!(
                 "报告年度{}不合理 / not a plausible year",
                 evaluation.as_of

@@ -218,7 +218,7 @@ async fn by_cookie(state: &AppState, id: &str) -> Result<Found, ApiError> {
     let Some(s) = store.session(&id_hash).await? else {
         return Ok(Found::Public);
     };
-    let now = jiff::Timestamp::now();
+    let now = state.app.clock().now();
     let age = |t: &str| parse_utc(t).map(|t| now.duration_since(t).unsigned_abs());
     let idle = age(&s.last_seen_at);
     let lived = age(&s.created_at);
@@ -346,7 +346,7 @@ pub async fn sign_in(
 ) -> Result<NewSession, ApiError> {
     let store = state.app.store();
     let keys = throttle_keys(username, client);
-    let now = jiff::Timestamp::now();
+    let now = state.app.clock().now();
     let free = state.config.free_sign_in_failures;
     for t in store.sign_in_failures(&keys).await? {
         if t.failures < free {

@@ -12,7 +12,7 @@ mod i18n;
 mod pages;
 mod state;
 
-pub(crate) use api::{area_param as api_area, period_param as api_period, today as api_today};
+pub(crate) use api::{area_param as api_area, period_param as api_period};
 pub use auth::{hash_secret, random_token};
 pub use error::ApiError;
 pub use state::{AppState, ServerConfig};

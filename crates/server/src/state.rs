@@ -83,8 +83,7 @@ pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every:
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        let year = jiff::ZonedDateTime::now().year() as i32;
-        let today = crate::api_today();
+        let (year, today) = (app.clock().year(), app.clock().today());
         match app.check_all_alerts(&[year - 1], today, &settings).await {
             Ok(raised) if !raised.is_empty() => {
                 tracing::info!(alerts = raised.len(), "alerts raised")

@@ -123,8 +123,8 @@ async fn check_alerts(
     let caps = auth.signed_in()?;
     let as_of = body
         .as_of
-        .filter(|y| (1949..=2100).contains(y))
-        .unwrap_or_else(crate::pages::default_as_of);
+        .filter(|&y| healthplan_core::Period::plausible_year(y))
+        .unwrap_or_else(|| state.app.clock().last_full_year());
     Ok(Json(
         state
             .app
@@ -132,7 +132,7 @@ async fn check_alerts(
                 caps,
                 body.plan_id,
                 as_of,
-                super::today(),
+                state.app.clock().today(),
                 &state.config.settings,
             )
             .await?,

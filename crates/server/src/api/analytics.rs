@@ -158,7 +158,10 @@ async fn analytics(
                 .collect::<Result<_, _>>()?,
         ),
         (p, Some(each), Some(from), Some(to)) if p.is_empty() => {
-            if !(1949..=2100).contains(&from) || !(from..=2100).contains(&to) {
+            if !healthplan_core::Period::plausible_year(from)
+                || !healthplan_core::Period::plausible_year(to)
+                || to < from
+            {
                 return Err(ApiError::invalid("from", "年份范围无效", "bad year range"));
             }
             match each {

@@ -73,7 +73,7 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let scope = auth.signed_in()?.reader();
-    if !(1949..=2100).contains(&q.year) {
+    if !healthplan_core::Period::plausible_year(q.year) {
         return Err(ApiError::invalid(
             "year",
             "年份不合理",
@@ -140,7 +140,7 @@ async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let scope = auth.signed_in()?.reader();
-    if !(1949..=2100).contains(&q.year) {
+    if !healthplan_core::Period::plausible_year(q.year) {
         return Err(ApiError::invalid(
             "year",
             "年份不合理",

@@ -75,7 +75,6 @@ impl Modify for Security {
 }
 
 pub(crate) use registry::user_admin;
-pub use workflow::today;
 
 pub fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

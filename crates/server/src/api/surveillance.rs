@@ -137,12 +137,6 @@ pub struct BoardQuery {
     pub weeks: Option<usize>,
 }
 
-/// Today as a day period (UTC+8 would differ for a few hours; the board is weekly).
-pub fn today_period() -> Period {
-    let d = super::today().civil();
-    Period::Day(d.year() as i32, d.month() as u8, d.day() as u8)
-}
-
 /// The board: an area and its children, weekly counts per watched element and whether each
 /// series is in alarm; only areas the caller may read.
 #[utoipa::path(get, path = "/api/v1/surveillance/board", tag = "evaluation",
@@ -176,7 +170,7 @@ pub async fn board_of(state: &AppState, auth: &Auth, q: &BoardQuery) -> Result<B
             }
             p
         }
-        None => today_period(),
+        None => state.app.clock().today_period(),
     };
     Ok(state
         .app

@@ -8,9 +8,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthplan_app::rounds::{FormRow, OverviewRow};
-use healthplan_core::{
-    Date, NewRound, ReviewDecision, Round, TaskProgress, TaskStatus, ValueStatus,
-};
+use healthplan_core::{NewRound, ReviewDecision, Round, TaskProgress, TaskStatus, ValueStatus};
 use healthplan_store::{EvidenceFile, EvidenceMeta, TaskKey};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -121,12 +119,6 @@ pub struct Overview {
     pub rows: Vec<OverviewRow>,
 }
 
-pub fn today() -> Date {
-    Date::parse(&jiff::ZonedDateTime::now().date().to_string()).unwrap_or_else(|_| {
-        Date::parse("2000-01-01").unwrap_or_else(|_| unreachable!("a fixed date parses"))
-    })
-}
-
 /// Who has submitted, who is late and what awaits approval, per area and lead department.
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/overview", tag = "workflow",
     params(("id" = i64, Path)),
@@ -137,7 +129,10 @@ async fn round_overview(
     Path(id): Path<i64>,
 ) -> Result<Json<Overview>, ApiError> {
     let caps = auth.signed_in()?;
-    let (round, rows) = state.app.round_overview(caps, id, today()).await?;
+    let (round, rows) = state
+        .app
+        .round_overview(caps, id, state.app.clock().today())
+        .await?;
     Ok(Json(Overview { round, rows }))
 }
 

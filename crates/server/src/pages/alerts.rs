@@ -154,8 +154,8 @@ async fn check(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
             .run_alert_checks(
                 auth.signed_in()?,
                 None,
-                super::default_as_of(),
-                crate::api_today(),
+                state.app.clock().last_full_year(),
+                state.app.clock().today(),
                 &state.config.settings,
             )
             .await?

@@ -99,7 +99,7 @@ async fn dashboard_page(
     id: i64,
     q: AsOfQuery,
 ) -> PageResult {
-    let as_of = q.year();
+    let as_of = q.year(state.app.clock());
     let run = evaluate(state, auth, id, as_of).await?;
     let Some((area, area_name)) = chosen_area(&run, q.area.as_deref()) else {
         return Err(ApiError::not_found("可查看的地区", "a readable area").into());
@@ -217,7 +217,7 @@ async fn indicator_page(
     index: usize,
     q: AsOfQuery,
 ) -> PageResult {
-    let as_of = q.year();
+    let as_of = q.year(state.app.clock());
     let run = evaluate(state, auth, id, as_of).await?;
     let ind = run
         .plan
@@ -320,7 +320,7 @@ async fn departments_page(
         as_of: q.as_of,
         area: None,
     }
-    .year();
+    .year(state.app.clock());
     let run = evaluate(state, auth, id, as_of).await?;
     let policy = state.app.policy();
     let key = |n: &str| policy.department_key(n);
@@ -411,7 +411,7 @@ async fn assessment(
 ) -> Response {
     let path = format!("/plans/{id}/assessment");
     let done: PageResult = async {
-        let as_of = q.year();
+        let as_of = q.year(state.app.clock());
         let run = evaluate(&state, &auth, id, as_of).await?;
         let a = run.assess();
         Ok(render(

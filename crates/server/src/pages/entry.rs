@@ -86,8 +86,8 @@ async fn rounds_page(state: &AppState, auth: &Auth, error: Option<String>) -> Pa
                 "plans": plans,
                 "error": error,
                 "can_open": caps.round_manager().is_some(),
-                "next_year": super::plans::default_as_of() + 1,
-                "today": crate::api_today(),
+                "next_year": state.app.clock().last_full_year() + 1,
+                "today": state.app.clock().today(),
             }),
         ),
     ))
@@ -278,7 +278,7 @@ async fn form_page(
         "tasks": tasks,
         "errors": errors,
         "notice": notice,
-        "past_deadline": crate::api_today() > round.deadline,
+        "past_deadline": state.app.clock().today() > round.deadline,
     });
     let _ = is_htmx(headers);
     Ok(render(
@@ -556,7 +556,7 @@ async fn overview(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path
         let caps = auth.signed_in()?;
         let (round, rows) = state
             .app
-            .round_overview(caps, id, crate::api_today())
+            .round_overview(caps, id, state.app.clock().today())
             .await?;
         let plan = state
             .app
@@ -843,7 +843,7 @@ async fn progress_page(
         .period
         .as_deref()
         .and_then(|p| p.parse().ok())
-        .unwrap_or(Period::Year(super::plans::default_as_of() + 1));
+        .unwrap_or(Period::Year(state.app.clock().last_full_year() + 1));
     let reports = store.list_task_progress(&scope, id).await?;
     let mine: Vec<&TaskProgress> = reports.iter().filter(|p| p.task_id == task).collect();
     let current = mine

@@ -18,8 +18,6 @@ mod session;
 mod surveillance;
 pub mod upload;
 
-pub use plans::default_as_of;
-
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang};

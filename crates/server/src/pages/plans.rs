@@ -24,12 +24,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/plans", get(plans))
         .route("/plans/{id}", get(plan))
 }
-
-/// The year evaluations default to: the last full year.
-pub fn default_as_of() -> i32 {
-    jiff::ZonedDateTime::now().year() as i32 - 1
-}
-
 #[derive(Debug, Deserialize, Default)]
 pub struct AsOfQuery {
     pub as_of: Option<i32>,
@@ -37,10 +31,10 @@ pub struct AsOfQuery {
 }
 
 impl AsOfQuery {
-    pub fn year(&self) -> i32 {
+    pub fn year(&self, clock: &healthplan_app::clock::Clock) -> i32 {
         self.as_of
-            .filter(|y| (1949..=2100).contains(y))
-            .unwrap_or_else(default_as_of)
+            .filter(|&y| healthplan_core::Period::plausible_year(y))
+            .unwrap_or_else(|| clock.last_full_year())
     }
 }
 
@@ -214,7 +208,7 @@ async fn plan_page(
     let doc = store.plan(&scope, id).await?;
     let progress = store.list_task_progress(&scope, id).await?;
     let latest = latest_progress(&progress, summary.area_code.as_ref());
-    let as_of = q.year();
+    let as_of = q.year(state.app.clock());
     let run = state
         .app
         .evaluate_plan(&scope, id, as_of, &state.config.settings)

@@ -182,7 +182,7 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         "statements": statements,
         "elements": elements,
         "notice": notice,
-        "as_of": super::plans::default_as_of(),
+        "as_of": state.app.clock().last_full_year(),
         "doubtful": indicators.iter().chain(tasks.iter()).filter(|x| x["doubt_count"].as_u64().unwrap_or(0) > 0).count(),
         "document_doubts": imported_doubts(&doc.doubts),
     });
@@ -274,7 +274,7 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
         y => Some(
             y.parse::<i32>()
                 .ok()
-                .filter(|y| (1949..=2100).contains(y))
+                .filter(|&y| healthplan_core::Period::plausible_year(y))
                 .ok_or_else(|| {
                     invalid(
                         "baseline_year",
@@ -310,7 +310,7 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
             .trim()
             .parse()
             .ok()
-            .filter(|y| (1949..=2100).contains(y))
+            .filter(|&y| healthplan_core::Period::plausible_year(y))
             .ok_or_else(|| {
                 invalid(
                     "targets",
@@ -592,7 +592,9 @@ async fn set_status(
         let store = state.app.store();
         let notice = match f.status.as_str() {
             "published" => {
-                let as_of = f.as_of.unwrap_or_else(super::plans::default_as_of);
+                let as_of = f
+                    .as_of
+                    .unwrap_or_else(|| state.app.clock().last_full_year());
                 let run = state
                     .app
                     .evaluate_plan(&auth.caps.reader(), id, as_of, &state.config.settings)

@@ -10,15 +10,19 @@ use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// Generates one test per backend for each story `async fn name(app: &TestApp)`.
+/// Generates one test per backend for each story `async fn name(app: &TestApp)`, served
+/// with the default configuration or the one given (`stories!(config = …; a, b)`).
 #[macro_export]
 macro_rules! stories {
     ($($name:ident),* $(,)?) => {
+        $crate::stories!(config = Default::default(); $($name),*);
+    };
+    (config = $config:expr; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::common::TestApp::spawn_sqlite(Default::default()).await;
+                    let app = $crate::common::TestApp::spawn_sqlite($config).await;
                     super::$name(&app).await;
                     app.stop().await;
                 }
@@ -28,7 +32,7 @@ macro_rules! stories {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(app) = $crate::common::TestApp::spawn_postgres(Default::default()).await else {
+                    let Some(app) = $crate::common::TestApp::spawn_postgres($config).await else {
                         eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL story skipped");
                         return;
                     };

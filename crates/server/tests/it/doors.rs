@@ -6,7 +6,12 @@ use crate::stories;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+// No periodic alert check: the stories say which checks run, and with whose rights.
 stories!(
+    config = healthplan_server::ServerConfig {
+        alert_interval: None,
+        ..Default::default()
+    };
     the_api_applies_the_value_rules,
     a_stale_template_never_overwrites_newer_values,
     alert_checks_run_with_the_callers_rights,

@@ -168,7 +168,7 @@ async fn idle_sessions_end(app: &TestApp) {
         s.send(Method::GET, "/api/v1/me", None).await.status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    app.app.clock().advance(Duration::from_secs(3));
     let r = s.send(Method::GET, "/api/v1/me", None).await;
     assert_eq!(
         r.status(),
