@@ -22,6 +22,14 @@ pub mod text;
 
 pub use evaluation::{EvaluationRun, PlanScope};
 
+// The lower crates' types the doors name (rows, filters, queries, settings, file errors),
+// so the server and the command line depend on `app` alone.
+pub use healthplan_analytics as analytics;
+pub use healthplan_eval as eval;
+pub use healthplan_exchange as formats;
+pub use healthplan_importer as importer;
+pub use healthplan_store as store;
+
 use healthplan_access::{
     BulkWriter, Caps, PlanEditor, Policy, RegistryAdmin, Responsibilities, ValueWriter, Via,
 };
@@ -58,6 +66,9 @@ pub enum AppError {
     /// Work run off the async workers panicked: a bug, never the caller's fault.
     #[error("internal error: {0}")]
     Panicked(String),
+    /// The report or an export could not be written.
+    #[error(transparent)]
+    Report(#[from] healthplan_report::ReportError),
     /// The reporting round is closed to entry.
     #[error("该填报轮次已关闭 / this round is closed")]
     Closed,

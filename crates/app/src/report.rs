@@ -83,3 +83,107 @@ impl App {
         Ok(input)
     }
 }
+
+/// A file to hand out: its name, content type and bytes.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+/// The content type of an .xlsx file.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The annual report's file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Docx,
+    Html,
+    Pdf,
+}
+
+/// What an XLSX export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExportWhat {
+    /// Every value with its status and who approved it.
+    Values,
+    /// Evaluation results with their explanations.
+    Evaluation,
+    /// The assessment (考核) with its working.
+    Assessment,
+}
+
+fn plausible(year: i32) -> Result<()> {
+    if Period::plausible_year(year) {
+        Ok(())
+    } else {
+        Err(crate::AppError::Input(format!(
+            "{year}: 年份不合理 / not a plausible year"
+        )))
+    }
+}
+
+impl App {
+    /// The annual monitoring report (年度监测评估报告) of a plan on the approved values
+    /// `scope` reads, rendered off the async workers (PDF runs LibreOffice for seconds).
+    pub async fn report(
+        &self,
+        scope: &ReadScope,
+        plan_id: i64,
+        year: i32,
+        format: ReportFormat,
+        settings: &Settings,
+    ) -> Result<Download> {
+        plausible(year)?;
+        let input = self.report_input(scope, plan_id, year, settings).await?;
+        let name = format!("{}-{}年度监测评估报告", input.plan().title, year);
+        let (bytes, content_type, ext) = crate::blocking(move || match format {
+            ReportFormat::Docx => healthplan_report::to_docx(&input).map(|b| (b, DOCX, "docx")),
+            ReportFormat::Html => Ok((
+                healthplan_report::to_html(&input).into_bytes(),
+                "text/html; charset=utf-8",
+                "html",
+            )),
+            ReportFormat::Pdf => {
+                healthplan_report::to_pdf(&input).map(|b| (b, "application/pdf", "pdf"))
+            }
+        })
+        .await??;
+        Ok(Download {
+            name: format!("{name}.{ext}"),
+            content_type,
+            bytes,
+        })
+    }
+
+    /// An XLSX export of a plan's values, evaluation or assessment.
+    pub async fn export(
+        &self,
+        scope: &ReadScope,
+        plan_id: i64,
+        year: i32,
+        what: ExportWhat,
+        settings: &Settings,
+    ) -> Result<Download> {
+        plausible(year)?;
+        let input = self.report_input(scope, plan_id, year, settings).await?;
+        let (what, label) = match what {
+            ExportWhat::Values => (healthplan_report::Export::Values, "数据"),
+            ExportWhat::Evaluation => (healthplan_report::Export::Evaluation, "评估结果"),
+            ExportWhat::Assessment => (healthplan_report::Export::Assessment, "考核"),
+        };
+        let name = format!("{}-{}年{label}.xlsx", input.plan().title, year);
+        let bytes = crate::blocking(move || healthplan_report::to_xlsx(&input, what)).await??;
+        Ok(Download {
+            name,
+            content_type: XLSX,
+            bytes,
+        })
+    }
+}

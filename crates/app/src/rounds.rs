@@ -283,6 +283,30 @@ impl App {
         })
     }
 
+    /// The caller's form as an .xlsx template; `None` when it reports nothing in this round.
+    pub async fn round_template_file(
+        &self,
+        caps: &Caps,
+        round_id: i64,
+    ) -> Result<Option<crate::report::Download>> {
+        let spec = self.round_template(caps, round_id).await?;
+        if spec.rows.is_empty() {
+            return Ok(None);
+        }
+        let name = format!("{}-{}-填报模板.xlsx", spec.plan_title, spec.period);
+        let bytes = healthplan_exchange::template::write_template(&spec).map_err(|error| {
+            AppError::Exchange {
+                file: name.clone(),
+                error,
+            }
+        })?;
+        Ok(Some(crate::report::Download {
+            name,
+            content_type: crate::report::XLSX,
+            bytes,
+        }))
+    }
+
     /// Re-imports a filled template as the form would save it: against the caller's form
     /// for the round as it is now, all or nothing, every refusal naming its cell; each value
     /// replaces the version the template was filled from, so a cell changed since the

@@ -20,7 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use healthplan_access::{password, Caps, Via};
-use healthplan_store::parse_utc;
+use healthplan_app::store::parse_utc;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;

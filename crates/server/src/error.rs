@@ -10,8 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthplan_access::Denied;
+use healthplan_app::store::StoreError;
 use healthplan_app::AppError;
-use healthplan_store::StoreError;
 use serde::Serialize;
 use serde_json::Value as JsonValue;
 use utoipa::ToSchema;
@@ -55,7 +55,7 @@ pub struct ApiError {
     pub current: Option<Box<JsonValue>>,
     pub retry_after: Option<u32>,
     /// A refused file's rows and unmapped codes.
-    pub rejection: Option<Box<healthplan_exchange::Rejection>>,
+    pub rejection: Option<Box<healthplan_app::formats::Rejection>>,
 }
 
 impl ApiError {
@@ -155,7 +155,7 @@ impl ApiError {
 }
 
 /// A refused file's rows and unmapped codes, messages in the caller's language.
-fn rejection_json(r: &healthplan_exchange::Rejection, lang: Lang) -> JsonValue {
+fn rejection_json(r: &healthplan_app::formats::Rejection, lang: Lang) -> JsonValue {
     let rows: Vec<JsonValue> = r
         .errors
         .iter()
@@ -178,8 +178,8 @@ fn rejection_json(r: &healthplan_exchange::Rejection, lang: Lang) -> JsonValue {
 
 /// A data or mapping file refused: 422 `rejected` listing every bad row when it was read row
 /// by row, 422 `invalid` when it cannot be read at all.
-fn exchange_error(file: &str, e: healthplan_exchange::ExchangeError) -> ApiError {
-    use healthplan_exchange::ExchangeError;
+fn exchange_error(file: &str, e: healthplan_app::formats::ExchangeError) -> ApiError {
+    use healthplan_app::formats::ExchangeError;
     let status = match &e {
         ExchangeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -309,6 +309,10 @@ impl From<AppError> for ApiError {
                 ApiError::invalid("file", message.clone(), message)
             }
             AppError::Panicked(_) => ApiError::internal(),
+            AppError::Report(e) => {
+                let m = e.to_string();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "report", m.clone(), m)
+            }
             AppError::Closed => ApiError::new(
                 StatusCode::CONFLICT,
                 "closed",
@@ -326,8 +330,8 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl From<healthplan_analytics::AnalyticsError> for ApiError {
-    fn from(e: healthplan_analytics::AnalyticsError) -> ApiError {
+impl From<healthplan_app::analytics::AnalyticsError> for ApiError {
+    fn from(e: healthplan_app::analytics::AnalyticsError) -> ApiError {
         let m = e.to_string();
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
     }

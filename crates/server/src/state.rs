@@ -1,7 +1,7 @@
 //! What every handler shares.
 
+use healthplan_app::eval::Settings;
 use healthplan_app::App;
-use healthplan_eval::Settings;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use healthplan_analytics::{AreaSel, Item, PeriodSel, Query as EngineQuery};
+use healthplan_app::analytics::{AreaSel, Item, PeriodSel, Query as EngineQuery};
 use healthplan_core::{AreaCode, Period};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

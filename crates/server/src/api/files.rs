@@ -6,13 +6,13 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use healthplan_app::report::{Download, ExportWhat, ReportFormat};
 use healthplan_app::rounds::TemplateImport;
-use healthplan_report::Export;
 use serde::Deserialize;
 use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,14 +21,6 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(report))
         .routes(routes!(export))
         .routes(routes!(template, upload_template))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportFormat {
-    Docx,
-    Html,
-    Pdf,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,23 +32,18 @@ pub struct ReportQuery {
     pub format: Option<ReportFormat>,
 }
 
-fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+fn download(file: Download) -> Response {
     (
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_TYPE, file.content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                crate::pages::upload::attachment(name),
+                crate::pages::upload::attachment(&file.name),
             ),
         ],
-        bytes,
+        file.bytes,
     )
         .into_response()
-}
-
-fn render_error(e: healthplan_report::ReportError) -> ApiError {
-    let m = e.to_string();
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "report", m.clone(), m)
 }
 
 /// The annual monitoring and evaluation report (年度监测评估报告) of a plan, on the approved
@@ -73,52 +60,12 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let scope = auth.signed_in()?.reader();
-    if !healthplan_core::Period::plausible_year(q.year) {
-        return Err(ApiError::invalid(
-            "year",
-            "年份不合理",
-            "not a plausible year",
-        ));
-    }
-    let input = state
-        .app
-        .report_input(&scope, id, q.year, &state.config.settings)
-        .await?;
     let format = q.format.unwrap_or(ReportFormat::Docx);
-    let name = format!("{}-{}年度监测评估报告", input.plan().title, q.year);
-    // Rendering is CPU work and PDF runs LibreOffice for seconds: off the async workers.
-    let out = healthplan_app::blocking(move || match format {
-        ReportFormat::Docx => healthplan_report::to_docx(&input).map(|b| {
-            (
-                b,
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "docx",
-            )
-        }),
-        ReportFormat::Html => Ok((
-            healthplan_report::to_html(&input).into_bytes(),
-            "text/html; charset=utf-8",
-            "html",
-        )),
-        ReportFormat::Pdf => {
-            healthplan_report::to_pdf(&input).map(|b| (b, "application/pdf", "pdf"))
-        }
-    })
-    .await?
-    .map_err(render_error)?;
-    let (bytes, ct, ext) = out;
-    Ok(download(bytes, ct, &format!("{name}.{ext}")))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportWhat {
-    /// Every value with its status and who approved it.
-    Values,
-    /// Evaluation results with their explanations.
-    Evaluation,
-    /// The assessment (考核) with its working.
-    Assessment,
+    let file = state
+        .app
+        .report(&scope, id, q.year, format, &state.config.settings)
+        .await?;
+    Ok(download(file))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,31 +87,11 @@ async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let scope = auth.signed_in()?.reader();
-    if !healthplan_core::Period::plausible_year(q.year) {
-        return Err(ApiError::invalid(
-            "year",
-            "年份不合理",
-            "not a plausible year",
-        ));
-    }
-    let input = state
+    let file = state
         .app
-        .report_input(&scope, id, q.year, &state.config.settings)
+        .export(&scope, id, q.year, q.what, &state.config.settings)
         .await?;
-    let (what, label) = match q.what {
-        ExportWhat::Values => (Export::Values, "数据"),
-        ExportWhat::Evaluation => (Export::Evaluation, "评估结果"),
-        ExportWhat::Assessment => (Export::Assessment, "考核"),
-    };
-    let name = format!("{}-{}年{label}.xlsx", input.plan().title, q.year);
-    let bytes = healthplan_app::blocking(move || healthplan_report::to_xlsx(&input, what))
-        .await?
-        .map_err(render_error)?;
-    Ok(download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &name,
-    ))
+    Ok(download(file))
 }
 
 /// The caller's form for a round as an Excel template: its areas × its indicators, labels
@@ -181,21 +108,17 @@ async fn template(
     let caps = auth.signed_in()?;
     caps.value_writer()
         .ok_or_else(|| ApiError::no_right("填报数据", "enter values"))?;
-    let spec = state.app.round_template(caps, id).await?;
-    if spec.rows.is_empty() {
-        return Err(ApiError::not_found(
-            "本轮需要您填报的项目",
-            "anything for you to report in this round",
-        ));
-    }
-    let name = format!("{}-{}-填报模板.xlsx", spec.plan_title, spec.period);
-    let bytes = healthplan_exchange::template::write_template(&spec)
-        .map_err(|e| ApiError::bad_request(e.to_string(), e.to_string()))?;
-    Ok(download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &name,
-    ))
+    state
+        .app
+        .round_template_file(caps, id)
+        .await?
+        .map(download)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "本轮需要您填报的项目",
+                "anything for you to report in this round",
+            )
+        })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

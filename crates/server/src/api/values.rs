@@ -9,11 +9,11 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use healthplan_app::AppError;
-use healthplan_core::{DataValue, ReviewDecision, Value, ValueStatus, ValueType};
-use healthplan_store::{
+use healthplan_app::store::{
     AuditEntry, AuditFilter, DataValueFilter, PeriodRange, ValueKey, ValueRecord,
 };
+use healthplan_app::AppError;
+use healthplan_core::{DataValue, ReviewDecision, Value, ValueStatus, ValueType};
 use serde::Deserialize;
 use serde_json::Value as JsonValue;
 use std::sync::Arc;

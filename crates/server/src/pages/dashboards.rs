@@ -13,10 +13,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use healthplan_app::eval::IndicatorResult;
+use healthplan_app::store::{AuditFilter, DataValueFilter};
 use healthplan_app::EvaluationRun;
 use healthplan_core::AreaCode;
-use healthplan_eval::IndicatorResult;
-use healthplan_store::{AuditFilter, DataValueFilter};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
@@ -259,7 +259,7 @@ async fn indicator_page(
                 .store()
                 .audit_log(&AuditFilter {
                     entity: Some("data_value".into()),
-                    entity_key: Some(healthplan_store::ValueKey::of(&rec.value).to_string()),
+                    entity_key: Some(healthplan_app::store::ValueKey::of(&rec.value).to_string()),
                     ..Default::default()
                 })
                 .await?;
@@ -451,7 +451,7 @@ async fn alignment(
             .as_ref()
             .map(|a| policy.areas().ancestors(a))
             .unwrap_or_default();
-        let parents: Vec<healthplan_store::PlanSummary> = store
+        let parents: Vec<healthplan_app::store::PlanSummary> = store
             .list_plans(&scope)
             .await?
             .into_iter()

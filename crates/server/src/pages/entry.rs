@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use healthplan_app::rounds::{shown, FormCell};
+use healthplan_app::store::{DataValueFilter, EvidenceFile, TaskKey, ValueKey};
 use healthplan_core::validate::{self, Input, Raw, Severity};
 use healthplan_core::{
     AreaCode, DataValue, Date, NewRound, Period, PlanDocument, ReviewDecision, TaskProgress,
     TaskStatus, ValueStatus,
 };
-use healthplan_store::{DataValueFilter, EvidenceFile, TaskKey, ValueKey};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -607,7 +607,7 @@ pub struct ApprovalQuery {
 
 /// A value awaiting (or past) review, with what the reviewer needs to decide.
 fn approval_row(
-    v: &healthplan_store::ValueRecord,
+    v: &healthplan_app::store::ValueRecord,
     names: &HashMap<String, (String, Option<String>)>,
     areas: &healthplan_access::AreaIndex,
     previous: Option<f64>,

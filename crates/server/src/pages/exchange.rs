@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use healthplan_app::exchange::{self as ex};
-use healthplan_store::{MappingKind, MappingRow};
+use healthplan_app::store::{MappingKind, MappingRow};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;

@@ -251,8 +251,8 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<healthplan_store::StoreError> for PageError {
-    fn from(e: healthplan_store::StoreError) -> Self {
+impl From<healthplan_app::store::StoreError> for PageError {
+    fn from(e: healthplan_app::store::StoreError) -> Self {
         PageError { error: e.into() }
     }
 }

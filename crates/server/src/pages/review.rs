@@ -318,7 +318,7 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
                     format!("line {}: {:?} is not a year", n + 1, y.trim()),
                 )
             })?;
-        let t = healthplan_importer::table::cell_target(
+        let t = healthplan_app::importer::table::cell_target(
             text.trim(),
             year,
             ind.direction,
