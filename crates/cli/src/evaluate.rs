@@ -3,7 +3,7 @@
 use crate::Globals;
 use anyhow::{anyhow, bail, Context};
 use healthplan_core::PlanDocument;
-use healthplan_eval::{
+use healthplan_app::eval::{
     self as eval, data, evaluate::EvaluationInput, AlignmentReport, Assessment, PlanEvaluation,
     RowError, Settings,
 };
@@ -111,7 +111,7 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 /// Area code → name from the store's area registry, when a store is configured or exists;
 /// so values.csv may name an area by code or by name.
 async fn area_names(g: &Globals) -> data::AreaNames {
-    let config = healthplan_store::StoreConfig::new(&g.data_dir, g.database_url.clone());
+    let config = healthplan_app::store::StoreConfig::new(&g.data_dir, g.database_url.clone());
     if config.database_url.is_none() && !config.sqlite_path().exists() {
         return data::AreaNames::new();
     }

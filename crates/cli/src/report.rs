@@ -111,7 +111,7 @@ fn value_meta(l: &Loaded, file: &Path) -> anyhow::Result<BTreeMap<ValueKey, Valu
                 .filter(|s| !s.is_empty())
         };
         let Ok(indicator) =
-            healthplan_eval::data::find_indicator(&l.plan, cell(Some(ci)).unwrap_or(""))
+            healthplan_app::eval::data::find_indicator(&l.plan, cell(Some(ci)).unwrap_or(""))
         else {
             continue;
         };
@@ -175,9 +175,9 @@ async fn input(o: &ReportOptions, g: &Globals) -> anyhow::Result<ReportInput> {
         let app = healthplan_app::App::open(store).await?;
         let caps = app.local_caps(&crate::store::actor());
         let settings = match &o.inputs.scheme {
-            Some(p) => healthplan_eval::Settings::from_toml(&crate::evaluate::read_text(p)?)
+            Some(p) => healthplan_app::eval::Settings::from_toml(&crate::evaluate::read_text(p)?)
                 .map_err(|e| anyhow!("{}: {e}", p.display()))?,
-            None => healthplan_eval::Settings::default(),
+            None => healthplan_app::eval::Settings::default(),
         };
         let mut input = app
             .report_input(&caps.reader(), id, o.year, &settings)
@@ -188,7 +188,7 @@ async fn input(o: &ReportOptions, g: &Globals) -> anyhow::Result<ReportInput> {
     };
     let l = load_and_evaluate(&o.inputs, o.year, g).await?;
     let values = value_meta(&l, data)?;
-    let assessment = healthplan_eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
+    let assessment = healthplan_app::eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
     let mut input = ReportInput::new(l.plan, l.evaluation, assessment, l.settings)?;
     input.synthetic = o.synthetic;
     input.values = values;

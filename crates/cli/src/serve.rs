@@ -45,7 +45,7 @@ impl ServerOptions {
             let name = p.display().to_string();
             let bytes = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
             let text = healthplan_app::text::decode_text(&name, &bytes)?;
-            c.settings = healthplan_eval::Settings::from_toml(&text)
+            c.settings = healthplan_app::eval::Settings::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
         Ok(c)

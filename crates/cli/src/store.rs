@@ -2,7 +2,7 @@
 
 use crate::Globals;
 use anyhow::Context;
-use healthplan_store::{Store, StoreConfig};
+use healthplan_app::store::{Store, StoreConfig};
 
 /// Opens (creating and migrating if needed) the database `--data-dir` / `DATABASE_URL` name.
 pub async fn open(g: &Globals) -> anyhow::Result<Store> {
