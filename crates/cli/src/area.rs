@@ -2,8 +2,8 @@ use crate::Globals;
 use anyhow::Context;
 use clap::Subcommand;
 use healthplan_app::areas_csv::{parse_areas_csv, tree};
-use healthplan_app::text::decode_text;
 use healthplan_app::store::ImportCount;
+use healthplan_app::text::decode_text;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]

@@ -5,9 +5,9 @@ use crate::Globals;
 use anyhow::Context;
 use clap::Subcommand;
 use healthplan_app::analytics::{AreaSel, Item, PeriodSel, Query};
+use healthplan_app::store::Store;
 use healthplan_app::App;
 use healthplan_core::{Aggregation, AreaCode, DataElement, Period, ValueType};
-use healthplan_app::store::Store;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]

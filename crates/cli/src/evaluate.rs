@@ -2,11 +2,11 @@
 
 use crate::Globals;
 use anyhow::{anyhow, bail, Context};
-use healthplan_core::PlanDocument;
 use healthplan_app::eval::{
     self as eval, data, evaluate::EvaluationInput, AlignmentReport, Assessment, PlanEvaluation,
     RowError, Settings,
 };
+use healthplan_core::PlanDocument;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 

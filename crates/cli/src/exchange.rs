@@ -6,12 +6,12 @@
 
 use anyhow::{anyhow, Context};
 use healthplan_app::exchange::{self as ex, FileIn};
-use healthplan_app::App;
-use healthplan_core::validate::previous_period;
-use healthplan_core::{AreaCode, DataElement, DataValue, Direction, Indicator, Period, ValueRule};
 use healthplan_app::formats::template::{read_template, template_ids, write_template};
 use healthplan_app::formats::{ExchangeError, Import, Limits, Mapping, TemplateRow, TemplateSpec};
 use healthplan_app::store::{DataValueFilter, Store};
+use healthplan_app::App;
+use healthplan_core::validate::previous_period;
+use healthplan_core::{AreaCode, DataElement, DataValue, Direction, Indicator, Period, ValueRule};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 

@@ -188,7 +188,8 @@ async fn input(o: &ReportOptions, g: &Globals) -> anyhow::Result<ReportInput> {
     };
     let l = load_and_evaluate(&o.inputs, o.year, g).await?;
     let values = value_meta(&l, data)?;
-    let assessment = healthplan_app::eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
+    let assessment =
+        healthplan_app::eval::assess(&l.plan, &l.evaluation, l.tasks.as_ref(), &l.settings);
     let mut input = ReportInput::new(l.plan, l.evaluation, assessment, l.settings)?;
     input.synthetic = o.synthetic;
     input.values = values;

@@ -73,7 +73,12 @@ async fn a_count_over_http_raises_an_outbreak_alert(app: &TestApp) {
     let reporter = app.sign_in("reporter-guangming").await;
     let path = format!("/api/v1/values/test_cases/{STREET}/{today}");
     let r = reporter
-        .send(Method::PUT, &path, Some(json!({"value": 30.0})))
+        // The jump from the flat history needs the reporter's word, as on the form.
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"value": 30.0, "comment": "聚集性病例"})),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
     let raised = outbreak_alerts(&reporter, "test_cases").await;
@@ -163,7 +168,7 @@ async fn a_count_over_http_raises_an_outbreak_alert(app: &TestApp) {
     let r = reporter
         .request(Method::PUT, &path)
         .header("If-Match", "\"1\"")
-        .json(&json!({"value": 31.0}))
+        .json(&json!({"value": 31.0, "comment": "聚集性病例"}))
         .send()
         .await
         .unwrap();
@@ -177,7 +182,7 @@ async fn a_count_over_http_raises_an_outbreak_alert(app: &TestApp) {
         let r = reporter
             .request(Method::PUT, &path)
             .header("If-Match", format!("\"{version}\""))
-            .json(&json!({"value": v}))
+            .json(&json!({"value": v, "comment": "已核实"}))
             .send()
             .await
             .unwrap();
@@ -317,7 +322,7 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
         .send(
             Method::PUT,
             &path,
-            Some(json!({"value": 10.0, "status": "submitted"})),
+            Some(json!({"value": 10.0, "status": "submitted", "comment": "口径调整"})),
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
