@@ -76,6 +76,7 @@ fn status_multiplier(s: &AssessmentSettings, st: Status) -> Option<f64> {
         Status::Moderate => m.moderate,
         Status::Insufficient => m.insufficient,
         Status::MovingAway => m.moving_away,
+        Status::Missed => m.missed,
         Status::NoData => m.no_data,
         Status::NotAssessable => return None,
     })

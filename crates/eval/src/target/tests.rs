@@ -230,8 +230,8 @@ fn range_targets() {
     let r = &run(&i, &[(2025, 15.0)], 2025)[0];
     assert_eq!(r.goal, Some(20.0));
     assert_eq!(r.status, Status::OnTrack); // p = 0.5, s = 0.5
-                                           // Overshooting the far bound: measured towards the near bound, literally (p = 2.1).
-    assert_eq!(run(&i, &[(2025, 31.0)], 2025)[0].status, Status::OnTrack);
+                                           // Beyond the favourable end (higher is better) counts as met.
+    assert_eq!(run(&i, &[(2025, 31.0)], 2025)[0].status, Status::Achieved);
     // From above (lower is better): progress is measured towards the upper bound.
     let mut above = i.clone();
     above.baseline.as_mut().unwrap().value = Some(40.0);
@@ -239,9 +239,10 @@ fn range_targets() {
     let r = &run(&above, &[(2025, 36.0)], 2025)[0];
     assert_eq!(r.goal, Some(30.0));
     assert_eq!(r.status, Status::Moderate); // p = 0.4, s = 0.5 → r = 0.8
-                                            // A baseline inside the range that leaves it is moving away.
+                                            // A baseline inside the range that leaves it on the unfavourable side is moving away.
     let mut inside = i.clone();
     inside.baseline.as_mut().unwrap().value = Some(25.0);
+    inside.direction = Direction::Lower;
     assert_eq!(
         run(&inside, &[(2025, 31.0)], 2025)[0].status,
         Status::MovingAway
