@@ -581,6 +581,50 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn plan_area_indicators_are_not_judged_for_sub_areas() {
+        let (mut plan, _, _) = scenario();
+        let (obs, _) = parse_values(&plan, VALUES).unwrap();
+        let tree = AreaTree {
+            root: Some("饶平县".into()),
+            parents: BTreeMap::from([("钱东镇".to_string(), "饶平县".to_string())]),
+        };
+        let settings = Settings::default();
+        let run = |plan: &PlanDocument| {
+            evaluate(&EvaluationInput {
+                plan,
+                tree: &tree,
+                observations: &obs,
+                references: &References::default(),
+                tasks: None,
+                as_of: 2021,
+                settings: &settings,
+            })
+        };
+        let has = |ev: &PlanEvaluation, name: &str, area: &str| {
+            ev.results.iter().any(|r| r.name == name && r.area == area)
+        };
+        // 常住人口 (万人) is a count of the whole county: judged for it, never for the town.
+        let ev = run(&plan);
+        assert!(has(&ev, "常住人口", "饶平县") && !has(&ev, "常住人口", "钱东镇"));
+        assert!(has(&ev, "居民健康素养水平", "钱东镇"));
+        assert_eq!(ev.plan_area, "饶平县");
+        assert_eq!(ev.parents["钱东镇"], "饶平县");
+        // The planner's choice overrides the default both ways.
+        let pop = plan
+            .indicators
+            .iter()
+            .position(|i| i.name == "常住人口")
+            .unwrap();
+        plan.indicators[pop].applies_to = Some(AppliesTo::AllLevels);
+        plan.indicators[0].applies_to = Some(AppliesTo::PlanArea);
+        let ev = run(&plan);
+        assert!(has(&ev, "常住人口", "钱东镇"));
+        assert!(!has(&ev, "居民健康素养水平", "钱东镇"));
+        let r = ev.results.iter().find(|r| r.indicator == 0).unwrap();
+        assert_eq!(r.applies_to, AppliesTo::PlanArea);
+    }
+
+    #[test]
     fn task_completion_per_lead() {
         let (_, ev, _) = scenario();
         let tc = ev.task_completion.unwrap();

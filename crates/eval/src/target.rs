@@ -1037,28 +1037,16 @@ fn worsening(
     })
 }
 
-/// The rule that gave a status, in words (every explanation states it).
-fn rule_text(status: Status, r: Option<f64>, st: &StatusSettings) -> (String, String) {
+/// The cut of r that gave a status (every explanation states the rule used).
+fn rule_text(status: Status, r: Option<f64>, st: &StatusSettings) -> String {
     let r = r.map(|r| format!("{r:.2}")).unwrap_or_default();
     let (on, mo, ins) = (num(st.on_track), num(st.moderate), num(st.insufficient));
     match status {
-        Status::OnTrack => (
-            format!("r = {r} ≥ {on}，进度正常"),
-            format!("r = {r} ≥ {on}: on track"),
-        ),
-        Status::Moderate => (
-            format!("{mo} ≤ r = {r} < {on}，进度滞后"),
-            format!("{mo} ≤ r = {r} < {on}: moderate"),
-        ),
-        Status::Insufficient => (
-            format!("{ins} ≤ r = {r} < {mo}，严重滞后"),
-            format!("{ins} ≤ r = {r} < {mo}: insufficient"),
-        ),
-        Status::MovingAway => (
-            format!("r = {r} < {ins}，逆向变化"),
-            format!("r = {r} < {ins}: moving away"),
-        ),
-        _ => (String::new(), String::new()),
+        Status::OnTrack => format!("r = {r} ≥ {on}"),
+        Status::Moderate => format!("{mo} ≤ r = {r} < {on}"),
+        Status::Insufficient => format!("{ins} ≤ r = {r} < {mo}"),
+        Status::MovingAway => format!("r = {r} < {ins}"),
+        _ => String::new(),
     }
 }
 
@@ -1383,7 +1371,8 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
         } else if why.is_some() {
             (String::new(), String::new())
         } else {
-            rule_text(status, out.r, st)
+            let rule = rule_text(status, out.r, st);
+            (rule.clone(), rule)
         };
         let mut zh = format!(
             "{}年值{}，较基线{}（{base_note_zh}）{change_zh}{progress_zh}，{}（{target_zh}",
