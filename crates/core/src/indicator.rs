@@ -66,18 +66,8 @@ impl AppliesTo {
     pub fn default_for(name: &str, unit: Option<&str>, target_texts: &[&str]) -> AppliesTo {
         let unit = unit.map(str::trim).unwrap_or("");
         const RATE_UNITS: [&str; 6] = ["%", "％", "‰", "岁", "1/10万", "/10万"];
-        const RATE_WORDS: [&str; 10] = [
-            "每千",
-            "每万",
-            "每十万",
-            "每百",
-            "人均",
-            "率",
-            "比例",
-            "比重",
-            "占比",
-            "覆盖面",
-        ];
+        // 每 (每千人口, 每家机构服务人口) makes a ratio whatever the unit.
+        const RATE_WORDS: [&str; 7] = ["每", "人均", "率", "比例", "比重", "占比", "千人"];
         let per = unit.contains('/') || unit.contains('每');
         if RATE_UNITS.iter().any(|u| unit.contains(u))
             || per
@@ -289,13 +279,14 @@ mod applies_to_tests {
 
     #[test]
     fn defaults_follow_unit_and_wording() {
-        let cases: [(&str, Option<&str>, &[&str], AppliesTo); 9] = [
+        let cases: [(&str, Option<&str>, &[&str], AppliesTo); 10] = [
             ("婴儿死亡率", Some("‰"), &[], AllLevels),
             ("居民健康素养水平", Some("%"), &[], AllLevels),
             ("每千常住人口执业（助理）医师数", Some("人"), &[], AllLevels),
             ("人均预期寿命", Some("岁"), &[], AllLevels),
             ("甲类传染病发病率", Some("1/10万"), &[], AllLevels),
             ("社区健康服务中心数量", Some("家"), &[], PlanArea),
+            ("每家社区健康服务机构服务人口", Some("万人"), &[], AllLevels),
             ("卫生健康投入", Some("亿元"), &[], PlanArea),
             ("健康促进医院", None, &["全区≥18家"], PlanArea),
             ("健康知识知晓", None, &[], AllLevels),
