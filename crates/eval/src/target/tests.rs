@@ -763,19 +763,19 @@ fn range_exceeded() {
 
 #[test]
 fn worsening_while_achieved() {
-    // Infant mortality rising 2.32‰ → 3.14‰ still meets ≤ 6‰: achieved, and worsening.
+    // Infant mortality rising 2.32‰ → 3.15‰ still meets ≤ 6‰: achieved, and worsening.
     let i = ind(
         r#"{"name":"婴儿死亡率","unit":"‰","direction":"lower","baseline":{"value":2.32,"year":2020,"text":""},
         "targets":[{"year":2030,"kind":"threshold","cmp":"<=","value":6,"text":"≤6"}]}"#,
     );
-    let r = &run(&i, &[(2024, 3.0), (2025, 3.14)], 2025)[0];
+    let r = &run(&i, &[(2024, 3.0), (2025, 3.15)], 2025)[0];
     assert_eq!(r.status, Status::Achieved);
     assert!(r.worsening, "{}", r.explanation_zh);
     assert!(
         r.worsening_zh
             .as_deref()
             .unwrap()
-            .contains("较基线2.32‰（2020年）上升0.82个千分点"),
+            .contains("较基线2.32‰（2020年）上升0.83个千分点"),
         "{:?}",
         r.worsening_zh
     );
