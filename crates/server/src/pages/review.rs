@@ -431,6 +431,7 @@ async fn add_indicator(
                 formula: None,
                 aggregation: None,
                 lead: None,
+                applies_to: None,
                 doubts: Vec::new(),
                 extra: BTreeMap::new(),
             };
