@@ -115,6 +115,15 @@ fn target_cell(h: Option<&TargetAssessment>) -> String {
     }
 }
 
+/// The status, with 恶化 beside it when the indicator is worsening.
+fn status_cell(r: &IndicatorResult) -> String {
+    if r.worsening {
+        format!("{}（恶化）", r.status_zh)
+    } else {
+        r.status_zh.to_string()
+    }
+}
+
 fn progress_cell(r: &IndicatorResult) -> String {
     match r.headline().and_then(|h| h.p) {
         Some(p) => pct(p),
@@ -368,7 +377,7 @@ fn indicator_row(c: &Ctx, k: usize, r: &IndicatorResult) -> Vec<String> {
         baseline_cell(r, h, c.plan),
         latest_cell(h),
         target_cell(h),
-        r.status_zh.to_string(),
+        status_cell(r),
         progress_cell(r),
     ]
 }
@@ -383,9 +392,11 @@ const INDICATOR_COLS: [Col; 7] = [
     ("完成进程", 11, C),
 ];
 
-fn indicator_note(year: i32) -> String {
+fn indicator_note(c: &Ctx) -> String {
     format!(
-        "注：★为约束性指标；括号内为年份；最新值为{year}年及以前的最新监测值；完成进程＝（最新值－基线值）÷（目标值－基线值）；状态按序时进度法判定（见附件）。"
+        "注：★为约束性指标；括号内为年份；最新值为{}年及以前的最新监测值；完成进程＝（最新值－基线值）÷（目标值－基线值）；状态按序时进度法判定（见附件{}）。",
+        c.year,
+        methods_number(c)
     )
 }
 
@@ -444,20 +455,28 @@ fn key_trends(c: &Ctx) -> Vec<Trend> {
         .collect()
 }
 
-/// The cards with the highest and the lowest score rate, ties together: `A、B并列`.
-fn extremes<'a>(cards: &'a [ScoreCard]) -> Option<(Vec<&'a ScoreCard>, Vec<&'a ScoreCard>)> {
-    let scored: Vec<&ScoreCard> = cards.iter().filter(|x| x.percent.is_some()).collect();
-    let rate = |x: &ScoreCard| x.percent.unwrap_or(0.0);
-    let hi = scored
-        .iter()
-        .map(|x| rate(x))
-        .fold(f64::NEG_INFINITY, f64::max);
-    let lo = scored.iter().map(|x| rate(x)).fold(f64::INFINITY, f64::min);
-    if scored.len() < 2 || hi <= lo {
+/// The ranked cards of one peer group with the highest and the lowest rank, ties together.
+fn extremes<'a>(cards: &[&'a ScoreCard]) -> Option<(Vec<&'a ScoreCard>, Vec<&'a ScoreCard>)> {
+    let ranked: Vec<&ScoreCard> = cards.iter().copied().filter(|x| x.rank > 0).collect();
+    let last = ranked.iter().map(|x| x.rank).max()?;
+    if ranked.len() < 2 || last == 1 {
         return None;
     }
-    let at = |v: f64| scored.iter().copied().filter(|x| rate(x) == v).collect();
-    Some((at(hi), at(lo)))
+    let at = |k: usize| ranked.iter().copied().filter(|x| x.rank == k).collect();
+    Some((at(1), at(last)))
+}
+
+/// The peer groups of a ranking in order of first appearance.
+fn peer_groups(cards: &[ScoreCard]) -> Vec<(String, Vec<&ScoreCard>)> {
+    let mut out: Vec<(String, Vec<&ScoreCard>)> = Vec::new();
+    for x in cards.iter().filter(|x| x.rank > 0) {
+        let g = x.peer_group.clone().unwrap_or_default();
+        match out.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(x),
+            None => out.push((g, vec![x])),
+        }
+    }
+    out
 }
 
 /// `A` or `A、B并列`.
@@ -469,24 +488,35 @@ fn names_tied(names: Vec<String>) -> String {
     }
 }
 
-/// The assessment sentences of the summary: who scored highest and lowest, ties named.
+/// The assessment sentences of the summary: in the group of areas directly under the plan's
+/// area (else the first group) and among departments, who ranks first and last, ties named.
 fn assessment_sentences(c: &Ctx) -> Vec<String> {
     let a = c.input.assessment();
     let mut out = Vec::new();
-    if let Some((hi, lo)) = extremes(&a.areas) {
-        let name = |x: &&ScoreCard| c.area(&x.name).to_string();
-        out.push(format!(
-            "考核结果显示，{}得分率最高，为{}；{}得分率最低，为{}。",
-            names_tied(hi.iter().map(name).collect()),
-            percent_cell(hi[0]),
-            names_tied(lo.iter().map(name).collect()),
-            percent_cell(lo[0])
-        ));
+    let groups = peer_groups(&a.areas);
+    let group = groups
+        .iter()
+        .find(|(g, _)| Some(g.as_str()) == c.own)
+        .or(groups.first());
+    if let Some((g, cards)) = group {
+        if let Some((hi, lo)) = extremes(cards) {
+            let name = |x: &&ScoreCard| c.area(&x.name).to_string();
+            out.push(format!(
+                "考核结果显示，{}下辖{}个地区中，{}得分率最高，为{}；{}得分率最低，为{}。",
+                c.area(g),
+                cards.len(),
+                names_tied(hi.iter().map(name).collect()),
+                percent_cell(hi[0]),
+                names_tied(lo.iter().map(name).collect()),
+                percent_cell(lo[0])
+            ));
+        }
     }
-    if let Some((hi, lo)) = extremes(&a.departments) {
-        let scored = a.departments.iter().filter(|x| x.percent.is_some()).count();
+    let depts: Vec<&ScoreCard> = a.departments.iter().filter(|x| x.rank > 0).collect();
+    if let Some((hi, lo)) = extremes(&depts) {
         out.push(format!(
-            "参加考核的{scored}个牵头单位中，{}得分率最高（{}），{}得分率最低（{}）。",
+            "参加考核的{}个牵头单位中，{}得分率最高（{}），{}得分率最低（{}）。",
+            depts.len(),
             names_tied(hi.iter().map(|x| x.name.clone()).collect()),
             percent_cell(hi[0]),
             names_tied(lo.iter().map(|x| x.name.clone()).collect()),
@@ -866,12 +896,10 @@ fn by_lead(c: &Ctx, rs: &[&IndicatorResult], each: impl Fn(&IndicatorResult) -> 
 
 /// The worsening note of an indicator (its headline target's), when it is worsening.
 fn worsening_of(r: &IndicatorResult) -> Option<&str> {
-    let _ = r;
-    None
-}
-
-fn is_missed(s: Status) -> bool {
-    s.key() == "missed"
+    r.worsening
+        .then(|| r.headline().and_then(|h| h.worsening_zh.as_deref()))
+        .flatten()
+        .map(|w| w.trim_start_matches("恶化："))
 }
 
 fn problems_section<'a>(b: &mut Builder, c: &Ctx<'a>) -> BTreeMap<String, Asks<'a>> {
@@ -882,7 +910,7 @@ fn problems_section<'a>(b: &mut Builder, c: &Ctx<'a>) -> BTreeMap<String, Asks<'
         .results
         .iter()
         .copied()
-        .filter(|r| is_missed(r.status))
+        .filter(|r| r.status == Status::Missed)
         .collect();
     let lagging = c.lagging();
     let worsening: Vec<&IndicatorResult> = c
@@ -1146,7 +1174,7 @@ fn indicators_attachment(b: &mut Builder, c: &Ctx) {
             ));
             format!("{}年主要指标进展情况", c.year)
         };
-        b.table(&title, &INDICATOR_COLS, rows, Some(indicator_note(c.year)));
+        b.table(&title, &INDICATOR_COLS, rows, Some(indicator_note(c)));
     }
     let panels = key_trends(c);
     if !panels.is_empty() {
@@ -1179,19 +1207,13 @@ fn areas_table(b: &mut Builder, c: &Ctx) {
         .map(|a| {
             let t = &a.total;
             let n = |s: Status| t.counts.get(s.key()).copied().unwrap_or(0);
-            let missed: usize = t
-                .counts
-                .iter()
-                .filter(|(k, _)| **k == "missed")
-                .map(|(_, n)| *n)
-                .sum();
             vec![
                 c.area(&a.area).to_string(),
                 n(Status::Achieved).to_string(),
                 n(Status::OnTrack).to_string(),
                 n(Status::Moderate).to_string(),
                 n(Status::Insufficient).to_string(),
-                (n(Status::MovingAway) + missed).to_string(),
+                (n(Status::MovingAway) + n(Status::Missed)).to_string(),
                 (n(Status::NoData) + n(Status::NotAssessable)).to_string(),
                 t.share_achieved_or_on_track
                     .map(pct)
@@ -1223,14 +1245,14 @@ fn ranking_table(
     c: &Ctx,
     title: &str,
     who: &str,
-    cards: &[ScoreCard],
+    cards: &[&ScoreCard],
     area: bool,
 ) {
     let rows = cards
         .iter()
         .map(|x| {
             vec![
-                x.rank.to_string(),
+                rank_cell(x),
                 if area {
                     c.area(&x.name).to_string()
                 } else {
@@ -1268,6 +1290,25 @@ fn ranking_table(
     );
 }
 
+/// `3`, `并列3`, or `—` for a card that is not ranked.
+fn rank_cell(x: &ScoreCard) -> String {
+    match (x.rank, x.tied) {
+        (0, _) => "—".into(),
+        (k, true) => format!("并列{k}"),
+        (k, false) => k.to_string(),
+    }
+}
+
+/// The methods attachment comes last: after the indicators and, when there is one, the
+/// assessment.
+fn methods_number(c: &Ctx) -> usize {
+    if has_assessment(c) {
+        3
+    } else {
+        2
+    }
+}
+
 fn has_assessment(c: &Ctx) -> bool {
     let a = c.input.assessment();
     !a.areas.is_empty() || !a.departments.is_empty()
@@ -1286,27 +1327,49 @@ fn assessment_attachment(b: &mut Builder, c: &Ctx, methods: usize) {
     let both = !a.areas.is_empty() && !a.departments.is_empty();
     if !a.areas.is_empty() {
         if both {
-            b.heading(Level::Two, "各地区考核排名");
+            b.heading(Level::One, "各地区考核排名");
         }
-        ranking_table(
-            b,
-            c,
-            &format!("{}年各地区考核得分", c.year),
-            "地区",
-            &a.areas,
-            true,
-        );
+        let unranked: Vec<String> = a
+            .areas
+            .iter()
+            .filter(|x| x.rank == 0)
+            .map(|x| format!("{}（得分率{}）", c.area(&x.name), percent_cell(x)))
+            .collect();
+        if !unranked.is_empty() {
+            b.para(format!(
+                "地区只与同一上级地区下的同级地区比较排名；{}不参与排名。",
+                unranked.join("、")
+            ));
+        }
+        for (g, cards) in peer_groups(&a.areas) {
+            let parent = c.area(&g).to_string();
+            b.para(format!(
+                "{parent}下辖{}个地区的考核得分见表{}。",
+                cards.len(),
+                b.next_table()
+            ));
+            ranking_table(
+                b,
+                c,
+                &format!("{}年{parent}下辖地区考核得分", c.year),
+                "地区",
+                &cards,
+                true,
+            );
+        }
     }
     if !a.departments.is_empty() {
         if both {
-            b.heading(Level::Two, "各牵头单位考核排名");
+            b.heading(Level::One, "各牵头单位考核排名");
         }
+        b.para(format!("各牵头单位考核得分见表{}。", b.next_table()));
+        let cards: Vec<&ScoreCard> = a.departments.iter().collect();
         ranking_table(
             b,
             c,
             &format!("{}年各牵头单位考核得分", c.year),
             "牵头单位",
-            &a.departments,
+            &cards,
             false,
         );
     }
@@ -1319,15 +1382,18 @@ fn methods_attachment(b: &mut Builder, c: &Ctx) {
     b.heading(Level::One, "指标状态判定（序时进度法）");
     b.para("对每项指标的每个目标年份，记基线值为b（基线年t0）、目标值为V（目标年T）、最新监测值为y（年份t）。完成目标进程p＝（y－b）÷（V－b），时间进度s＝（t－t0）÷（T－t0），进度比r＝p÷s。");
     b.para(format!(
-        "判定规则：最新值达到目标的为已达标；r≥{}的为进度正常；{}≤r＜{}的为进度滞后；{}≤r＜{}的为严重滞后；r＜{}，或基线已达到目标而最新值未达到的，为逆向变化；{}年及以前没有监测值的为无数据；定性目标、无法换算的相对目标和目标值等于基线值的为无法评估。指标的总体状态取其最后一个目标年份的判定结果，中期目标同样判定。",
+        "判定规则：最新值达到目标的为已达标；r≥{}的为进度正常；{}≤r＜{}的为进度滞后；{}≤r＜{}的为严重滞后；r＜{}，或基线已达到目标而最新值未达到的，为逆向变化；{}年及以前没有监测值的为无数据；定性目标、无法换算的相对目标和目标值等于基线值的为无法评估。目标年份已到的，判定为最终结果：取目标年份的监测值（没有的取此前最新值），达到目标的为已达标，否则为未完成，中期目标同样判定。精确目标（＝V）与目标值相差不超过目标值的{}视为达到；区间目标落在区间内或优于有利一端的视为达到。最新值比基线或上一年变差超过基线的{}的，在状态旁标注恶化。指标的总体状态取其最后一个目标年份的判定结果。",
         num(st.on_track),
         num(st.moderate),
         num(st.on_track),
         num(st.insufficient),
         num(st.moderate),
         num(st.insufficient),
-        c.year
+        c.year,
+        pct(st.exact_tolerance),
+        pct(st.worsening_share)
     ));
+    b.para("数量、总量和金额类指标（单位为个、家、所、人、万元、亿元等，或目标写明全区、全市的）只对规划所属地区评估；比率、构成、人均类指标（%、‰、1/10万、岁、每千人等）对规划所属地区和各下辖地区评估。规划编制单位可逐项调整。");
     b.para("基线取规划确定的基线值和基线年；地区在基线年有本地区监测值的，以本地区值为基线；规划未给出基线的，以最早监测值代替并在说明中注明。相对目标（如“比2015年降低20%”“比全国平均水平高5个百分点”）先按基线或参照数据换算为目标值。");
     b.heading(Level::One, "对照方法");
     b.para("在序时进度法之外，同时按以下国际通行方法计算，结果列入评估明细表，供对照参考：");
@@ -1492,7 +1558,7 @@ pub fn build(input: &ReportInput) -> Doc {
     });
     indicators_attachment(&mut b, &c);
     if has_assessment(&c) {
-        assessment_attachment(&mut b, &c, attachments.len());
+        assessment_attachment(&mut b, &c, methods_number(&c));
     }
     methods_attachment(&mut b, &c);
     Doc {
