@@ -307,6 +307,22 @@ fn summary_of(c: &Ctx) -> Vec<String> {
             }
             out.push(s);
             let lagging = c.lagging();
+            let missed = c
+                .results
+                .iter()
+                .filter(|r| r.status == Status::Missed)
+                .count();
+            let worsening = c.results.iter().filter(|r| r.worsening).count();
+            let mut watch = Vec::new();
+            if missed > 0 {
+                watch.push(format!("目标年份已到但未完成目标的指标{missed}项"));
+            }
+            if worsening > 0 {
+                watch.push(format!("比基线或上一年明显变差的指标{worsening}项"));
+            }
+            if !watch.is_empty() {
+                out.push(format!("{}（详见第三部分）。", watch.join("，")));
+            }
             if lagging.is_empty() {
                 out.push("本年度没有进度滞后或逆向变化的指标。".into());
             } else {
@@ -479,12 +495,12 @@ fn peer_groups(cards: &[ScoreCard]) -> Vec<(String, Vec<&ScoreCard>)> {
     out
 }
 
-/// `A` or `A、B并列`.
-fn names_tied(names: Vec<String>) -> String {
+/// `A得分率最高` or `A、B得分率并列最高`.
+fn names_tied(names: Vec<String>, what: &str) -> String {
     if names.len() > 1 {
-        format!("{}并列", names.join("、"))
+        format!("{}{what}并列", names.join("、"))
     } else {
-        names.concat()
+        format!("{}{what}", names.concat())
     }
 }
 
@@ -502,12 +518,12 @@ fn assessment_sentences(c: &Ctx) -> Vec<String> {
         if let Some((hi, lo)) = extremes(cards) {
             let name = |x: &&ScoreCard| c.area(&x.name).to_string();
             out.push(format!(
-                "考核结果显示，{}下辖{}个地区中，{}得分率最高，为{}；{}得分率最低，为{}。",
+                "考核结果显示，{}下辖{}个地区中，{}最高，为{}；{}最低，为{}。",
                 c.area(g),
                 cards.len(),
-                names_tied(hi.iter().map(name).collect()),
+                names_tied(hi.iter().map(name).collect(), "得分率"),
                 percent_cell(hi[0]),
-                names_tied(lo.iter().map(name).collect()),
+                names_tied(lo.iter().map(name).collect(), "得分率"),
                 percent_cell(lo[0])
             ));
         }
@@ -515,11 +531,11 @@ fn assessment_sentences(c: &Ctx) -> Vec<String> {
     let depts: Vec<&ScoreCard> = a.departments.iter().filter(|x| x.rank > 0).collect();
     if let Some((hi, lo)) = extremes(&depts) {
         out.push(format!(
-            "参加考核的{}个牵头单位中，{}得分率最高（{}），{}得分率最低（{}）。",
+            "参加考核的{}个牵头单位中，{}最高（{}），{}最低（{}）。",
             depts.len(),
-            names_tied(hi.iter().map(|x| x.name.clone()).collect()),
+            names_tied(hi.iter().map(|x| x.name.clone()).collect(), "得分率"),
             percent_cell(hi[0]),
-            names_tied(lo.iter().map(|x| x.name.clone()).collect()),
+            names_tied(lo.iter().map(|x| x.name.clone()).collect(), "得分率"),
             percent_cell(lo[0])
         ));
     }

@@ -92,7 +92,7 @@ fn refuse_year(plan: &PlanDocument, evaluation: &PlanEvaluation) -> Result<(), R
         .collect();
     if !years.contains(&year) {
         let have = if years.is_empty() {
-            "本规划尚无任何监测数据 / the plan has no observations yet".to_string()
+            format!("{year}年及以前没有任何监测数据 / no observations up to {year}")
         } else {
             format!(
                 "有监测数据的年份：{} / years with data: {}",
