@@ -543,7 +543,7 @@ fn evaluation_and_assessment_exports_hold_the_results() {
         let a = to_xlsx(&input, Export::Assessment).unwrap();
         let rows = sheet(&a, "地区排名");
         for (row, c) in rows.iter().skip(skip + 1).zip(&input.assessment().areas) {
-            assert_eq!(f(&row[0]) as usize, c.rank);
+            assert_eq!(s(&row[0]), c.rank_zh);
             assert!((f(&row[2]) - c.total).abs() < 1e-12);
             assert_eq!(s(&row[9]), c.explanation_zh);
         }
@@ -557,7 +557,23 @@ fn evaluation_and_assessment_exports_hold_the_results() {
             .sum();
         assert_eq!(working.len() - 1 - skip, lines);
         assert!(sheet(&a, "计分方案").len() > 10);
+        // Methods are named in Chinese; scores show two decimals, p and shares as percent.
+        let methods = sheet(&ev, "方法对照");
+        assert!(methods.iter().skip(skip + 1).all(|r| !s(&r[3]).is_ascii()));
+        let styles = part(&ev, "xl/styles.xml");
+        assert!(styles.contains(r#"formatCode="0.0%""#) && styles.contains(r#"formatCode="0.00""#));
+        assert!(part(&a, "xl/styles.xml").contains(r#"formatCode="0.00""#));
+        // Tasks in the working are named by their text.
+        let tasks: Vec<&str> = input.plan().tasks.iter().map(|t| t.id.as_str()).collect();
+        assert!(working.iter().all(|r| !tasks.contains(&s(&r[3]).as_str())));
     }
+    // A sheet with nothing to show says why.
+    let ev = to_xlsx(&seed(1), Export::Evaluation).unwrap();
+    let rows = sheet(&ev, "方法对照");
+    assert!(
+        rows.iter().any(|r| s(&r[0]).starts_with("（本表无数据：")),
+        "{rows:?}"
+    );
 }
 
 #[test]
