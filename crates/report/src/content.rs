@@ -1110,9 +1110,13 @@ fn suggestions_section(b: &mut Builder, c: &Ctx, asks: BTreeMap<String, Asks>) {
                 .max()
                 .unwrap_or(c.year);
             let mut s = format!(
-                "加快推进{}{}项进度滞后的指标，确保{year}年目标如期实现",
+                "加快推进进度滞后的{}{}，确保{year}年目标如期实现",
                 names(&a.lagging),
-                a.lagging.len()
+                if a.lagging.len() > 1 {
+                    format!("{}项指标", a.lagging.len())
+                } else {
+                    String::new()
+                }
             );
             if !away.is_empty() {
                 s += &format!("，其中{}出现逆向变化，要查明原因、扭转趋势", names(&away));
