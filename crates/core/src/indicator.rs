@@ -225,10 +225,13 @@ pub fn element_match_key(name: &str, unit: Option<&str>) -> String {
 impl Indicator {
     /// Where the indicator is judged: as the planner set it, else the default of spec §2.
     pub fn applies_to(&self) -> AppliesTo {
-        self.applies_to.unwrap_or_else(|| {
-            let texts: Vec<&str> = self.targets.iter().map(|t| t.text.as_str()).collect();
-            AppliesTo::default_for(&self.name, self.unit.as_deref(), &texts)
-        })
+        self.applies_to.unwrap_or_else(|| self.default_applies_to())
+    }
+
+    /// What `applies_to` is when the planner has not set it.
+    pub fn default_applies_to(&self) -> AppliesTo {
+        let texts: Vec<&str> = self.targets.iter().map(|t| t.text.as_str()).collect();
+        AppliesTo::default_for(&self.name, self.unit.as_deref(), &texts)
     }
 
     /// The lead department (牵头单位) when the plan names one: the `lead` field, or an older
