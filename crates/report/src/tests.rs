@@ -741,6 +741,7 @@ fn body(items: &[Item]) -> Vec<&str> {
 
 #[test]
 fn the_report_has_four_parts_then_attachments_and_the_issuer() {
+    let refs = Regex::new(r"见(表|图)(\d*)").unwrap();
     for mut input in inputs() {
         input.issuer = Some("健康某市行动推进委员会办公室".into());
         input.date = Some("2026年3月".into());
@@ -788,7 +789,6 @@ fn the_report_has_four_parts_then_attachments_and_the_issuer() {
             .copied()
             .filter(|p| p.starts_with('表') || p.starts_with('图'))
             .collect();
-        let refs = Regex::new(r"见(表|图)(\d*)").unwrap();
         for p in &ps {
             for m in refs.captures_iter(p) {
                 assert!(
