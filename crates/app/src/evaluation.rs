@@ -57,6 +57,18 @@ pub struct EvaluationRun {
 }
 
 impl EvaluationRun {
+    /// What the public pages show of a plan published from this run.
+    pub fn publication(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.plan.title,
+            "area": self.plan.area,
+            "as_of": self.evaluation.as_of,
+            "synthetic": self.synthetic,
+            "document": self.plan,
+            "evaluation": self.evaluation,
+        })
+    }
+
     pub fn assess(&self) -> Assessment {
         let tasks = (!self.tasks.status.is_empty()).then_some(&self.tasks);
         eval::assess(&self.plan, &self.evaluation, tasks, &self.settings)
