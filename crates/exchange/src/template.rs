@@ -535,7 +535,7 @@ fn read_ids(range: &calamine::Range<Data>) -> Result<(TemplateIds, Vec<IdRow>), 
         };
         let version = match xlsx::cell(range.get_value((r, 3))) {
             Cell::Empty => None,
-            Cell::Number(x) if x.fract() == 0.0 && x >= 1.0 && x < 9e15 => Some(x as i64),
+            Cell::Number(x) if x.fract() == 0.0 && (1.0..9e15).contains(&x) => Some(x as i64),
             _ => {
                 return Err(wrong(
                     format!("标识表 {at} 行的版本号无效，请重新下载模板"),
