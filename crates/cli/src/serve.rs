@@ -31,6 +31,19 @@ pub struct ServerOptions {
     /// Evaluation and assessment settings (TOML), as for `healthplan evaluate --scheme`.
     #[arg(long)]
     pub scheme: Option<PathBuf>,
+    /// Serve `/metrics` to scrapers that send `Authorization: Bearer <this>` (off without).
+    #[arg(long, env = "HEALTHPLAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Log lines as text for people or JSON for collectors (each with the request id).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl ServerOptions {
@@ -39,6 +52,7 @@ impl ServerOptions {
             secure_cookies: self.secure_cookies,
             trust_proxy: self.trust_proxy,
             idle_timeout: std::time::Duration::from_secs(self.idle_minutes.max(1) * 60),
+            metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
             ..ServerConfig::default()
         };
         if let Some(p) = &self.scheme {
@@ -58,15 +72,23 @@ pub async fn run(a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
     serve(app, &a.listen, &a.options).await
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(app: App, listen: &str, options: &ServerOptions) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
+/// Logs to stderr; `RUST_LOG` chooses what.
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().with_current_span(true).try_init(),
+    };
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(app: App, listen: &str, options: &ServerOptions) -> anyhow::Result<()> {
+    init_logs(options.log_format);
     let config = options.config()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -27,6 +27,8 @@ pub struct ServerConfig {
     /// How often every plan is re-evaluated and every round's deadline checked for alerts
     /// (`None`: only after approvals and on demand).
     pub alert_interval: Option<Duration>,
+    /// `/metrics` answers only with this bearer token (`None`: metrics off).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +43,7 @@ impl Default for ServerConfig {
             free_sign_in_failures: 5,
             settings: Settings::default(),
             alert_interval: Some(Duration::from_secs(600)),
+            metrics_token: None,
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct AppState {
     pub app: Arc<App>,
     pub config: ServerConfig,
     pub views: crate::pages::Views,
+    pub metrics: crate::ops::Metrics,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             app,
             config,
             views: crate::pages::Views::new(),
+            metrics: crate::ops::Metrics::default(),
         }
     }
 }

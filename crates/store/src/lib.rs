@@ -19,6 +19,7 @@ pub use model::{
     NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
+pub use model::{MigrationState, PoolState};
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
@@ -325,6 +326,30 @@ database_api! {
     fn delete_mapping_row(&self, by: &MappingEditor, kind: MappingKind, local_code: &str) -> Result<()>;
     }
 }
+
+database_api! {
+    /// What operating the service needs (sql_ops.rs): health, metrics, the record of
+    /// backups and other operator actions.
+    trait Operations {
+    /// A round trip to the database.
+    fn ping(&self) -> Result<()>;
+    /// Migrations applied, and those this binary knows that the database lacks.
+    fn migration_state(&self) -> Result<MigrationState>;
+    fn pool_state(&self) -> Result<PoolState>;
+    /// Audits an operator action that changes no protected data (a backup, its outcome):
+    /// an `insert` of `entity`/`key` with `outcome` as the row's `after`.
+    fn record_operation(&self, actor: &str, entity: &str, key: &str, outcome: &serde_json::Value) -> Result<()>;
+    /// The newest audit entry of `entity`.
+    fn last_operation(&self, entity: &str) -> Result<Option<AuditEntry>>;
+    /// Alerts ever raised.
+    fn alert_count(&self) -> Result<i64>;
+    }
+}
+
+/// Audit entity of a successful backup (key: the file written).
+pub const BACKUP_ENTITY: &str = "backup";
+/// Audit entity of a failed backup (key: where it was to be written).
+pub const BACKUP_FAILURE_ENTITY: &str = "backup_failure";
 
 /// Tables reported by [`Store::row_counts`].
 pub const TABLES: [&str; 22] = [

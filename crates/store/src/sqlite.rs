@@ -78,3 +78,6 @@ mod sql_mapping;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_ops.rs"]
+mod sql_ops;
