@@ -1,6 +1,7 @@
 //! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
 
 mod area;
+mod backup;
 mod csvin;
 mod data;
 mod demo;
@@ -43,6 +44,9 @@ pub struct Globals {
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The configuration file that was read (set by `config`, not a flag).
+    #[arg(skip)]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +78,10 @@ enum Command {
     Report(report::ReportArgs),
     /// Export values, evaluation results or the assessment working as XLSX.
     Export(report::ExportArgs),
+    /// Write a backup (database, settings, evidence) while the server keeps serving.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data dir or database.
+    Restore(backup::RestoreArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -92,6 +100,8 @@ fn main() -> std::process::ExitCode {
             Command::Align(a) => evaluate::align(a, &cli.globals).await,
             Command::Report(a) => report::report(a, &cli.globals).await,
             Command::Export(a) => report::export(a, &cli.globals).await,
+            Command::Backup(a) => backup::backup(a, &cli.globals).await,
+            Command::Restore(a) => backup::restore(a, &cli.globals).await,
         }
     });
     match result {

@@ -14,6 +14,26 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub options: ServerOptions,
+    /// Write a backup into this directory every `--backup-every` (off without).
+    #[arg(long)]
+    pub backup_dir: Option<PathBuf>,
+    /// Scheduled backups kept; older ones are deleted.
+    #[arg(long, default_value_t = 7)]
+    pub backup_keep: usize,
+    /// How often the scheduled backup runs (`24h`, `6h`, `30m`).
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub backup_every: std::time::Duration,
+}
+
+/// `24h`, `90m`, `2s` or ISO 8601 (`PT24H`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a duration like 24h or 30m: {e}"))?;
+    std::time::Duration::try_from(d)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?}: the duration must be positive"))
 }
 
 /// Options of the server, shared by `serve` and `demo`.
@@ -67,8 +87,22 @@ impl ServerOptions {
 }
 
 pub async fn run(a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
+    init_logs(a.options.log_format);
     let store = crate::store::open(g).await?;
     let app = App::open(store).await?;
+    if let Some(dir) = &a.backup_dir {
+        let schedule = healthplan_backup::Schedule {
+            dir: dir.clone(),
+            keep: a.backup_keep,
+            every: a.backup_every,
+            settings: crate::backup::settings_files(g, a.options.scheme.as_slice()),
+        };
+        tokio::spawn(healthplan_backup::run_schedule(
+            app.store().clone(),
+            crate::store::config(g),
+            schedule,
+        ));
+    }
     serve(app, &a.listen, &a.options).await
 }
 

@@ -110,6 +110,30 @@ impl Store {
         }
     }
 
+    /// Writes a consistent copy of the SQLite database to `path` while others keep reading
+    /// and writing (`VACUUM INTO`: one read transaction, compacted). PostgreSQL copies are
+    /// `pg_dump`'s job.
+    pub async fn sqlite_snapshot(&self, path: &Path) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.vacuum_into(path).await,
+            Store::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL database is copied with pg_dump, not VACUUM INTO".into(),
+            )),
+        }
+    }
+
+    /// Whether the database `config` names holds any table, without creating or migrating
+    /// it (a restore refuses to overwrite one that does).
+    pub async fn has_tables(config: &StoreConfig) -> Result<bool> {
+        match config.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                PgDb::has_tables(url).await
+            }
+            Some(url) => Err(StoreError::UnsupportedUrl(redact(url))),
+            None => SqliteDb::has_tables(&config.sqlite_path()).await,
+        }
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         match self {
@@ -343,6 +367,9 @@ database_api! {
     fn last_operation(&self, entity: &str) -> Result<Option<AuditEntry>>;
     /// Alerts ever raised.
     fn alert_count(&self) -> Result<i64>;
+    /// Claims this period's run of a periodic job: true for the one process (of all those
+    /// on this database) whose claim finds the last run at least `every` ago.
+    fn claim_job(&self, name: &str, every: std::time::Duration) -> Result<bool>;
     }
 }
 

@@ -5,7 +5,7 @@ use super::sql::{audit, check_actor};
 use super::{Backend, MIGRATOR};
 use crate::error::Result;
 use crate::model::{AuditAction, AuditEntry, AuditFilter, MigrationState, PoolState};
-use crate::{Database, Operations};
+use crate::{format_utc, Database, Operations};
 
 impl Operations for Backend {
     async fn ping(&self) -> Result<()> {
@@ -81,5 +81,26 @@ impl Operations for Backend {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM alerts")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn claim_job(&self, name: &str, every: std::time::Duration) -> Result<bool> {
+        let now = jiff::Timestamp::now();
+        let every = jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX);
+        let due_if_before = now.checked_sub(every).unwrap_or(jiff::Timestamp::MIN);
+        let mut tx = self.begin_write().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO job_runs (name, last_run) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run
+             WHERE job_runs.last_run <= $3",
+        )
+        .bind(name)
+        .bind(format_utc(now))
+        .bind(format_utc(due_if_before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        tx.commit().await?;
+        Ok(claimed)
     }
 }
