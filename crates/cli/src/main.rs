@@ -2,6 +2,7 @@
 
 mod area;
 mod backup;
+mod config;
 mod csvin;
 mod data;
 mod demo;
@@ -44,8 +45,9 @@ pub struct Globals {
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// The configuration file that was read (set by `config`, not a flag).
-    #[arg(skip)]
+    /// Configuration file; every flag can be set there (default: /etc/healthplan/healthplan.toml
+    /// when it exists). Flags and environment variables win over it.
+    #[arg(long = "config", global = true, env = "HEALTHPLAN_CONFIG", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
 }
 
@@ -82,10 +84,34 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data dir or database.
     Restore(backup::RestoreArgs),
+    /// The configuration file: check it.
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+}
+
+/// Parses the command line over the configuration file's settings.
+fn parse_from(args: Vec<std::ffi::OsString>, file: Option<&std::path::Path>) -> anyhow::Result<Cli> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    if let Some(path) = file {
+        cmd = config::apply(cmd, path)?;
+    }
+    let matches = cmd.try_get_matches_from(args).unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.globals.config_file = file.map(std::path::Path::to_path_buf);
+    Ok(cli)
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let file = config::locate(&args);
+    let cli = match parse_from(args, file.as_deref()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = rt.block_on(async {
         match cli.command {
@@ -102,6 +128,7 @@ fn main() -> std::process::ExitCode {
             Command::Export(a) => report::export(a, &cli.globals).await,
             Command::Backup(a) => backup::backup(a, &cli.globals).await,
             Command::Restore(a) => backup::restore(a, &cli.globals).await,
+            Command::Config(c) => config::run(c, &cli.globals).await,
         }
     });
     match result {

@@ -15,7 +15,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub options: ServerOptions,
     /// Write a backup into this directory every `--backup-every` (off without).
-    #[arg(long)]
+    #[arg(long, env = "HEALTHPLAN_BACKUP_DIR")]
     pub backup_dir: Option<PathBuf>,
     /// Scheduled backups kept; older ones are deleted.
     #[arg(long, default_value_t = 7)]
@@ -67,7 +67,7 @@ pub enum LogFormat {
 }
 
 impl ServerOptions {
-    fn config(&self) -> anyhow::Result<ServerConfig> {
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
         let mut c = ServerConfig {
             secure_cookies: self.secure_cookies,
             trust_proxy: self.trust_proxy,

@@ -144,7 +144,7 @@ impl Store {
 }
 
 /// Removes the password from a database URL so it can be shown.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let userinfo = &url[s + 3..at];

@@ -209,3 +209,116 @@ fn a_file_that_is_not_a_backup_is_named() {
     assert!(err.contains("notes.zip is not a healthplan backup"), "{err}");
     assert!(!b.dir.path().join("healthplan.db").exists());
 }
+
+#[test]
+fn serve_backs_up_on_schedule_and_keeps_the_newest() {
+    for b in Backend::all() {
+        run_ok(b.cmd().args(["demo", "--setup-only"]));
+        let dir = b.dir.path().join("backups");
+        let served = Served::start(
+            b.cmd()
+                .args(["serve", "--listen", "127.0.0.1:0", "--backup-dir"])
+                .arg(&dir)
+                .args(["--backup-every", "2s", "--backup-keep", "2"]),
+        );
+        let audited = || {
+            let (rt, store) = b.store();
+            let filter = healthplan_store::AuditFilter {
+                entity: Some(healthplan_store::BACKUP_ENTITY.into()),
+                ..Default::default()
+            };
+            let n = rt.block_on(store.audit_log(&filter)).unwrap();
+            rt.block_on(store.close());
+            n
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while audited().len() < 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: fewer than 3 scheduled backups in 120 s",
+                b.name
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        served.stop();
+        let entries = audited();
+        assert!(entries.iter().all(|e| e.actor == "system:backup-schedule"));
+        // Stopped hard, the server may leave a backup in progress; only finished ones count.
+        let kept: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+            .collect();
+        assert_eq!(kept.len(), 2, "{}: {kept:?}", b.name);
+        // What was kept restores.
+        let file = &kept[0];
+        run_ok(empty_like(&b).cmd().arg("restore").arg(&file));
+    }
+}
+
+#[test]
+fn every_flag_can_come_from_the_configuration_file() {
+    let b = Backend::sqlite();
+    let backups = b.dir.path().join("backups");
+    let file = b.dir.path().join("healthplan.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "data_dir = {:?}\n[serve]\nlisten = \"127.0.0.1:0\"\ntrust_proxy = true\nidle_minutes = 45\nmetrics_token = \"t0ken\"\nlog_format = \"json\"\nbackup_dir = {:?}\nbackup_keep = 3\nbackup_every = \"6h\"\n",
+            b.dir.path().join("from-config"),
+            backups,
+        ),
+    )
+    .unwrap();
+    let out = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_healthplan"))
+            .env_remove("DATABASE_URL")
+            .env_remove("HEALTHPLAN_DATA_DIR")
+            .args(["config", "check", "--config"])
+            .arg(&file),
+    );
+    for want in [
+        "from-config/healthplan.db",
+        "listen: 127.0.0.1:0",
+        "trust_proxy: true, idle_minutes: 45, metrics: on (token set), log_format: Json",
+        "backups: every 21600s into",
+        "keeping 3",
+        "configuration OK",
+    ] {
+        assert!(out.contains(want), "{want:?} not in\n{out}");
+    }
+    // Flags win over the file; so does the environment.
+    let out = run_ok(
+        b.cmd()
+            .env("HEALTHPLAN_CONFIG", &file)
+            .env("HEALTHPLAN_LISTEN", "127.0.0.1:9999")
+            .args(["config", "check"]),
+    );
+    assert!(out.contains("listen: 127.0.0.1:9999"), "{out}");
+    assert!(out.contains("idle_minutes: 45,"), "{out}");
+    assert!(!out.contains("from-config"), "--data-dir given: {out}");
+
+    // The file the package installs is valid.
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/healthplan.toml");
+    let out = run_ok(
+        b.cmd()
+            .env("HEALTHPLAN_BACKUP_DIR", &backups)
+            .args(["config", "check", "--config"])
+            .arg(&packaged),
+    );
+    assert!(out.contains("secure_cookies: true, trust_proxy: true"), "{out}");
+
+    // A misspelt setting is named with the file, and nothing runs.
+    std::fs::write(&file, "[serve]\nlisten = \"127.0.0.1:0\"\nbackup_kept = 3\n").unwrap();
+    let err = run_err(b.cmd().args(["config", "check", "--config"]).arg(&file));
+    assert!(
+        err.contains("healthplan.toml: [serve] backup_kept: no such setting") && err.contains("backup_keep"),
+        "{err}"
+    );
+    std::fs::write(&file, "[serv]\n").unwrap();
+    let err = run_err(b.cmd().args(["config", "check", "--config"]).arg(&file));
+    assert!(err.contains("[serv] is not a healthplan command"), "{err}");
+    std::fs::write(&file, "listen = [\n").unwrap();
+    let err = run_err(b.cmd().args(["config", "check", "--config"]).arg(&file));
+    assert!(err.contains("healthplan.toml"), "{err}");
+}

@@ -16,6 +16,35 @@ use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
 
+/// The last backup and, when it is newer, the last failed one (the admin page shows both).
+pub(crate) struct BackupStatus {
+    pub last: Option<serde_json::Value>,
+    pub failure: Option<serde_json::Value>,
+}
+
+pub(crate) async fn backup_status(
+    store: &healthplan_store::Store,
+) -> healthplan_store::Result<BackupStatus> {
+    let last = store
+        .last_operation(healthplan_store::BACKUP_ENTITY)
+        .await?;
+    let failure = store
+        .last_operation(healthplan_store::BACKUP_FAILURE_ENTITY)
+        .await?
+        .filter(|f| last.as_ref().is_none_or(|l| l.id < f.id));
+    let field = |e: &healthplan_store::AuditEntry, k: &str| {
+        e.after.as_ref().and_then(|a| a.get(k)).cloned()
+    };
+    Ok(BackupStatus {
+        last: last.as_ref().map(|e| {
+            json!({"at": e.at, "file": e.entity_key, "bytes": field(e, "bytes"), "actor": e.actor})
+        }),
+        failure: failure
+            .as_ref()
+            .map(|e| json!({"at": e.at, "file": e.entity_key, "error": field(e, "error")})),
+    })
+}
+
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", get(healthz))

@@ -127,3 +127,32 @@ async fn metrics_need_the_token_and_count_requests(app: &TestApp) {
     // No backup yet.
     assert_eq!(sample("healthplan_backup_age_seconds "), -1.0);
 }
+
+on_both!(
+    the_admin_page_shows_the_last_backup,
+    healthplan_server::ServerConfig::default()
+);
+
+async fn the_admin_page_shows_the_last_backup(app: &TestApp) {
+    let admin = app.sign_in("admin").await;
+    assert!(admin.html("/admin").await.contains("尚未备份"));
+    let store = app.app.store();
+    let ok = serde_json::json!({"bytes": 1234});
+    store
+        .record_operation("test", "backup", "/var/backups/healthplan-1.zip", &ok)
+        .await
+        .unwrap();
+    let page = admin.html("/admin").await;
+    assert!(page.contains("healthplan-1.zip"), "{page}");
+    assert!(!page.contains("最近一次备份失败"));
+    let failed = serde_json::json!({"error": "disk full"});
+    store
+        .record_operation("test", "backup_failure", "/var/backups/healthplan-2.zip", &failed)
+        .await
+        .unwrap();
+    let page = admin.html("/admin").await;
+    assert!(page.contains("最近一次备份失败") && page.contains("disk full"), "{page}");
+    // Only administrators see it.
+    let reporter = app.sign_in("planner").await;
+    assert!(!reporter.html("/admin").await.contains("healthplan-1.zip"));
+}
