@@ -35,10 +35,7 @@ pub const RESTORED_SETTINGS_DIR: &str = "settings";
 #[derive(Debug, Error)]
 pub enum BackupError {
     #[error("{path}: {cause}")]
-    Io {
-        path: String,
-        cause: std::io::Error,
-    },
+    Io { path: String, cause: std::io::Error },
     #[error("{path} is not a healthplan backup: {reason}")]
     NotABackup { path: String, reason: String },
     #[error("{program} is needed ({package} on Debian) and was not found")]
@@ -127,7 +124,12 @@ pub async fn backup(
         Err(e) => {
             let outcome = serde_json::json!({"error": e.to_string()});
             if let Err(audit) = store
-                .record_operation(actor, healthplan_store::BACKUP_FAILURE_ENTITY, &key, &outcome)
+                .record_operation(
+                    actor,
+                    healthplan_store::BACKUP_FAILURE_ENTITY,
+                    &key,
+                    &outcome,
+                )
                 .await
             {
                 tracing::warn!(error = %audit, "the failed backup could not be audited");
@@ -317,8 +319,7 @@ fn manifest_of(file: &Path, zip: &mut zip::ZipArchive<File>) -> Result<Manifest>
         .take(1 << 20)
         .read_to_string(&mut text)
         .map_err(|e| not(format!("{MANIFEST}: {e}")))?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| not(format!("{MANIFEST}: {e}")))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| not(format!("{MANIFEST}: {e}")))?;
     if m.format != FORMAT {
         return Err(not(format!(
             "layout {} (this release reads layout {FORMAT})",
@@ -328,12 +329,7 @@ fn manifest_of(file: &Path, zip: &mut zip::ZipArchive<File>) -> Result<Manifest>
     Ok(m)
 }
 
-fn extract(
-    file: &Path,
-    zip: &mut zip::ZipArchive<File>,
-    entry: &str,
-    to: &Path,
-) -> Result<()> {
+fn extract(file: &Path, zip: &mut zip::ZipArchive<File>, entry: &str, to: &Path) -> Result<()> {
     let mut e = zip.by_name(entry).map_err(|_| BackupError::NotABackup {
         path: file.display().to_string(),
         reason: format!("no {entry}"),

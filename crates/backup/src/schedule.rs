@@ -93,7 +93,10 @@ mod tests {
             std::fs::write(dir.path().join(n), b"x").unwrap();
         }
         let removed = prune(dir.path(), 2).unwrap();
-        assert_eq!(removed, vec![dir.path().join("healthplan-20260101T000000Z.zip")]);
+        assert_eq!(
+            removed,
+            vec![dir.path().join("healthplan-20260101T000000Z.zip")]
+        );
         assert!(dir.path().join("other.zip").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }

@@ -123,7 +123,9 @@ pub async fn run(c: ConfigCmd, g: &Globals) -> anyhow::Result<()> {
     }
     // What `serve` would run with.
     let cli = crate::parse_from(
-        ["healthplan", "serve"].map(std::ffi::OsString::from).to_vec(),
+        ["healthplan", "serve"]
+            .map(std::ffi::OsString::from)
+            .to_vec(),
         g.config_file.as_deref(),
     )?;
     let crate::Command::Serve(serve) = cli.command else {
@@ -144,7 +146,8 @@ pub async fn run(c: ConfigCmd, g: &Globals) -> anyhow::Result<()> {
         .with_context(|| format!("listen = {:?} is not an address:port", serve.listen))?;
     out += &format!("listen: {}\n", serve.listen);
     serve.options.config().context("the server settings")?;
-    out += &format!(
+    out +=
+        &format!(
         "secure_cookies: {}, trust_proxy: {}, idle_minutes: {}, metrics: {}, log_format: {:?}\n",
         serve.options.secure_cookies,
         serve.options.trust_proxy,

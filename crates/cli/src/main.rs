@@ -47,7 +47,12 @@ pub struct Globals {
     pub database_url: Option<String>,
     /// Configuration file; every flag can be set there (default: /etc/healthplan/healthplan.toml
     /// when it exists). Flags and environment variables win over it.
-    #[arg(long = "config", global = true, env = "HEALTHPLAN_CONFIG", value_name = "FILE")]
+    #[arg(
+        long = "config",
+        global = true,
+        env = "HEALTHPLAN_CONFIG",
+        value_name = "FILE"
+    )]
     pub config_file: Option<PathBuf>,
 }
 
@@ -90,7 +95,10 @@ enum Command {
 }
 
 /// Parses the command line over the configuration file's settings.
-fn parse_from(args: Vec<std::ffi::OsString>, file: Option<&std::path::Path>) -> anyhow::Result<Cli> {
+fn parse_from(
+    args: Vec<std::ffi::OsString>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Cli> {
     use clap::{CommandFactory, FromArgMatches};
     let mut cmd = Cli::command();
     if let Some(path) = file {

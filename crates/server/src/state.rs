@@ -82,12 +82,21 @@ pub fn after_approval(state: &AppState, v: &healthplan_core::DataValue) {
     });
 }
 
-/// The periodic check: every plan as of the last full year (the year monitoring reports
+/// The periodic check, run by one process per period: every plan as of the last full year (the year monitoring reports
 /// cover; values of the current year are checked as they are approved), and every round.
 pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        // Several servers on one database: one of them runs each period's check.
+        match app.store().claim_job("alerts", every).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim the periodic alert check");
+                continue;
+            }
+        }
         let year = jiff::ZonedDateTime::now().year() as i32;
         let today = crate::api_today();
         match app.check_all_alerts(&[year - 1], today, &settings).await {

@@ -35,12 +35,13 @@ impl PgDb {
 
     pub(crate) async fn has_tables(url: &str) -> Result<bool> {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .map_err(|cause| StoreError::Open {
-                target: crate::redact(url),
-                cause,
-            })?;
+        let mut conn =
+            sqlx::PgConnection::connect(url)
+                .await
+                .map_err(|cause| StoreError::Open {
+                    target: crate::redact(url),
+                    cause,
+                })?;
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
         )
@@ -98,8 +99,8 @@ mod sql_alerts;
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_workflow.rs"]
-mod sql_workflow;
-#[allow(clippy::duplicate_mod)]
 #[path = "sql_ops.rs"]
 mod sql_ops;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_workflow.rs"]
+mod sql_workflow;

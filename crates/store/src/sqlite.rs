@@ -107,8 +107,8 @@ mod sql_alerts;
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_workflow.rs"]
-mod sql_workflow;
-#[allow(clippy::duplicate_mod)]
 #[path = "sql_ops.rs"]
 mod sql_ops;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_workflow.rs"]
+mod sql_workflow;

@@ -131,7 +131,9 @@ fn backup_while_serving_then_restore_row_for_row() {
             "--log-format",
             "json",
         ]));
-        assert!(served.get("/healthz", "probe-1").starts_with("HTTP/1.1 200"));
+        assert!(served
+            .get("/healthz", "probe-1")
+            .starts_with("HTTP/1.1 200"));
         let live = b.dir.path().join("live.zip");
         let out = run_ok(
             b.cmd()
@@ -155,7 +157,11 @@ fn backup_while_serving_then_restore_row_for_row() {
         // Restored into an empty database: the counts are checked against the backup's.
         let target = empty_like(&b);
         let out = run_ok(target.cmd().arg("restore").arg(&live));
-        assert!(out.contains("equal to the backup"), "{b}: {out}", b = b.name);
+        assert!(
+            out.contains("equal to the backup"),
+            "{b}: {out}",
+            b = b.name
+        );
         let restored_settings = target.dir.path().join("settings/healthplan.toml");
         assert_eq!(
             std::fs::read(&restored_settings).unwrap(),
@@ -163,7 +169,10 @@ fn backup_while_serving_then_restore_row_for_row() {
         );
         // A database that holds data is not overwritten unless told.
         let err = run_err(target.cmd().arg("restore").arg(&live));
-        assert!(err.contains("already holds data") && err.contains("--force"), "{err}");
+        assert!(
+            err.contains("already holds data") && err.contains("--force"),
+            "{err}"
+        );
         run_ok(target.cmd().args(["restore", "--force"]).arg(&live));
 
         // With nothing writing, the copy equals the original in every row of every table.
@@ -173,7 +182,10 @@ fn backup_while_serving_then_restore_row_for_row() {
         let target = empty_like(&b);
         run_ok(target.cmd().arg("restore").arg(&quiet));
         let after = rows(&target);
-        assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>()
+        );
         for (table, want) in &before {
             assert_eq!(&after[table], want, "{}: table {table} differs", b.name);
         }
@@ -206,7 +218,10 @@ fn a_file_that_is_not_a_backup_is_named() {
     let bogus = b.dir.path().join("notes.zip");
     std::fs::write(&bogus, "hello").unwrap();
     let err = run_err(b.cmd().arg("restore").arg(&bogus));
-    assert!(err.contains("notes.zip is not a healthplan backup"), "{err}");
+    assert!(
+        err.contains("notes.zip is not a healthplan backup"),
+        "{err}"
+    );
     assert!(!b.dir.path().join("healthplan.db").exists());
 }
 
@@ -306,13 +321,21 @@ fn every_flag_can_come_from_the_configuration_file() {
             .args(["config", "check", "--config"])
             .arg(&packaged),
     );
-    assert!(out.contains("secure_cookies: true, trust_proxy: true"), "{out}");
+    assert!(
+        out.contains("secure_cookies: true, trust_proxy: true"),
+        "{out}"
+    );
 
     // A misspelt setting is named with the file, and nothing runs.
-    std::fs::write(&file, "[serve]\nlisten = \"127.0.0.1:0\"\nbackup_kept = 3\n").unwrap();
+    std::fs::write(
+        &file,
+        "[serve]\nlisten = \"127.0.0.1:0\"\nbackup_kept = 3\n",
+    )
+    .unwrap();
     let err = run_err(b.cmd().args(["config", "check", "--config"]).arg(&file));
     assert!(
-        err.contains("healthplan.toml: [serve] backup_kept: no such setting") && err.contains("backup_keep"),
+        err.contains("healthplan.toml: [serve] backup_kept: no such setting")
+            && err.contains("backup_keep"),
         "{err}"
     );
     std::fs::write(&file, "[serv]\n").unwrap();

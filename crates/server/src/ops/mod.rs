@@ -4,8 +4,8 @@
 
 mod metrics;
 
-pub use metrics::Metrics;
 pub(crate) use metrics::track;
+pub use metrics::Metrics;
 
 use crate::state::AppState;
 use axum::extract::State;

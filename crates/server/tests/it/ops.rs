@@ -30,8 +30,15 @@ async fn probes_answer_without_sign_in(app: &TestApp) {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ready", "{body}");
     assert_eq!(body["database"], "ok", "{body}");
-    assert!(body["migrations"]["applied"].as_u64().unwrap() >= 5, "{body}");
-    assert_eq!(body["migrations"]["pending"], serde_json::json!([]), "{body}");
+    assert!(
+        body["migrations"]["applied"].as_u64().unwrap() >= 5,
+        "{body}"
+    );
+    assert_eq!(
+        body["migrations"]["pending"],
+        serde_json::json!([]),
+        "{body}"
+    );
     assert!(body["engine"]["elements"].as_u64().unwrap() > 0, "{body}");
 
     // Off unless a token is configured.
@@ -147,11 +154,19 @@ async fn the_admin_page_shows_the_last_backup(app: &TestApp) {
     assert!(!page.contains("最近一次备份失败"));
     let failed = serde_json::json!({"error": "disk full"});
     store
-        .record_operation("test", "backup_failure", "/var/backups/healthplan-2.zip", &failed)
+        .record_operation(
+            "test",
+            "backup_failure",
+            "/var/backups/healthplan-2.zip",
+            &failed,
+        )
         .await
         .unwrap();
     let page = admin.html("/admin").await;
-    assert!(page.contains("最近一次备份失败") && page.contains("disk full"), "{page}");
+    assert!(
+        page.contains("最近一次备份失败") && page.contains("disk full"),
+        "{page}"
+    );
     // Only administrators see it.
     let reporter = app.sign_in("planner").await;
     assert!(!reporter.html("/admin").await.contains("healthplan-1.zip"));
