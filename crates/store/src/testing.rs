@@ -77,20 +77,6 @@ impl TestDatabase {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn replaces_database_name() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/ci?sslmode=disable", "x"),
-            "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
-    }
-}
-
 /// Every row of every table (migration bookkeeping included) as text, sorted per table: two
 /// databases hold the same data when these are equal.
 pub async fn table_rows(
@@ -146,4 +132,18 @@ pub async fn table_rows(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/ci?sslmode=disable", "x"),
+            "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
+    }
 }

@@ -267,7 +267,7 @@ fn serve_backs_up_on_schedule_and_keeps_the_newest() {
         assert_eq!(kept.len(), 2, "{}: {kept:?}", b.name);
         // What was kept restores.
         let file = &kept[0];
-        run_ok(empty_like(&b).cmd().arg("restore").arg(&file));
+        run_ok(empty_like(&b).cmd().arg("restore").arg(file));
     }
 }
 
