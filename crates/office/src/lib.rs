@@ -251,6 +251,11 @@ pub fn convert_many(
         .collect())
 }
 
+/// The text of a PDF in reading order (`pdftotext`), pages separated by form feeds.
+pub fn pdf_to_text(bytes: &[u8], file_name: &str, timeout: Duration) -> Result<String> {
+    pdftotext(bytes, file_name, &[], timeout)
+}
+
 /// The text of a PDF with its page layout kept (`pdftotext -layout`), pages separated by
 /// form feeds.
 pub fn pdf_to_layout_text(bytes: &[u8], file_name: &str, timeout: Duration) -> Result<String> {

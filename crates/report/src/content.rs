@@ -3,7 +3,8 @@
 //! completion, the assessment ranking, the comparison of areas and the methods appendix.
 
 use crate::charts::{self, AreaBar, Trend};
-use crate::doc::{Align, Builder, Col, Cover, Doc, Level, SYNTHETIC};
+use crate::doc::{Align, Block, Builder, Col, Cover, Doc, Level, SYNTHETIC};
+use std::collections::BTreeMap;
 
 const L: Align = Align::Left;
 const C: Align = Align::Center;
@@ -114,6 +115,15 @@ fn target_cell(h: Option<&TargetAssessment>) -> String {
     }
 }
 
+/// The status, with 恶化 beside it when the indicator is worsening.
+fn status_cell(r: &IndicatorResult) -> String {
+    if r.worsening {
+        format!("{}（恶化）", r.status_zh)
+    } else {
+        r.status_zh.to_string()
+    }
+}
+
 fn progress_cell(r: &IndicatorResult) -> String {
     match r.headline().and_then(|h| h.p) {
         Some(p) => pct(p),
@@ -124,10 +134,13 @@ fn progress_cell(r: &IndicatorResult) -> String {
 
 /// What the forecast says about the headline target (its year is the target's):
 /// `73.82%（73.52–74.11），达标概率约0%`.
-pub fn forecast_text(r: &IndicatorResult) -> String {
+pub fn forecast_text(r: &IndicatorResult, year: i32) -> String {
     let Some(h) = r.headline() else {
         return "无目标，未作预测".into();
     };
+    if h.year <= year {
+        return "目标年份已到，不作预测".into();
+    }
     let Some(f) = &h.forecast else {
         return if is_milestone(h) {
             "里程碑目标，不作预测".into()
@@ -234,6 +247,11 @@ impl<'a> Ctx<'a> {
         v
     }
 
+    /// How many domains (专项行动) the own area's indicators fall in.
+    fn domains(&self) -> usize {
+        self.own_rollup.map_or(0, |o| o.domains.len())
+    }
+
     fn multi_area(&self) -> bool {
         self.input.evaluation().areas.len() > 1
     }
@@ -289,6 +307,22 @@ fn summary_of(c: &Ctx) -> Vec<String> {
             }
             out.push(s);
             let lagging = c.lagging();
+            let missed = c
+                .results
+                .iter()
+                .filter(|r| r.status == Status::Missed)
+                .count();
+            let worsening = c.results.iter().filter(|r| r.worsening).count();
+            let mut watch = Vec::new();
+            if missed > 0 {
+                watch.push(format!("目标年份已到但未完成目标的指标{missed}项"));
+            }
+            if worsening > 0 {
+                watch.push(format!("比基线或上一年明显变差的指标{worsening}项"));
+            }
+            if !watch.is_empty() {
+                out.push(format!("{}（详见第三部分）。", watch.join("，")));
+            }
             if lagging.is_empty() {
                 out.push("本年度没有进度滞后或逆向变化的指标。".into());
             } else {
@@ -347,35 +381,7 @@ fn summary_of(c: &Ctx) -> Vec<String> {
             c.plan.tasks.len()
         ));
     }
-    let a = c.input.assessment();
-    let scored: Vec<&ScoreCard> = a.areas.iter().filter(|x| x.percent.is_some()).collect();
-    if scored.len() > 1 {
-        if let (Some(first), Some(last)) = (scored.first(), scored.last()) {
-            out.push(format!(
-                "考核结果显示，{}得分最高，为{}分（满分{}分）；{}得分最低，为{}分。",
-                c.area(&first.name),
-                num(first.total),
-                num(first.max),
-                c.area(&last.name),
-                num(last.total)
-            ));
-        }
-    }
-    let depts: Vec<&ScoreCard> = a
-        .departments
-        .iter()
-        .filter(|x| x.percent.is_some())
-        .collect();
-    if let (Some(first), Some(last), true) = (depts.first(), depts.last(), depts.len() > 1) {
-        out.push(format!(
-            "参加考核的{}个牵头单位中，{}得分率最高（{}），{}得分率最低（{}）。",
-            depts.len(),
-            first.name,
-            percent_cell(first),
-            last.name,
-            percent_cell(last)
-        ));
-    }
+    out.extend(assessment_sentences(c));
     out
 }
 
@@ -387,7 +393,7 @@ fn indicator_row(c: &Ctx, k: usize, r: &IndicatorResult) -> Vec<String> {
         baseline_cell(r, h, c.plan),
         latest_cell(h),
         target_cell(h),
-        r.status_zh.to_string(),
+        status_cell(r),
         progress_cell(r),
     ]
 }
@@ -402,9 +408,11 @@ const INDICATOR_COLS: [Col; 7] = [
     ("完成进程", 11, C),
 ];
 
-fn indicator_note(year: i32) -> String {
+fn indicator_note(c: &Ctx) -> String {
     format!(
-        "注：★为约束性指标；括号内为年份；最新值为{year}年及以前的最新监测值；完成进程＝（最新值－基线值）÷（目标值－基线值）；状态按序时进度法判定（见附件）。"
+        "注：★为约束性指标；括号内为年份；最新值为{}年及以前的最新监测值；完成进程＝（最新值－基线值）÷（目标值－基线值）；状态按序时进度法判定（见附件{}）。",
+        c.year,
+        methods_number(c)
     )
 }
 
@@ -413,53 +421,6 @@ fn domain_label(d: &str) -> &str {
         "其他指标"
     } else {
         d
-    }
-}
-
-fn indicators_section(b: &mut Builder, c: &Ctx) {
-    b.heading(Level::One, "主要指标进展情况");
-    let Some(own) = c.own_rollup else {
-        b.para("本规划未设置可监测的指标。");
-        return;
-    };
-    if c.results.is_empty() {
-        b.para("本规划未设置可监测的指标。");
-        return;
-    }
-    let by_domain = own.domains.len() > 1;
-    for d in &own.domains {
-        let rows: Vec<Vec<String>> = c
-            .results
-            .iter()
-            .filter(|r| r.domain.as_deref().unwrap_or(NO_DOMAIN) == d.scope)
-            .enumerate()
-            .map(|(k, r)| indicator_row(c, k, r))
-            .collect();
-        let title = if by_domain {
-            let name = domain_label(&d.scope);
-            b.heading(Level::Two, name);
-            b.para(format!(
-                "该领域纳入监测指标{}项，{}。",
-                d.total,
-                count_phrase(d)
-            ));
-            format!("{}{name}指标进展情况", c.year)
-        } else {
-            b.para(format!("各项指标{}年进展情况见表。", c.year));
-            format!("{}年主要指标进展情况", c.year)
-        };
-        b.table(&title, &INDICATOR_COLS, rows, Some(indicator_note(c.year)));
-    }
-    let panels = key_trends(c);
-    if !panels.is_empty() {
-        b.para(format!(
-            "重点指标的历年监测值、序时进度线、目标值和趋势预测见图（共{}项，约束性指标和进度滞后的指标优先）。",
-            panels.len()
-        ));
-        b.chart(
-            "重点指标趋势与目标",
-            charts::trends(&panels, crate::fonts::script()),
-        );
     }
 }
 
@@ -510,187 +471,278 @@ fn key_trends(c: &Ctx) -> Vec<Trend> {
         .collect()
 }
 
-fn lagging_section(b: &mut Builder, c: &Ctx) {
-    if c.results.is_empty() {
-        return;
+/// The ranked cards of one peer group with the highest and the lowest rank, ties together.
+fn extremes<'a>(cards: &[&'a ScoreCard]) -> Option<(Vec<&'a ScoreCard>, Vec<&'a ScoreCard>)> {
+    let ranked: Vec<&ScoreCard> = cards.iter().copied().filter(|x| x.rank > 0).collect();
+    let last = ranked.iter().map(|x| x.rank).max()?;
+    if ranked.len() < 2 || last == 1 {
+        return None;
     }
-    b.heading(Level::One, "需重点关注的指标");
-    let lagging = c.lagging();
-    if lagging.is_empty() {
-        b.para("本年度没有进度滞后或逆向变化的指标。");
-        return;
-    }
-    let n = |s: Status| lagging.iter().filter(|r| r.status == s).count();
-    b.para(format!(
-        "按序时进度，{}项指标未达到应有进度，其中进度滞后{}项、严重滞后{}项、逆向变化{}项。请牵头单位分析原因，加大推进力度。",
-        lagging.len(),
-        n(Status::Moderate),
-        n(Status::Insufficient),
-        n(Status::MovingAway)
-    ));
-    let rows = lagging
-        .iter()
-        .enumerate()
-        .map(|(k, r)| {
-            let h = r.headline();
-            vec![
-                (k + 1).to_string(),
-                name_with_unit(r),
-                r.status_zh.to_string(),
-                latest_cell(h),
-                target_cell(h),
-                lead_text(lead_of(c.plan, r.indicator)),
-                forecast_text(r),
-            ]
-        })
-        .collect();
-    b.table(
-        &format!("{}年进度滞后和逆向变化指标", c.year),
-        &[
-            ("序号", 6, C),
-            ("指标", 22, L),
-            ("状态", 11, C),
-            ("最新值", 13, C),
-            ("目标值", 13, C),
-            ("牵头单位", 11, C),
-            ("趋势预测", 24, L),
-        ],
-        rows,
-        Some(format!(
-            "注：牵头单位取指标标注的牵头单位，未标注的取对应任务的牵头单位；趋势预测为历年数据线性回归外推至目标年的数值，括号内为{}预测区间，仅供参考。",
-            confidence(c.input.settings())
-        )),
-    );
+    let at = |k: usize| ranked.iter().copied().filter(|x| x.rank == k).collect();
+    Some((at(1), at(last)))
 }
 
-fn areas_section(b: &mut Builder, c: &Ctx) {
-    let ev = c.input.evaluation();
-    if !c.multi_area() {
-        return;
-    }
-    b.heading(Level::One, "各地区进展比较");
-    let mut areas: Vec<&AreaRollup> = ev.rollups.areas.iter().collect();
-    let share = |a: &AreaRollup| a.total.share_achieved_or_on_track.unwrap_or(-1.0);
-    areas.sort_by(|x, y| share(y).total_cmp(&share(x)).then(x.area.cmp(&y.area)));
-    let rated: Vec<&&AreaRollup> = areas
-        .iter()
-        .filter(|a| a.total.share_achieved_or_on_track.is_some())
-        .collect();
-    if let (Some(best), Some(worst), true) = (rated.first(), rated.last(), rated.len() > 1) {
-        b.para(format!(
-            "分地区看，{}个地区中，{}达标或进度正常的指标占比最高（{}），{}最低（{}）。",
-            areas.len(),
-            c.area(&best.area),
-            pct(share(best)),
-            c.area(&worst.area),
-            pct(share(worst))
-        ));
-    }
-    let bars: Vec<AreaBar> = areas
-        .iter()
-        .enumerate()
-        .map(|(k, a)| AreaBar {
-            name: c.area(&a.area).to_string(),
-            name_en: format!("Area {}", k + 1),
-            counts: counts(&a.total),
-        })
-        .collect();
-    b.chart(
-        "各地区指标状态构成",
-        charts::area_comparison(&bars, crate::fonts::script()),
-    );
-    let rows = areas
-        .iter()
-        .map(|a| {
-            let t = &a.total;
-            let n = |s: Status| t.counts.get(s.key()).copied().unwrap_or(0);
-            vec![
-                c.area(&a.area).to_string(),
-                n(Status::Achieved).to_string(),
-                n(Status::OnTrack).to_string(),
-                n(Status::Moderate).to_string(),
-                n(Status::Insufficient).to_string(),
-                n(Status::MovingAway).to_string(),
-                (n(Status::NoData) + n(Status::NotAssessable)).to_string(),
-                t.share_achieved_or_on_track
-                    .map(pct)
-                    .unwrap_or_else(|| "—".into()),
-                t.progress_index.map(num).unwrap_or_else(|| "—".into()),
-            ]
-        })
-        .collect();
-    let per_area = areas.first().map_or(0, |a| a.total.total);
-    b.table(
-        &format!("{}年各地区指标进展情况", c.year),
-        &[
-            ("地区", 14, L),
-            ("已达标", 9, C),
-            ("进度正常", 11, C),
-            ("进度滞后", 11, C),
-            ("严重滞后", 11, C),
-            ("逆向变化", 11, C),
-            ("其他", 8, C),
-            ("达标或进度正常占比", 14, C),
-            ("进展指数", 11, C),
-        ],
-        rows,
-        Some(format!("注：各地区均评估{per_area}项指标；其他为无数据或无法评估的指标；达标或进度正常占比＝（已达标＋进度正常）÷可评估指标数；进展指数为各指标完成进程（截至100%）的平均值。")),
-    );
-}
-
-fn tasks_section(b: &mut Builder, c: &Ctx) {
-    if c.plan.tasks.is_empty() {
-        return;
-    }
-    b.heading(Level::One, "重点任务推进情况");
-    if c.tasks.is_empty() {
-        b.para(format!(
-            "规划部署重点任务{}项，本次未提供{}的任务进展数据，未评价任务完成情况。",
-            c.plan.tasks.len(),
-            c.own_name()
-        ));
-        return;
-    }
-    let [total, done, going, delayed, not_started, no_report] = task_totals(&c.tasks);
-    let rate = |done: usize, total: usize| {
-        if total > 0 {
-            done as f64 / total as f64
-        } else {
-            0.0
+/// The peer groups of a ranking in order of first appearance.
+fn peer_groups(cards: &[ScoreCard]) -> Vec<(String, Vec<&ScoreCard>)> {
+    let mut out: Vec<(String, Vec<&ScoreCard>)> = Vec::new();
+    for x in cards.iter().filter(|x| x.rank > 0) {
+        let g = x.peer_group.clone().unwrap_or_default();
+        match out.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(x),
+            None => out.push((g, vec![x])),
         }
-    };
-    b.para(format!(
-        "按牵头单位统计，{}个牵头单位牵头的{total}项任务中，已完成{done}项，按期推进{going}项，滞后{delayed}项，未开始{not_started}项，未报送进展{no_report}项，完成率{}。",
-        c.tasks.len(),
-        pct(rate(done, total))
-    ));
-    let mut lows: Vec<&&TaskCompletion> = c
-        .tasks
+    }
+    out
+}
+
+/// `A得分率最高` or `A、B得分率并列最高`.
+fn names_tied(names: Vec<String>, what: &str) -> String {
+    if names.len() > 1 {
+        format!("{}{what}并列", names.join("、"))
+    } else {
+        format!("{}{what}", names.concat())
+    }
+}
+
+/// The assessment sentences of the summary: in the group of areas directly under the plan's
+/// area (else the first group) and among departments, who ranks first and last, ties named.
+fn assessment_sentences(c: &Ctx) -> Vec<String> {
+    let a = c.input.assessment();
+    let mut out = Vec::new();
+    let groups = peer_groups(&a.areas);
+    let group = groups
         .iter()
-        .filter(|t| t.delayed + t.not_started + t.no_report > 0 && t.lead != NO_LEAD)
+        .find(|(g, _)| Some(g.as_str()) == c.own)
+        .or(groups.first());
+    if let Some((g, cards)) = group {
+        if let Some((hi, lo)) = extremes(cards) {
+            let name = |x: &&ScoreCard| c.area(&x.name).to_string();
+            out.push(format!(
+                "考核结果显示，{}下辖{}个地区中，{}最高，为{}；{}最低，为{}。",
+                c.area(g),
+                cards.len(),
+                names_tied(hi.iter().map(name).collect(), "得分率"),
+                percent_cell(hi[0]),
+                names_tied(lo.iter().map(name).collect(), "得分率"),
+                percent_cell(lo[0])
+            ));
+        }
+    }
+    let depts: Vec<&ScoreCard> = a.departments.iter().filter(|x| x.rank > 0).collect();
+    if let Some((hi, lo)) = extremes(&depts) {
+        out.push(format!(
+            "参加考核的{}个牵头单位中，{}最高（{}），{}最低（{}）。",
+            depts.len(),
+            names_tied(hi.iter().map(|x| x.name.clone()).collect(), "得分率"),
+            percent_cell(hi[0]),
+            names_tied(lo.iter().map(|x| x.name.clone()).collect(), "得分率"),
+            percent_cell(lo[0])
+        ));
+    }
+    out
+}
+
+/// A value with its unit and year as a sentence says it: `2025年为85.3%`.
+fn value_in(v: f64, year: i32, r: &IndicatorResult, milestone: bool) -> String {
+    if milestone {
+        format!("{year}年{}", value(v, true))
+    } else {
+        format!("{year}年为{}", with_unit(v, unit_of(r)))
+    }
+}
+
+/// `婴儿死亡率（2025年为2.02‰，目标≤2‰）`.
+fn with_numbers(r: &IndicatorResult) -> String {
+    let Some(h) = r.headline() else {
+        return r.name.clone();
+    };
+    let target = match h.condition {
+        Some(c) if !is_milestone(h) => c.describe(unit_of(r)),
+        _ => target(h),
+    };
+    match h.latest {
+        Some(p) => format!(
+            "{}（{}，{}年目标{}）",
+            r.name,
+            value_in(p.value, p.year, r, is_milestone(h)),
+            h.year,
+            target
+        ),
+        None => format!("{}（{}年目标{}）", r.name, h.year, target),
+    }
+}
+
+/// Results grouped by domain in the plan's order, for plans with more than one domain.
+fn by_domain<'a>(
+    c: &Ctx<'a>,
+    rs: &[&'a IndicatorResult],
+) -> Vec<(String, Vec<&'a IndicatorResult>)> {
+    let mut out: Vec<(String, Vec<&IndicatorResult>)> = Vec::new();
+    for r in rs {
+        let d = domain_label(r.domain.as_deref().unwrap_or(NO_DOMAIN)).to_string();
+        match out.iter_mut().find(|(k, _)| *k == d) {
+            Some((_, v)) => v.push(r),
+            None => out.push((d, vec![r])),
+        }
+    }
+    if c.domains() < 2 {
+        out = vec![(String::new(), rs.to_vec())];
+    }
+    out
+}
+
+/// `A（…）、B（…）`, or per domain `健康生活领域：A（…）；健康服务领域：B（…）`.
+fn listed(c: &Ctx, rs: &[&IndicatorResult], each: impl Fn(&IndicatorResult) -> String) -> String {
+    by_domain(c, rs)
+        .into_iter()
+        .map(|(d, v)| {
+            let items: Vec<String> = v.iter().map(|r| each(r)).collect();
+            if d.is_empty() {
+                items.join("、")
+            } else {
+                format!("{d}{}项：{}", v.len(), items.join("、"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+fn achieved_paragraphs(c: &Ctx) -> Vec<String> {
+    let achieved: Vec<&IndicatorResult> = c
+        .results
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Achieved)
         .collect();
-    lows.sort_by(|a, b| {
-        (b.delayed + b.not_started + b.no_report)
-            .cmp(&(a.delayed + a.not_started + a.no_report))
-            .then(a.lead.cmp(&b.lead))
-    });
-    if !lows.is_empty() {
-        let named: Vec<String> = lows
+    if achieved.is_empty() {
+        return vec![format!("截至{}年，尚无指标达到规划目标值。", c.year)];
+    }
+    let mut out = vec![format!(
+        "截至{}年，{}项指标达到规划目标值。{}。",
+        c.year,
+        achieved.len(),
+        listed(c, &achieved, with_numbers)
+    )];
+    let early: Vec<&IndicatorResult> = achieved
+        .iter()
+        .copied()
+        .filter(|r| r.headline().is_some_and(|h| h.year > c.year))
+        .collect();
+    if !early.is_empty() {
+        let names: Vec<String> = early
             .iter()
-            .take(3)
-            .map(|t| {
+            .map(|r| {
                 format!(
-                    "{}（滞后、未开始或未报送{}项）",
-                    t.lead,
-                    t.delayed + t.not_started + t.no_report
+                    "{}（{}年目标）",
+                    r.name,
+                    r.headline().map_or(c.year, |h| h.year)
                 )
             })
             .collect();
-        b.para(format!(
-            "推进相对滞后的牵头单位有{}，需加快工作进度并按时报送进展。",
-            named.join("、")
+        out.push(format!(
+            "其中{}项指标提前实现规划目标：{}。",
+            early.len(),
+            names.join("、")
         ));
     }
+    out
+}
+
+/// The change from the baseline in the indicator's unit: `提高12.3个百分点`, `下降15.2%`.
+fn change_text(r: &IndicatorResult, b: f64, y: f64) -> String {
+    let verb = if y >= b { "提高" } else { "下降" };
+    let d = (y - b).abs();
+    match unit_of(r) {
+        Some("%") => format!("{verb}{}个百分点", num(d)),
+        _ if b != 0.0 => format!("{verb}{}", pct(d / b.abs())),
+        _ => format!("{verb}{}", with_unit(d, unit_of(r))),
+    }
+}
+
+/// How many of the fastest-moving indicators the progress section names.
+const GAINS: usize = 5;
+
+fn gains_paragraph(c: &Ctx) -> Option<String> {
+    let mut gains: Vec<(&IndicatorResult, f64, f64, i32, f64, i32)> = c
+        .results
+        .iter()
+        .filter_map(|r| {
+            let h = r.headline().filter(|h| !is_milestone(h))?;
+            let (b, y, p) = (h.baseline?, h.latest?, h.p?);
+            (p > 0.0 && y.year > b.year).then_some((*r, p, b.value, b.year, y.value, y.year))
+        })
+        .collect();
+    if gains.is_empty() {
+        return None;
+    }
+    gains.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.indicator.cmp(&b.0.indicator)));
+    let items: Vec<String> = gains
+        .iter()
+        .take(GAINS)
+        .map(|(r, p, b, by, y, yy)| {
+            let unit = unit_of(r);
+            let reached = if r.status == Status::Achieved {
+                "已达到目标".to_string()
+            } else {
+                format!("完成目标进程的{}", pct(*p))
+            };
+            format!(
+                "{}由{by}年的{}{}到{yy}年的{}，{}，{reached}",
+                r.name,
+                with_unit(*b, unit),
+                if y >= b { "提高" } else { "降低" },
+                with_unit(*y, unit),
+                change_text(r, *b, *y)
+            )
+        })
+        .collect();
+    Some(format!(
+        "从基线以来的变化看，进展较快的指标有：{}。",
+        items.join("；")
+    ))
+}
+
+fn tasks_paragraphs(b: &mut Builder, c: &Ctx) {
+    if c.tasks.is_empty() {
+        if !c.plan.tasks.is_empty() {
+            b.para(format!(
+                "规划部署重点任务{}项，本次未提供{}的任务进展数据，未评价任务完成情况。",
+                c.plan.tasks.len(),
+                c.own_name()
+            ));
+        }
+        return;
+    }
+    let [total, done, going, delayed, not_started, no_report] = task_totals(&c.tasks);
+    let mut leads: Vec<&&TaskCompletion> = c.tasks.iter().filter(|t| t.completed > 0).collect();
+    leads.sort_by(|a, b| {
+        b.completion_rate
+            .total_cmp(&a.completion_rate)
+            .then(a.lead.cmp(&b.lead))
+    });
+    let best: Vec<String> = leads
+        .iter()
+        .filter(|t| t.lead != NO_LEAD)
+        .take(3)
+        .map(|t| {
+            format!(
+                "{}（完成{}项，完成率{}）",
+                t.lead,
+                t.completed,
+                pct(t.completion_rate)
+            )
+        })
+        .collect();
+    let mut s = format!(
+        "{}个牵头单位牵头的{total}项重点任务中，已完成{done}项，按期推进{going}项，滞后{delayed}项，未开始{not_started}项，未报送进展{no_report}项，完成率{}（见表{}）。",
+        c.tasks.len(),
+        pct(rate(done, total)),
+        b.next_table()
+    );
+    if !best.is_empty() {
+        s += &format!("完成较好的有{}。", best.join("、"));
+    }
+    b.para(s);
     let mut rows: Vec<Vec<String>> = c
         .tasks
         .iter()
@@ -734,19 +786,493 @@ fn tasks_section(b: &mut Builder, c: &Ctx) {
     );
 }
 
+fn rate(done: usize, total: usize) -> f64 {
+    if total > 0 {
+        done as f64 / total as f64
+    } else {
+        0.0
+    }
+}
+
+/// The areas sorted by their share achieved or on track, best first.
+fn areas_by_share<'a>(c: &Ctx<'a>) -> Vec<&'a AreaRollup> {
+    let mut areas: Vec<&AreaRollup> = c.input.evaluation().rollups.areas.iter().collect();
+    let share = |a: &AreaRollup| a.total.share_achieved_or_on_track.unwrap_or(-1.0);
+    areas.sort_by(|x, y| share(y).total_cmp(&share(x)).then(x.area.cmp(&y.area)));
+    areas
+}
+
+fn areas_paragraph(b: &mut Builder, c: &Ctx) {
+    let areas = areas_by_share(c);
+    let rated: Vec<&&AreaRollup> = areas
+        .iter()
+        .filter(|a| a.total.share_achieved_or_on_track.is_some())
+        .collect();
+    let share = |a: &AreaRollup| a.total.share_achieved_or_on_track.unwrap_or(0.0);
+    if let (Some(best), Some(worst), true) = (rated.first(), rated.last(), rated.len() > 1) {
+        b.para(format!(
+            "分地区看，{}个地区中，{}达标或进度正常的指标占比最高（{}），{}最低（{}），各地区指标状态构成见图{}。",
+            areas.len(),
+            c.area(&best.area),
+            pct(share(best)),
+            c.area(&worst.area),
+            pct(share(worst)),
+            b.next_figure()
+        ));
+    } else {
+        b.para(format!("各地区指标状态构成见图{}。", b.next_figure()));
+    }
+    let bars: Vec<AreaBar> = areas
+        .iter()
+        .enumerate()
+        .map(|(k, a)| AreaBar {
+            name: c.area(&a.area).to_string(),
+            name_en: format!("Area {}", k + 1),
+            counts: counts(&a.total),
+        })
+        .collect();
+    b.chart(
+        "各地区指标状态构成",
+        charts::area_comparison(&bars, crate::fonts::script()),
+    );
+}
+
+fn progress_section(b: &mut Builder, c: &Ctx) {
+    b.heading(Level::One, "主要进展和成效");
+    let mut sub = 0;
+    if !c.results.is_empty() {
+        b.heading(Level::Two, "指标目标实现情况");
+        for p in achieved_paragraphs(c) {
+            b.para(p);
+        }
+        if let Some(p) = gains_paragraph(c) {
+            b.para(p);
+        }
+        sub += 1;
+    }
+    if !c.plan.tasks.is_empty() {
+        b.heading(Level::Two, "重点任务推进情况");
+        tasks_paragraphs(b, c);
+        sub += 1;
+    }
+    if c.multi_area() {
+        b.heading(Level::Two, "各地区进展情况");
+        areas_paragraph(b, c);
+        sub += 1;
+    }
+    if sub == 0 {
+        b.para("本规划未设置可监测的指标和重点任务。");
+    }
+}
+
+/// What one lead department is asked to do, gathered from the problems found.
+#[derive(Default)]
+struct Asks<'a> {
+    missed: Vec<&'a IndicatorResult>,
+    lagging: Vec<&'a IndicatorResult>,
+    worsening: Vec<&'a IndicatorResult>,
+    no_data: Vec<&'a IndicatorResult>,
+    /// Tasks delayed, not started or without a report.
+    tasks: usize,
+}
+
+impl Asks<'_> {
+    fn count(&self) -> usize {
+        self.missed.len()
+            + self.lagging.len()
+            + self.worsening.len()
+            + self.no_data.len()
+            + self.tasks
+    }
+}
+
+fn names(rs: &[&IndicatorResult]) -> String {
+    rs.iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// `A、B（牵头单位：Z）；C（牵头单位：Y）`: indicators grouped by their lead.
+fn by_lead(c: &Ctx, rs: &[&IndicatorResult], each: impl Fn(&IndicatorResult) -> String) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rs {
+        let lead = lead_text(lead_of(c.plan, r.indicator));
+        match groups.iter_mut().find(|(l, _)| *l == lead) {
+            Some((_, v)) => v.push(each(r)),
+            None => groups.push((lead, vec![each(r)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(l, v)| format!("{}（牵头单位：{l}）", v.join("、")))
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The worsening note of an indicator (its headline target's), when it is worsening.
+fn worsening_of(r: &IndicatorResult) -> Option<&str> {
+    r.worsening
+        .then(|| r.headline().and_then(|h| h.worsening_zh.as_deref()))
+        .flatten()
+        .map(|w| w.trim_start_matches("恶化："))
+}
+
+fn problems_section<'a>(b: &mut Builder, c: &Ctx<'a>) -> BTreeMap<String, Asks<'a>> {
+    b.heading(Level::One, "存在的问题");
+    let mut asks: BTreeMap<String, Asks> = BTreeMap::new();
+    let lead = |r: &IndicatorResult| lead_text(lead_of(c.plan, r.indicator));
+    let missed: Vec<&IndicatorResult> = c
+        .results
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Missed)
+        .collect();
+    let lagging = c.lagging();
+    let worsening: Vec<&IndicatorResult> = c
+        .results
+        .iter()
+        .copied()
+        .filter(|r| worsening_of(r).is_some())
+        .collect();
+    let no_data: Vec<&IndicatorResult> = c
+        .results
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::NoData)
+        .collect();
+    let mut lows: Vec<&&TaskCompletion> = c
+        .tasks
+        .iter()
+        .filter(|t| t.delayed + t.not_started + t.no_report > 0 && t.lead != NO_LEAD)
+        .collect();
+    let behind = |t: &TaskCompletion| t.delayed + t.not_started + t.no_report;
+    lows.sort_by(|a, b| behind(b).cmp(&behind(a)).then(a.lead.cmp(&b.lead)));
+    if missed.is_empty()
+        && lagging.is_empty()
+        && worsening.is_empty()
+        && no_data.is_empty()
+        && lows.is_empty()
+    {
+        b.para(format!(
+            "截至{}年，未发现未完成目标、进度滞后、出现恶化或缺少监测数据的指标，重点任务均按期推进。",
+            c.year
+        ));
+        return asks;
+    }
+    if !missed.is_empty() {
+        b.heading(Level::Two, "部分指标未完成目标");
+        b.para(format!(
+            "{}项指标的目标年份已到，但未达到目标值：{}。",
+            missed.len(),
+            by_lead(c, &missed, with_numbers)
+        ));
+        for r in &missed {
+            asks.entry(lead(r)).or_default().missed.push(r);
+        }
+    }
+    if !lagging.is_empty() {
+        b.heading(Level::Two, "部分指标进度滞后");
+        let n = |s: Status| lagging.iter().filter(|r| r.status == s).count();
+        b.para(format!(
+            "按序时进度，{}项指标未达到应有进度，其中进度滞后{}项、严重滞后{}项、逆向变化{}项（见表{}）：{}。",
+            lagging.len(),
+            n(Status::Moderate),
+            n(Status::Insufficient),
+            n(Status::MovingAway),
+            b.next_table(),
+            by_lead(c, &lagging, |r| format!("{}（{}）", r.name, r.status_zh))
+        ));
+        lagging_table(b, c, &lagging);
+        for r in &lagging {
+            asks.entry(lead(r)).or_default().lagging.push(r);
+        }
+    }
+    if !worsening.is_empty() {
+        b.heading(Level::Two, "部分指标出现恶化");
+        b.para(format!(
+            "{}项指标的最新值比基线或上一年明显变差，需警惕：{}。",
+            worsening.len(),
+            by_lead(c, &worsening, |r| format!(
+                "{}（{}）",
+                r.name,
+                worsening_of(r).unwrap_or("")
+            ))
+        ));
+        for r in &worsening {
+            asks.entry(lead(r)).or_default().worsening.push(r);
+        }
+    }
+    if !no_data.is_empty() {
+        b.heading(Level::Two, "部分指标缺少监测数据");
+        b.para(format!(
+            "截至{}年，{}项指标没有监测数据，无法评估进展：{}。",
+            c.year,
+            no_data.len(),
+            by_lead(c, &no_data, |r| r.name.clone())
+        ));
+        for r in &no_data {
+            asks.entry(lead(r)).or_default().no_data.push(r);
+        }
+    }
+    if !lows.is_empty() {
+        b.heading(Level::Two, "部分重点任务推进滞后");
+        let named: Vec<String> = lows
+            .iter()
+            .map(|t| {
+                let mut parts = Vec::new();
+                for (n, label) in [
+                    (t.delayed, "滞后"),
+                    (t.not_started, "未开始"),
+                    (t.no_report, "未报送进展"),
+                ] {
+                    if n > 0 {
+                        parts.push(format!("{label}{n}项"));
+                    }
+                }
+                format!("{}（{}）", t.lead, parts.join("，"))
+            })
+            .collect();
+        b.para(format!(
+            "重点任务推进不平衡，{}个牵头单位有任务滞后、未开始或未报送进展：{}。",
+            lows.len(),
+            named.join("、")
+        ));
+        for t in &lows {
+            asks.entry(t.lead.clone()).or_default().tasks += behind(t);
+        }
+    }
+    asks
+}
+
+fn lagging_table(b: &mut Builder, c: &Ctx, lagging: &[&IndicatorResult]) {
+    let rows = lagging
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let h = r.headline();
+            vec![
+                (k + 1).to_string(),
+                name_with_unit(r),
+                r.status_zh.to_string(),
+                latest_cell(h),
+                target_cell(h),
+                lead_text(lead_of(c.plan, r.indicator)),
+                forecast_text(r, c.year),
+            ]
+        })
+        .collect();
+    b.table(
+        &format!("{}年进度滞后和逆向变化指标", c.year),
+        &[
+            ("序号", 6, C),
+            ("指标", 22, L),
+            ("状态", 11, C),
+            ("最新值", 13, C),
+            ("目标值", 13, C),
+            ("牵头单位", 11, C),
+            ("趋势预测", 24, L),
+        ],
+        rows,
+        Some(format!(
+            "注：牵头单位取指标标注的牵头单位，未标注的取对应任务的牵头单位；趋势预测为历年数据线性回归外推至目标年的数值，括号内为{}预测区间，仅供参考。",
+            confidence(c.input.settings())
+        )),
+    );
+}
+
+/// 四、下一步工作建议: one numbered item per lead department with something to do, most
+/// first, each asking for what the data showed.
+fn suggestions_section(b: &mut Builder, c: &Ctx, asks: BTreeMap<String, Asks>) {
+    b.heading(Level::One, "下一步工作建议");
+    let mut asks: Vec<(String, Asks)> = asks.into_iter().collect();
+    asks.sort_by(|(a, x), (b, y)| y.count().cmp(&x.count()).then(a.cmp(b)));
+    let mut k = 0;
+    for (lead, a) in &asks {
+        let mut parts = Vec::new();
+        if !a.missed.is_empty() {
+            parts.push(format!(
+                "对未完成目标的{}，深入分析原因，制定整改措施，在下一阶段接续推进",
+                names(&a.missed)
+            ));
+        }
+        if !a.lagging.is_empty() {
+            let away: Vec<&IndicatorResult> = a
+                .lagging
+                .iter()
+                .copied()
+                .filter(|r| r.status == Status::MovingAway)
+                .collect();
+            let year = a
+                .lagging
+                .iter()
+                .filter_map(|r| r.headline().map(|h| h.year))
+                .max()
+                .unwrap_or(c.year);
+            let mut s = format!(
+                "加快推进进度滞后的{}{}，确保{year}年目标如期实现",
+                names(&a.lagging),
+                if a.lagging.len() > 1 {
+                    format!("{}项指标", a.lagging.len())
+                } else {
+                    String::new()
+                }
+            );
+            if !away.is_empty() {
+                s += &format!("，其中{}出现逆向变化，要查明原因、扭转趋势", names(&away));
+            }
+            parts.push(s);
+        }
+        if !a.worsening.is_empty() {
+            parts.push(format!(
+                "密切关注{}的变差趋势，及时采取干预措施",
+                names(&a.worsening)
+            ));
+        }
+        if !a.no_data.is_empty() {
+            parts.push(format!(
+                "建立{}的数据采集和报送机制，尽快补齐监测数据",
+                names(&a.no_data)
+            ));
+        }
+        if a.tasks > 0 {
+            parts.push(format!(
+                "加快推进{}项滞后、未开始或未报送进展的重点任务，按时报送进展",
+                a.tasks
+            ));
+        }
+        k += 1;
+        let who = if lead == "未明确" {
+            match &c.input.issuer {
+                Some(i) => format!("{i}（明确牵头单位）"),
+                None => "明确牵头单位".to_string(),
+            }
+        } else {
+            lead.clone()
+        };
+        b.para(format!("{k}.{who}：{}。", parts.join("；")));
+    }
+    if k == 0 {
+        b.para(format!(
+            "1.各牵头单位：巩固已取得的成效，保持工作力度，按时报送{}年监测数据和任务进展。",
+            c.year + 1
+        ));
+    }
+}
+
+/// 附件1: every indicator's values by domain, the key trends and the areas compared.
+fn indicators_attachment(b: &mut Builder, c: &Ctx) {
+    b.attachment(&format!("{}年主要指标监测情况", c.year));
+    let Some(own) = c.own_rollup.filter(|_| !c.results.is_empty()) else {
+        b.para("本规划未设置可监测的指标。");
+        return;
+    };
+    let by_domain = own.domains.len() > 1;
+    for d in &own.domains {
+        let rows: Vec<Vec<String>> = c
+            .results
+            .iter()
+            .filter(|r| r.domain.as_deref().unwrap_or(NO_DOMAIN) == d.scope)
+            .enumerate()
+            .map(|(k, r)| indicator_row(c, k, r))
+            .collect();
+        let title = if by_domain {
+            let name = domain_label(&d.scope);
+            b.heading(Level::One, name);
+            b.para(format!(
+                "该领域纳入监测指标{}项，{}，各项指标进展见表{}。",
+                d.total,
+                count_phrase(d),
+                b.next_table()
+            ));
+            format!("{}年{name}指标进展情况", c.year)
+        } else {
+            b.para(format!(
+                "各项指标{}年进展情况见表{}。",
+                c.year,
+                b.next_table()
+            ));
+            format!("{}年主要指标进展情况", c.year)
+        };
+        b.table(&title, &INDICATOR_COLS, rows, Some(indicator_note(c)));
+    }
+    let panels = key_trends(c);
+    if !panels.is_empty() {
+        if by_domain {
+            b.heading(Level::One, "重点指标趋势");
+        }
+        b.para(format!(
+            "重点指标的历年监测值、序时进度线、目标值和趋势预测见图{}（共{}项，约束性指标和进度滞后的指标优先）。",
+            b.next_figure(),
+            panels.len()
+        ));
+        b.chart(
+            "重点指标趋势与目标",
+            charts::trends(&panels, crate::fonts::script()),
+        );
+    }
+    if c.multi_area() {
+        if by_domain {
+            b.heading(Level::One, "各地区指标进展");
+        }
+        areas_table(b, c);
+    }
+}
+
+fn areas_table(b: &mut Builder, c: &Ctx) {
+    let areas = areas_by_share(c);
+    b.para(format!("各地区指标进展情况见表{}。", b.next_table()));
+    let rows = areas
+        .iter()
+        .map(|a| {
+            let t = &a.total;
+            let n = |s: Status| t.counts.get(s.key()).copied().unwrap_or(0);
+            vec![
+                c.area(&a.area).to_string(),
+                n(Status::Achieved).to_string(),
+                n(Status::OnTrack).to_string(),
+                n(Status::Moderate).to_string(),
+                n(Status::Insufficient).to_string(),
+                (n(Status::MovingAway) + n(Status::Missed)).to_string(),
+                (n(Status::NoData) + n(Status::NotAssessable)).to_string(),
+                t.share_achieved_or_on_track
+                    .map(pct)
+                    .unwrap_or_else(|| "—".into()),
+                t.progress_index.map(num).unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    b.table(
+        &format!("{}年各地区指标进展情况", c.year),
+        &[
+            ("地区", 14, L),
+            ("已达标", 9, C),
+            ("进度正常", 11, C),
+            ("进度滞后", 11, C),
+            ("严重滞后", 11, C),
+            ("逆向变化或未完成", 11, C),
+            ("其他", 8, C),
+            ("达标或进度正常占比", 14, C),
+            ("进展指数", 11, C),
+        ],
+        rows,
+        Some("注：各地区只评估适用于本级的指标；其他为无数据或无法评估的指标；达标或进度正常占比＝（已达标＋进度正常）÷可评估指标数；进展指数为各指标完成进程（截至100%）的平均值。".into()),
+    );
+}
+
 fn ranking_table(
     b: &mut Builder,
     c: &Ctx,
     title: &str,
     who: &str,
-    cards: &[ScoreCard],
+    cards: &[&ScoreCard],
     area: bool,
 ) {
     let rows = cards
         .iter()
         .map(|x| {
             vec![
-                x.rank.to_string(),
+                rank_cell(x),
                 if area {
                     c.area(&x.name).to_string()
                 } else {
@@ -784,63 +1310,110 @@ fn ranking_table(
     );
 }
 
-fn assessment_section(b: &mut Builder, c: &Ctx) {
-    let a = c.input.assessment();
-    if a.areas.is_empty() && a.departments.is_empty() {
-        return;
+/// `3`, `并列3`, or `—` for a card that is not ranked.
+fn rank_cell(x: &ScoreCard) -> String {
+    match (x.rank, x.tied) {
+        (0, _) => "—".into(),
+        (k, true) => format!("并列{k}"),
+        (k, false) => k.to_string(),
     }
-    b.heading(Level::One, "考核结果");
+}
+
+/// The methods attachment comes last: after the indicators and, when there is one, the
+/// assessment.
+fn methods_number(c: &Ctx) -> usize {
+    if has_assessment(c) {
+        3
+    } else {
+        2
+    }
+}
+
+fn has_assessment(c: &Ctx) -> bool {
+    let a = c.input.assessment();
+    !a.areas.is_empty() || !a.departments.is_empty()
+}
+
+/// 附件: the rankings; `methods` is the number of the methods attachment.
+fn assessment_attachment(b: &mut Builder, c: &Ctx, methods: usize) {
+    let a = c.input.assessment();
+    b.attachment(&format!("{}年考核结果", c.year));
     let s = &a.scheme;
     b.para(format!(
-        "按照考核计分方案，约束性指标部分{}分、重点任务部分{}分，按各项指标的评估状态和任务完成情况折算得分，按得分率排名。计分方法和过程见附件及考核明细表。",
+        "按照考核计分方案，约束性指标部分{}分、重点任务部分{}分，按各项指标的评估状态和任务完成情况折算得分，按得分率排名。计分方法见附件{methods}，计分过程见考核明细表（XLSX导出）。",
         num(s.indicator_points),
         num(s.task_points)
     ));
     let both = !a.areas.is_empty() && !a.departments.is_empty();
     if !a.areas.is_empty() {
         if both {
-            b.heading(Level::Two, "各地区考核排名");
+            b.heading(Level::One, "各地区考核排名");
         }
-        ranking_table(
-            b,
-            c,
-            &format!("{}年各地区考核得分", c.year),
-            "地区",
-            &a.areas,
-            true,
-        );
+        let unranked: Vec<String> = a
+            .areas
+            .iter()
+            .filter(|x| x.rank == 0)
+            .map(|x| format!("{}（得分率{}）", c.area(&x.name), percent_cell(x)))
+            .collect();
+        if !unranked.is_empty() {
+            b.para(format!(
+                "地区只与同一上级地区下的同级地区比较排名；{}不参与排名。",
+                unranked.join("、")
+            ));
+        }
+        for (g, cards) in peer_groups(&a.areas) {
+            let parent = c.area(&g).to_string();
+            b.para(format!(
+                "{parent}下辖{}个地区的考核得分见表{}。",
+                cards.len(),
+                b.next_table()
+            ));
+            ranking_table(
+                b,
+                c,
+                &format!("{}年{parent}下辖地区考核得分", c.year),
+                "地区",
+                &cards,
+                true,
+            );
+        }
     }
     if !a.departments.is_empty() {
         if both {
-            b.heading(Level::Two, "各牵头单位考核排名");
+            b.heading(Level::One, "各牵头单位考核排名");
         }
+        b.para(format!("各牵头单位考核得分见表{}。", b.next_table()));
+        let cards: Vec<&ScoreCard> = a.departments.iter().collect();
         ranking_table(
             b,
             c,
             &format!("{}年各牵头单位考核得分", c.year),
             "牵头单位",
-            &a.departments,
+            &cards,
             false,
         );
     }
 }
 
-fn methods_appendix(b: &mut Builder, c: &Ctx) {
+fn methods_attachment(b: &mut Builder, c: &Ctx) {
     let s = c.input.settings();
     let st = &s.status;
-    b.attachment("评估方法与参数");
+    b.attachment(METHODS);
     b.heading(Level::One, "指标状态判定（序时进度法）");
     b.para("对每项指标的每个目标年份，记基线值为b（基线年t0）、目标值为V（目标年T）、最新监测值为y（年份t）。完成目标进程p＝（y－b）÷（V－b），时间进度s＝（t－t0）÷（T－t0），进度比r＝p÷s。");
     b.para(format!(
-        "判定规则：最新值达到目标的为已达标；r≥{}的为进度正常；{}≤r＜{}的为进度滞后；{}≤r＜{}的为严重滞后；r＜{}，或基线已达到目标而最新值未达到的，为逆向变化；{}年及以前没有监测值的为无数据；定性目标、无法换算的相对目标和目标值等于基线值的为无法评估。指标的总体状态取其最后一个目标年份的判定结果，中期目标同样判定。",
+        "判定规则：最新值达到目标的为已达标；r≥{}的为进度正常；{}≤r＜{}的为进度滞后；{}≤r＜{}的为严重滞后；r＜{}，或基线已达到目标而最新值未达到的，为逆向变化；{}年及以前没有监测值的为无数据；定性目标、无法换算的相对目标和目标值等于基线值的为无法评估。目标年份已到的，判定为最终结果：取目标年份的监测值（没有的取此前最新值），达到目标的为已达标，否则为未完成，中期目标同样判定。精确目标（＝V）与目标值相差不超过目标值的{}视为达到；区间目标落在区间内或优于有利一端的视为达到。最新值比基线或上一年变差超过基线的{}的，在状态旁标注恶化。指标的总体状态取其最后一个目标年份的判定结果。",
         num(st.on_track),
         num(st.moderate),
         num(st.on_track),
         num(st.insufficient),
         num(st.moderate),
         num(st.insufficient),
-        c.year
+        c.year,
+        pct(st.exact_tolerance),
+        pct(st.worsening_share)
     ));
+    b.para("数量、总量和金额类指标（单位为个、家、所、人、万元、亿元等，或目标写明全区、全市的）只对规划所属地区评估；比率、构成、人均类指标（%、‰、1/10万、岁、每千人等）对规划所属地区和各下辖地区评估。规划编制单位可逐项调整。");
     b.para("基线取规划确定的基线值和基线年；地区在基线年有本地区监测值的，以本地区值为基线；规划未给出基线的，以最早监测值代替并在说明中注明。相对目标（如“比2015年降低20%”“比全国平均水平高5个百分点”）先按基线或参照数据换算为目标值。");
     b.heading(Level::One, "对照方法");
     b.para("在序时进度法之外，同时按以下国际通行方法计算，结果列入评估明细表，供对照参考：");
@@ -951,13 +1524,21 @@ fn methods_appendix(b: &mut Builder, c: &Ctx) {
     b.para(s);
 }
 
-/// The whole report.
+const METHODS: &str = "评估方法与参数";
+
+/// The whole report: the body in four parts, the list of attachments and the issuing
+/// office, then the attachments.
 pub fn build(input: &ReportInput) -> Doc {
     let c = Ctx::new(input);
     let mut b = Builder::new(input.synthetic);
     let title = input.title().to_string();
     let subtitle = format!("{}年度监测评估报告", c.year);
     let area = c.own_name();
+    let mut attachments = vec![format!("{}年主要指标监测情况", c.year)];
+    if has_assessment(&c) {
+        attachments.push(format!("{}年考核结果", c.year));
+    }
+    attachments.push(METHODS.to_string());
     b.para(format!(
         "为掌握{}实施进展，根据规划监测评估工作安排，对{}{}年度主要指标和重点任务进展情况开展了监测评估。现将有关情况报告如下。{}",
         if title.starts_with('《') || title.starts_with('“') {
@@ -978,17 +1559,28 @@ pub fn build(input: &ReportInput) -> Doc {
         b.para(p);
     }
     if let Some(own) = c.own_rollup.filter(|o| o.total.total > 0) {
+        b.para(format!(
+            "各状态指标数见图{}，各项指标的基线值、最新值、目标值和状态见附件1。",
+            b.next_figure()
+        ));
         b.chart(
             &format!("{}年指标状态分布", c.year),
             charts::status_distribution(&counts(&own.total), crate::fonts::script()),
         );
     }
-    indicators_section(&mut b, &c);
-    lagging_section(&mut b, &c);
-    areas_section(&mut b, &c);
-    tasks_section(&mut b, &c);
-    assessment_section(&mut b, &c);
-    methods_appendix(&mut b, &c);
+    progress_section(&mut b, &c);
+    let asks = problems_section(&mut b, &c);
+    suggestions_section(&mut b, &c, asks);
+    b.blocks.push(Block::Enclosures(attachments.clone()));
+    b.blocks.push(Block::Signature {
+        issuer: input.issuer.clone(),
+        date: input.date.clone(),
+    });
+    indicators_attachment(&mut b, &c);
+    if has_assessment(&c) {
+        assessment_attachment(&mut b, &c, methods_number(&c));
+    }
+    methods_attachment(&mut b, &c);
     Doc {
         cover: Cover {
             title: title.clone(),

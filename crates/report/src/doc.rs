@@ -57,10 +57,17 @@ pub enum Block {
     Para(String),
     Table(Table),
     Figure(Figure),
-    /// A new page with the attachment label (`附件`) and the attachment's title.
+    /// A new page with the attachment label (`附件1`) and the attachment's title.
     Attachment {
         label: String,
         title: String,
+    },
+    /// The line after the body naming the attachments (`附件：1.主要指标监测情况表`).
+    Enclosures(Vec<String>),
+    /// Below the body: the issuing office and the date (落款).
+    Signature {
+        issuer: Option<String>,
+        date: Option<String>,
     },
 }
 
@@ -110,6 +117,7 @@ pub struct Builder {
     h: [usize; 3],
     tables: usize,
     figures: usize,
+    attachments: usize,
 }
 
 impl Builder {
@@ -176,6 +184,16 @@ impl Builder {
         }));
     }
 
+    /// The number the next table will carry, for the sentence that refers to it.
+    pub fn next_table(&self) -> usize {
+        self.tables + 1
+    }
+
+    /// The number the next figure will carry.
+    pub fn next_figure(&self) -> usize {
+        self.figures + 1
+    }
+
     /// Adds a chart; one that could not be drawn is replaced by a line saying so, and the
     /// report goes on.
     pub fn chart(&mut self, title: &str, png: Result<Png, crate::ReportError>) {
@@ -195,14 +213,112 @@ impl Builder {
         }));
     }
 
-    /// Starts an attachment (附件): headings restart at 一、, tables and figures continue.
+    /// Starts an attachment (附件1, 附件2, …): headings restart at 一、, tables and figures
+    /// continue.
     pub fn attachment(&mut self, title: &str) {
         self.h = [0, 0, 0];
+        self.attachments += 1;
         self.blocks.push(Block::Attachment {
-            label: "附件".into(),
+            label: format!("附件{}", self.attachments),
             title: title.into(),
         });
     }
+}
+
+/// How wide a text sets, in full-width characters: Latin letters, digits and ASCII
+/// punctuation take half.
+pub fn width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 0.5 } else { 1.0 })
+        .sum()
+}
+
+/// Where a title may break: between words, never inside brackets, quotation marks or a
+/// number. A break goes before an opening mark, after a closing mark or list comma, and
+/// after the words that end a phrase in plan titles.
+fn title_breaks(chars: &[char]) -> Vec<usize> {
+    const AFTER_WORDS: [&str; 9] = [
+        "人民政府",
+        "办公室",
+        "委员会",
+        "关于",
+        "印发",
+        "行动",
+        "规划",
+        "方案",
+        "的",
+    ];
+    let opening = |c: char| matches!(c, '（' | '(' | '《' | '“' | '「');
+    let closing = |c: char| matches!(c, '）' | ')' | '》' | '”' | '」');
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    for k in 1..chars.len() {
+        let (a, b) = (chars[k - 1], chars[k]);
+        if opening(a) {
+            depth += 1;
+        } else if closing(a) {
+            depth -= 1;
+        }
+        // Marks and particles that never start a line.
+        if depth != 0 || closing(b) || matches!(b, '、' | '，' | '的' | '年') {
+            continue;
+        }
+        let head: String = chars[..k].iter().collect();
+        let numeric = |c: char| c.is_ascii_digit() || c == '.';
+        let breaks = opening(b)
+            || closing(a)
+            || matches!(a, '、' | '，')
+            || AFTER_WORDS.iter().any(|w| head.ends_with(w))
+            || b.is_ascii_digit() && !numeric(a);
+        if breaks && !(numeric(a) && numeric(b)) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// A title as lines of at most `max` full-width characters, broken only between words and
+/// as evenly as the breaks allow; a phrase longer than a line stays whole on its own line.
+pub fn title_lines(text: &str, max: f64) -> Vec<String> {
+    let chars: Vec<char> = text.trim().chars().collect();
+    let line = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    if width(&line(0, chars.len())) <= max {
+        return vec![line(0, chars.len())];
+    }
+    let mut cuts = vec![0];
+    cuts.extend(title_breaks(&chars));
+    cuts.push(chars.len());
+    // Fewest lines, then the least squared slack: best[j] is the best way to set up to cut j.
+    let n = cuts.len();
+    let mut best: Vec<Option<(usize, f64, usize)>> = vec![None; n];
+    best[0] = Some((0, 0.0, 0));
+    for j in 1..n {
+        for i in 0..j {
+            let Some((lines, cost, _)) = best[i] else {
+                continue;
+            };
+            let w = width(&line(cuts[i], cuts[j]));
+            // An over-long phrase is allowed only as a line of its own.
+            let over = w > max && j != i + 1;
+            if over {
+                continue;
+            }
+            let slack = (max - w).max(0.0);
+            let cand = (lines + 1, cost + slack * slack, i);
+            if best[j].is_none_or(|(l, c, _)| (cand.0, cand.1) < (l, c)) {
+                best[j] = Some(cand);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut j = n - 1;
+    while j > 0 {
+        let Some((_, _, i)) = best[j] else { break };
+        out.push(line(cuts[i], cuts[j]));
+        j = i;
+    }
+    out.reverse();
+    out
 }
 
 #[cfg(test)]
@@ -219,6 +335,32 @@ mod tests {
             got,
             ["一", "九", "十", "十一", "二十", "二十一", "九十九", "100"]
         );
+    }
+
+    #[test]
+    fn titles_break_between_words() {
+        let t = "深圳市人民政府关于打造健康中国“深圳样板”的实施意见";
+        let lines = title_lines(t, 20.0);
+        assert_eq!(
+            lines,
+            ["深圳市人民政府关于打造健康中国", "“深圳样板”的实施意见"]
+        );
+        assert_eq!(title_lines("光明区卫生健康“十四五”规划", 20.0).len(), 1);
+        let t = "“健康云浮行动2030”规划2025年度监测评估报告";
+        let lines = title_lines(t, 17.0);
+        assert_eq!(lines.concat(), t);
+        assert!(lines.iter().all(|l| width(l) <= 17.0), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.starts_with(|c: char| c.is_ascii_digit()) || l.starts_with("2025")),
+            "{lines:?}"
+        );
+        // No break inside quotation marks or numbers, even when a phrase overflows.
+        for l in title_lines("“一二三四五六七八九十一二三四五六七八九十一二”规划", 10.0)
+        {
+            assert!(l.matches('“').count() == l.matches('”').count(), "{l}");
+        }
     }
 
     #[test]

@@ -12,13 +12,13 @@
 //! font table (`w:altName`), and the document language (zh-CN, so CJK fallback picks
 //! Simplified Chinese glyphs).
 
-use crate::doc::{Align, Block, Doc, Figure, Level, Table, SYNTHETIC};
+use crate::doc::{title_lines, width, Align, Block, Doc, Figure, Level, Table, SYNTHETIC};
 use crate::ReportError;
 use docx_rs::{
-    AlignmentType, BreakType, DocGrid, DocGridType, Docx, Footer, Header, LineSpacing,
-    LineSpacingType, PageMargin, PageNumType, Paragraph, Pic, Run, RunFonts, Section,
-    SpecialIndentType, TableAlignmentType, TableCell, TableCellMargins, TableLayoutType, TableRow,
-    VAlignType, WidthType,
+    AlignmentType, BreakType, DocGrid, DocGridType, Docx, FieldCharType, Footer, Header, InstrPAGE,
+    InstrText, LineSpacing, LineSpacingType, PageMargin, PageNumType, Paragraph, Pic, Run,
+    RunFonts, Section, SpecialIndentType, TableAlignmentType, TableCell, TableCellMargins,
+    TableLayoutType, TableRow, VAlignType, WidthType,
 };
 
 /// Twips per millimetre.
@@ -153,6 +153,16 @@ impl Fonts {
             fallbacks: false,
         }
     }
+}
+
+/// Full-width characters a line of text at `size` (half-points) holds.
+fn line_chars(size: usize) -> f64 {
+    (TEXT_W_MM / 25.4 * 72.0 / (size as f64 / 2.0)).floor()
+}
+
+/// `n` characters of 3号 text, in twips.
+fn chars_3(n: f64) -> i32 {
+    (n * (SIZE_3 as f64 * 10.0 + TIGHTEN as f64)).round() as i32
 }
 
 fn twips(mm: f64) -> i32 {
@@ -338,13 +348,24 @@ impl Layout<'_> {
             .margins(TableCellMargins::new().margin(30, 50, 30, 50))
     }
 
-    /// `— 1 —` in 4号宋体, one character in from the outer edge.
+    /// `— 1 —` in 4号宋体, one character in from the outer edge; the number is a field
+    /// whose runs carry the font and size themselves, like the dashes.
     fn page_number(&self, odd: bool) -> Footer {
         let dash = |t: &str| run(t, &self.f.songti, SIZE_4);
+        let field = |r: Run| r.fonts(run_fonts(&self.f.songti)).size(SIZE_4);
         let indent = SIZE_4 as i32 * 10;
         let p = Paragraph::new()
             .add_run(dash("— "))
-            .add_page_num(docx_rs::PageNum::new())
+            .add_run(field(
+                Run::new()
+                    .add_field_char(FieldCharType::Begin, false)
+                    .add_instr_text(InstrText::PAGE(InstrPAGE::new())),
+            ))
+            .add_run(field(
+                Run::new().add_field_char(FieldCharType::Separate, false),
+            ))
+            .add_run(field(Run::new().add_text("1")))
+            .add_run(field(Run::new().add_field_char(FieldCharType::End, false)))
             .add_run(dash(" —"))
             .fonts(run_fonts(&self.f.songti))
             .size(SIZE_4);
@@ -356,6 +377,53 @@ impl Layout<'_> {
                 .indent(Some(indent), None, None, None)
         };
         Footer::new().add_paragraph(p)
+    }
+
+    /// 附件说明: `附件：1.…` two characters in, later names under the first.
+    fn enclosures(&self, names: &[String]) -> Vec<Paragraph> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let text = if k == 0 {
+                    format!("附件：{}.{name}", k + 1)
+                } else {
+                    format!("{}.{name}", k + 1)
+                };
+                let p = Paragraph::new()
+                    .add_run(run(&text, &self.f.fangsong, SIZE_3))
+                    .line_spacing(on_grid());
+                if k == 0 {
+                    first_line_indent(p, SIZE_3)
+                } else {
+                    p.indent(Some(chars_3(5.0)), None, None, None)
+                }
+            })
+            .collect()
+    }
+
+    /// 落款: the office two characters in from the right, the date under it starting two
+    /// characters further right.
+    fn signature(&self, issuer: Option<&str>, date: Option<&str>) -> Vec<Paragraph> {
+        let line = |text: &str, right: f64| {
+            Paragraph::new()
+                .add_run(run(text, &self.f.fangsong, SIZE_3))
+                .align(AlignmentType::Right)
+                .indent(None, None, Some(chars_3(right)), None)
+                .line_spacing(on_grid())
+        };
+        let mut out = vec![self.blank(), self.blank()];
+        if let Some(i) = issuer {
+            out.push(line(i, 2.0));
+        }
+        if let Some(d) = date {
+            let right = match issuer {
+                Some(i) => (width(i) - width(d)).max(2.0),
+                None => 4.0,
+            };
+            out.push(line(d, right));
+        }
+        out
     }
 
     fn synthetic_header(&self) -> Header {
@@ -382,9 +450,11 @@ impl Layout<'_> {
         for _ in 0..5 {
             s = s.add_paragraph(self.blank());
         }
-        s = s
-            .add_paragraph(self.title_line(&d.cover.title, SIZE_1))
-            .add_paragraph(self.title_line(&d.cover.subtitle, SIZE_1));
+        for t in [&d.cover.title, &d.cover.subtitle] {
+            for line in title_lines(t, line_chars(SIZE_1)) {
+                s = s.add_paragraph(self.title_line(&line, SIZE_1));
+            }
+        }
         if d.synthetic {
             s = s
                 .add_paragraph(self.blank())
@@ -418,8 +488,12 @@ impl Layout<'_> {
                 .header(self.synthetic_header())
                 .even_header(self.synthetic_header());
         }
-        for (k, line) in d.title.iter().enumerate() {
-            let p = self.title_line(line, SIZE_2);
+        let lines = d
+            .title
+            .iter()
+            .flat_map(|t| title_lines(t, line_chars(SIZE_2)));
+        for (k, line) in lines.enumerate() {
+            let p = self.title_line(&line, SIZE_2);
             docx = docx.add_paragraph(if k == 0 { p.page_break_before(true) } else { p });
         }
         docx = docx.add_paragraph(self.blank());
@@ -440,20 +514,33 @@ impl Layout<'_> {
                     .add_paragraph(figure(f))
                     .add_paragraph(self.caption(&f.caption, false))
                     .add_paragraph(self.blank()),
-                Block::Attachment { label, title } => docx
-                    .add_paragraph(
-                        Paragraph::new()
-                            .add_run(Run::new().add_break(BreakType::Page))
-                            .add_run(run(label, &self.f.heiti, SIZE_3))
-                            .line_spacing(on_grid()),
-                    )
-                    .add_paragraph(self.blank())
-                    .add_paragraph(self.title_line(title, SIZE_2))
-                    .add_paragraph(self.blank()),
+                Block::Attachment { label, title } => {
+                    let head = docx
+                        .add_paragraph(
+                            Paragraph::new()
+                                .add_run(Run::new().add_break(BreakType::Page))
+                                .add_run(run(label, &self.f.heiti, SIZE_3))
+                                .line_spacing(on_grid()),
+                        )
+                        .add_paragraph(self.blank());
+                    let lines = title_lines(title, line_chars(SIZE_2));
+                    add_all(head, lines.iter().map(|l| self.title_line(l, SIZE_2)))
+                        .add_paragraph(self.blank())
+                }
+                Block::Enclosures(names) => {
+                    add_all(docx.add_paragraph(self.blank()), self.enclosures(names))
+                }
+                Block::Signature { issuer, date } => {
+                    add_all(docx, self.signature(issuer.as_deref(), date.as_deref()))
+                }
             };
         }
         docx
     }
+}
+
+fn add_all(docx: Docx, ps: impl IntoIterator<Item = Paragraph>) -> Docx {
+    ps.into_iter().fold(docx, Docx::add_paragraph)
 }
 
 fn figure(f: &Figure) -> Paragraph {
@@ -531,11 +618,12 @@ fn add_font_fallbacks(font_table: &str) -> String {
 }
 
 /// Declares Simplified Chinese as the East Asian language of every run (`w:lang` goes last
-/// among the default run properties, as the schema orders them).
+/// among the default run properties, as the schema orders them). Digits and Latin text stay
+/// English: set as Chinese, LibreOffice breaks a line inside `2025` or `82.7`.
 fn set_language(styles: &str) -> String {
     styles.replacen(
         "</w:rPr></w:rPrDefault>",
-        r#"<w:lang w:val="zh-CN" w:eastAsia="zh-CN" /></w:rPr></w:rPrDefault>"#,
+        r#"<w:lang w:val="en-US" w:eastAsia="zh-CN" /></w:rPr></w:rPrDefault>"#,
         1,
     )
 }

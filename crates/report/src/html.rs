@@ -40,6 +40,8 @@ h2 { font-family: var(--heiti); }
 h3 { font-family: var(--kaiti); }
 h4 { font-family: var(--fangsong); }
 p { margin: 0; text-indent: 2em; text-align: justify; }
+p.enclosures { margin-top: 1em; padding-left: 5em; text-indent: -3em; }
+p.signature { margin-top: 2em; text-align: right; padding-right: 2em; text-indent: 0; }
 table { border-collapse: collapse; width: 100%; font-size: 10.5pt; line-height: 1.45;
         margin: 0 0 0.6em; }
 caption { font-family: var(--heiti); font-size: 14pt; line-height: 2; caption-side: top; }
@@ -185,6 +187,26 @@ pub fn render(d: &Doc) -> String {
                     escape(label),
                     escape(title)
                 );
+            }
+            Block::Enclosures(names) => {
+                let lines: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, n)| format!("{}.{}", k + 1, escape(n)))
+                    .collect();
+                let _ = writeln!(
+                    o,
+                    r#"<p class="enclosures">附件：{}</p>"#,
+                    lines.join("<br>")
+                );
+            }
+            Block::Signature { issuer, date } => {
+                let lines: Vec<String> = [issuer, date]
+                    .into_iter()
+                    .flatten()
+                    .map(|l| escape(l))
+                    .collect();
+                let _ = writeln!(o, r#"<p class="signature">{}</p>"#, lines.join("<br>"));
             }
         }
     }

@@ -4,7 +4,7 @@
 use crate::ReportError;
 use healthplan_core::{PlanDocument, ValueStatus};
 use healthplan_eval::{Assessment, PlanEvaluation, Settings};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One observation: indicator index in the plan, area label as in the evaluation, year.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,6 +46,71 @@ pub struct ReportInput {
     pub date: Option<String>,
 }
 
+/// Years as a reader writes them: `2020—2023年、2025年`.
+pub fn years_text(years: &BTreeSet<i32>) -> String {
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for &y in years {
+        match runs.last_mut() {
+            Some((_, hi)) if *hi + 1 == y => *hi = y,
+            _ => runs.push((y, y)),
+        }
+    }
+    runs.iter()
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                format!("{lo}年")
+            } else {
+                format!("{lo}—{hi}年")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// A plan with indicators is reported only for a year it has observations in, and never
+/// for a year before its baseline.
+fn refuse_year(plan: &PlanDocument, evaluation: &PlanEvaluation) -> Result<(), ReportError> {
+    if plan.indicators.is_empty() {
+        return Ok(());
+    }
+    let year = evaluation.as_of;
+    let base = plan
+        .indicators
+        .iter()
+        .filter_map(|i| i.baseline.as_ref().and_then(|b| b.year))
+        .min()
+        .or(plan.period.map(|p| p[0]));
+    if let Some(base) = base.filter(|b| year < *b) {
+        return Err(ReportError::Year(format!(
+            "报告年度{year}年早于规划基线年{base}年，不能生成该年度报告 / the report year {year} is before the plan's baseline year {base}"
+        )));
+    }
+    let years: BTreeSet<i32> = evaluation
+        .results
+        .iter()
+        .flat_map(|r| r.observations.iter().map(|p| p.year))
+        .collect();
+    if !years.contains(&year) {
+        let have = if years.is_empty() {
+            format!("{year}年及以前没有任何监测数据 / no observations up to {year}")
+        } else {
+            format!(
+                "有监测数据的年份：{} / years with data: {}",
+                years_text(&years),
+                years
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(ReportError::Year(format!(
+            "{year}年没有监测数据，不能生成{year}年度报告；{have}"
+        )));
+    }
+    Ok(())
+}
+
 impl ReportInput {
     /// Checks that the evaluation and assessment were made from this plan for one year and
     /// that every result points at one of its indicators.
@@ -84,6 +149,7 @@ impl ReportInput {
                 evaluation.as_of
             )));
         }
+        refuse_year(&plan, &evaluation)?;
         Ok(ReportInput {
             plan,
             evaluation,

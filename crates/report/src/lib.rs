@@ -33,6 +33,9 @@ pub enum ReportError {
     /// The parts of the input do not belong together.
     #[error("{0}")]
     Input(String),
+    /// The report year has no observations or comes before the plan's baseline.
+    #[error("{0}")]
+    Year(String),
     #[error("图表绘制失败 / chart: {0}")]
     Chart(String),
     #[error("DOCX 生成失败 / docx: {0}")]

@@ -246,7 +246,12 @@ fn tables_hold_the_evaluated_values() {
                         && row[1].starts_with('★') == r.binding
                 })
                 .unwrap_or_else(|| panic!("no row for {}", r.name));
-            assert_eq!(row[5], r.status_zh, "{}", r.name);
+            let status = if r.worsening {
+                format!("{}（恶化）", r.status_zh)
+            } else {
+                r.status_zh.to_string()
+            };
+            assert_eq!(row[5], status, "{}", r.name);
             let h = r.headline();
             match h.and_then(|h| h.latest) {
                 Some(p) => {
@@ -269,19 +274,29 @@ fn tables_hold_the_evaluated_values() {
                 assert_eq!(row[6], format!("{:.1}%", p * 100.0));
             }
         }
-        // The ranking tables hold the assessment's scores in rank order.
+        // The ranking tables hold the ranked cards' scores in rank order, ties marked.
         let a = input.assessment();
         for (who, cards) in [("地区", &a.areas), ("牵头单位", &a.departments)] {
-            if cards.is_empty() {
+            let ranked: Vec<_> = cards
+                .iter()
+                .filter(|c| c.rank > 0 || who == "牵头单位")
+                .collect();
+            if ranked.is_empty() {
                 continue;
             }
-            let t = ts
+            let rows: Vec<&Vec<String>> = ts
                 .iter()
-                .find(|t| t[0].get(1).map(String::as_str) == Some(who) && t[0][0] == "名次")
-                .unwrap_or_else(|| panic!("no {who} ranking"));
-            assert_eq!(t.len() - 1, cards.len());
-            for (row, c) in t.iter().skip(1).zip(cards.iter()) {
-                assert_eq!(row[0], c.rank.to_string());
+                .filter(|t| t[0].get(1).map(String::as_str) == Some(who) && t[0][0] == "名次")
+                .flat_map(|t| t.iter().skip(1))
+                .collect();
+            assert_eq!(rows.len(), ranked.len(), "{who}");
+            for (row, c) in rows.iter().zip(ranked) {
+                let rank = match (c.rank, c.tied) {
+                    (0, _) => "—".to_string(),
+                    (k, true) => format!("并列{k}"),
+                    (k, false) => k.to_string(),
+                };
+                assert_eq!(row[0], rank);
                 assert_eq!(row[2], crate::fmt::num(c.total));
             }
         }
@@ -528,7 +543,7 @@ fn evaluation_and_assessment_exports_hold_the_results() {
         let a = to_xlsx(&input, Export::Assessment).unwrap();
         let rows = sheet(&a, "地区排名");
         for (row, c) in rows.iter().skip(skip + 1).zip(&input.assessment().areas) {
-            assert_eq!(f(&row[0]) as usize, c.rank);
+            assert_eq!(s(&row[0]), c.rank_zh);
             assert!((f(&row[2]) - c.total).abs() < 1e-12);
             assert_eq!(s(&row[9]), c.explanation_zh);
         }
@@ -542,7 +557,23 @@ fn evaluation_and_assessment_exports_hold_the_results() {
             .sum();
         assert_eq!(working.len() - 1 - skip, lines);
         assert!(sheet(&a, "计分方案").len() > 10);
+        // Methods are named in Chinese; scores show two decimals, p and shares as percent.
+        let methods = sheet(&ev, "方法对照");
+        assert!(methods.iter().skip(skip + 1).all(|r| !s(&r[3]).is_ascii()));
+        let styles = part(&ev, "xl/styles.xml");
+        assert!(styles.contains(r#"formatCode="0.0%""#) && styles.contains(r#"formatCode="0.00""#));
+        assert!(part(&a, "xl/styles.xml").contains(r#"formatCode="0.00""#));
+        // Tasks in the working are named by their text.
+        let tasks: Vec<&str> = input.plan().tasks.iter().map(|t| t.id.as_str()).collect();
+        assert!(working.iter().all(|r| !tasks.contains(&s(&r[3]).as_str())));
     }
+    // A sheet with nothing to show says why.
+    let ev = to_xlsx(&seed(1), Export::Evaluation).unwrap();
+    let rows = sheet(&ev, "方法对照");
+    assert!(
+        rows.iter().any(|r| s(&r[0]).starts_with("（本表无数据：")),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -566,6 +597,7 @@ fn plans_without_indicators_or_data_still_report() {
     let settings = healthplan_eval::Settings::default();
     let ev = healthplan_eval::evaluate(&healthplan_eval::EvaluationInput {
         plan: &plan,
+        tree: &Default::default(),
         observations: &Default::default(),
         references: &Default::default(),
         tasks: None,
@@ -645,4 +677,223 @@ fn pdf_pages_render() {
         pages[1]
     );
     assert!(text.replace(char::is_whitespace, "").contains("纳入监测的"));
+    // No number or year is broken across lines, in the text or any table.
+    for input in [input, raoping()] {
+        let pdf = crate::to_pdf(&input).unwrap();
+        let text =
+            healthplan_office::pdf_to_text(&pdf, "r.pdf", healthplan_office::DEFAULT_TIMEOUT)
+                .unwrap();
+        let split = split_numbers(&text);
+        assert!(split.is_empty(), "{}: {split:#?}", input.title());
+    }
+}
+
+/// Where a number or year is broken across lines in `pdftotext` output: a line ending in
+/// part of a number whose next line starts with its digits (`202` / `5`, `≥82.` / `7`).
+fn split_numbers(text: &str) -> Vec<String> {
+    let ends_in_part = |a: &str| {
+        let a = a.trim_end();
+        let digits = a.chars().rev().take_while(|c| c.is_ascii_digit()).count();
+        let rest = &a[..a.len() - digits];
+        match (digits, rest.chars().last()) {
+            (1..=3, None) => true,
+            (1..=3, Some(c)) => !c.is_ascii_digit() && c != '.',
+            (0, Some('.')) => rest[..rest.len() - 1].ends_with(|c: char| c.is_ascii_digit()),
+            _ => false,
+        }
+    };
+    let starts_number = |b: &str| {
+        b.trim_start()
+            .starts_with(|c: char| c.is_ascii_digit() || ".%‰".contains(c))
+    };
+    let mut out = Vec::new();
+    for (k, page) in text.split('\u{c}').enumerate() {
+        let lines: Vec<&str> = page.lines().collect();
+        for w in lines.windows(2) {
+            if ends_in_part(w[0]) && starts_number(w[1]) {
+                out.push(format!("page {}: {:?} / {:?}", k + 1, w[0], w[1]));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn split_numbers_are_found() {
+    let text = "对深圳市 2\n025 年度\n\u{c}最高（10\n0.0%）\n≥82.\n7元\n2025\n年";
+    assert_eq!(split_numbers(text).len(), 3, "{:?}", split_numbers(text));
+    assert!(split_numbers("2025年\n2026年\n（见表1）\n2.指标").is_empty());
+}
+
+/// The body's paragraphs from the first heading to the 附件 list.
+fn body(items: &[Item]) -> Vec<&str> {
+    let ps = paras(items);
+    let start = ps
+        .iter()
+        .position(|p| *p == "一、总体情况")
+        .expect("一、总体情况");
+    let end = ps
+        .iter()
+        .position(|p| p.starts_with("附件："))
+        .expect("附件：");
+    ps[start..end].to_vec()
+}
+
+#[test]
+fn the_report_has_four_parts_then_attachments_and_the_issuer() {
+    let refs = Regex::new(r"见(表|图)(\d*)").unwrap();
+    for mut input in inputs() {
+        input.issuer = Some("健康某市行动推进委员会办公室".into());
+        input.date = Some("2026年3月".into());
+        let title = input.title().to_string();
+        let items = items(&to_docx(&input).unwrap());
+        let ps = paras(&items);
+        let at = |want: &str| {
+            ps.iter()
+                .position(|p| *p == want)
+                .unwrap_or_else(|| panic!("{title}: no {want}"))
+        };
+        let parts = [
+            at("一、总体情况"),
+            at("二、主要进展和成效"),
+            at("三、存在的问题"),
+            at("四、下一步工作建议"),
+        ];
+        assert!(parts.windows(2).all(|w| w[0] < w[1]), "{title}: {parts:?}");
+        // 附件说明, then 落款, then the attachments on their own pages.
+        let list = ps.iter().position(|p| p.starts_with("附件：1.")).unwrap();
+        // (The cover names the issuer too.)
+        let issuer = ps
+            .iter()
+            .rposition(|p| *p == "健康某市行动推进委员会办公室")
+            .unwrap();
+        assert!(parts[3] < list && list < issuer && ps[issuer + 1] == "2026年3月");
+        let labels: Vec<usize> = ps
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                let p = p.trim();
+                p.starts_with("附件") && p[6..].parse::<usize>().is_ok()
+            })
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            labels.len() >= 2 && labels[0] > issuer,
+            "{title}: {labels:?}"
+        );
+        let named = ps[list..issuer].iter().filter(|p| !p.is_empty()).count();
+        assert_eq!(named, labels.len(), "{title}: every attachment is listed");
+        // Every 表/图 reference carries a number that exists.
+        let captions: Vec<&str> = ps
+            .iter()
+            .copied()
+            .filter(|p| p.starts_with('表') || p.starts_with('图'))
+            .collect();
+        for p in &ps {
+            for m in refs.captures_iter(p) {
+                assert!(
+                    !m[2].is_empty(),
+                    "{title}: reference without a number in {p}"
+                );
+                let caption = format!("{}{}　", &m[1], &m[2]);
+                assert!(
+                    captions.iter().any(|c| c.starts_with(&caption)),
+                    "{title}: {caption} is referred to and missing"
+                );
+            }
+        }
+        // Problems name each indicator's lead; suggestions are numbered and addressed to them.
+        let body = body(&items);
+        let suggestions: Vec<&str> = body
+            .iter()
+            .copied()
+            .skip_while(|p| *p != "四、下一步工作建议")
+            .skip(1)
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        assert!(!suggestions.is_empty(), "{title}");
+        for (k, s) in suggestions.iter().enumerate() {
+            assert!(s.starts_with(&format!("{}.", k + 1)), "{title}: {s}");
+        }
+        let problems: String = body
+            .iter()
+            .copied()
+            .skip_while(|p| *p != "三、存在的问题")
+            .take_while(|p| *p != "四、下一步工作建议")
+            .collect();
+        for r in own_results(&input) {
+            let flagged = matches!(
+                r.status,
+                Status::Missed
+                    | Status::Moderate
+                    | Status::Insufficient
+                    | Status::MovingAway
+                    | Status::NoData
+            ) || r.worsening;
+            if !flagged {
+                continue;
+            }
+            assert!(problems.contains(&r.name), "{title}: {} not in 三", r.name);
+            if let Some(lead) = content::lead_of(input.plan(), r.indicator) {
+                assert!(
+                    problems.contains(&format!("牵头单位：{lead}")),
+                    "{title}: {lead}"
+                );
+                assert!(
+                    suggestions
+                        .iter()
+                        .any(|s| s.contains(&format!(".{lead}："))),
+                    "{title}: no suggestion to {lead}"
+                );
+            }
+        }
+        // Achieved indicators are counted under 二 with their numbers.
+        let achieved = own_results(&input)
+            .iter()
+            .filter(|r| r.status == Status::Achieved)
+            .count();
+        if achieved > 0 {
+            assert!(
+                body.iter()
+                    .any(|p| p.contains(&format!("{achieved}项指标达到规划目标值"))),
+                "{title}"
+            );
+        }
+    }
+}
+
+#[test]
+fn report_years_without_data_or_before_the_baseline_are_refused() {
+    let input = seed(2);
+    let plan = input.plan().clone();
+    let base = plan
+        .indicators
+        .iter()
+        .filter_map(|i| i.baseline.as_ref().and_then(|b| b.year))
+        .min()
+        .unwrap();
+    let with_year = |year: i32| {
+        let mut ev = input.evaluation().clone();
+        ev.as_of = year;
+        let mut a = input.assessment().clone();
+        a.as_of = year;
+        ReportInput::new(plan.clone(), ev, a, input.settings().clone())
+    };
+    let e = with_year(base - 1).unwrap_err().to_string();
+    assert!(e.contains(&format!("早于规划基线年{base}年")), "{e}");
+    let last = input
+        .evaluation()
+        .results
+        .iter()
+        .flat_map(|r| r.observations.iter().map(|p| p.year))
+        .max()
+        .unwrap();
+    let e = with_year(last + 1).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{}年没有监测数据", last + 1))
+            && e.contains("有监测数据的年份：")
+            && e.contains(&format!("{last}年")),
+        "{e}"
+    );
+    assert!(with_year(last).is_ok());
 }

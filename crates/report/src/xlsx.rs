@@ -42,6 +42,8 @@ pub enum Cell {
     Num(f64),
     /// A share 0–1 shown as a percentage.
     Pct(f64),
+    /// A score, shown with two decimals.
+    Score(f64),
     Empty,
 }
 
@@ -51,6 +53,10 @@ fn text(s: impl Into<String>) -> Cell {
 
 fn opt_num(x: Option<f64>) -> Cell {
     x.filter(|v| v.is_finite()).map_or(Cell::Empty, Cell::Num)
+}
+
+fn opt_pct(x: Option<f64>) -> Cell {
+    x.filter(|v| v.is_finite()).map_or(Cell::Empty, Cell::Pct)
 }
 
 fn opt_text(s: Option<&str>) -> Cell {
@@ -65,6 +71,8 @@ struct Sheet {
     name: &'static str,
     header: Vec<(&'static str, f64)>,
     rows: Vec<Vec<Cell>>,
+    /// Why the sheet has no rows, printed in it when it has none.
+    empty: &'static str,
 }
 
 fn xlsx_err(e: XlsxError) -> ReportError {
@@ -82,6 +90,7 @@ fn write(sheets: Vec<Sheet>, synthetic: bool) -> Result<Vec<u8>, ReportError> {
         .set_bold()
         .set_font_color(Color::RGB(0xC00000));
     let pct = Format::new().set_num_format("0.0%");
+    let score = Format::new().set_num_format("0.00");
     let wrap = Format::new().set_text_wrap();
     for s in sheets {
         let ws = wb.add_worksheet();
@@ -117,12 +126,16 @@ fn write(sheets: Vec<Sheet>, synthetic: bool) -> Result<Vec<u8>, ReportError> {
                     Cell::Text(t) => ws.write_string(row, c, t),
                     Cell::Num(x) => ws.write_number(row, c, *x),
                     Cell::Pct(x) => ws.write_number_with_format(row, c, *x, &pct),
+                    Cell::Score(x) => ws.write_number_with_format(row, c, *x, &score),
                     Cell::Empty => continue,
                 }
                 .map_err(xlsx_err)?;
             }
         }
-        if !s.rows.is_empty() {
+        if s.rows.is_empty() {
+            ws.write_string(header_row + 1, 0, format!("（本表无数据：{}）", s.empty))
+                .map_err(xlsx_err)?;
+        } else {
             ws.autofilter(header_row, 0, row, cols - 1)
                 .map_err(xlsx_err)?;
         }
@@ -153,6 +166,20 @@ fn baseline_source_zh(s: BaselineSource) -> &'static str {
         BaselineSource::Plan => "规划基线",
         BaselineSource::AreaObservation => "本地区基线年监测值",
         BaselineSource::EarliestObservation => "最早监测值（规划无基线）",
+    }
+}
+
+/// A method's name as the report's methods attachment gives it.
+fn method_zh(key: &str) -> &str {
+    match key {
+        "eurostat" => "欧盟统计局（Eurostat）",
+        "unsd2022" => "联合国统计司（UNSD 2022）",
+        "unsd2023" => "联合国统计司（UNSD 2023）",
+        "sdsn" => "可持续发展解决方案网络（SDSN）",
+        "escap" => "联合国亚太经社会（UNESCAP）",
+        "ols" => "线性回归",
+        "linear" => "直线外推",
+        other => other,
     }
 }
 
@@ -199,6 +226,7 @@ fn values_sheet(input: &ReportInput) -> Sheet {
             ("备注", 30.0),
         ],
         rows,
+        empty: "本规划的指标尚无监测值",
     }
 }
 
@@ -228,9 +256,11 @@ fn results_sheet(input: &ReportInput) -> Sheet {
                 opt_num(t.and_then(|t| t.latest.map(|p| p.value))),
                 t.and_then(|t| t.latest)
                     .map_or(Cell::Empty, |p| Cell::Num(p.year as f64)),
-                opt_num(t.and_then(|t| t.p)),
-                opt_num(t.and_then(|t| t.s)),
-                opt_num(t.and_then(|t| t.r)),
+                opt_pct(t.and_then(|t| t.p)),
+                opt_pct(t.and_then(|t| t.s)),
+                t.and_then(|t| t.r)
+                    .filter(|r| r.is_finite())
+                    .map_or(Cell::Empty, Cell::Score),
                 text(t.map_or(r.status_zh, |t| t.status_zh)),
                 text(if headline { "是" } else { "否" }),
                 text(t.map_or(r.explanation_zh.as_str(), |t| t.explanation_zh.as_str())),
@@ -274,6 +304,7 @@ fn results_sheet(input: &ReportInput) -> Sheet {
             ("目标换算", 30.0),
         ],
         rows,
+        empty: "本规划没有可评估的指标",
     }
 }
 
@@ -286,9 +317,11 @@ fn methods_sheet(input: &ReportInput) -> Sheet {
                     text(input.area_name(&r.area)),
                     text(&r.name),
                     Cell::Num(t.year as f64),
-                    text(m.method),
+                    text(method_zh(m.method)),
                     text(m.label_zh),
-                    opt_num(m.ratio),
+                    m.ratio
+                        .filter(|r| r.is_finite())
+                        .map_or(Cell::Empty, Cell::Score),
                     text(if m.fallback_linear { "是" } else { "否" }),
                     text(&m.explanation_zh),
                 ]);
@@ -308,6 +341,7 @@ fn methods_sheet(input: &ReportInput) -> Sheet {
             ("说明", 70.0),
         ],
         rows,
+        empty: "没有可用国际方法计算的指标（缺少基线、目标或最新值，或为定性、里程碑目标）",
     }
 }
 
@@ -320,7 +354,7 @@ fn forecasts_sheet(input: &ReportInput) -> Sheet {
                     text(input.area_name(&r.area)),
                     text(&r.name),
                     Cell::Num(f.year as f64),
-                    text(f.method),
+                    text(method_zh(f.method)),
                     int(f.points),
                     Cell::Num(f.value),
                     opt_num(f.lower),
@@ -348,6 +382,7 @@ fn forecasts_sheet(input: &ReportInput) -> Sheet {
             ("说明", 70.0),
         ],
         rows,
+        empty: "没有可预测的指标：目标年份已到，或数据点少于2个，或为里程碑目标",
     }
 }
 
@@ -359,7 +394,7 @@ fn rollup_row(area: &str, scope: &str, r: &Rollup) -> Vec<Cell> {
     row.extend([
         int(r.assessed),
         r.share_achieved_or_on_track.map_or(Cell::Empty, Cell::Pct),
-        opt_num(r.progress_index),
+        r.progress_index.map_or(Cell::Empty, Cell::Score),
         text(&r.explanation_zh),
     ]);
     row
@@ -376,18 +411,7 @@ fn rollups_sheet(input: &ReportInput) -> Sheet {
         }
     }
     let mut header = vec![("地区", 12.0), ("范围", 14.0), ("指标数", 8.0)];
-    header.extend(
-        [
-            "已达标",
-            "进度正常",
-            "进度滞后",
-            "严重滞后",
-            "逆向变化",
-            "无数据",
-            "无法评估",
-        ]
-        .map(|h| (h, 8.0)),
-    );
+    header.extend(healthplan_eval::Status::ALL.map(|s| (s.zh(), 8.0)));
     header.extend([
         ("可评估", 8.0),
         ("达标或进度正常占比", 12.0),
@@ -398,6 +422,7 @@ fn rollups_sheet(input: &ReportInput) -> Sheet {
         name: "汇总",
         header,
         rows,
+        empty: "本规划没有可汇总的指标",
     }
 }
 
@@ -435,6 +460,7 @@ fn tasks_sheet(input: &ReportInput) -> Sheet {
             ("完成率", 9.0),
         ],
         rows,
+        empty: "本次没有提供任务进展数据",
     }
 }
 
@@ -455,7 +481,7 @@ fn ranking_sheet(
                 .collect();
             let part = |p: &healthplan_eval::assess::Part| {
                 if p.scored {
-                    (Cell::Num(p.points), Cell::Num(p.max))
+                    (Cell::Score(p.points), Cell::Score(p.max))
                 } else {
                     (text("不计分"), Cell::Empty)
                 }
@@ -463,14 +489,14 @@ fn ranking_sheet(
             let (ip, im) = part(&c.indicator_part);
             let (tp, tm) = part(&c.task_part);
             vec![
-                int(c.rank),
+                text(&c.rank_zh),
                 text(if area {
                     input.area_name(&c.name)
                 } else {
                     &c.name
                 }),
-                Cell::Num(c.total),
-                Cell::Num(c.max),
+                Cell::Score(c.total),
+                Cell::Score(c.max),
                 c.percent.map_or(Cell::Empty, |p| Cell::Pct(p / 100.0)),
                 ip,
                 im,
@@ -497,7 +523,18 @@ fn ranking_sheet(
             ("备注", 40.0),
         ],
         rows,
+        empty: "没有可排名的考核对象",
     }
+}
+
+/// A working line's item: a task by its text, an indicator by its name.
+fn item_text<'a>(input: &'a ReportInput, w: &'a healthplan_eval::assess::WorkingLine) -> &'a str {
+    if w.part == "task" {
+        if let Some(t) = input.plan().tasks.iter().find(|t| t.id == w.item) {
+            return t.text.trim();
+        }
+    }
+    &w.item
 }
 
 fn working_sheet(input: &ReportInput) -> Sheet {
@@ -521,12 +558,12 @@ fn working_sheet(input: &ReportInput) -> Sheet {
                     } else {
                         "重点任务"
                     }),
-                    text(&w.item),
+                    text(item_text(input, w)),
                     text(&w.status_zh),
                     Cell::Num(w.weight),
-                    Cell::Num(w.available),
+                    Cell::Score(w.available),
                     Cell::Num(w.multiplier),
-                    Cell::Num(w.points),
+                    Cell::Score(w.points),
                     text(&w.text_zh),
                 ]);
             }
@@ -547,6 +584,7 @@ fn working_sheet(input: &ReportInput) -> Sheet {
             ("计算过程", 50.0),
         ],
         rows,
+        empty: "没有可计分的考核对象",
     }
 }
 
@@ -578,6 +616,7 @@ fn scheme_sheet(input: &ReportInput) -> Sheet {
         name: "计分方案",
         header: vec![("项目", 30.0), ("数值", 10.0)],
         rows,
+        empty: "未设置计分方案",
     }
 }
 

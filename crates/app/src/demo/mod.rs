@@ -9,8 +9,8 @@ use crate::{App, AppError, Result};
 use healthplan_access::password::hash_password;
 use healthplan_access::Caps;
 use healthplan_core::{
-    AreaCode, AreaLevel, DataValue, Date, Grant, NewRound, Period, PlanDocument, PlanStatus,
-    ReviewDecision, Role, TaskProgress, TaskStatus, User, Value, ValueStatus,
+    AppliesTo, AreaCode, AreaLevel, DataValue, Date, Grant, NewRound, Period, PlanDocument,
+    PlanStatus, ReviewDecision, Role, TaskProgress, TaskStatus, User, Value, ValueStatus,
 };
 use healthplan_eval::evaluate::indicator_targets;
 use healthplan_eval::target::{assess_target, Context};
@@ -38,6 +38,10 @@ pub const BUNDLED_PLANS: [(&str, &str); 3] = [
         include_str!("../../../../fixtures/seeds/004_761ed102bf2849c9.txt"),
     ),
 ];
+
+/// The bundled plan that is published, so the public pages show one: 健康云浮行动2030,
+/// which runs past the demo's data.
+const PUBLISHED: usize = 2;
 
 /// Synthetic data covers these years.
 pub const FIRST_YEAR: i32 = 2020;
@@ -229,6 +233,20 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Units that count whole things (家, 个, 人 as a head count …); money and 万人 are not.
+fn counts_whole(ind: &healthplan_core::Indicator) -> bool {
+    const WHOLE: [&str; 10] = ["个", "家", "所", "人", "名", "张", "项", "支", "座", "处"];
+    let unit = ind.unit.as_deref().map(str::trim).unwrap_or("");
+    ind.applies_to() == AppliesTo::PlanArea && WHOLE.contains(&unit)
+}
+
+/// One indicator's generated yearly values in one area.
+struct Series {
+    points: Vec<(i32, f64)>,
+    /// Yes/no values (实现/未实现), copied to sub-areas rather than spread.
+    milestone: bool,
+}
+
 /// Yearly values of one indicator in one area whose evaluation as of [`LAST_YEAR`] comes out
 /// as `scenario`, when the targets allow it (qualitative targets cannot be steered; their
 /// series is a plain trend).
@@ -236,11 +254,12 @@ fn series(
     doc: &PlanDocument,
     i: usize,
     scenario: Scenario,
-    spread: f64,
     rng: &mut StdRng,
     settings: &Settings,
-) -> Vec<(i32, f64)> {
+) -> Series {
     let ind = &doc.indicators[i];
+    let whole = counts_whole(ind);
+    let round = |x: f64| if whole { x.round() } else { round2(x) };
     let targets = indicator_targets(doc, i);
     let head = targets.iter().max_by_key(|t| t.year);
     let base_year = ind
@@ -270,7 +289,7 @@ fn series(
         Some(v) => v * 0.93,
         None => 50.0,
     });
-    let b = round2(provisional * spread);
+    let b = round(provisional);
     let probe = assess(&[(base_year, b)]);
     let goal = probe.as_ref().and_then(|a| a.goal);
     let milestone = probe
@@ -284,14 +303,23 @@ fn series(
             Scenario::Lagging => 0.5,
             Scenario::OffTrack => 0.0,
         };
-        return years
-            .map(|y| (y, if y == LAST_YEAR { v } else { 0.0 }))
-            .collect();
+        return Series {
+            points: years
+                .map(|y| (y, if y == LAST_YEAR { v } else { 0.0 }))
+                .collect(),
+            milestone: true,
+        };
     }
+    let plain = |points| Series {
+        points,
+        milestone: false,
+    };
     let Some(goal) = goal.filter(|g| g.is_finite()) else {
-        return years
-            .map(|y| (y, round2(b * (1.0 + rng.random_range(-0.02..0.02)))))
-            .collect();
+        return plain(
+            years
+                .map(|y| (y, round(b * (1.0 + rng.random_range(-0.02..0.02)))))
+                .collect(),
+        );
     };
     let target_year = head.map_or(LAST_YEAR + 5, |t| t.year).max(LAST_YEAR);
     let gap = if (goal - b).abs() < 1e-9 {
@@ -312,7 +340,7 @@ fn series(
                 let n = if y == base_year { 0.0 } else { *n };
                 (
                     y,
-                    round2(clamp(ind.unit.as_deref(), b + f * gap * t.max(0.0) + n)),
+                    round(clamp(ind.unit.as_deref(), b + f * gap * t.max(0.0) + n)),
                 )
             })
             .collect()
@@ -321,20 +349,77 @@ fn series(
     for &f in scenario.factors() {
         let s = make(f);
         if assess(&s).is_some_and(|a| scenario.accepts(a.status)) {
-            return s;
+            return plain(s);
         }
         last = s;
     }
-    last
+    plain(last)
 }
 
-/// Synthetic yearly values for every indicator of the plan in every given area. The plan's
-/// own area (`root`) cycles through the four scenarios across indicators, so each plan shows
-/// every status; other areas draw theirs from the seeded generator.
+/// Spreads a parent's yearly values over its children so the two agree: a sum is split
+/// into shares that add up to it (whole numbers for counts), a rate into values around it
+/// whose mean it is, so it lies within their range. Each child drifts on its own course.
+fn spread(
+    parent: &[(i32, f64)],
+    children: usize,
+    sum: bool,
+    whole: bool,
+    unit: Option<&str>,
+    rng: &mut StdRng,
+) -> Vec<Vec<(i32, f64)>> {
+    let span = f64::from(LAST_YEAR - FIRST_YEAR).max(1.0);
+    let courses: Vec<(f64, f64)> = (0..children)
+        .map(|_| {
+            if sum {
+                (rng.random_range(0.5..1.5), rng.random_range(-0.3..0.3))
+            } else {
+                (rng.random_range(-0.06..0.06), rng.random_range(-0.05..0.05))
+            }
+        })
+        .collect();
+    let mut out = vec![Vec::with_capacity(parent.len()); children];
+    for &(year, total) in parent {
+        let t = f64::from(year - FIRST_YEAR) / span;
+        if sum {
+            let w: Vec<f64> = courses.iter().map(|(a, b)| a * (1.0 + b * t)).collect();
+            let all: f64 = w.iter().sum();
+            let step = if whole { 1.0 } else { 0.01 };
+            // Largest remainder in steps of one (or of 0.01), so the parts add up exactly.
+            let units = (total / step).round();
+            let raw: Vec<f64> = w.iter().map(|x| units * x / all).collect();
+            let mut parts: Vec<f64> = raw.iter().map(|x| x.floor()).collect();
+            let mut left = units - parts.iter().sum::<f64>();
+            let mut order: Vec<usize> = (0..children).collect();
+            order.sort_by(|&a, &b| (raw[b] - parts[b]).total_cmp(&(raw[a] - parts[a])));
+            for &k in order.iter().cycle().take(children * 2) {
+                if left < 0.5 {
+                    break;
+                }
+                parts[k] += 1.0;
+                left -= 1.0;
+            }
+            for (k, p) in parts.iter().enumerate() {
+                out[k].push((year, round2(p * step)));
+            }
+        } else {
+            let f: Vec<f64> = courses.iter().map(|(a, b)| 1.0 + a + b * t).collect();
+            let mean = f.iter().sum::<f64>() / children as f64;
+            for (k, x) in f.iter().enumerate() {
+                out[k].push((year, round2(clamp(unit, total * (x - mean + 1.0)))));
+            }
+        }
+    }
+    out
+}
+
+/// Synthetic yearly values for every indicator of the plan in every given area (code and
+/// parent). The plan's own area (`root`) cycles through the four scenarios across
+/// indicators, so each plan shows every status; the values of the areas below are spread
+/// from their parent's, so a district agrees with its streets.
 pub fn synthetic_values(
     doc: &PlanDocument,
     root: &AreaCode,
-    areas: &[AreaCode],
+    areas: &[(AreaCode, Option<AreaCode>)],
     seed: u64,
     settings: &Settings,
 ) -> Vec<DataValue> {
@@ -344,18 +429,31 @@ pub fn synthetic_values(
         let Some(element) = &ind.element else {
             continue;
         };
-        for area in areas {
-            let scenario = if area == root {
-                Scenario::ALL[i % 4]
-            } else {
-                Scenario::ALL[rng.random_range(0..4)]
-            };
-            let spread = if area == root {
-                1.0
-            } else {
-                rng.random_range(0.93..1.07)
-            };
-            for (year, v) in series(doc, i, scenario, spread, &mut rng, settings) {
+        let top = series(doc, i, Scenario::ALL[i % 4], &mut rng, settings);
+        let sum = ind.applies_to() == AppliesTo::PlanArea;
+        let whole = counts_whole(ind);
+        let mut values: Vec<(AreaCode, Vec<(i32, f64)>)> = vec![(root.clone(), top.points)];
+        let mut k = 0;
+        while k < values.len() {
+            let parent = values[k].0.clone();
+            let children: Vec<AreaCode> = areas
+                .iter()
+                .filter(|(_, p)| p.as_ref() == Some(&parent))
+                .map(|(c, _)| c.clone())
+                .collect();
+            if !children.is_empty() {
+                let parts = if top.milestone {
+                    vec![values[k].1.clone(); children.len()]
+                } else {
+                    let unit = ind.unit.as_deref();
+                    spread(&values[k].1, children.len(), sum, whole, unit, &mut rng)
+                };
+                values.extend(children.into_iter().zip(parts));
+            }
+            k += 1;
+        }
+        for (area, points) in values {
+            for (year, v) in points {
                 if let Ok(mut dv) = DataValue::new(
                     element,
                     area.clone(),
@@ -491,7 +589,15 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
                 .count()
         };
         if present == 0 && !elements.is_empty() {
-            let areas = policy.areas().subtree(&root);
+            let index = policy.areas();
+            let areas: Vec<(AreaCode, Option<AreaCode>)> = index
+                .subtree(&root)
+                .into_iter()
+                .map(|a| {
+                    let parent = index.ancestors(&a).into_iter().next();
+                    (a, parent)
+                })
+                .collect();
             let values =
                 synthetic_values(&doc, &root, &areas, SEED.wrapping_add(id as u64), &settings);
             app.import_data_values(&right(caps.bulk_writer())?, &values)
@@ -504,7 +610,18 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
             ));
         }
         demo_task_reports(app, &caps, id, &doc, &root).await?;
-        demo_round(app, &caps, id, &title, &root).await?;
+        demo_round(app, &caps, id, &title, &doc, &root).await?;
+    }
+    if let Some((id, title)) = report.plans.get(PUBLISHED).cloned() {
+        if store.plan_summary(&all, id).await?.status != PlanStatus::Published {
+            let run = app.evaluate_plan(&all, id, LAST_YEAR, &settings).await?;
+            store
+                .publish_plan(&editor, id, LAST_YEAR, &run.publication())
+                .await?;
+            report
+                .lines
+                .push(format!("plan {id} published as of {LAST_YEAR}: {title}"));
+        }
     }
     let today = jiff::ZonedDateTime::now().date();
     let today = Period::Day(today.year() as i32, today.month() as u8, today.day() as u8);
@@ -572,12 +689,23 @@ async fn demo_task_reports(
     Ok(())
 }
 
-/// An open round for the next year's data, so reporters find a form waiting.
+/// The last year a plan runs to: its period's end, else its latest target year.
+fn plan_end(doc: &PlanDocument) -> Option<i32> {
+    let targets = (0..doc.indicators.len())
+        .flat_map(|i| indicator_targets(doc, i).into_iter().map(|t| t.year));
+    doc.period
+        .map(|p| p[1])
+        .or_else(|| doc.target_years.iter().copied().chain(targets).max())
+}
+
+/// An open round for the next year's data, so reporters find a form waiting; for a plan
+/// that ends with the demo's data, its final year.
 async fn demo_round(
     app: &App,
     caps: &Caps,
     plan_id: i64,
     title: &str,
+    doc: &PlanDocument,
     root: &AreaCode,
 ) -> Result<()> {
     let store = app.store();
@@ -586,11 +714,12 @@ async fn demo_round(
         return Ok(());
     }
     let policy = app.policy();
+    let year = plan_end(doc).map_or(LAST_YEAR + 1, |end| end.min(LAST_YEAR + 1));
     let round = NewRound {
         plan_id,
-        title: format!("{}年度监测数据填报 · {title}", LAST_YEAR + 1),
-        period: Period::Year(LAST_YEAR + 1),
-        deadline: Date::parse(&format!("{}-01-31", LAST_YEAR + 2))?,
+        title: format!("{year}年度监测数据填报 · {title}"),
+        period: Period::Year(year),
+        deadline: Date::parse(&format!("{}-01-31", year + 1))?,
         areas: policy
             .areas()
             .subtree(root)

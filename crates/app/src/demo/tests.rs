@@ -16,12 +16,16 @@ async fn story(store: Store) {
     );
     let caps = app.local_caps("test");
     let settings = Settings::default();
+    // Between them the plans show every verdict (a plan whose target year has come shows
+    // only achieved and missed).
+    let mut seen = std::collections::BTreeSet::new();
     for (id, title) in &report.plans {
         let run = app
             .evaluate_plan(&caps.reader(), *id, LAST_YEAR, &settings)
             .await
             .unwrap();
         assert!(run.synthetic, "{title}: demo values are marked synthetic");
+        seen.extend(run.evaluation.results.iter().map(|r| r.status));
         let count = |f: &dyn Fn(Status) -> bool| {
             run.evaluation
                 .results
@@ -29,19 +33,37 @@ async fn story(store: Store) {
                 .filter(|r| f(r.status))
                 .count()
         };
-        for (name, f) in [
-            (
-                "achieved",
-                &(|s| s == Status::Achieved) as &dyn Fn(Status) -> bool,
-            ),
-            ("on track", &|s| s == Status::OnTrack),
-            ("lagging", &|s| s == Status::Moderate),
-            ("off track", &|s| {
+        // Plans whose targets come after the data show every kind of progress; targets
+        // whose year has come are achieved or missed.
+        let open = run
+            .evaluation
+            .results
+            .iter()
+            .any(|r| r.headline_year.is_some_and(|y| y > LAST_YEAR));
+        let mut want: Vec<(&str, &dyn Fn(Status) -> bool)> =
+            vec![("achieved", &|s| s == Status::Achieved)];
+        if open {
+            want.push(("on track", &|s| s == Status::OnTrack));
+            want.push(("lagging", &|s| s == Status::Moderate));
+            want.push(("off track", &|s| {
                 matches!(s, Status::Insufficient | Status::MovingAway)
-            }),
-        ] {
-            assert!(count(f) > 0, "{title}: no indicator is {name}");
+            }));
+        } else {
+            want.push(("missed", &|s| s == Status::Missed));
         }
+        // Each indicator of the plan's own area takes the next kind in turn (a plan of a
+        // few small counts cannot show them all).
+        let kinds = if run.plan.indicators.len() >= 4 * want.len() {
+            want.len()
+        } else {
+            1
+        };
+        let shown: Vec<&str> = want
+            .iter()
+            .filter(|(_, f)| count(*f) > 0)
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(shown.len() >= kinds, "{title}: only {shown:?}");
         assert!(
             run.evaluation.areas.len() > 1,
             "{title}: sub-areas evaluated"
@@ -49,6 +71,20 @@ async fn story(store: Store) {
         // Task completion comes from the approved demo task reports.
         let completion = run.evaluation.task_completion.as_ref().unwrap();
         assert!(completion.iter().any(|c| c.completed > 0), "{title}");
+    }
+    for (name, f) in [
+        (
+            "achieved",
+            &(|s| s == Status::Achieved) as &dyn Fn(Status) -> bool,
+        ),
+        ("on track", &|s| s == Status::OnTrack),
+        ("lagging", &|s| s == Status::Moderate),
+        ("off track", &|s| {
+            matches!(s, Status::Insufficient | Status::MovingAway)
+        }),
+        ("missed", &|s| s == Status::Missed),
+    ] {
+        assert!(seen.iter().any(|s| f(*s)), "no indicator is {name}");
     }
     // Accounts for every role, able to sign in with the printed password.
     for a in ACCOUNTS {
@@ -62,12 +98,26 @@ async fn story(store: Store) {
             a.password, &hash
         ));
     }
-    assert!(!app
-        .store()
-        .list_rounds(&caps.reader())
-        .await
-        .unwrap()
-        .is_empty());
+    // Each plan's open round is for a year inside the plan's period.
+    let rounds = app.store().list_rounds(&caps.reader()).await.unwrap();
+    for (id, title) in &report.plans {
+        let doc = app.store().plan(&caps.reader(), *id).await.unwrap();
+        let round = rounds.iter().find(|r| r.plan_id == *id).unwrap();
+        let Period::Year(year) = round.period else {
+            panic!("{title}: {:?}", round.period)
+        };
+        let end = plan_end(&doc).unwrap();
+        assert!(year <= end, "{title}: round {year}, plan ends {end}");
+    }
+    // One plan is published, so the public pages show something.
+    let summaries = app.store().list_plans(&caps.reader()).await.unwrap();
+    assert_eq!(
+        summaries
+            .iter()
+            .filter(|s| s.status == healthplan_core::PlanStatus::Published)
+            .count(),
+        1
+    );
     let before = app.store().row_counts().await.unwrap();
     let again = setup(&app, "test").await.unwrap();
     assert_eq!(again.synthetic_values, 0);
@@ -106,7 +156,7 @@ async fn demo_on_postgres() {
 }
 
 #[test]
-fn generation_is_deterministic() {
+fn generation_is_deterministic_and_consistent_across_levels() {
     let imported = healthplan_importer::import_text(BUNDLED_PLANS[2].1, "p.txt").unwrap();
     let mut doc = imported.plan;
     prepare_plan(&mut doc, AreaLevel::City);
@@ -114,14 +164,68 @@ fn generation_is_deterministic() {
         ind.element = Some(format!("E{k}"));
         assert!(ind.lead_department().is_some_and(|l| l.starts_with('市')));
     }
-    let root = AreaCode::parse("445300").unwrap();
-    let areas = [root.clone(), AreaCode::parse("445302").unwrap()];
+    // A city, two districts, three streets under the first.
+    let code = |c: &str| AreaCode::parse(c).unwrap();
+    let root = code("445300");
+    let areas = [
+        (root.clone(), None),
+        (code("445302"), Some(root.clone())),
+        (code("445303"), Some(root.clone())),
+        (code("445302001"), Some(code("445302"))),
+        (code("445302002"), Some(code("445302"))),
+        (code("445302003"), Some(code("445302"))),
+    ];
     let s = Settings::default();
     let a = synthetic_values(&doc, &root, &areas, 7, &s);
     let b = synthetic_values(&doc, &root, &areas, 7, &s);
     assert_eq!(a, b);
-    assert_eq!(a.len(), doc.indicators.len() * 2 * 6);
+    assert_eq!(a.len(), doc.indicators.len() * areas.len() * 6);
     assert!(a
         .iter()
         .all(|v| v.synthetic && v.status == ValueStatus::Approved));
+    let value = |e: &str, area: &AreaCode, year: i32| {
+        a.iter()
+            .find(|v| v.element == e && v.area == *area && v.period == Period::Year(year))
+            .map(|v| match v.value {
+                Value::Number { value } => value,
+                _ => panic!("a number"),
+            })
+            .unwrap()
+    };
+    let mut checked = [0, 0, 0];
+    for ind in &doc.indicators {
+        let e = ind.element.as_deref().unwrap();
+        for year in FIRST_YEAR..=LAST_YEAR {
+            for (parent, kids) in [(&root, &areas[1..3]), (&areas[1].0, &areas[3..6])] {
+                let p = value(e, parent, year);
+                let kids: Vec<f64> = kids.iter().map(|(c, _)| value(e, c, year)).collect();
+                let (lo, hi) = kids
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+                        (l.min(*x), h.max(*x))
+                    });
+                if counts_whole(ind) {
+                    assert!(
+                        kids.iter().chain([&p]).all(|x| x.fract() == 0.0),
+                        "{}",
+                        ind.name
+                    );
+                    checked[0] += 1;
+                }
+                if ind.applies_to() == AppliesTo::PlanArea {
+                    let sum: f64 = kids.iter().sum();
+                    assert!((sum - p).abs() < 1e-6, "{}: {p} ≠ Σ{kids:?}", ind.name);
+                    checked[1] += 1;
+                } else {
+                    assert!(
+                        lo - 1e-9 <= p && p <= hi + 1e-9,
+                        "{}: {p} outside {kids:?}",
+                        ind.name
+                    );
+                    checked[2] += 1;
+                }
+            }
+        }
+    }
+    assert!(checked.iter().all(|n| *n > 0), "{checked:?}");
 }

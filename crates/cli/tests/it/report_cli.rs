@@ -161,7 +161,18 @@ fn report_summary_equals_evaluate() {
             .args(&files)
             .args(["--as-of", "2021", "--json"]),
     ));
+    // (The plan's own area is not ranked against its sub-areas: a sentence says so.)
     for card in a["areas"].as_array().unwrap() {
+        if card["rank"] == 0 {
+            let name = card["name"].as_str().unwrap();
+            assert!(
+                paras
+                    .iter()
+                    .any(|p| p.contains(name) && p.contains("不参与排名")),
+                "{name}"
+            );
+            continue;
+        }
         let total = card["total"].as_f64().unwrap();
         let printed = format!("{}", (total * 100.0).round() / 100.0);
         assert!(paras.iter().any(|p| p == &printed), "no cell {printed}");
@@ -442,4 +453,25 @@ fn report_errors_are_clear() {
             .arg(dir.path().join("r.docx")),
     );
     assert!(err.contains("not a plausible year"), "{err}");
+    // A year without observations, and one before the baseline, are refused with the
+    // years that have data; nothing is written.
+    let year = |y: &str| {
+        run_err(
+            healthplan(dir.path())
+                .args(["report", "--plan"])
+                .arg(&plan)
+                .arg("--data")
+                .arg(&data)
+                .args(["--year", y, "--out"])
+                .arg(dir.path().join("r.docx")),
+        )
+    };
+    let err = year("2019");
+    assert!(
+        err.contains("2019年没有监测数据") && err.contains("有监测数据的年份：2017年"),
+        "{err}"
+    );
+    let err = year("2016");
+    assert!(err.contains("早于规划基线年2017年"), "{err}");
+    assert!(!dir.path().join("r.docx").exists());
 }
