@@ -1,6 +1,8 @@
 //! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
 
 mod area;
+mod backup;
+mod config;
 mod csvin;
 mod data;
 mod demo;
@@ -43,6 +45,15 @@ pub struct Globals {
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Configuration file; every flag can be set there (default: /etc/healthplan/healthplan.toml
+    /// when it exists). Flags and environment variables win over it.
+    #[arg(
+        long = "config",
+        global = true,
+        env = "HEALTHPLAN_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -74,10 +85,41 @@ enum Command {
     Report(report::ReportArgs),
     /// Export values, evaluation results or the assessment working as XLSX.
     Export(report::ExportArgs),
+    /// Write a backup (database, settings, evidence) while the server keeps serving.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data dir or database.
+    Restore(backup::RestoreArgs),
+    /// The configuration file: check it.
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+}
+
+/// Parses the command line over the configuration file's settings.
+fn parse_from(
+    args: Vec<std::ffi::OsString>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Cli> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    if let Some(path) = file {
+        cmd = config::apply(cmd, path)?;
+    }
+    let matches = cmd.try_get_matches_from(args).unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.globals.config_file = file.map(std::path::Path::to_path_buf);
+    Ok(cli)
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let file = config::locate(&args);
+    let cli = match parse_from(args, file.as_deref()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = rt.block_on(async {
         match cli.command {
@@ -92,6 +134,9 @@ fn main() -> std::process::ExitCode {
             Command::Align(a) => evaluate::align(a, &cli.globals).await,
             Command::Report(a) => report::report(a, &cli.globals).await,
             Command::Export(a) => report::export(a, &cli.globals).await,
+            Command::Backup(a) => backup::backup(a, &cli.globals).await,
+            Command::Restore(a) => backup::restore(a, &cli.globals).await,
+            Command::Config(c) => config::run(c, &cli.globals).await,
         }
     });
     match result {

@@ -14,6 +14,26 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub options: ServerOptions,
+    /// Write a backup into this directory every `--backup-every` (off without).
+    #[arg(long, env = "HEALTHPLAN_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Scheduled backups kept; older ones are deleted.
+    #[arg(long, default_value_t = 7)]
+    pub backup_keep: usize,
+    /// How often the scheduled backup runs (`24h`, `6h`, `30m`).
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub backup_every: std::time::Duration,
+}
+
+/// `24h`, `90m`, `2s` or ISO 8601 (`PT24H`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("{s:?} is not a duration like 24h or 30m: {e}"))?;
+    std::time::Duration::try_from(d)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?}: the duration must be positive"))
 }
 
 /// Options of the server, shared by `serve` and `demo`.
@@ -31,14 +51,28 @@ pub struct ServerOptions {
     /// Evaluation and assessment settings (TOML), as for `healthplan evaluate --scheme`.
     #[arg(long)]
     pub scheme: Option<PathBuf>,
+    /// Serve `/metrics` to scrapers that send `Authorization: Bearer <this>` (off without).
+    #[arg(long, env = "HEALTHPLAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Log lines as text for people or JSON for collectors (each with the request id).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl ServerOptions {
-    fn config(&self) -> anyhow::Result<ServerConfig> {
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
         let mut c = ServerConfig {
             secure_cookies: self.secure_cookies,
             trust_proxy: self.trust_proxy,
             idle_timeout: std::time::Duration::from_secs(self.idle_minutes.max(1) * 60),
+            metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
             ..ServerConfig::default()
         };
         if let Some(p) = &self.scheme {
@@ -53,20 +87,42 @@ impl ServerOptions {
 }
 
 pub async fn run(a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
+    init_logs(a.options.log_format);
     let store = crate::store::open(g).await?;
     let app = App::open(store).await?;
+    if let Some(dir) = &a.backup_dir {
+        let schedule = healthplan_backup::Schedule {
+            dir: dir.clone(),
+            keep: a.backup_keep,
+            every: a.backup_every,
+            settings: crate::backup::settings_files(g, a.options.scheme.as_slice()),
+        };
+        tokio::spawn(healthplan_backup::run_schedule(
+            app.store().clone(),
+            crate::store::config(g),
+            schedule,
+        ));
+    }
     serve(app, &a.listen, &a.options).await
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(app: App, listen: &str, options: &ServerOptions) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
+/// Logs to stderr; `RUST_LOG` chooses what.
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().with_current_span(true).try_init(),
+    };
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(app: App, listen: &str, options: &ServerOptions) -> anyhow::Result<()> {
+    init_logs(options.log_format);
     let config = options.config()?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -4,9 +4,14 @@ use crate::Globals;
 use anyhow::Context;
 use healthplan_app::store::{Store, StoreConfig};
 
+/// Where the global options say the data is.
+pub fn config(g: &Globals) -> StoreConfig {
+    StoreConfig::new(&g.data_dir, g.database_url.clone())
+}
+
 /// Opens (creating and migrating if needed) the database `--data-dir` / `DATABASE_URL` name.
 pub async fn open(g: &Globals) -> anyhow::Result<Store> {
-    let config = StoreConfig::new(&g.data_dir, g.database_url.clone());
+    let config = config(g);
     let what = match &config.database_url {
         Some(_) => "the database named by DATABASE_URL".to_string(),
         None => format!("the database in {}", config.sqlite_path().display()),

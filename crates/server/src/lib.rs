@@ -9,12 +9,14 @@ pub(crate) mod api;
 mod auth;
 mod error;
 mod i18n;
+mod ops;
 mod pages;
 mod state;
 
 pub(crate) use api::{area_param as api_area, period_param as api_period};
 pub use auth::{hash_secret, random_token};
 pub use error::ApiError;
+pub use ops::Metrics;
 pub use state::{AppState, ServerConfig};
 
 use axum::http::{header, HeaderValue};
@@ -25,8 +27,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The whole application: API, documentation, pages and assets, behind the authentication
 /// and CSRF middleware.
@@ -36,14 +39,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .url("/api/openapi.json", openapi)
         .into();
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let signed = Router::new()
         .merge(api)
         .merge(docs)
         .merge(pages::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
-        ))
+        ));
+    Router::new()
+        .merge(signed)
+        .merge(ops::router())
         .layer(axum::middleware::from_fn(error::localize))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -61,8 +67,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Extractors (`Bytes`, multipart) otherwise stop at axum's own 2 MB; the layer above
         // is the one limit.
         .layer(axum::extract::DefaultBodyLimit::max(limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::track,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Every log line of a request carries its id (also sent back as `x-request-id`, or taken
+/// from the proxy's header) and the route.
+fn request_span(req: &axum::extract::Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |m| m.as_str());
+    tracing::info_span!("request", id, method = %req.method(), route)
 }
 
 /// The OpenAPI document the server serves.

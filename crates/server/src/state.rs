@@ -27,6 +27,8 @@ pub struct ServerConfig {
     /// How often every plan is re-evaluated and every round's deadline checked for alerts
     /// (`None`: only after approvals and on demand).
     pub alert_interval: Option<Duration>,
+    /// `/metrics` answers only with this bearer token (`None`: metrics off).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +43,7 @@ impl Default for ServerConfig {
             free_sign_in_failures: 5,
             settings: Settings::default(),
             alert_interval: Some(Duration::from_secs(600)),
+            metrics_token: None,
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct AppState {
     pub app: Arc<App>,
     pub config: ServerConfig,
     pub views: crate::pages::Views,
+    pub metrics: crate::ops::Metrics,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             app,
             config,
             views: crate::pages::Views::new(),
+            metrics: crate::ops::Metrics::default(),
         }
     }
 }
@@ -77,12 +82,22 @@ pub fn after_approval(state: &AppState, v: &healthplan_core::DataValue) {
     });
 }
 
-/// The periodic check: every plan as of its latest year with approved values (so it never
-/// judges on older data than an approval's check did), and every round.
+/// The periodic check, run by one process per period: every plan as of its latest year with
+/// approved values (so it never judges on older data than an approval's check did), and every
+/// round.
 pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
+        // Several servers on one database: one of them runs each period's check.
+        match app.store().claim_job("alerts", every).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim the periodic alert check");
+                continue;
+            }
+        }
         let (year, today) = (app.clock().year(), app.clock().today());
         match app.check_all_alerts(year, today, &settings).await {
             Ok(raised) if !raised.is_empty() => {

@@ -19,6 +19,7 @@ pub use model::{
     NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
+pub use model::{MigrationState, PoolState};
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
@@ -109,6 +110,30 @@ impl Store {
         }
     }
 
+    /// Writes a consistent copy of the SQLite database to `path` while others keep reading
+    /// and writing (`VACUUM INTO`: one read transaction, compacted). PostgreSQL copies are
+    /// `pg_dump`'s job.
+    pub async fn sqlite_snapshot(&self, path: &Path) -> Result<()> {
+        match self {
+            Store::Sqlite(db) => db.vacuum_into(path).await,
+            Store::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL database is copied with pg_dump, not VACUUM INTO".into(),
+            )),
+        }
+    }
+
+    /// Whether the database `config` names holds any table, without creating or migrating
+    /// it (a restore refuses to overwrite one that does).
+    pub async fn has_tables(config: &StoreConfig) -> Result<bool> {
+        match config.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                PgDb::has_tables(url).await
+            }
+            Some(url) => Err(StoreError::UnsupportedUrl(redact(url))),
+            None => SqliteDb::has_tables(&config.sqlite_path()).await,
+        }
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         match self {
@@ -119,7 +144,7 @@ impl Store {
 }
 
 /// Removes the password from a database URL so it can be shown.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let userinfo = &url[s + 3..at];
@@ -328,6 +353,33 @@ database_api! {
     fn delete_mapping_row(&self, by: &MappingEditor, kind: MappingKind, local_code: &str) -> Result<()>;
     }
 }
+
+database_api! {
+    /// What operating the service needs (sql_ops.rs): health, metrics, the record of
+    /// backups and other operator actions.
+    trait Operations {
+    /// A round trip to the database.
+    fn ping(&self) -> Result<()>;
+    /// Migrations applied, and those this binary knows that the database lacks.
+    fn migration_state(&self) -> Result<MigrationState>;
+    fn pool_state(&self) -> Result<PoolState>;
+    /// Audits an operator action that changes no protected data (a backup, its outcome):
+    /// an `insert` of `entity`/`key` with `outcome` as the row's `after`.
+    fn record_operation(&self, actor: &str, entity: &str, key: &str, outcome: &serde_json::Value) -> Result<()>;
+    /// The newest audit entry of `entity`.
+    fn last_operation(&self, entity: &str) -> Result<Option<AuditEntry>>;
+    /// Alerts ever raised.
+    fn alert_count(&self) -> Result<i64>;
+    /// Claims this period's run of a periodic job: true for the one process (of all those
+    /// on this database) whose claim finds the last run at least `every` ago.
+    fn claim_job(&self, name: &str, every: std::time::Duration) -> Result<bool>;
+    }
+}
+
+/// Audit entity of a successful backup (key: the file written).
+pub const BACKUP_ENTITY: &str = "backup";
+/// Audit entity of a failed backup (key: where it was to be written).
+pub const BACKUP_FAILURE_ENTITY: &str = "backup_failure";
 
 /// Tables reported by [`Store::row_counts`].
 pub const TABLES: [&str; 22] = [

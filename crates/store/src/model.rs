@@ -385,3 +385,19 @@ pub struct MappingCount {
     pub deleted: usize,
     pub unchanged: usize,
 }
+
+/// Which migrations a database has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub applied: usize,
+    /// Versions this binary would apply.
+    pub pending: Vec<i64>,
+}
+
+/// The connection pool right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}

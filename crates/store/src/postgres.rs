@@ -33,6 +33,53 @@ impl PgDb {
         self.location.clone()
     }
 
+    pub(crate) async fn has_tables(url: &str) -> Result<bool> {
+        use sqlx::Connection;
+        let mut conn =
+            sqlx::PgConnection::connect(url)
+                .await
+                .map_err(|cause| StoreError::Open {
+                    target: crate::redact(url),
+                    cause,
+                })?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok(n > 0)
+    }
+
+    /// Runs `f` with the id of a snapshot exported from a read-only repeatable-read
+    /// transaction (for `pg_dump --snapshot`), and returns every table's row count in that
+    /// same snapshot with `f`'s result.
+    pub async fn in_exported_snapshot<F, Fut, T>(&self, f: F) -> Result<(Vec<(String, i64)>, T)>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut rows = Vec::with_capacity(crate::TABLES.len());
+        for t in crate::TABLES {
+            // Table names come from a constant list, never from input.
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {t}")))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            rows.push((t.to_string(), n));
+        }
+        let out = f(snapshot).await;
+        tx.commit().await?;
+        Ok((rows, out))
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
         Ok(self.pool.begin().await?)
     }
@@ -51,6 +98,9 @@ mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_ops.rs"]
+mod sql_ops;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;

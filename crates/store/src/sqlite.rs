@@ -55,6 +55,37 @@ impl SqliteDb {
         self.location.clone()
     }
 
+    pub(crate) async fn vacuum_into(&self, path: &Path) -> Result<()> {
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Invalid(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn has_tables(path: &Path) -> Result<bool> {
+        if !path.exists() {
+            return Ok(false);
+        }
+        let opts = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&opts)
+            .await
+            .map_err(|cause| StoreError::Open {
+                target: path.display().to_string(),
+                cause,
+            })?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        sqlx::Connection::close(conn).await?;
+        Ok(n > 0)
+    }
+
     /// Deferred transactions could deadlock when two readers both upgrade to writers;
     /// `BEGIN IMMEDIATE` takes the write lock up front.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
@@ -75,6 +106,9 @@ mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_ops.rs"]
+mod sql_ops;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;

@@ -122,6 +122,63 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Every row of every table (migration bookkeeping included) as text, sorted per table: two
+/// databases hold the same data when these are equal.
+pub async fn table_rows(
+    store: &crate::Store,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+    use sqlx::Row;
+    let mut out = std::collections::BTreeMap::new();
+    match store {
+        crate::Store::Sqlite(db) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(&db.pool)
+            .await?;
+            for t in tables {
+                let columns: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                        .bind(&t)
+                        .fetch_all(&db.pool)
+                        .await?;
+                let row = columns
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || ',' || ");
+                // Names come from the database's own catalogue.
+                let mut rows: Vec<String> =
+                    sqlx::query(AssertSqlSafe(format!("SELECT {row} FROM \"{t}\"")))
+                        .fetch_all(&db.pool)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get::<String, _>(0))
+                        .collect::<std::result::Result<_, _>>()?;
+                rows.sort();
+                out.insert(t, rows);
+            }
+        }
+        crate::Store::Postgres(db) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema()",
+            )
+            .fetch_all(&db.pool)
+            .await?;
+            for t in tables {
+                let mut rows: Vec<String> =
+                    sqlx::query_scalar(AssertSqlSafe(format!("SELECT r::text FROM \"{t}\" r")))
+                        .fetch_all(&db.pool)
+                        .await?;
+                rows.sort();
+                out.insert(t, rows);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,8 @@ stories!(
     scoped_writes_and_reads,
     sessions_tokens_and_throttling,
     mapping_table_is_one_to_one_and_audited,
+    periodic_jobs_are_claimed_once_per_period,
+    operations_are_recorded_and_probed,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -1627,4 +1629,56 @@ async fn mapping_table_is_one_to_one_and_audited(store: &Store, _: &StoreConfig)
     assert_eq!(de2.action, AuditAction::Update);
     assert_eq!(de2.before.as_ref().unwrap()["dhis2_code"], "NEW");
     assert_eq!(de2.after.as_ref().unwrap()["dhis2_code"], "fbfJHSPpUQD");
+}
+
+async fn periodic_jobs_are_claimed_once_per_period(store: &Store, _: &StoreConfig) {
+    let day = std::time::Duration::from_secs(86_400);
+    // Two processes ticking together: one claim wins.
+    let (a, b) = tokio::join!(
+        store.claim_job("backup", day),
+        store.claim_job("backup", day)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
+    assert!(!store.claim_job("backup", day).await.unwrap());
+    // Another job has its own period; a due one is claimed again.
+    assert!(store.claim_job("alerts", day).await.unwrap());
+    assert!(store
+        .claim_job("backup", std::time::Duration::ZERO)
+        .await
+        .unwrap());
+}
+
+async fn operations_are_recorded_and_probed(store: &Store, _: &StoreConfig) {
+    store.ping().await.unwrap();
+    let m = store.migration_state().await.unwrap();
+    assert!(m.applied >= 6 && m.pending.is_empty(), "{m:?}");
+    assert!(store.pool_state().await.unwrap().size >= 1);
+    assert_eq!(
+        store.last_operation(crate::BACKUP_ENTITY).await.unwrap(),
+        None
+    );
+    for file in ["a.zip", "b.zip"] {
+        store
+            .record_operation(
+                "cli:ops",
+                crate::BACKUP_ENTITY,
+                file,
+                &serde_json::json!({"bytes": 1}),
+            )
+            .await
+            .unwrap();
+    }
+    let last = store
+        .last_operation(crate::BACKUP_ENTITY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (last.entity_key.as_str(), last.actor.as_str()),
+        ("b.zip", "cli:ops")
+    );
+    assert!(store
+        .record_operation(" ", "backup", "c.zip", &serde_json::json!({}))
+        .await
+        .is_err());
 }

@@ -20,6 +20,7 @@ pub fn healthplan(data_dir: &Path) -> Command {
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("HEALTHPLAN_DATA_DIR")
+        .env_remove("HEALTHPLAN_CONFIG")
         .env("HEALTHPLAN_ACTOR", "test")
         .env("NO_COLOR", "1");
     c

@@ -5,5 +5,6 @@ mod data_cli;
 mod eval_cli;
 mod exchange_cli;
 mod import_cli;
+mod ops_cli;
 mod report_cli;
 mod store_cli;

@@ -47,6 +47,7 @@ async fn admin_page(
     let areas = store.list_areas().await?;
     let departments = store.list_departments().await?;
     let elements = store.list_data_elements().await?;
+    let backup = crate::ops::backup_status(store).await?;
     let depth = |a: &Area| a.level as usize;
     Ok(render(
         state,
@@ -64,6 +65,8 @@ async fn admin_page(
                 "aggregations": ["sum", "average", "weighted", "none"],
                 "notice": notice,
                 "error": error,
+                "backup": backup.last,
+                "backup_failure": backup.failure,
             }),
         ),
     ))

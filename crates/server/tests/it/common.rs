@@ -44,6 +44,30 @@ macro_rules! stories {
     };
 }
 
+/// One test per backend of the story `async fn $name(app: &TestApp)` served with `$config`.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $config:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_sqlite($config).await;
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::spawn_postgres($config).await else {
+                    eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL story skipped");
+                    return;
+                };
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    };
+}
+
 pub struct TestApp {
     pub base: String,
     pub app: Arc<App>,

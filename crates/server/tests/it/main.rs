@@ -10,5 +10,6 @@ mod doors;
 mod escaping;
 mod exchange;
 mod flows;
+mod ops;
 mod sessions;
 mod surveillance;

@@ -6,27 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
 
-macro_rules! on_both {
-    ($name:ident, $config:expr) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = crate::common::TestApp::spawn_sqlite($config).await;
-                super::$name(&app).await;
-                app.stop().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = crate::common::TestApp::spawn_postgres($config).await else {
-                    eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL story skipped");
-                    return;
-                };
-                super::$name(&app).await;
-                app.stop().await;
-            }
-        }
-    };
-}
+use crate::on_both;
 
 on_both!(
     sign_in_out_and_fixation,
