@@ -133,10 +133,10 @@ pub async fn run(c: ConfigCmd, g: &Globals) -> anyhow::Result<()> {
     };
     let config = crate::store::config(g);
     out += &match &config.database_url {
-        Some(url) => format!("database: {}\n", healthplan_store::redact(url)),
+        Some(url) => format!("database: {}\n", healthplan_app::store::redact(url)),
         None => format!("database: {}\n", config.sqlite_path().display()),
     };
-    healthplan_store::Store::has_tables(&config)
+    healthplan_app::store::Store::has_tables(&config)
         .await
         .context("the database cannot be reached")?;
     out += "database: reachable\n";
