@@ -290,13 +290,16 @@ fn assess_ranks_with_the_working_and_honours_the_scheme() {
     j.push("--json");
     let v = ok_json(&j);
     let top = &v["areas"][0];
+    // The plan's own area is not ranked against its town (rank 0).
     assert_eq!(
         (top["rank"].as_i64(), top["name"].as_str()),
-        (Some(1), Some("饶平县"))
+        (Some(0), Some("饶平县"))
     );
     assert!(close(&top["total"], 75.75, 1e-9));
     assert_eq!(top["working"].as_array().unwrap().len(), 7);
-    assert!(close(&v["areas"][1]["total"], 9.25, 1e-9));
+    // The town answers only for the task it reports on: 5.25 + 30 × 0.4.
+    assert!(close(&v["areas"][1]["total"], 17.25, 1e-9));
+    assert_eq!(v["areas"][1]["rank"], 1);
     assert_eq!(v["departments"][0]["name"], "县卫生健康局");
     assert!(close(&v["departments"][1]["percent"], 80.0, 1e-9));
 
