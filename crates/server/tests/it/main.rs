@@ -9,5 +9,6 @@ mod conformance;
 mod escaping;
 mod exchange;
 mod flows;
+mod security;
 mod sessions;
 mod surveillance;
