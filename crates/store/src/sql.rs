@@ -725,6 +725,7 @@ async fn put_value(
         value.period,
         value.value.clone(),
     )?;
+    value.check_notes()?;
     let key = data_value_key(&value.element, &value.area, value.period);
     let conflict = |stored: Option<i64>| StoreError::VersionConflict {
         entity: "data value",
@@ -786,6 +787,9 @@ pub(super) fn review_comment(
     comment: Option<&str>,
 ) -> Result<Option<String>> {
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if let Some(c) = comment {
+        healthplan_core::validate::check_note("comment", c)?;
+    }
     if decision.needs_comment() && comment.is_none() {
         return Err(StoreError::Invalid(format!(
             "a comment is required to {} / 退回或重新开放需填写意见",
@@ -1513,6 +1517,7 @@ impl Database for Backend {
         let mut keys = HashSet::new();
         for v in values {
             DataValue::new(&v.element, v.area.clone(), v.period, v.value.clone())?;
+            v.check_notes()?;
             let key = data_value_key(&v.element, &v.area, v.period);
             if !keys.insert(key.clone()) {
                 return Err(StoreError::Invalid(format!(

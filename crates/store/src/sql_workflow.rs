@@ -329,6 +329,7 @@ impl Workflow for Backend {
         let actor = by.actor();
         check_actor(actor)?;
         progress.period.check()?;
+        healthplan_core::validate::check_note("note", &progress.note)?;
         by.check(progress.plan_id, &progress.task_id, &progress.area)?;
         let key = task_key(progress);
         let mut tx = self.begin_write().await?;
