@@ -280,6 +280,14 @@ pub async fn authenticate(
         Ok(Found::Caller(c, s)) => (c, s),
         Err(e) => return e.into_response(),
     };
+    // Anonymous API writes stop here, before their body is read: 401, not a schema error.
+    if !caps.is_signed_in()
+        && unsafe_method(req.method())
+        && req.uri().path().starts_with("/api/")
+        && req.uri().path() != "/api/v1/session"
+    {
+        return ApiError::unauthorized().into_response();
+    }
     let mut req = req;
     if unsafe_method(req.method()) {
         let expected = match &session {

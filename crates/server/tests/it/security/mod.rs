@@ -1,4 +1,7 @@
 //! One story file per finding of the black-box security test (issue 16).
 
+mod csv_formulas;
 mod redirect;
 mod sign_in;
+mod text_rules;
+mod undeclared;
