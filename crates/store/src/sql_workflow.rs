@@ -64,20 +64,32 @@ async fn fetch_progress(tx: &mut Tx, key: &TaskKey) -> Result<Option<TaskProgres
     row.as_ref().map(row_to_task_progress).transpose()
 }
 
-async fn check_task_exists(tx: &mut Tx, key: &TaskKey) -> Result<()> {
-    let task: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM plan_tasks WHERE plan_id = $1 AND task_key = $2")
-            .bind(key.plan_id)
-            .bind(&key.task_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    match task {
-        Some(_) => Ok(()),
-        None => Err(StoreError::NotFound {
+/// The task exists, the report's area is in its plan's tree and the caller's areas (else
+/// not found, as for reads, so a refusal reveals nothing), and the caller's departments
+/// answer for it.
+async fn check_task(tx: &mut Tx, by: &ProgressWriter, key: &TaskKey) -> Result<()> {
+    let row: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT p.area_code FROM plan_tasks t JOIN plans p ON p.id = t.plan_id
+         WHERE t.plan_id = $1 AND t.task_key = $2",
+    )
+    .bind(key.plan_id)
+    .bind(&key.task_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let visible = match row {
+        Some(plan_area) => {
+            let plan_area = plan_area.map(|a| AreaCode::parse(&a)).transpose()?;
+            by.within_plan(plan_area.as_ref(), &key.area)
+        }
+        None => false,
+    };
+    if !visible {
+        return Err(StoreError::NotFound {
             entity: "task",
             key: format!("{} of plan {}", key.task_id, key.plan_id),
-        }),
+        });
     }
+    Ok(by.check(key.plan_id, &key.task_id, &key.area)?)
 }
 
 fn area_error(key: &TaskKey) -> impl Fn(sqlx::Error) -> StoreError + '_ {
@@ -330,10 +342,9 @@ impl Workflow for Backend {
         check_actor(actor)?;
         progress.period.check()?;
         healthplan_core::validate::check_note("note", &progress.note)?;
-        by.check(progress.plan_id, &progress.task_id, &progress.area)?;
         let key = task_key(progress);
         let mut tx = self.begin_write().await?;
-        check_task_exists(&mut tx, &key).await?;
+        check_task(&mut tx, by, &key).await?;
         let before = fetch_progress(&mut tx, &key).await?;
         let from = before.as_ref().map_or(ValueStatus::Draft, |b| b.workflow);
         if before.as_ref().map(|b| b.version) != expected_version {
@@ -455,9 +466,8 @@ impl Workflow for Backend {
     ) -> Result<i64> {
         let actor = by.actor();
         check_actor(actor)?;
-        by.check(key.plan_id, &key.task_id, &key.area)?;
         let mut tx = self.begin_write().await?;
-        check_task_exists(&mut tx, key).await?;
+        check_task(&mut tx, by, key).await?;
         let sha = Sha256::digest(&file.bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
