@@ -1,6 +1,8 @@
 //! One story file per finding of the black-box security test (issue 16).
 
 mod csv_formulas;
+mod headers;
+mod progress_scope;
 mod redirect;
 mod sign_in;
 mod text_rules;
