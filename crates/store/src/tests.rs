@@ -812,6 +812,26 @@ async fn audit_log_is_append_only(store: &Store, _: &StoreConfig) {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
+    // An insert naming an existing id, in every form each backend has.
+    let first = "(1, 'now', 'someone else', 'area', 'x', 'insert')";
+    let columns = "audit_log (id, at, actor, entity, entity_key, action)";
+    let mut rewrites = vec![
+        format!("INSERT INTO {columns} VALUES {first}"),
+        format!("INSERT INTO {columns} VALUES {first} ON CONFLICT (id) DO UPDATE SET actor = 'x'"),
+        format!("INSERT INTO {columns} VALUES {first} ON CONFLICT (id) DO NOTHING"),
+    ];
+    if matches!(store, Store::Sqlite(_)) {
+        rewrites.push(format!("INSERT OR REPLACE INTO {columns} VALUES {first}"));
+        rewrites.push(format!("REPLACE INTO {columns} VALUES {first}"));
+    }
+    for sql in rewrites {
+        let sql: &'static str = Box::leak(sql.into_boxed_str());
+        let refused = match raw_execute(store, sql).await {
+            Err(_) => true,
+            Ok(rows) => rows == 0,
+        };
+        assert!(refused, "{sql}");
+    }
     assert_eq!(store.audit_log(&AuditFilter::default()).await.unwrap(), log);
     let page = store
         .audit_log(&AuditFilter {
