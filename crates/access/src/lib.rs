@@ -467,6 +467,26 @@ area_capability!(
     /// May approve, return and reopen values and task reports in its subtrees.
     Reviewer
 );
+
+impl Reviewer {
+    /// Four eyes: nobody approves what they submitted themselves (a token acts for its
+    /// owner). `required` is the instance's setting, which an administrator may turn off.
+    pub fn check_not_submitter(
+        &self,
+        submitter: &str,
+        what: &str,
+        required: bool,
+    ) -> Result<(), Denied> {
+        let person = |actor: &str| actor.split(" (token ").next().unwrap_or(actor).to_string();
+        if required && person(&self.0.actor) == person(submitter) {
+            return Err(Denied::new(
+                format!("{what} 由您本人提交，须由另一人审核通过"),
+                format!("you submitted {what} yourself; someone else must approve it"),
+            ));
+        }
+        Ok(())
+    }
+}
 area_capability!(
     /// May edit, confirm and publish plans of areas in its subtrees.
     PlanEditor

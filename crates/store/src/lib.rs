@@ -309,6 +309,11 @@ database_api! {
     fn add_evidence(&self, by: &ProgressWriter, key: &TaskKey, file: &EvidenceFile) -> Result<i64>;
     fn list_evidence(&self, scope: &ReadScope, key: &TaskKey) -> Result<Vec<EvidenceMeta>>;
     fn evidence(&self, scope: &ReadScope, id: i64) -> Result<(EvidenceMeta, Vec<u8>)>;
+    /// Whether an approver must be someone other than the last submitter (on unless an
+    /// administrator turned it off).
+    fn four_eyes(&self) -> Result<bool>;
+    /// Turns the four-eyes rule on or off for the whole instance (audited).
+    fn set_four_eyes(&self, by: &UserAdmin, required: bool) -> Result<()>;
     }
 }
 

@@ -1465,6 +1465,15 @@ impl Database for Backend {
                 to: decision.as_str(),
             });
         };
+        let submitter: String = sqlx::query_scalar(
+            "SELECT updated_by FROM data_values WHERE element = $1 AND area_code = $2 AND period = $3",
+        )
+        .bind(&key.element)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        super::sql_workflow::check_four_eyes(&mut tx, by, decision, &submitter, &k).await?;
         let now = now_utc();
         let done = sqlx::query(
             "UPDATE data_values SET status = $1, review_comment = $2, reviewed_by = $3,

@@ -9,7 +9,7 @@ use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, Result, StoreError};
 use crate::model::{AuditAction, EvidenceFile, EvidenceMeta, TaskKey};
 use crate::{now_utc, Workflow};
-use healthplan_access::{ProgressWriter, ReadScope, Reviewer, RoundManager};
+use healthplan_access::{ProgressWriter, ReadScope, Reviewer, RoundManager, UserAdmin};
 use healthplan_core::{
     AreaCode, Date, NewRound, ReviewDecision, Round, TaskProgress, TaskStatus, ValueStatus,
 };
@@ -62,6 +62,28 @@ async fn fetch_progress(tx: &mut Tx, key: &TaskKey) -> Result<Option<TaskProgres
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(row_to_task_progress).transpose()
+}
+
+async fn four_eyes_required(tx: &mut Tx) -> Result<bool> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM instance_settings WHERE key = 'four_eyes'")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(v.as_deref() != Some("off"))
+}
+
+/// Four eyes on an approval (see [`Reviewer::check_not_submitter`]).
+pub(super) async fn check_four_eyes(
+    tx: &mut Tx,
+    by: &Reviewer,
+    decision: ReviewDecision,
+    submitter: &str,
+    key: &str,
+) -> Result<()> {
+    if decision == ReviewDecision::Approve {
+        by.check_not_submitter(submitter, key, four_eyes_required(tx).await?)?;
+    }
+    Ok(())
 }
 
 /// The task exists, the report's area is in its plan's tree and the caller's areas (else
@@ -415,6 +437,17 @@ impl Workflow for Backend {
                 to: decision.as_str(),
             });
         };
+        let submitter: String = sqlx::query_scalar(
+            "SELECT updated_by FROM task_progress
+             WHERE plan_id = $1 AND task_key = $2 AND area_code = $3 AND period = $4",
+        )
+        .bind(key.plan_id)
+        .bind(&key.task_id)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        check_four_eyes(&mut tx, by, decision, &submitter, &key.to_string()).await?;
         let mut after = before.clone();
         after.workflow = next;
         after.review_comment = comment;
@@ -545,5 +578,39 @@ impl Workflow for Backend {
             return Err(not_found());
         }
         Ok((meta, row.try_get("data")?))
+    }
+
+    async fn four_eyes(&self) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let on = four_eyes_required(&mut tx).await?;
+        tx.commit().await?;
+        Ok(on)
+    }
+
+    async fn set_four_eyes(&self, by: &UserAdmin, required: bool) -> Result<()> {
+        let actor = by.actor();
+        check_actor(actor)?;
+        let mut tx = self.begin_write().await?;
+        let before = four_eyes_required(&mut tx).await?;
+        let value = if required { "on" } else { "off" };
+        sqlx::query(
+            "INSERT INTO instance_settings (key, value) VALUES ('four_eyes', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "setting",
+            "four_eyes",
+            AuditAction::Update,
+            Some(&serde_json::json!({ "required": before })),
+            Some(&serde_json::json!({ "required": required })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

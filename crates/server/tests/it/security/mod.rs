@@ -1,6 +1,7 @@
 //! One story file per finding of the black-box security test (issue 16).
 
 mod csv_formulas;
+mod four_eyes;
 mod headers;
 mod progress_scope;
 mod redirect;
