@@ -3,6 +3,7 @@
 mod csv_formulas;
 mod four_eyes;
 mod headers;
+mod imports;
 mod progress_scope;
 mod redirect;
 mod sign_in;
