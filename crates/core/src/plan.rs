@@ -416,6 +416,7 @@ impl PlanDocument {
                         formula: None,
                         aggregation: None,
                         lead: None,
+                        applies_to: None,
                         doubts: Vec::new(),
                         extra: BTreeMap::new(),
                     });

@@ -135,83 +135,35 @@ pub(crate) fn skipped(method: Method, index: usize, reason: Skip) -> Outcome {
     }
 }
 
-/// Running count, sum and sum of squares of the reported values in the baseline window
-/// `[t − guard − len, t − guard)` as t moves forward one step at a time (O(1) a step).
-struct Window<'a> {
+/// The reported values of the baseline window `[t − guard − len, t − guard)`, when the window
+/// lies within the series and holds at least `min` of them.
+fn baseline<'a>(
     values: &'a [f64],
+    t: usize,
     guard: usize,
     len: usize,
-    t: usize,
-    n: usize,
-    sum: f64,
-    sumsq: f64,
+    min: usize,
+) -> Option<impl Iterator<Item = f64> + Clone + 'a> {
+    let hi = t.checked_sub(guard)?;
+    let lo = hi.checked_sub(len)?;
+    let reported = values.get(lo..hi)?.iter().copied().filter(|v| !v.is_nan());
+    (reported.clone().count() >= min.max(1)).then_some(reported)
 }
 
-impl<'a> Window<'a> {
-    fn at(values: &'a [f64], guard: usize, len: usize, t: usize) -> Window<'a> {
-        let mut w = Window {
-            values,
-            guard,
-            len,
-            t,
-            n: 0,
-            sum: 0.0,
-            sumsq: 0.0,
-        };
-        let hi = t.saturating_sub(guard).min(values.len());
-        let lo = t.saturating_sub(guard + len).min(hi);
-        for &v in &values[lo..hi] {
-            w.add(v, 1.0);
-        }
-        w
-    }
+fn count_mean(values: impl Iterator<Item = f64>) -> (usize, f64) {
+    let (n, sum) = values.fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    (n, sum / n as f64)
+}
 
-    fn add(&mut self, v: f64, sign: f64) {
-        if !v.is_nan() {
-            if sign > 0.0 {
-                self.n += 1;
-            } else {
-                self.n -= 1;
-            }
-            self.sum += sign * v;
-            self.sumsq += sign * v * v;
-        }
+/// Mean and sample sd (n − 1) of the baseline, in two passes: a running sum of squares loses
+/// the sd to cancellation on large counts.
+fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (n, mean) = count_mean(values.clone());
+    if n < 2 {
+        return (mean, 0.0);
     }
-
-    /// Moves to t + 1.
-    fn advance(&mut self) {
-        // The value entering at the top of the window and the one leaving at its bottom.
-        if let Some(i) = self.t.checked_sub(self.guard) {
-            if let Some(&v) = self.values.get(i) {
-                self.add(v, 1.0);
-            }
-            if let Some(&v) = i.checked_sub(self.len).and_then(|j| self.values.get(j)) {
-                self.add(v, -1.0);
-            }
-        }
-        self.t += 1;
-    }
-
-    /// The mean alone, under the same conditions as [`Window::stats`].
-    fn mean(&self, min: usize) -> Option<f64> {
-        (self.t >= self.guard + self.len && self.n >= min.max(1)).then(|| self.sum / self.n as f64)
-    }
-
-    /// Mean and sample sd (n − 1) when the window lies within the series and holds at least
-    /// `min` reported values.
-    fn stats(&self, min: usize) -> Option<(f64, f64)> {
-        if self.t < self.guard + self.len || self.n < min.max(1) {
-            return None;
-        }
-        let n = self.n as f64;
-        let mean = self.sum / n;
-        if self.n < 2 {
-            return Some((mean, 0.0));
-        }
-        // Exact for whole counts; rounding can leave a hair below zero otherwise.
-        let var = ((self.sumsq - self.sum * mean) / (n - 1.0)).max(0.0);
-        Some((mean, var.sqrt()))
-    }
+    let ss: f64 = values.map(|v| (v - mean) * (v - mean)).sum();
+    (mean, (ss / (n - 1) as f64).sqrt())
 }
 
 /// x_t, the baseline mean and the effective sd (floored at `min_sd`) at each t of `range`,
@@ -223,17 +175,18 @@ fn c_stats(
     range: Range<usize>,
     mut f: impl FnMut(usize, Result<(f64, f64, f64), Skip>),
 ) {
-    let mut w = Window::at(values, guard, e.baseline, range.start);
     for t in range {
         let out = match values.get(t).copied().filter(|v| !v.is_nan()) {
             None => Err(Skip::Missing),
-            Some(x) => match w.stats(e.min_baseline) {
+            Some(x) => match baseline(values, t, guard, e.baseline, e.min_baseline) {
                 None => Err(Skip::ShortHistory),
-                Some((mean, sd)) => Ok((x, mean, sd.max(e.min_sd))),
+                Some(b) => {
+                    let (mean, sd) = mean_sd(b);
+                    Ok((x, mean, sd.max(e.min_sd)))
+                }
             },
         };
         f(t, out);
-        w.advance();
     }
 }
 
@@ -312,13 +265,24 @@ fn ears_c3(e: &Ears, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(
                     index: t,
                     observed: x,
                     expected: mean,
-                    threshold: (mean + sd * (1.0 + (e.threshold - lags).max(0.0))).max(0.0),
+                    threshold: c3_threshold(e.threshold, lags, mean, sd),
                     statistic: c3,
                     limit: e.threshold,
                     alarm: c3 > e.threshold,
                 })
             }
         });
+    }
+}
+
+/// The count above which C3 exceeds `limit`, given the lags' sum: the x whose own term
+/// `C2 − 1` makes up what the lags leave, or 0 when the lags alone exceed the limit (then any
+/// count alarms).
+fn c3_threshold(limit: f64, lags: f64, mean: f64, sd: f64) -> f64 {
+    if lags > limit {
+        0.0
+    } else {
+        (mean + sd * (1.0 + limit - lags)).max(0.0)
     }
 }
 
@@ -330,7 +294,6 @@ fn ears_c3(e: &Ears, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(
 /// `memory` steps of history while a sweep keeps a sliding minimum.
 fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(Outcome)) {
     let from = range.start.saturating_sub(c.memory);
-    let mut w = Window::at(values, c.guard, c.baseline, from);
     // Running sums P over [from − 1, t] (P_{from−1} = 0) and a monotone deque of (index, P)
     // holding the window minimum candidates.
     let mut p_prev = 0.0f64;
@@ -339,8 +302,8 @@ fn cusum(c: &Cusum, values: &[f64], range: Range<usize>, emit: &mut impl FnMut(O
     deque.push_back((from, 0.0));
     for t in from..range.end {
         let x = values.get(t).copied().filter(|v| !v.is_nan());
-        let base = w.mean(c.min_baseline);
-        w.advance();
+        let base =
+            baseline(values, t, c.guard, c.baseline, c.min_baseline).map(|b| count_mean(b).1);
         // Positions are offset by one: position t + 1 holds P_t.
         let out = match (x, base) {
             (None, _) => {
@@ -403,11 +366,14 @@ pub(crate) fn percentile_of(v: &mut [f64], p: f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let h = (n - 1) as f64 * p / 100.0;
-    let lo = (h.floor() as usize).min(n - 1);
+    // The rank (n − 1)·p/100 as a whole part and a remainder in hundredths, so that a rank
+    // landing on an order statistic lands on it exactly (14 × 80 / 100 is 11.2, not 11.19…).
+    let scaled = (n - 1) as f64 * p;
+    let lo = ((scaled / 100.0).floor() as usize).min(n - 1);
+    let rest = scaled - 100.0 * lo as f64;
     let (_, &mut a, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
     let b = above.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
-    a + (h - lo as f64) * (b - a)
+    a + (b - a) * rest / 100.0
 }
 
 fn moving_percentile(

@@ -9,6 +9,8 @@ pub enum SurveillanceError {
     NotDailyOrWeekly(String),
     #[error("{period}: 病例数须为非负数 / a count must be a non-negative number, got {value}")]
     BadCount { period: String, value: f64 },
+    #[error("{period}: 病例数 {value:e} 超过上限 10 亿 / a count of {value:e} is above the maximum of 1e9")]
+    TooLarge { period: String, value: f64 },
     #[error("预警设置 {field}: {reason} / detector setting {field}: {reason}")]
     Setting { field: String, reason: String },
 }

@@ -75,8 +75,6 @@ impl Fit {
 const MAX_ITER: usize = 25;
 /// Newton stops when the trend moves less than this (per week, on the log scale).
 const EPS: f64 = 1e-10;
-/// Keeps log μ finite when a level holds only zeros (R lets it drift to about −25 too).
-const ETA_MIN: f64 = -30.0;
 
 /// `out[i] = exp(k·t_i)` for rows in increasing t, by repeated multiplication (no exp per row;
 /// the relative error stays near 1e-14 over a few hundred weeks).
@@ -169,7 +167,9 @@ fn fit(
     let alpha: Vec<f64> = (0..levels)
         .map(|l| {
             if s[l] > 0.0 {
-                (y_l[l] / s[l]).ln().max(ETA_MIN)
+                // A level of zeros has mean 0 (log −∞), whatever the trend; R's IRLS lets it
+                // drift towards −∞ and stops near −25.
+                (y_l[l] / s[l]).ln()
             } else {
                 f64::NAN
             }
@@ -429,7 +429,7 @@ pub(crate) fn assess(
         let mut result = None;
         if cfg.trend {
             if let Some((f, phi)) = fit_weighted(cfg, rows, work, levels, true) {
-                let mu0 = f.eta(&now).max(ETA_MIN).exp();
+                let mu0 = f.eta(&now).exp();
                 // R keeps the trend when it is significant, the prediction does not exceed
                 // every baseline count, and there are at least three years.
                 let se = (f.dispersion / f.schur).sqrt();
@@ -446,7 +446,7 @@ pub(crate) fn assess(
         }
         if result.is_none() {
             match fit_weighted(cfg, rows, work, levels, false) {
-                Some((f, phi)) => result = Some((f.eta(&now).max(ETA_MIN).exp(), phi)),
+                Some((f, phi)) => result = Some((f.eta(&now).exp(), phi)),
                 None => return skipped(m, k, Skip::NoFit),
             }
         }

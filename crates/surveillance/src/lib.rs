@@ -16,7 +16,7 @@ pub mod settings;
 
 pub use detect::{Assessment, Outcome, Skip};
 pub use error::SurveillanceError;
-pub use series::{Series, Step};
+pub use series::{Series, Step, MAX_COUNT};
 pub use settings::{
     Cusum, Detector, Disease, Ears, EarsC3, Farrington, FixedThreshold, Method, MovingPercentile,
     Settings,

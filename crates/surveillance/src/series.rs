@@ -36,6 +36,10 @@ impl Step {
     }
 }
 
+/// The largest count a series may hold: more than any area's cases in a day or a week (about
+/// the population of China), and small enough that sums and squares of a baseline stay exact.
+pub const MAX_COUNT: f64 = 1e9;
+
 /// Counts at consecutive days or ISO weeks. `NaN` marks a missing value (not reported), which
 /// is different from a reported zero. Values are borrowed so a sweep reads straight from the
 /// caller's buffer.
@@ -59,14 +63,16 @@ impl<'a> Series<'a> {
         if first.day_numbers().is_empty() {
             return Err(SurveillanceError::NotDailyOrWeekly(first.to_string()));
         }
-        if let Some((i, v)) = values
+        if let Some((i, &value)) = values
             .iter()
             .enumerate()
-            .find(|(_, v)| !(v.is_nan() || v.is_finite() && **v >= 0.0))
+            .find(|(_, v)| !(v.is_nan() || v.is_finite() && **v >= 0.0 && **v <= MAX_COUNT))
         {
-            return Err(SurveillanceError::BadCount {
-                period: period_at(step, start, i).map_or(format!("#{i}"), |p| p.to_string()),
-                value: *v,
+            let period = period_at(step, start, i).map_or(format!("#{i}"), |p| p.to_string());
+            return Err(if value > MAX_COUNT {
+                SurveillanceError::TooLarge { period, value }
+            } else {
+                SurveillanceError::BadCount { period, value }
             });
         }
         Ok(Series {

@@ -126,6 +126,72 @@ fn ears_c3_sums_three_days() {
 }
 
 #[test]
+fn ears_c3_threshold_is_the_one_that_applies() {
+    // The lags' terms (9 + 9) already exceed 2: any count alarms, so the threshold is 0.
+    let mut v = vec![0.0; 12];
+    v.extend([5.0, 5.0, 0.0]);
+    let a = assessed(one(&daily(&v), 14, Detector::EarsC3(EarsC3::default())));
+    assert!(
+        close(a.statistic, 18.0) && a.alarm && a.observed == 0.0,
+        "{a:?}"
+    );
+    assert_eq!(a.threshold, 0.0);
+}
+
+#[test]
+fn ears_keeps_its_precision_on_large_counts() {
+    // The by-hand baseline 1…7 shifted by 999 999 980: the same mean offset, sd and C1.
+    let base = 999_999_980.0;
+    let v: Vec<f64> = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 11.0]
+        .iter()
+        .map(|x| base + x)
+        .collect();
+    let s = daily(&v);
+    let a = assessed(one(&s, 7, c1()));
+    assert!(
+        close(a.statistic, 3.2404) && a.expected == base + 4.0 && a.alarm,
+        "{a:?}"
+    );
+    // A point check and a sweep see the same numbers.
+    for d in Detector::defaults() {
+        let mut one_by_one = Vec::new();
+        for t in 0..s.len() {
+            one_by_one.extend(assess_at(&s, t, std::slice::from_ref(&d)));
+        }
+        let mut all = Vec::new();
+        sweep(&s, std::slice::from_ref(&d), |o| all.push(*o));
+        assert_eq!(all, one_by_one, "{:?}", d.method());
+    }
+    // Counts above the stated maximum are refused, naming the day.
+    for big in [MAX_COUNT + 1.0, 1e154, f64::MAX] {
+        let e = Series::new(Period::Day(2024, 1, 1), &[1.0, big]).unwrap_err();
+        assert!(matches!(e, SurveillanceError::TooLarge { .. }), "{e:?}");
+        assert!(
+            e.to_string().contains("20240102") && e.to_string().contains("1e9"),
+            "{e}"
+        );
+    }
+    assert!(Series::new(Period::Day(2024, 1, 1), &[MAX_COUNT]).is_ok());
+}
+
+#[test]
+fn moving_percentile_rank_is_exact() {
+    // Weekly: 15 historical weeks, twelve 0s and three 5s. P80 sits at rank 14 × 0.8 = 11.2:
+    // 0 + 0.2 × (5 − 0) = 1 exactly, so a week of 1 case is not above it.
+    let mut v = vec![0.0; 159];
+    for j in 1..=3 {
+        v[158 - 52 * j] = 5.0;
+    }
+    v[158] = 1.0;
+    let d = Detector::MovingPercentile(MovingPercentile::default());
+    let a = assessed(one(&weekly(&v), 158, d.clone()));
+    assert_eq!(a.limit, 1.0);
+    assert!(!a.alarm, "{a:?}");
+    v[158] = 2.0;
+    assert!(assessed(one(&weekly(&v), 158, d)).alarm);
+}
+
+#[test]
 fn cusum_by_hand() {
     let d = Detector::Cusum(Cusum::default());
     // Baseline mean 4 (√m = 2); x = 8 gives z = 2 and S grows by 2 − 1.04 = 0.96 a day.
