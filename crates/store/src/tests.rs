@@ -62,6 +62,7 @@ stories!(
     data_value_import_all_or_nothing,
     unreadable_period_is_reported_not_guessed,
     audit_log_is_append_only,
+    audit_chain_names_the_first_changed_row,
     users_and_grants,
     task_progress,
     reopening_keeps_data,
@@ -842,6 +843,28 @@ async fn audit_log_is_append_only(store: &Store, _: &StoreConfig) {
         .await
         .unwrap();
     assert_eq!(page, vec![log[2].clone()]);
+}
+
+async fn audit_chain_names_the_first_changed_row(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    let log = store.audit_log(&AuditFilter::default()).await.unwrap();
+    let intact = store.verify_audit().await.unwrap();
+    assert_eq!(intact.rows, log.len() as u64);
+    assert_eq!((intact.unchained, intact.first_broken), (0, None));
+    // The database owner can always lift the trigger; the chain still tells.
+    let lift = match store {
+        Store::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        Store::Postgres(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete",
+    };
+    raw_execute(store, lift).await.unwrap();
+    let edit = format!(
+        "UPDATE audit_log SET actor = 'someone else' WHERE id = {}",
+        log[2].id
+    );
+    let edit: &'static str = Box::leak(edit.into_boxed_str());
+    assert_eq!(raw_execute(store, edit).await.unwrap(), 1);
+    let broken = store.verify_audit().await.unwrap();
+    assert_eq!(broken.first_broken, Some(log[2].id), "{broken:?}");
 }
 
 async fn users_and_grants(store: &Store, _: &StoreConfig) {
