@@ -403,9 +403,8 @@ impl ProgressWriter {
     /// task is as good as absent to this caller. Administrators write anywhere.
     pub fn within_plan(&self, plan_area: Option<&AreaCode>, area: &AreaCode) -> bool {
         self.0.all
-            || plan_area.is_some_and(|p| {
-                self.0.policy.areas().is_within(area, p) && self.0.area_ok(area)
-            })
+            || plan_area
+                .is_some_and(|p| self.0.policy.areas().is_within(area, p) && self.0.area_ok(area))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
 
 mod area;
+mod audit;
 mod csvin;
 mod data;
 mod demo;
@@ -74,6 +75,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Export values, evaluation results or the assessment working as XLSX.
     Export(report::ExportArgs),
+    /// The audit log: verify its hash chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -92,6 +96,7 @@ fn main() -> std::process::ExitCode {
             Command::Align(a) => evaluate::align(a, &cli.globals).await,
             Command::Report(a) => report::report(a, &cli.globals).await,
             Command::Export(a) => report::export(a, &cli.globals).await,
+            Command::Audit(c) => audit::run(c, &cli.globals).await,
         }
     });
     match result {

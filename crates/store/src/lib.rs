@@ -14,10 +14,9 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AuditCheck,
-    AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile,
-    EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric, NumericScan,
-    NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
+    AlertFilter, ApiToken, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter,
+    EvidenceFile, EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric,
+    NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
 pub use postgres::PgDb;

@@ -6,9 +6,8 @@
 use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, is_unique_violation, Result, StoreError};
 use crate::model::{
-    AuditCheck,
-    data_value_key, AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric,
-    NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask, Publication,
+    data_value_key, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter, ImportCount,
+    Numeric, NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, ValueKey, ValueRecord,
 };
 use crate::{now_utc, Database, TABLES};
@@ -91,7 +90,12 @@ pub(super) async fn audit(
 ) -> Result<()> {
     let at = now_utc();
     let prev = last_audit_hash(tx).await?;
-    let hash = crate::audit_hash(&prev, [&at, actor, entity, key, action.as_str()], before, after);
+    let hash = crate::audit_hash(
+        &prev,
+        [&at, actor, entity, key, action.as_str()],
+        before,
+        after,
+    );
     sqlx::query(
         "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
