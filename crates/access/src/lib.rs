@@ -397,6 +397,15 @@ impl ProgressWriter {
         self.0
             .check_departments(area, &responsible, &format!("任务 {task}"))
     }
+
+    /// Whether a report for `area` belongs to a plan of `plan_area`: the area lies in the
+    /// plan's tree and in the caller's areas (so the caller reads the plan). Otherwise the
+    /// task is as good as absent to this caller. Administrators write anywhere.
+    pub fn within_plan(&self, plan_area: Option<&AreaCode>, area: &AreaCode) -> bool {
+        self.0.all
+            || plan_area
+                .is_some_and(|p| self.0.policy.areas().is_within(area, p) && self.0.area_ok(area))
+    }
 }
 
 /// May handle alerts of its areas (and, when narrowed, addressed to its departments).
@@ -457,6 +466,26 @@ area_capability!(
     /// May approve, return and reopen values and task reports in its subtrees.
     Reviewer
 );
+
+impl Reviewer {
+    /// Four eyes: nobody approves what they submitted themselves (a token acts for its
+    /// owner). `required` is the instance's setting, which an administrator may turn off.
+    pub fn check_not_submitter(
+        &self,
+        submitter: &str,
+        what: &str,
+        required: bool,
+    ) -> Result<(), Denied> {
+        let person = |actor: &str| actor.split(" (token ").next().unwrap_or(actor).to_string();
+        if required && person(&self.0.actor) == person(submitter) {
+            return Err(Denied::new(
+                format!("{what} 由您本人提交，须由另一人审核通过"),
+                format!("you submitted {what} yourself; someone else must approve it"),
+            ));
+        }
+        Ok(())
+    }
+}
 area_capability!(
     /// May edit, confirm and publish plans of areas in its subtrees.
     PlanEditor

@@ -1,6 +1,7 @@
 //! The `healthplan` binary: argument parsing and wiring only; the work lives in the crates.
 
 mod area;
+mod audit;
 mod backup;
 mod config;
 mod csvin;
@@ -92,6 +93,9 @@ enum Command {
     /// The configuration file: check it.
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// The audit log: verify its hash chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
 }
 
 /// Parses the command line over the configuration file's settings.
@@ -137,6 +141,7 @@ fn main() -> std::process::ExitCode {
             Command::Backup(a) => backup::backup(a, &cli.globals).await,
             Command::Restore(a) => backup::restore(a, &cli.globals).await,
             Command::Config(c) => config::run(c, &cli.globals).await,
+            Command::Audit(c) => audit::run(c, &cli.globals).await,
         }
     });
     match result {

@@ -152,6 +152,7 @@ impl Area {
                 format!("area {code} has an empty name"),
             ));
         }
+        crate::validate::check_name("name", name)?;
         if let Some(p) = parent {
             if p.level >= level {
                 return Err(CoreError::AreaHierarchy {
@@ -191,6 +192,7 @@ impl Department {
         if name.is_empty() {
             return Err(CoreError::invalid("department", "empty name"));
         }
+        crate::validate::check_name("department", name)?;
         Ok(Department {
             name: name.to_string(),
             area,

@@ -45,6 +45,7 @@ impl DataElement {
                 format!("element {code} has an empty name"),
             ));
         }
+        crate::validate::check_name("data element name", name.trim())?;
         Ok(DataElement {
             code: code.into(),
             name: name.trim().into(),
@@ -233,6 +234,7 @@ impl DataValue {
                     ));
                 }
             }
+            Value::Text { value } => crate::validate::check_note("value", value)?,
             _ => {}
         }
         Ok(DataValue {
@@ -246,6 +248,19 @@ impl DataValue {
             review_comment: None,
             synthetic: false,
         })
+    }
+
+    /// The notes are set after construction, so whoever stores a value checks them too.
+    pub fn check_notes(&self) -> Result<(), CoreError> {
+        for (field, note) in [
+            ("comment", &self.comment),
+            ("review_comment", &self.review_comment),
+        ] {
+            if let Some(n) = note {
+                crate::validate::check_note(field, n)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -75,12 +75,16 @@ impl User {
                 format!("{u:?}: 2–64 letters, digits, `.`, `_` or `-`"),
             ));
         }
+        crate::validate::check_name("display_name", display_name.trim())?;
         for g in &grants {
             if g.departments.iter().any(|d| d.trim().is_empty()) {
                 return Err(CoreError::invalid(
                     "departments",
                     format!("user {u}: an empty department name"),
                 ));
+            }
+            for d in &g.departments {
+                crate::validate::check_name("departments", d)?;
             }
         }
         Ok(User {

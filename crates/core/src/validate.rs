@@ -22,8 +22,11 @@ use std::fmt;
 /// A change from last period above this share is a warning the reporter confirms with a
 /// comment.
 pub const DEFAULT_MAX_JUMP: f64 = 0.5;
-/// Longest text value or comment, in characters.
+/// Longest text value, comment or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
+/// Longest name or title (area, department, element, account, round, token, plan), in
+/// characters.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// How one data item is reported and what values it may take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,6 +310,8 @@ pub enum IssueCode {
     NotANumber,
     NotABoolean,
     TextTooLong,
+    /// A NUL or another control character (tabs and line breaks aside).
+    ControlCharacter,
     /// The item is entered as numerator and denominator, but one value came.
     RatioRequired,
     /// A numerator and denominator came for an item that takes one value.
@@ -326,6 +331,7 @@ impl IssueCode {
             IssueCode::NotANumber => "not_a_number",
             IssueCode::NotABoolean => "not_a_boolean",
             IssueCode::TextTooLong => "text_too_long",
+            IssueCode::ControlCharacter => "control_character",
             IssueCode::RatioRequired => "ratio_required",
             IssueCode::RatioNotAllowed => "ratio_not_allowed",
             IssueCode::OutOfRange => "out_of_range",
@@ -613,22 +619,60 @@ fn text(raw: Raw<'_>) -> Result<Value, Issue> {
     if s.is_empty() {
         return Err(empty(Field::Value));
     }
-    check_text_length(&s, Field::Value)?;
+    check_text(&s, Field::Value)?;
     Ok(Value::Text { value: s })
 }
 
-/// Refuses text (a value or a comment) longer than [`MAX_TEXT_CHARS`].
-pub fn check_text_length(s: &str, field: Field) -> Result<(), Issue> {
-    let n = s.chars().count();
-    if n > MAX_TEXT_CHARS {
-        return Err(Issue::error(
-            IssueCode::TextTooLong,
-            field,
-            format!("文字过长（{n} 字，上限 {MAX_TEXT_CHARS} 字）"),
-            format!("text too long ({n} characters, at most {MAX_TEXT_CHARS})"),
+/// Why entered text cannot be stored: a control character (PostgreSQL refuses NUL, and
+/// none belongs in a name or a note), or more than `max` characters (an Excel cell holds
+/// 32,767, and every export must still open). Tabs and line breaks are text.
+fn text_problem(s: &str, max: usize) -> Option<(IssueCode, String, String)> {
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        let c = c as u32;
+        return Some((
+            IssueCode::ControlCharacter,
+            format!("含有控制字符 U+{c:04X}"),
+            format!("contains the control character U+{c:04X}"),
         ));
     }
-    Ok(())
+    let n = s.chars().count();
+    (n > max).then(|| {
+        (
+            IssueCode::TextTooLong,
+            format!("文字过长（{n} 字，上限 {max} 字）"),
+            format!("text too long ({n} characters, at most {max})"),
+        )
+    })
+}
+
+/// Refuses a text value or comment with a control character or longer than
+/// [`MAX_TEXT_CHARS`].
+pub fn check_text(s: &str, field: Field) -> Result<(), Issue> {
+    match text_problem(s, MAX_TEXT_CHARS) {
+        Some((code, zh, en)) => Err(Issue::error(code, field, zh, en)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a name or title with a control character or longer than [`MAX_NAME_CHARS`].
+pub fn check_name(field: &str, s: &str) -> Result<(), CoreError> {
+    check_field(field, s, MAX_NAME_CHARS)
+}
+
+/// Refuses a comment, note or other free text with a control character or longer than
+/// [`MAX_TEXT_CHARS`].
+pub fn check_note(field: &str, s: &str) -> Result<(), CoreError> {
+    check_field(field, s, MAX_TEXT_CHARS)
+}
+
+fn check_field(field: &str, s: &str, max: usize) -> Result<(), CoreError> {
+    match text_problem(s, max) {
+        Some((_, zh, en)) => Err(CoreError::invalid(field, format!("{en} / {zh}"))),
+        None => Ok(()),
+    }
 }
 
 /// The first 40 characters of what was typed, for a message.
@@ -681,7 +725,7 @@ pub fn check_value(rule: &ValueRule, value: &Value, previous: Option<&Value>) ->
         }
     }
     if let Value::Text { value } = value {
-        if let Err(e) = check_text_length(value, Field::Value) {
+        if let Err(e) = check_text(value, Field::Value) {
             issues.push(e);
         }
     }

@@ -134,6 +134,7 @@ impl NewRound {
         if self.title.trim().is_empty() {
             return Err(CoreError::invalid("title", "a round needs a title"));
         }
+        crate::validate::check_name("title", &self.title)?;
         if self.areas.is_empty() {
             return Err(CoreError::invalid(
                 "areas",

@@ -2,7 +2,7 @@
 //! refused field with its place in the file.
 
 use crate::error::{ExchangeError, Location, Rejection, RowError};
-use healthplan_core::validate::{self, check_text_length, previous_period, Field, Input, Raw};
+use healthplan_core::validate::{self, check_text, previous_period, Field, Input, Raw};
 use healthplan_core::{AreaCode, DataValue, Period, Value, ValueRule, ValueStatus};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -279,7 +279,7 @@ fn check_one(
     seen.insert(key, r.at.row.clone());
     let before = errors.len();
     if let Some(c) = comment {
-        if let Err(issue) = check_text_length(c, Field::Comment) {
+        if let Err(issue) = check_text(c, Field::Comment) {
             errors.push(RowError::from_issue(r.at.comment.clone(), &issue));
         }
     }

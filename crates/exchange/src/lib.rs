@@ -11,6 +11,7 @@
 
 pub mod adx;
 mod check;
+mod csv_cells;
 mod error;
 #[cfg(test)]
 mod fixtures;

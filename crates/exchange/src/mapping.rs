@@ -186,8 +186,8 @@ impl Mapping {
             })?;
             m.insert(
                 kind,
-                record.get(1).unwrap_or(""),
-                record.get(2).unwrap_or(""),
+                crate::csv_cells::restore(record.get(1).unwrap_or("")),
+                crate::csv_cells::restore(record.get(2).unwrap_or("")),
             )
             .map_err(|e| err(line, e.clone(), e))?;
         }
@@ -195,15 +195,17 @@ impl Mapping {
     }
 
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("kind,local_code,dhis2_code\n");
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
-        for r in self.rows() {
-            let _ = w.write_record([r.kind.as_str(), &r.local_code, &r.dhis2_code]);
-        }
-        out += &String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
-        out
+        let rows = self.rows();
+        let body = rows.iter().map(|r| {
+            vec![
+                r.kind.as_str(),
+                r.local_code.as_str(),
+                r.dhis2_code.as_str(),
+            ]
+        });
+        crate::csv_cells::to_csv(
+            std::iter::once(vec!["kind", "local_code", "dhis2_code"]).chain(body),
+        )
     }
 }
 

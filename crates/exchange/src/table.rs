@@ -233,7 +233,10 @@ pub fn read_csv(text: &str, rules: &dyn Rules, opts: Options) -> Result<Import, 
             ));
             continue;
         }
-        let cells: Vec<Cell> = record.iter().map(Cell::text).collect();
+        let cells: Vec<Cell> = record
+            .iter()
+            .map(|f| Cell::text(crate::csv_cells::restore(f)))
+            .collect();
         read_row(&cells, RowAt::Line(line), &cols, &mut parsed);
     }
     check(parsed, rules, opts, Blank::Refuse)
@@ -310,28 +313,26 @@ fn value_fields(v: &DataValue) -> [String; 3] {
 
 /// The values as CSV with the [`COLUMNS`] header; reading it back gives the same values.
 pub fn write_csv(values: &[DataValue]) -> String {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let mut write = |fields: &[&str]| {
-        // Writing to a Vec cannot fail.
-        let _ = w.write_record(fields);
-    };
-    write(&COLUMNS);
-    for v in values {
-        let [value, num, den] = value_fields(v);
-        let period = v.period.to_string();
-        write(&[
-            &v.element,
-            v.area.as_str(),
-            &period,
-            &value,
-            &num,
-            &den,
-            v.status.as_str(),
-            v.comment.as_deref().unwrap_or(""),
-        ]);
-    }
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    let rows: Vec<([String; 3], String)> = values
+        .iter()
+        .map(|v| (value_fields(v), v.period.to_string()))
+        .collect();
+    let body = values
+        .iter()
+        .zip(&rows)
+        .map(|(v, ([value, num, den], period))| {
+            vec![
+                v.element.as_str(),
+                v.area.as_str(),
+                period,
+                value,
+                num,
+                den,
+                v.status.as_str(),
+                v.comment.as_deref().unwrap_or(""),
+            ]
+        });
+    crate::csv_cells::to_csv(std::iter::once(COLUMNS.to_vec()).chain(body))
 }
 
 /// The values as an .xlsx with one `数据` sheet in the [`COLUMNS`] layout.

@@ -280,14 +280,26 @@ pub async fn authenticate(
         Ok(Found::Caller(c, s)) => (c, s),
         Err(e) => return e.into_response(),
     };
+    // Anonymous API writes stop here, before their body is read: 401, not a schema error.
+    if !caps.is_signed_in()
+        && unsafe_method(req.method())
+        && req.uri().path().starts_with("/api/")
+        && req.uri().path() != "/api/v1/session"
+    {
+        return ApiError::unauthorized().into_response();
+    }
     let mut req = req;
     if unsafe_method(req.method()) {
         let expected = match &session {
             Some(s) => Some(s.csrf.clone()),
-            // The sign-in form has no session yet: its token is also in a cookie.
-            None if req.uri().path() == "/login" => {
-                cookie_value(req.headers(), LOGIN_CSRF_COOKIE).map(String::from)
-            }
+            // The sign-in form has no session yet: its token is also in a cookie. Without
+            // that cookie nothing matches, so a form posted from elsewhere cannot sign the
+            // browser in to the attacker's account.
+            None if req.uri().path() == "/login" => Some(
+                cookie_value(req.headers(), LOGIN_CSRF_COOKIE)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
             None => None,
         };
         if let Some(expected) = expected {
@@ -304,7 +316,7 @@ pub async fn authenticate(
                     f
                 }
             };
-            if !sent.is_some_and(|s| same(&s, &expected)) {
+            if expected.is_empty() || !sent.is_some_and(|s| same(&s, &expected)) {
                 return csrf_error().into_response();
             }
         }
@@ -380,7 +392,9 @@ pub async fn sign_in(
     let usable = user.as_ref().filter(|u| !u.disabled && hash.is_some());
     match usable {
         Some(u) if ok => {
-            store.clear_sign_in_failures(&keys).await?;
+            // Only the account's count: one's own good password must not reset the
+            // address's count of guesses at other accounts.
+            store.clear_sign_in_failures(&keys[..1]).await?;
             let session = NewSession {
                 id: random_token(),
                 csrf: random_token(),

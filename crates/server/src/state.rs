@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest evidence file accepted.
     pub max_evidence_bytes: usize,
+    /// Plan documents read at once; more wait their turn with 503 and `Retry-After`. Each
+    /// import may take hundreds of MB and a core, and the machine has few of either.
+    pub max_concurrent_imports: usize,
     /// Failed sign-ins under one account or address before waits begin.
     pub free_sign_in_failures: i64,
     /// Evaluation and assessment settings.
@@ -40,6 +43,7 @@ impl Default for ServerConfig {
             max_session: Duration::from_secs(12 * 3600),
             max_body_bytes: 25 * 1024 * 1024,
             max_evidence_bytes: 10 * 1024 * 1024,
+            max_concurrent_imports: 2,
             free_sign_in_failures: 5,
             settings: Settings::default(),
             alert_interval: Some(Duration::from_secs(600)),
@@ -53,12 +57,15 @@ pub struct AppState {
     pub config: ServerConfig,
     pub views: crate::pages::Views,
     pub metrics: crate::ops::Metrics,
+    /// Slots for plan imports (`max_concurrent_imports`).
+    pub imports: tokio::sync::Semaphore,
 }
 
 impl AppState {
     pub fn new(app: Arc<App>, config: ServerConfig) -> AppState {
         AppState {
             app,
+            imports: tokio::sync::Semaphore::new(config.max_concurrent_imports),
             config,
             views: crate::pages::Views::new(),
             metrics: crate::ops::Metrics::default(),

@@ -14,9 +14,9 @@ mod tests;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AlertFilter, ApiToken, AuditAction, AuditEntry, AuditFilter, DataValueFilter, EvidenceFile,
-    EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric, NumericScan,
-    NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
+    AlertFilter, ApiToken, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter,
+    EvidenceFile, EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric,
+    NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
 pub use model::{MigrationState, PoolState};
@@ -251,6 +251,8 @@ database_api! {
     /// Audit entries matching the filter, oldest first. Callers check the reader's right to
     /// the entity first.
     fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    /// Walks the audit log's hash chain and names the first row that breaks it.
+    fn verify_audit(&self) -> Result<AuditCheck>;
     /// Row count of every table, to report what a command did (and prove what it did not).
     fn row_counts(&self) -> Result<Vec<(String, i64)>>;
     }
@@ -337,6 +339,11 @@ database_api! {
     fn add_evidence(&self, by: &ProgressWriter, key: &TaskKey, file: &EvidenceFile) -> Result<i64>;
     fn list_evidence(&self, scope: &ReadScope, key: &TaskKey) -> Result<Vec<EvidenceMeta>>;
     fn evidence(&self, scope: &ReadScope, id: i64) -> Result<(EvidenceMeta, Vec<u8>)>;
+    /// Whether an approver must be someone other than the last submitter (on unless an
+    /// administrator turned it off).
+    fn four_eyes(&self) -> Result<bool>;
+    /// Turns the four-eyes rule on or off for the whole instance (audited).
+    fn set_four_eyes(&self, by: &UserAdmin, required: bool) -> Result<()>;
     }
 }
 
@@ -406,6 +413,28 @@ pub const TABLES: [&str; 22] = [
     "exchange_mapping",
     "audit_log",
 ];
+
+/// An audit row's link in the chain: SHA-256 (hex) over the previous row's hash, the row's
+/// text fields and its before/after JSON (keys sorted, so PostgreSQL's JSONB reads back the
+/// same), each on its own line.
+pub(crate) fn audit_hash(
+    prev: &str,
+    fields: [&str; 5],
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let json = |v: Option<&serde_json::Value>| v.map_or_else(String::new, |v| v.to_string());
+    let mut h = Sha256::new();
+    for part in std::iter::once(prev)
+        .chain(fields)
+        .chain([json(before).as_str(), json(after).as_str()])
+    {
+        h.update(part.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Now as fixed-width UTC RFC 3339 with microseconds, so stored timestamps sort as text.
 pub(crate) fn now_utc() -> String {

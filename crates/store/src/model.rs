@@ -401,3 +401,15 @@ pub struct PoolState {
     pub idle: usize,
     pub max: u32,
 }
+
+/// What walking the audit log's hash chain found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditCheck {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows written before the chain began (no hash).
+    pub unchained: u64,
+    /// The first row whose hash does not follow from its content and the row before: it or
+    /// the row before it was changed, or a row between was removed.
+    pub first_broken: Option<i64>,
+}

@@ -80,8 +80,14 @@ impl PgDb {
         Ok((rows, out))
     }
 
+    /// Writes take one lock first, so audit rows chain in commit order (as SQLite's
+    /// `BEGIN IMMEDIATE` does) and no two writers wait on each other's rows.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
-        Ok(self.pool.begin().await?)
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7346016)")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 

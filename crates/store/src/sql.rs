@@ -6,8 +6,8 @@
 use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, is_unique_violation, Result, StoreError};
 use crate::model::{
-    data_value_key, AuditAction, AuditEntry, AuditFilter, DataValueFilter, ImportCount, Numeric,
-    NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask, Publication,
+    data_value_key, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter, ImportCount,
+    Numeric, NumericScan, NumericValue, PlanIndicator, PlanSummary, PlanTask, Publication,
     ResponsibilityRows, ValueKey, ValueRecord,
 };
 use crate::{now_utc, Database, TABLES};
@@ -88,20 +88,38 @@ pub(super) async fn audit(
     before: Option<&JsonValue>,
     after: Option<&JsonValue>,
 ) -> Result<()> {
+    let at = now_utc();
+    let prev = last_audit_hash(tx).await?;
+    let hash = crate::audit_hash(
+        &prev,
+        [&at, actor, entity, key, action.as_str()],
+        before,
+        after,
+    );
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(now_utc())
+    .bind(&at)
     .bind(actor)
     .bind(entity)
     .bind(key)
     .bind(action.as_str())
     .bind(before.map(Json))
     .bind(after.map(Json))
+    .bind(hash)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The hash of the newest audit row ("" before the first); writers hold the write lock.
+async fn last_audit_hash(tx: &mut Tx) -> Result<String> {
+    let h: Option<Option<String>> =
+        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(h.flatten().unwrap_or_default())
 }
 
 // ---- areas -------------------------------------------------------------------------------
@@ -725,6 +743,7 @@ async fn put_value(
         value.period,
         value.value.clone(),
     )?;
+    value.check_notes()?;
     let key = data_value_key(&value.element, &value.area, value.period);
     let conflict = |stored: Option<i64>| StoreError::VersionConflict {
         entity: "data value",
@@ -786,6 +805,9 @@ pub(super) fn review_comment(
     comment: Option<&str>,
 ) -> Result<Option<String>> {
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if let Some(c) = comment {
+        healthplan_core::validate::check_note("comment", c)?;
+    }
     if decision.needs_comment() && comment.is_none() {
         return Err(StoreError::Invalid(format!(
             "a comment is required to {} / 退回或重新开放需填写意见",
@@ -1461,6 +1483,15 @@ impl Database for Backend {
                 to: decision.as_str(),
             });
         };
+        let submitter: String = sqlx::query_scalar(
+            "SELECT updated_by FROM data_values WHERE element = $1 AND area_code = $2 AND period = $3",
+        )
+        .bind(&key.element)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        super::sql_workflow::check_four_eyes(&mut tx, by, decision, &submitter, &k).await?;
         let now = now_utc();
         let done = sqlx::query(
             "UPDATE data_values SET status = $1, review_comment = $2, reviewed_by = $3,
@@ -1513,6 +1544,7 @@ impl Database for Backend {
         let mut keys = HashSet::new();
         for v in values {
             DataValue::new(&v.element, v.area.clone(), v.period, v.value.clone())?;
+            v.check_notes()?;
             let key = data_value_key(&v.element, &v.area, v.period);
             if !keys.insert(key.clone()) {
                 return Err(StoreError::Invalid(format!(
@@ -1623,18 +1655,29 @@ impl Database for Backend {
             });
             q.build().execute(&mut *tx).await?;
         }
-        for chunk in audits.chunks(1000) {
+        // A multi-row insert assigns ids in row order, so the chain runs down the list.
+        let mut prev = last_audit_hash(&mut tx).await?;
+        let hashes: Vec<String> = audits
+            .iter()
+            .map(|a| {
+                let fields = [now.as_str(), actor, "data_value", &a.key, a.action.as_str()];
+                prev = crate::audit_hash(&prev, fields, a.before.as_ref(), a.after.as_ref());
+                prev.clone()
+            })
+            .collect();
+        for (chunk, hashes) in audits.chunks(1000).zip(hashes.chunks(1000)) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after) ",
+                "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after, hash) ",
             );
-            q.push_values(chunk, |mut b, a| {
+            q.push_values(chunk.iter().zip(hashes), |mut b, (a, h)| {
                 b.push_bind(now.clone())
                     .push_bind(actor.to_string())
                     .push_bind("data_value")
                     .push_bind(a.key.clone())
                     .push_bind(a.action.as_str())
                     .push_bind(a.before.clone().map(Json))
-                    .push_bind(a.after.clone().map(Json));
+                    .push_bind(a.after.clone().map(Json))
+                    .push_bind(h.clone());
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -1796,6 +1839,63 @@ impl Database for Backend {
         }
         tx.commit().await?;
         Ok(scan)
+    }
+
+    async fn verify_audit(&self) -> Result<AuditCheck> {
+        let mut check = AuditCheck::default();
+        let mut prev: Option<String> = None;
+        let mut after_id = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, at, actor, entity, entity_key, action, before, after, hash
+                 FROM audit_log WHERE id > $1 ORDER BY id LIMIT 10000",
+            )
+            .bind(after_id)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok(check);
+            };
+            after_id = last.try_get("id")?;
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                check.rows += 1;
+                let hash: Option<String> = r.try_get("hash")?;
+                let (hash, link) = match (hash, &prev) {
+                    // Rows from before the chain began.
+                    (None, None) => {
+                        check.unchained += 1;
+                        continue;
+                    }
+                    (None, Some(_)) => {
+                        check.first_broken = Some(id);
+                        return Ok(check);
+                    }
+                    (Some(h), p) => (h, p.clone().unwrap_or_default()),
+                };
+                let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
+                let before: Option<Json<JsonValue>> = r.try_get("before")?;
+                let after: Option<Json<JsonValue>> = r.try_get("after")?;
+                let fields = [
+                    text("at")?,
+                    text("actor")?,
+                    text("entity")?,
+                    text("entity_key")?,
+                    text("action")?,
+                ];
+                let expected = crate::audit_hash(
+                    &link,
+                    fields.each_ref().map(String::as_str),
+                    before.as_ref().map(|j| &j.0),
+                    after.as_ref().map(|j| &j.0),
+                );
+                if expected != hash {
+                    check.first_broken = Some(id);
+                    return Ok(check);
+                }
+                prev = Some(hash);
+            }
+        }
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {

@@ -143,6 +143,7 @@ async fn insert_token(
     name: &str,
     hash: &str,
 ) -> Result<ApiToken> {
+    healthplan_core::validate::check_name("name", name)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(StoreError::Invalid(

@@ -242,6 +242,9 @@ impl Alerts for Backend {
         comment: Option<&str>,
     ) -> Result<Alert> {
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if let Some(c) = comment {
+            healthplan_core::validate::check_note("comment", c)?;
+        }
         if action.is_none() && comment.is_none() {
             return Err(StoreError::Invalid(
                 "nothing to record / 没有要记录的内容".into(),

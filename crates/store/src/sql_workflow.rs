@@ -9,7 +9,7 @@ use super::{Backend, Db};
 use crate::error::{is_foreign_key_violation, Result, StoreError};
 use crate::model::{AuditAction, EvidenceFile, EvidenceMeta, TaskKey};
 use crate::{now_utc, Workflow};
-use healthplan_access::{ProgressWriter, ReadScope, Reviewer, RoundManager};
+use healthplan_access::{ProgressWriter, ReadScope, Reviewer, RoundManager, UserAdmin};
 use healthplan_core::{
     AreaCode, Date, NewRound, ReviewDecision, Round, TaskProgress, TaskStatus, ValueStatus,
 };
@@ -64,20 +64,54 @@ async fn fetch_progress(tx: &mut Tx, key: &TaskKey) -> Result<Option<TaskProgres
     row.as_ref().map(row_to_task_progress).transpose()
 }
 
-async fn check_task_exists(tx: &mut Tx, key: &TaskKey) -> Result<()> {
-    let task: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM plan_tasks WHERE plan_id = $1 AND task_key = $2")
-            .bind(key.plan_id)
-            .bind(&key.task_id)
+async fn four_eyes_required(tx: &mut Tx) -> Result<bool> {
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM instance_settings WHERE key = 'four_eyes'")
             .fetch_optional(&mut **tx)
             .await?;
-    match task {
-        Some(_) => Ok(()),
-        None => Err(StoreError::NotFound {
+    Ok(v.as_deref() != Some("off"))
+}
+
+/// Four eyes on an approval (see [`Reviewer::check_not_submitter`]).
+pub(super) async fn check_four_eyes(
+    tx: &mut Tx,
+    by: &Reviewer,
+    decision: ReviewDecision,
+    submitter: &str,
+    key: &str,
+) -> Result<()> {
+    if decision == ReviewDecision::Approve {
+        by.check_not_submitter(submitter, key, four_eyes_required(tx).await?)?;
+    }
+    Ok(())
+}
+
+/// The task exists, the report's area is in its plan's tree and the caller's areas (else
+/// not found, as for reads, so a refusal reveals nothing), and the caller's departments
+/// answer for it.
+async fn check_task(tx: &mut Tx, by: &ProgressWriter, key: &TaskKey) -> Result<()> {
+    let row: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT p.area_code FROM plan_tasks t JOIN plans p ON p.id = t.plan_id
+         WHERE t.plan_id = $1 AND t.task_key = $2",
+    )
+    .bind(key.plan_id)
+    .bind(&key.task_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let visible = match row {
+        Some(plan_area) => {
+            let plan_area = plan_area.map(|a| AreaCode::parse(&a)).transpose()?;
+            by.within_plan(plan_area.as_ref(), &key.area)
+        }
+        None => false,
+    };
+    if !visible {
+        return Err(StoreError::NotFound {
             entity: "task",
             key: format!("{} of plan {}", key.task_id, key.plan_id),
-        }),
+        });
     }
+    Ok(by.check(key.plan_id, &key.task_id, &key.area)?)
 }
 
 fn area_error(key: &TaskKey) -> impl Fn(sqlx::Error) -> StoreError + '_ {
@@ -329,10 +363,10 @@ impl Workflow for Backend {
         let actor = by.actor();
         check_actor(actor)?;
         progress.period.check()?;
-        by.check(progress.plan_id, &progress.task_id, &progress.area)?;
+        healthplan_core::validate::check_note("note", &progress.note)?;
         let key = task_key(progress);
         let mut tx = self.begin_write().await?;
-        check_task_exists(&mut tx, &key).await?;
+        check_task(&mut tx, by, &key).await?;
         let before = fetch_progress(&mut tx, &key).await?;
         let from = before.as_ref().map_or(ValueStatus::Draft, |b| b.workflow);
         if before.as_ref().map(|b| b.version) != expected_version {
@@ -403,6 +437,17 @@ impl Workflow for Backend {
                 to: decision.as_str(),
             });
         };
+        let submitter: String = sqlx::query_scalar(
+            "SELECT updated_by FROM task_progress
+             WHERE plan_id = $1 AND task_key = $2 AND area_code = $3 AND period = $4",
+        )
+        .bind(key.plan_id)
+        .bind(&key.task_id)
+        .bind(key.area.as_str())
+        .bind(key.period.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        check_four_eyes(&mut tx, by, decision, &submitter, &key.to_string()).await?;
         let mut after = before.clone();
         after.workflow = next;
         after.review_comment = comment;
@@ -454,9 +499,8 @@ impl Workflow for Backend {
     ) -> Result<i64> {
         let actor = by.actor();
         check_actor(actor)?;
-        by.check(key.plan_id, &key.task_id, &key.area)?;
         let mut tx = self.begin_write().await?;
-        check_task_exists(&mut tx, key).await?;
+        check_task(&mut tx, by, key).await?;
         let sha = Sha256::digest(&file.bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -534,5 +578,39 @@ impl Workflow for Backend {
             return Err(not_found());
         }
         Ok((meta, row.try_get("data")?))
+    }
+
+    async fn four_eyes(&self) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let on = four_eyes_required(&mut tx).await?;
+        tx.commit().await?;
+        Ok(on)
+    }
+
+    async fn set_four_eyes(&self, by: &UserAdmin, required: bool) -> Result<()> {
+        let actor = by.actor();
+        check_actor(actor)?;
+        let mut tx = self.begin_write().await?;
+        let before = four_eyes_required(&mut tx).await?;
+        let value = if required { "on" } else { "off" };
+        sqlx::query(
+            "INSERT INTO instance_settings (key, value) VALUES ('four_eyes', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "setting",
+            "four_eyes",
+            AuditAction::Update,
+            Some(&serde_json::json!({ "required": before })),
+            Some(&serde_json::json!({ "required": required })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

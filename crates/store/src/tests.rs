@@ -62,6 +62,7 @@ stories!(
     data_value_import_all_or_nothing,
     unreadable_period_is_reported_not_guessed,
     audit_log_is_append_only,
+    audit_chain_names_the_first_changed_row,
     users_and_grants,
     task_progress,
     reopening_keeps_data,
@@ -814,6 +815,26 @@ async fn audit_log_is_append_only(store: &Store, _: &StoreConfig) {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
+    // An insert naming an existing id, in every form each backend has.
+    let first = "(1, 'now', 'someone else', 'area', 'x', 'insert')";
+    let columns = "audit_log (id, at, actor, entity, entity_key, action)";
+    let mut rewrites = vec![
+        format!("INSERT INTO {columns} VALUES {first}"),
+        format!("INSERT INTO {columns} VALUES {first} ON CONFLICT (id) DO UPDATE SET actor = 'x'"),
+        format!("INSERT INTO {columns} VALUES {first} ON CONFLICT (id) DO NOTHING"),
+    ];
+    if matches!(store, Store::Sqlite(_)) {
+        rewrites.push(format!("INSERT OR REPLACE INTO {columns} VALUES {first}"));
+        rewrites.push(format!("REPLACE INTO {columns} VALUES {first}"));
+    }
+    for sql in rewrites {
+        let sql: &'static str = Box::leak(sql.into_boxed_str());
+        let refused = match raw_execute(store, sql).await {
+            Err(_) => true,
+            Ok(rows) => rows == 0,
+        };
+        assert!(refused, "{sql}");
+    }
     assert_eq!(store.audit_log(&AuditFilter::default()).await.unwrap(), log);
     let page = store
         .audit_log(&AuditFilter {
@@ -824,6 +845,28 @@ async fn audit_log_is_append_only(store: &Store, _: &StoreConfig) {
         .await
         .unwrap();
     assert_eq!(page, vec![log[2].clone()]);
+}
+
+async fn audit_chain_names_the_first_changed_row(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    let log = store.audit_log(&AuditFilter::default()).await.unwrap();
+    let intact = store.verify_audit().await.unwrap();
+    assert_eq!(intact.rows, log.len() as u64);
+    assert_eq!((intact.unchained, intact.first_broken), (0, None));
+    // The database owner can always lift the trigger; the chain still tells.
+    let lift = match store {
+        Store::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        Store::Postgres(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete",
+    };
+    raw_execute(store, lift).await.unwrap();
+    let edit = format!(
+        "UPDATE audit_log SET actor = 'someone else' WHERE id = {}",
+        log[2].id
+    );
+    let edit: &'static str = Box::leak(edit.into_boxed_str());
+    assert_eq!(raw_execute(store, edit).await.unwrap(), 1);
+    let broken = store.verify_audit().await.unwrap();
+    assert_eq!(broken.first_broken, Some(log[2].id), "{broken:?}");
 }
 
 async fn users_and_grants(store: &Store, _: &StoreConfig) {

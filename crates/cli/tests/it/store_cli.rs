@@ -365,3 +365,30 @@ fn data_dir_comes_from_the_flag_or_the_environment() {
     );
     assert!(e.contains("unsupported DATABASE_URL"), "{e}");
 }
+
+#[test]
+fn audit_verify_names_a_row_edited_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "areas.csv", AREAS);
+    run_ok(healthplan(dir.path()).args(["area", "import"]).arg(&csv));
+    let out = run_ok(healthplan(dir.path()).args(["audit", "verify"]));
+    assert!(out.contains("audit log intact: 5 rows chained"), "{out}");
+    // The file's owner lifts the trigger and rewrites the third row, as anyone with the
+    // file can; the chain still names it.
+    let db = dir.path().join("healthplan.db");
+    let edit = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg(
+            "DROP TRIGGER audit_log_no_update; \
+             UPDATE audit_log SET actor = 'someone else' \
+             WHERE id = (SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 2);",
+        )
+        .status()
+        .expect("sqlite3 (Debian package sqlite3) edits the file");
+    assert!(edit.success());
+    let err = run_err(healthplan(dir.path()).args(["audit", "verify"]));
+    assert!(
+        err.contains("audit log row 3 breaks the hash chain"),
+        "{err}"
+    );
+}

@@ -112,6 +112,17 @@ async fn import_document(
     Multipart(mut form): Multipart,
 ) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
     let caps = auth.signed_in()?;
+    // Taken before the upload is read, so waiting imports hold no memory.
+    let _slot = state.imports.try_acquire().map_err(|_| {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "正在导入其他规划文件，请稍后重试",
+            "other plan documents are being imported; try again shortly",
+        );
+        e.retry_after = Some(5);
+        e
+    })?;
     let (name, bytes) = crate::pages::upload::file_field(&mut form, "file").await?;
     let PlanImport { id, imported } = state.app.import_plan(caps, &name, bytes).await?;
     let doc = &imported.plan;

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user))
         .routes(routes!(reset_password))
+        .routes(routes!(get_four_eyes, put_four_eyes))
 }
 
 /// The area tree (public), ordered by code.
@@ -318,6 +319,42 @@ async fn reset_password(
         .reset_password(&admin, &username, &hash)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, ToSchema)]
+pub struct FourEyes {
+    /// Whether an approver must be someone other than the last submitter.
+    pub required: bool,
+}
+
+/// The four-eyes rule: on unless an administrator turned it off.
+#[utoipa::path(get, path = "/api/v1/settings/four-eyes", tag = "registry",
+    responses((status = 200, body = FourEyes), CommonErrors))]
+async fn get_four_eyes(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<FourEyes>, ApiError> {
+    auth.signed_in()?;
+    let required = state.app.store().four_eyes().await?;
+    Ok(Json(FourEyes { required }))
+}
+
+/// Turns the four-eyes rule on or off for the instance (administrators; audited).
+#[utoipa::path(put, path = "/api/v1/settings/four-eyes", tag = "registry",
+    request_body = FourEyes,
+    responses((status = 200, body = FourEyes), CommonErrors))]
+async fn put_four_eyes(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Json(body): Json<FourEyes>,
+) -> Result<Json<FourEyes>, ApiError> {
+    let admin = user_admin(&auth)?;
+    state
+        .app
+        .store()
+        .set_four_eyes(&admin, body.required)
+        .await?;
+    Ok(Json(body))
 }
 
 /// The right to manage accounts (an administrator's), for the API and the admin pages.

@@ -228,6 +228,20 @@ async fn value_types(
         .collect())
 }
 
+/// The declared type of an element; values of undeclared elements are refused.
+fn declared(
+    types: &std::collections::HashMap<String, ValueType>,
+    element: &str,
+) -> Result<ValueType, ApiError> {
+    types.get(element).copied().ok_or_else(|| {
+        ApiError::invalid(
+            "element",
+            format!("数据元 {element} 未登记"),
+            format!("data element {element} is not declared"),
+        )
+    })
+}
+
 /// One value of a batch: its key and what is entered.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchValue {
@@ -275,7 +289,7 @@ async fn put_values(
         writer
             .check(&k.element, &k.area)
             .map_err(|d| at(i, d.into()))?;
-        let vt = types.get(&k.element).copied().unwrap_or(ValueType::Number);
+        let vt = declared(&types, &k.element).map_err(|e| at(i, e))?;
         rows.push((
             entered(&k, &b.input, vt).map_err(|e| at(i, e))?,
             b.input.version,
@@ -326,11 +340,7 @@ async fn put_value(
     // Refused before anything is read, so a reporter learns nothing of others' elements.
     writer.check(&k.element, &k.area)?;
     let version = if_match(&headers)?.or(body.version);
-    let value_type = value_types(&state)
-        .await?
-        .get(&k.element)
-        .copied()
-        .unwrap_or(ValueType::Number);
+    let value_type = declared(&value_types(&state).await?, &k.element)?;
     let v = entered(&k, &body, value_type)?;
     enter(&state, &auth, &k, v, version).await
 }

@@ -31,10 +31,19 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only paths on this site: `/plans`, not `//evil.example` or `https://…`.
+/// Only paths on this site: `/plans`, not `//evil.example`, `/\\evil.example` or `https://…`.
+/// Browsers drop tabs and line breaks from a `Location`, so `/<TAB>/evil.example` would leave
+/// the site too: no control character anywhere.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
         _ => "/".into(),
     }
 }

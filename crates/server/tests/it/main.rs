@@ -11,5 +11,6 @@ mod escaping;
 mod exchange;
 mod flows;
 mod ops;
+mod security;
 mod sessions;
 mod surveillance;
