@@ -12,6 +12,7 @@ pub mod csv_input;
 pub mod demo;
 pub mod evaluation;
 pub mod exchange;
+pub mod proposals;
 pub mod report;
 pub mod rounds;
 pub mod surveillance;

@@ -1026,7 +1026,7 @@ fn service_ratio(
     }
 }
 
-fn norm(s: &str) -> String {
+pub(crate) fn norm(s: &str) -> String {
     s.chars()
         .filter(|c| {
             !c.is_whitespace() && !matches!(c, '（' | '）' | '(' | ')' | '“' | '”' | '《' | '》')

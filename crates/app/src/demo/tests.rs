@@ -109,7 +109,7 @@ async fn demo_on_postgres() {
 fn generation_is_deterministic() {
     let imported = healthplan_importer::import_text(BUNDLED_PLANS[2].1, "p.txt").unwrap();
     let mut doc = imported.plan;
-    prepare_plan(&mut doc, AreaLevel::City);
+    prepare_plan(&mut doc, AreaLevel::City).unwrap();
     for (k, ind) in doc.indicators.iter_mut().enumerate() {
         ind.element = Some(format!("E{k}"));
         assert!(ind.lead_department().is_some_and(|l| l.starts_with('市')));
