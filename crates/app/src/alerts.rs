@@ -1,24 +1,36 @@
 //! Plan alerts: what a re-evaluation, a round's deadline and (through the surveillance
 //! checks) an outbreak detector find, recorded so an alert is raised when a subject's state
-//! changes into an alarming one — once, not at every check. An evaluation's subjects carry
-//! the year it is as of, so judging two years never flips one subject back and forth.
+//! changes into an alarming one — once, not at every check. A plan's subjects are (indicator,
+//! area, target) and (indicator, area) for worsening: a new period that leaves a state as it
+//! was raises nothing, and areas without a value for the period judged say nothing.
 
+use crate::evaluation::EvaluationRun;
 use crate::{App, Result};
-use healthplan_core::{Alert, AlertKind, AlertLevel, Date, Finding, Property};
+use healthplan_core::{Alert, AlertKind, AlertLevel, Date, Finding};
 use healthplan_eval::{IndicatorResult, Settings, Status};
+use healthplan_store::ValueKey;
 
-/// A forecast whose chance of meeting the target is below this raises a "likely missed"
-/// alert (a miss with at least 80 % probability).
+/// A forecast whose chance of meeting the target is below this is said in the alert (a miss
+/// with at least 80 % probability).
 pub const FORECAST_ALERT_BELOW: f64 = 0.2;
 
-fn status_level(s: Status) -> AlertLevel {
+fn alarming(s: Status) -> bool {
+    matches!(
+        s,
+        Status::Moderate | Status::Insufficient | Status::MovingAway | Status::Missed
+    )
+}
+
+fn status_level(s: Status, binding: bool) -> AlertLevel {
     match s {
-        Status::MovingAway | Status::Insufficient => AlertLevel::Critical,
+        Status::MovingAway | Status::Insufficient | Status::Missed => AlertLevel::Critical,
+        _ if binding => AlertLevel::Critical,
         _ => AlertLevel::Warning,
     }
 }
 
-/// The findings of one evaluated indicator in one area.
+/// The findings of one evaluated indicator in one area: one per target with a computed
+/// status, and one for worsening.
 fn indicator_findings(
     plan_id: i64,
     plan_title: &str,
@@ -32,8 +44,8 @@ fn indicator_findings(
         "/plans/{plan_id}/indicators/{}?area={area}&as_of={as_of}",
         r.indicator
     );
-    let base = |kind: AlertKind, subject: String, state: String, alarming: bool| Finding {
-        kind,
+    let base = |subject: String, state: String, alarming: bool| Finding {
+        kind: AlertKind::Status,
         subject,
         state,
         alarming,
@@ -52,85 +64,88 @@ fn indicator_findings(
         link: link.clone(),
     };
     let mut out = Vec::new();
-    // Status: lagging, off track or moving away (no data and not assessable say nothing).
-    if r.status.rank().is_some() {
-        let alarming = matches!(
-            r.status,
-            Status::Moderate | Status::Insufficient | Status::MovingAway
-        );
+    // No data and not assessable say nothing.
+    for t in r.targets.iter().filter(|t| t.status.rank().is_some()) {
         let mut f = base(
-            AlertKind::Status,
-            format!("status:{plan_id}:{}:{area}@{as_of}", r.indicator),
-            r.status.key().to_string(),
-            alarming,
+            format!("target:{plan_id}:{}:{area}:{}", r.indicator, t.year),
+            t.status.key().to_string(),
+            alarming(t.status),
         );
-        f.level = status_level(r.status);
-        f.title_zh = format!("{}：{}（{}）", r.name, r.status.zh(), r.area);
-        f.title_en = format!("{}: {} ({})", r.name, r.status.en(), r.area);
-        f.message_zh = format!("《{plan_title}》{as_of}年评估：{}", r.explanation_zh);
+        f.level = status_level(t.status, r.binding);
+        f.title_zh = format!(
+            "{}：{}年目标{}（{}）",
+            r.name,
+            t.year,
+            t.status.zh(),
+            r.area
+        );
+        f.title_en = format!(
+            "{}: {} target {} ({})",
+            r.name,
+            t.year,
+            t.status.en(),
+            r.area
+        );
+        f.message_zh = format!("《{plan_title}》{as_of}年评估：{}", t.explanation_zh);
         f.message_en = format!(
             "{plan_title}, evaluated as of {as_of}: {}",
-            r.explanation_en
+            t.explanation_en
+        );
+        if let Some(fc) = t
+            .forecast
+            .as_ref()
+            .filter(|fc| fc.probability.is_some_and(|p| p < FORECAST_ALERT_BELOW))
+        {
+            f.message_zh += &format!("；预测：{}", fc.explanation_zh);
+            f.message_en += &format!("; forecast: {}", fc.explanation_en);
+        }
+        out.push(f);
+    }
+    if let Some(h) = r.headline().filter(|h| h.latest.is_some()) {
+        let mut f = base(
+            format!("worsening:{plan_id}:{}:{area}", r.indicator),
+            if h.worsening { "worsening" } else { "steady" }.into(),
+            h.worsening,
+        );
+        f.title_zh = format!("{}：恶化（{}）", r.name, r.area);
+        f.title_en = format!("{}: worsening ({})", r.name, r.area);
+        f.message_zh = format!(
+            "《{plan_title}》{as_of}年评估：{}",
+            h.worsening_zh.clone().unwrap_or_default()
+        );
+        f.message_en = format!(
+            "{plan_title}, evaluated as of {as_of}: {}",
+            h.worsening_en.clone().unwrap_or_default()
         );
         out.push(f);
     }
-    // A binding indicator's interim targets that have come due.
-    if r.binding {
-        let head = r.headline_year;
-        for t in r
-            .targets
-            .iter()
-            .filter(|t| t.year <= as_of && Some(t.year) != head && t.status.rank().is_some())
-        {
-            let missed = t.status != Status::Achieved;
-            let mut f = base(
-                AlertKind::Interim,
-                format!(
-                    "interim:{plan_id}:{}:{area}:{}@{as_of}",
-                    r.indicator, t.year
-                ),
-                if missed { "missed" } else { "met" }.into(),
-                missed,
-            );
-            f.level = AlertLevel::Critical;
-            f.title_zh = format!("约束性指标未完成{}年目标：{}（{}）", t.year, r.name, r.area);
-            f.title_en = format!(
-                "Binding indicator missed its {} target: {} ({})",
-                t.year, r.name, r.area
-            );
-            f.message_zh = t.explanation_zh.clone();
-            f.message_en = t.explanation_en.clone();
-            out.push(f);
-        }
-    }
-    // The headline target's forecast.
-    if let Some(fc) = r
-        .headline()
-        .filter(|h| h.year > as_of && h.status != Status::Achieved)
-        .and_then(|h| h.forecast.as_ref())
-    {
-        if let Some(p) = fc.probability {
-            let unlikely = p < FORECAST_ALERT_BELOW;
-            let mut f = base(
-                AlertKind::Forecast,
-                format!(
-                    "forecast:{plan_id}:{}:{area}:{}@{as_of}",
-                    r.indicator, fc.year
-                ),
-                if unlikely { "unlikely" } else { "possible" }.into(),
-                unlikely,
-            );
-            f.title_zh = format!("预测{}年难以达标：{}（{}）", fc.year, r.name, r.area);
-            f.title_en = format!(
-                "Forecast: {} likely missed in {} ({})",
-                r.name, fc.year, r.area
-            );
-            f.message_zh = fc.explanation_zh.clone();
-            f.message_en = fc.explanation_en.clone();
-            out.push(f);
-        }
-    }
     out
+}
+
+/// What an evaluation run finds: only (indicator, area) pairs with a value for the year the
+/// run is as of (sub-areas only see indicators that apply to them).
+fn run_findings(run: &EvaluationRun) -> Vec<Finding> {
+    let as_of = run.evaluation.as_of;
+    let mut findings = Vec::new();
+    for r in &run.evaluation.results {
+        let Some(area) = run.scope.code(&r.area) else {
+            continue;
+        };
+        if !r.observations.iter().any(|p| p.year == as_of) {
+            continue;
+        }
+        let ind = &run.plan.indicators[r.indicator];
+        findings.extend(indicator_findings(
+            run.plan_id,
+            &run.plan.title,
+            as_of,
+            r,
+            area,
+            ind.lead_department(),
+            ind.element.as_deref(),
+        ));
+    }
+    findings
 }
 
 impl App {
@@ -142,40 +157,46 @@ impl App {
         as_of: i32,
         settings: &Settings,
     ) -> Result<Vec<Alert>> {
+        let findings = self.plan_findings(plan_id, as_of, settings).await?;
+        Ok(self.store().record_findings(&findings).await?)
+    }
+
+    async fn plan_findings(
+        &self,
+        plan_id: i64,
+        as_of: i32,
+        settings: &Settings,
+    ) -> Result<Vec<Finding>> {
         let system = self.local_caps("system");
         let run = self
             .evaluate_plan(&system.reader(), plan_id, as_of, settings)
             .await?;
-        let mut findings = Vec::new();
-        for r in &run.evaluation.results {
-            let Some(area) = run.scope.code(&r.area) else {
-                continue;
-            };
-            let ind = &run.plan.indicators[r.indicator];
-            // Only indicators with data are judged; an empty series raises nothing.
-            if r.observations.is_empty() {
-                continue;
-            }
-            let binding_note = ind.property == Some(Property::Binding);
-            let mut f = indicator_findings(
-                plan_id,
-                &run.plan.title,
-                as_of,
-                r,
-                area,
-                ind.lead_department(),
-                ind.element.as_deref(),
-            );
-            if binding_note {
-                for x in &mut f {
-                    if x.kind == AlertKind::Status && x.alarming {
-                        x.level = AlertLevel::Critical;
-                    }
-                }
-            }
-            findings.extend(f);
+        Ok(run_findings(&run))
+    }
+
+    /// The plan's findings as of the latest year up to `up_to` with an approved value, so
+    /// a check never judges an area on older data than the last check did.
+    async fn latest_findings(
+        &self,
+        plan_id: i64,
+        up_to: i32,
+        settings: &Settings,
+    ) -> Result<Vec<Finding>> {
+        let system = self.local_caps("system");
+        let run = self
+            .evaluate_plan(&system.reader(), plan_id, up_to, settings)
+            .await?;
+        let latest = run
+            .evaluation
+            .results
+            .iter()
+            .flat_map(|r| r.observations.iter().map(|p| p.year))
+            .max();
+        match latest {
+            None => Ok(Vec::new()),
+            Some(y) if y == up_to => Ok(run_findings(&run)),
+            Some(y) => self.plan_findings(plan_id, y, settings).await,
         }
-        Ok(self.store().record_findings(&findings).await?)
     }
 
     /// Open rounds past their deadline with forms missing, per area and lead department.
@@ -226,39 +247,45 @@ impl App {
         Ok(self.store().record_findings(&findings).await?)
     }
 
-    /// After a yearly value of `element` was approved: re-evaluates the plans measured by it
-    /// as of that year.
+    /// After a yearly value was approved: re-evaluates the plans measured by its element
+    /// as of its year (or a later year that has data) and notes in the value's audit log how
+    /// many alerts the approval raised.
     pub async fn check_after_approval(
         &self,
-        element: &str,
-        period: healthplan_core::Period,
+        value: &ValueKey,
         settings: &Settings,
     ) -> Result<Vec<Alert>> {
-        let healthplan_core::Period::Year(year) = period else {
+        if !matches!(value.period, healthplan_core::Period::Year(_)) {
             return Ok(Vec::new());
-        };
-        let mut raised = Vec::new();
-        for plan in self.store().plans_linking(element).await? {
-            raised.extend(self.check_plan_alerts(plan, year, settings).await?);
         }
-        Ok(raised)
+        let mut findings = Vec::new();
+        for plan in self.store().plans_linking(&value.element).await? {
+            findings.extend(self.latest_findings(plan, 2100, settings).await?);
+        }
+        Ok(self
+            .store()
+            .record_approval_findings(value, &findings)
+            .await?)
     }
 
-    /// Every plan as of each year given, and every round: the periodic check.
+    /// Every plan as of its latest year with data up to `up_to`, and every round: the
+    /// periodic check.
     pub async fn check_all_alerts(
         &self,
-        years: &[i32],
+        up_to: i32,
         today: Date,
         settings: &Settings,
     ) -> Result<Vec<Alert>> {
         let system = self.local_caps("system");
-        let mut raised = Vec::new();
+        let mut findings = Vec::new();
         for p in self.store().list_plans(&system.reader()).await? {
-            for &y in years {
-                raised.extend(self.check_plan_alerts(p.id, y, settings).await?);
-            }
+            findings.extend(self.latest_findings(p.id, up_to, settings).await?);
         }
+        let mut raised = self.store().record_findings(&findings).await?;
         raised.extend(self.check_round_alerts(today).await?);
         Ok(raised)
     }
 }
+
+#[cfg(test)]
+mod tests;

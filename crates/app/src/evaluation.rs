@@ -22,6 +22,8 @@ pub struct PlanScope {
     pub areas: BTreeMap<String, AreaCode>,
     /// The plan's own area, when the plan is linked to one.
     pub root: Option<AreaCode>,
+    /// Where each area sits, by name: the evaluation ranks areas against their peers.
+    pub tree: eval::AreaTree,
 }
 
 impl PlanScope {
@@ -80,11 +82,19 @@ impl App {
         let policy = self.policy();
         let areas = policy.areas();
         let mut out = BTreeMap::new();
+        let mut tree = eval::AreaTree::default();
         if let Some(root) = &summary.area_code {
+            tree.root = areas.name(root).map(str::to_string);
             for code in areas.subtree(root) {
                 if scope.area(&code) {
                     if let Some(name) = areas.name(&code) {
-                        out.insert(name.to_string(), code);
+                        out.insert(name.to_string(), code.clone());
+                        let parent = areas.ancestors(&code).into_iter().next();
+                        if let Some(p) = parent.filter(|_| &code != root) {
+                            if let Some(pn) = areas.name(&p) {
+                                tree.parents.insert(name.to_string(), pn.to_string());
+                            }
+                        }
                     }
                 }
             }
@@ -92,6 +102,7 @@ impl App {
         PlanScope {
             areas: out,
             root: summary.area_code.clone(),
+            tree,
         }
     }
 
@@ -168,6 +179,7 @@ impl App {
         }
         let evaluation = eval::evaluate(&EvaluationInput {
             plan: &plan,
+            tree: &plan_scope.tree,
             observations: &observations,
             references: &References::default(),
             tasks: (!tasks.status.is_empty()).then_some(&tasks),

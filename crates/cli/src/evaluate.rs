@@ -251,6 +251,7 @@ pub async fn load_and_evaluate(a: &Inputs, as_of: i32, g: &Globals) -> anyhow::R
     }
     let evaluation = eval::evaluate(&EvaluationInput {
         plan: &plan,
+        tree: &Default::default(),
         observations: &obs,
         references: &refs,
         tasks: tasks.as_ref(),

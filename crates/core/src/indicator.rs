@@ -35,6 +35,73 @@ pub enum Aggregation {
     None,
 }
 
+/// Where an indicator is judged (spec §2): only in the plan's own area, or there and in
+/// every sub-area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AppliesTo {
+    PlanArea,
+    AllLevels,
+}
+
+impl AppliesTo {
+    pub fn key(self) -> &'static str {
+        match self {
+            AppliesTo::PlanArea => "plan_area",
+            AppliesTo::AllLevels => "all_levels",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            AppliesTo::PlanArea => "仅规划所在地区",
+            AppliesTo::AllLevels => "各级地区",
+        }
+    }
+
+    /// The default of spec §2: rates, shares, ratios and per-capita figures apply at every
+    /// level; counts, totals, money and targets naming the whole area (全区/全市/全县) only to
+    /// the plan's own area.
+    pub fn default_for(name: &str, unit: Option<&str>, target_texts: &[&str]) -> AppliesTo {
+        let unit = unit.map(str::trim).unwrap_or("");
+        const RATE_UNITS: [&str; 6] = ["%", "％", "‰", "岁", "1/10万", "/10万"];
+        const RATE_WORDS: [&str; 10] = [
+            "每千",
+            "每万",
+            "每十万",
+            "每百",
+            "人均",
+            "率",
+            "比例",
+            "比重",
+            "占比",
+            "覆盖面",
+        ];
+        let per = unit.contains('/') || unit.contains('每');
+        if RATE_UNITS.iter().any(|u| unit.contains(u))
+            || per
+            || RATE_WORDS.iter().any(|w| name.contains(w))
+        {
+            return AppliesTo::AllLevels;
+        }
+        const COUNT_UNITS: [&str; 14] = [
+            "个", "家", "所", "人", "万人", "万元", "亿元", "元", "张", "名", "支", "座", "处",
+            "项",
+        ];
+        const WHOLE_AREA: [&str; 4] = ["全区", "全市", "全县", "全省"];
+        if COUNT_UNITS.contains(&unit)
+            || target_texts
+                .iter()
+                .chain(std::iter::once(&name))
+                .any(|t| WHOLE_AREA.iter().any(|w| t.contains(w)))
+        {
+            return AppliesTo::PlanArea;
+        }
+        AppliesTo::AllLevels
+    }
+}
+
 /// DHIS2-style indicator formula: `factor × Σnumerator / Σdenominator`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Formula {
@@ -128,6 +195,10 @@ pub struct Indicator {
     /// Lead department (牵头单位) of the indicator, from the table's lead column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead: Option<String>,
+    /// Where the indicator is judged; `None` takes the default from its unit and wording
+    /// (`Indicator::applies_to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to: Option<AppliesTo>,
     /// Reasons to check this indicator; empty when the importer was sure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub doubts: Vec<Doubt>,
@@ -164,6 +235,17 @@ pub fn element_match_key(name: &str, unit: Option<&str>) -> String {
 }
 
 impl Indicator {
+    /// Where the indicator is judged: as the planner set it, else the default of spec §2.
+    pub fn applies_to(&self) -> AppliesTo {
+        self.applies_to.unwrap_or_else(|| self.default_applies_to())
+    }
+
+    /// What `applies_to` is when the planner has not set it.
+    pub fn default_applies_to(&self) -> AppliesTo {
+        let texts: Vec<&str> = self.targets.iter().map(|t| t.text.as_str()).collect();
+        AppliesTo::default_for(&self.name, self.unit.as_deref(), &texts)
+    }
+
     /// The lead department (牵头单位) when the plan names one: the `lead` field, or an older
     /// document's `"lead"` kept among the unknown fields.
     pub fn lead_department(&self) -> Option<&str> {
@@ -210,5 +292,45 @@ impl Indicator {
                 .map_err(|e| CoreError::invalid(format!("{at}.formula"), e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod applies_to_tests {
+    use super::AppliesTo::{self, AllLevels, PlanArea};
+
+    #[test]
+    fn defaults_follow_unit_and_wording() {
+        let cases: [(&str, Option<&str>, &[&str], AppliesTo); 9] = [
+            ("婴儿死亡率", Some("‰"), &[], AllLevels),
+            ("居民健康素养水平", Some("%"), &[], AllLevels),
+            ("每千常住人口执业（助理）医师数", Some("人"), &[], AllLevels),
+            ("人均预期寿命", Some("岁"), &[], AllLevels),
+            ("甲类传染病发病率", Some("1/10万"), &[], AllLevels),
+            ("社区健康服务中心数量", Some("家"), &[], PlanArea),
+            ("卫生健康投入", Some("亿元"), &[], PlanArea),
+            ("健康促进医院", None, &["全区≥18家"], PlanArea),
+            ("健康知识知晓", None, &[], AllLevels),
+        ];
+        for (name, unit, texts, want) in cases {
+            assert_eq!(AppliesTo::default_for(name, unit, texts), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_planners_choice_wins_and_round_trips() {
+        let mut ind: super::Indicator = serde_json::from_str(
+            r#"{"name":"医院数","unit":"家","direction":"higher","applies_to":"all_levels"}"#,
+        )
+        .unwrap();
+        assert_eq!(ind.applies_to(), AllLevels);
+        let back = serde_json::to_value(&ind).unwrap();
+        assert_eq!(back["applies_to"], "all_levels");
+        ind.applies_to = None;
+        assert_eq!(ind.applies_to(), PlanArea);
+        assert!(serde_json::to_value(&ind)
+            .unwrap()
+            .get("applies_to")
+            .is_none());
     }
 }

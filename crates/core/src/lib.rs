@@ -25,8 +25,8 @@ pub use data::{
 };
 pub use error::CoreError;
 pub use indicator::{
-    element_match_key, normalise_name, Aggregation, Baseline, Direction, Formula, Indicator,
-    Property, Source,
+    element_match_key, normalise_name, Aggregation, AppliesTo, Baseline, Direction, Formula,
+    Indicator, Property, Source,
 };
 pub use period::{Period, PeriodKind};
 pub use plan::{

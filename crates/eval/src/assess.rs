@@ -2,7 +2,7 @@
 //! department, ranked, with every line of the working kept.
 
 use crate::data::TaskStatuses;
-use crate::evaluate::{own_area, PlanEvaluation};
+use crate::evaluate::PlanEvaluation;
 use crate::fmt::num;
 use crate::settings::{AssessmentSettings, Settings};
 use crate::target::Status;
@@ -36,7 +36,19 @@ pub struct Part {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreCard {
+    /// Competition rank among the peers (1, 2, 2, 4); 0 when not ranked (the plan's own
+    /// area, or nothing to score).
     pub rank: usize,
+    /// Who the card is ranked against: the parent area of a sub-area, 各部门 for departments;
+    /// `None` when not ranked.
+    pub peer_group: Option<String>,
+    /// How many cards are ranked in the group.
+    pub peers: usize,
+    /// Another card of the group has the same score.
+    pub tied: bool,
+    /// "第2名", "并列第2名", "不参与排名（…）".
+    pub rank_zh: String,
+    pub rank_en: String,
     pub name: String,
     pub total: f64,
     pub max: f64,
@@ -76,6 +88,7 @@ fn status_multiplier(s: &AssessmentSettings, st: Status) -> Option<f64> {
         Status::Moderate => m.moderate,
         Status::Insufficient => m.insufficient,
         Status::MovingAway => m.moving_away,
+        Status::Missed => m.missed,
         Status::NoData => m.no_data,
         Status::NotAssessable => return None,
     })
@@ -186,13 +199,13 @@ fn task_part(
             multiplier: mult,
             points: p,
             text_zh: format!(
-                "任务{id}：{zh}，{} × {} = {}分",
+                "任务“{id}”：{zh}，{} × {} = {}分",
                 num(avail),
                 num(mult),
                 num(p)
             ),
             text_en: format!(
-                "task {id}: {en}, {} × {} = {} points",
+                "task \"{id}\": {en}, {} × {} = {} points",
                 num(avail),
                 num(mult),
                 num(p)
@@ -241,6 +254,11 @@ fn card(name: &str, ind: Part, task: Part, working: Vec<WorkingLine>) -> ScoreCa
     );
     ScoreCard {
         rank: 0,
+        peer_group: None,
+        peers: 0,
+        tied: false,
+        rank_zh: String::new(),
+        rank_en: String::new(),
         name: name.to_string(),
         total,
         max,
@@ -253,21 +271,79 @@ fn card(name: &str, ind: Part, task: Part, working: Vec<WorkingLine>) -> ScoreCa
     }
 }
 
-/// Competition ranking (1, 2, 2, 4) by percent, highest first; unscored cards last.
+/// Competition ranking (1, 2, 2, 4) by percent, highest first, within each peer group;
+/// cards without a group or without a score are not ranked and say why.
 fn rank(cards: &mut [ScoreCard]) {
     cards.sort_by(|a, b| {
         let ka = a.percent.unwrap_or(f64::NEG_INFINITY);
         let kb = b.percent.unwrap_or(f64::NEG_INFINITY);
-        kb.total_cmp(&ka).then_with(|| a.name.cmp(&b.name))
+        a.peer_group
+            .is_some()
+            .cmp(&b.peer_group.is_some())
+            .then_with(|| a.peer_group.cmp(&b.peer_group))
+            .then_with(|| kb.total_cmp(&ka))
+            .then_with(|| a.name.cmp(&b.name))
     });
-    let mut prev: Option<(f64, usize)> = None;
-    for (i, c) in cards.iter_mut().enumerate() {
-        let k = c.percent.unwrap_or(f64::NEG_INFINITY);
-        c.rank = match prev {
-            Some((pk, r)) if (pk - k).abs() <= 1e-9 || (pk == k) => r,
-            _ => i + 1,
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9;
+    for i in 0..cards.len() {
+        let (group, key) = (cards[i].peer_group.clone(), cards[i].percent);
+        let Some(key) = key.filter(|_| group.is_some()) else {
+            cards[i].peers = 0;
+            let (zh, en) = if group.is_none() {
+                (
+                    "不参与排名（规划所在地区，不与下级地区比较）",
+                    "not ranked (the plan's own area is not ranked against its sub-areas)",
+                )
+            } else {
+                (
+                    "不参与排名（无可评分内容）",
+                    "not ranked (nothing to score)",
+                )
+            };
+            cards[i].rank_zh = zh.into();
+            cards[i].rank_en = en.into();
+            continue;
         };
-        prev = Some((k, c.rank));
+        let peers: Vec<f64> = cards
+            .iter()
+            .filter(|c| c.peer_group == group)
+            .filter_map(|c| c.percent)
+            .collect();
+        let better = peers.iter().filter(|&&p| p > key && !same(p, key)).count();
+        let equal = peers.iter().filter(|&&p| same(p, key)).count();
+        let c = &mut cards[i];
+        c.rank = better + 1;
+        c.peers = peers.len();
+        c.tied = equal > 1;
+        let g = group.unwrap_or_default();
+        if c.tied {
+            c.rank_zh = format!(
+                "并列第{}名（{g}，{}个同级中{equal}个同分）",
+                c.rank, c.peers
+            );
+            c.rank_en = format!(
+                "tied {} of {} ({g}; {equal} share the score)",
+                c.rank, c.peers
+            );
+        } else {
+            c.rank_zh = format!("第{}名（{g}，共{}个同级）", c.rank, c.peers);
+            c.rank_en = format!("{} of {} ({g})", c.rank, c.peers);
+        }
+    }
+    for c in cards.iter_mut() {
+        c.explanation_zh += &format!("；{}", c.rank_zh);
+        c.explanation_en += &format!("; {}", c.rank_en);
+    }
+}
+
+/// A task as people know it: its text, cut to a readable length.
+pub fn task_label(t: &healthplan_core::Task) -> String {
+    const MAX: usize = 40;
+    let text = t.text.trim();
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
     }
 }
 
@@ -291,6 +367,7 @@ pub fn assess(
     let no_tasks_zh = "未提供任务进展数据（--tasks），任务部分不计分";
     let no_tasks_en = "no task status data (--tasks): task part not scored";
 
+    let own_label = &eval.plan_area;
     let mut areas = Vec::new();
     for area in &eval.areas {
         let mut working = Vec::new();
@@ -301,7 +378,14 @@ pub fn assess(
                 .filter(|r| &r.area == area && r.binding)
                 .map(|r| (r.name.clone(), r.status))
                 .collect();
-            indicator_part(s, &items, &mut working)
+            if items.is_empty() {
+                not_scored(
+                    "该地区没有适用的约束性指标，指标部分不计分",
+                    "no binding indicator applies to this area: indicator part not scored",
+                )
+            } else {
+                indicator_part(s, &items, &mut working)
+            }
         } else {
             not_scored(
                 "规划没有约束性指标，指标部分不计分",
@@ -315,26 +399,42 @@ pub fn assess(
                 "the plan has no tasks: task part not scored",
             ),
             Some(ts) => {
+                // The plan's own area answers for every task; a sub-area only for the tasks
+                // it reports on.
                 let items: Vec<(String, Option<TaskStatus>)> = plan
                     .tasks
                     .iter()
                     .map(|t| {
                         (
-                            t.id.clone(),
+                            task_label(t),
                             ts.status.get(&(t.id.clone(), area.clone())).copied(),
                         )
                     })
+                    .filter(|(_, st)| area == own_label || st.is_some())
                     .collect();
-                task_part(s, &items, &mut working)
+                if items.is_empty() {
+                    not_scored(
+                        "该地区没有承担的任务，任务部分不计分",
+                        "no task is assigned to this area: task part not scored",
+                    )
+                } else {
+                    task_part(s, &items, &mut working)
+                }
             }
         };
-        areas.push(card(area, ind, task, working));
+        let mut c = card(area, ind, task, working);
+        c.peer_group = if area == own_label {
+            None
+        } else {
+            Some(eval.parents.get(area).unwrap_or(own_label).clone())
+        };
+        areas.push(c);
     }
     rank(&mut areas);
 
     // Departments: the lead units of tasks (and of indicators carrying a `lead` field),
     // scored on the plan's own area.
-    let own = own_area(plan, &eval.areas);
+    let own = eval.plan_area.clone();
     let mut leads: Vec<String> = plan
         .tasks
         .iter()
@@ -388,7 +488,7 @@ pub fn assess(
                     .iter()
                     .map(|t| {
                         (
-                            t.id.clone(),
+                            task_label(t),
                             ts.status.get(&(t.id.clone(), own.clone())).copied(),
                         )
                     })
@@ -396,7 +496,9 @@ pub fn assess(
                 task_part(s, &items, &mut working)
             }
         };
-        departments.push(card(lead, ind, task, working));
+        let mut c = card(lead, ind, task, working);
+        c.peer_group = Some("各牵头部门".into());
+        departments.push(c);
     }
     rank(&mut departments);
     Assessment {
@@ -422,7 +524,9 @@ mod tests {
         let (plan, ev, tasks) = scenario();
         let a = assess(&plan, &ev, Some(&tasks), &Settings::default());
         let county = &a.areas[0];
-        assert_eq!((county.rank, county.name.as_str()), (1, "饶平县"));
+        // The plan's own area is not ranked against its towns.
+        assert_eq!((county.rank, county.name.as_str()), (0, "饶平县"));
+        assert!(county.peer_group.is_none() && county.rank_zh.starts_with("不参与排名"));
         // 4 binding indicators × 17.5: on track, achieved, on track, insufficient (×0.3).
         assert!(
             close(county.indicator_part.points, 57.75),
@@ -432,9 +536,12 @@ mod tests {
         // 3 tasks × 10: completed, in progress (×0.8), no report (×0).
         assert!(close(county.task_part.points, 18.0));
         assert!(close(county.total, 75.75) && close(county.max, 100.0));
-        assert_eq!(
-            county.explanation_zh,
-            "饶平县：得分75.75/100（指标57.75/70，任务18/30）"
+        assert!(
+            county
+                .explanation_zh
+                .starts_with("饶平县：得分75.75/100（指标57.75/70，任务18/30）"),
+            "{}",
+            county.explanation_zh
         );
         assert_eq!(county.working.len(), 7);
         assert!(
@@ -446,9 +553,17 @@ mod tests {
             county.working
         );
         assert!(county.working.iter().any(|w| w.status == "no_report"));
+        // Tasks are named by their text.
+        assert!(county.working.iter().any(|w| w.item == "开展健康知识普及。"
+            && w.text_zh.starts_with("任务“开展健康知识普及。”：已完成")));
+        assert!(!county.working.iter().any(|w| w.item.starts_with('t')));
         let town = &a.areas[1];
-        assert_eq!(town.rank, 2);
-        assert!(close(town.total, 5.25 + 4.0), "{}", town.total);
+        assert_eq!((town.rank, town.peers), (1, 1));
+        assert_eq!(town.peer_group.as_deref(), Some("饶平县"));
+        // The town answers only for the task it reports on (t2, delayed): 30 × 0.4.
+        assert!(close(town.task_part.points, 12.0), "{:?}", town.task_part);
+        assert_eq!(town.working.iter().filter(|w| w.part == "task").count(), 1);
+        assert!(close(town.total, 5.25 + 12.0), "{}", town.total);
     }
 
     #[test]
@@ -478,6 +593,7 @@ mod tests {
         assert!(!edu.indicator_part.scored && close(edu.max, 30.0) && close(edu.total, 24.0));
         assert!(close(edu.percent.unwrap(), 80.0));
         assert_eq!(edu.rank, 2);
+        assert_eq!(edu.peer_group.as_deref(), Some("各牵头部门"));
     }
 
     #[test]
@@ -500,6 +616,96 @@ mod tests {
             .unwrap()
             .contains("没有约束性指标"));
         assert!(c.percent.is_none());
+    }
+
+    /// Cards of a district with two levels below it: ranked per parent, ties shared.
+    fn cards(parents: &[(&str, &str)], scores: &[(&str, f64)], own: &str) -> Vec<ScoreCard> {
+        let mut out: Vec<ScoreCard> = scores
+            .iter()
+            .map(|(n, p)| {
+                let part = Part {
+                    scored: true,
+                    max: 100.0,
+                    points: *p,
+                    note_zh: None,
+                    note_en: None,
+                };
+                let mut c = card(n, part, not_scored("", ""), Vec::new());
+                c.peer_group = (*n != own).then(|| {
+                    parents
+                        .iter()
+                        .find(|(a, _)| a == n)
+                        .map_or(own, |(_, p)| *p)
+                        .to_string()
+                });
+                c
+            })
+            .collect();
+        rank(&mut out);
+        out
+    }
+
+    #[test]
+    fn peers_are_one_level_under_one_parent_and_ties_share_a_rank() {
+        let parents = [
+            ("甲区", "市"),
+            ("乙区", "市"),
+            ("甲一街道", "甲区"),
+            ("甲二街道", "甲区"),
+            ("甲三街道", "甲区"),
+            ("乙一街道", "乙区"),
+        ];
+        let scores = [
+            ("市", 99.0),
+            ("甲区", 50.0),
+            ("乙区", 60.0),
+            ("甲一街道", 70.0),
+            ("甲二街道", 70.0),
+            ("甲三街道", 10.0),
+            ("乙一街道", 0.0),
+        ];
+        let c = cards(&parents, &scores, "市");
+        let get = |n: &str| c.iter().find(|c| c.name == n).unwrap();
+        assert_eq!(get("市").rank, 0);
+        assert_eq!(
+            (get("乙区").rank, get("甲区").rank, get("甲区").peers),
+            (1, 2, 2)
+        );
+        // The district is never ranked against its own streets.
+        assert_eq!(get("甲一街道").peer_group.as_deref(), Some("甲区"));
+        assert_eq!(
+            (
+                get("甲一街道").rank,
+                get("甲二街道").rank,
+                get("甲三街道").rank
+            ),
+            (1, 1, 3)
+        );
+        assert!(get("甲一街道").tied && get("甲二街道").tied && !get("甲三街道").tied);
+        assert!(
+            get("甲二街道").explanation_zh.contains("并列第1名"),
+            "{}",
+            get("甲二街道").explanation_zh
+        );
+        assert_eq!((get("乙一街道").rank, get("乙一街道").peers), (1, 1));
+        assert!(!get("甲三街道").explanation_zh.contains("并列"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn equal_scores_always_share_a_rank(scores in proptest::collection::vec(0u8..5, 1..12)) {
+            let named: Vec<(String, f64)> = scores.iter().enumerate().map(|(k, s)| (format!("街道{k}"), *s as f64 * 10.0)).collect();
+            let refs: Vec<(&str, f64)> = named.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+            let c = cards(&[], &refs, "区");
+            for a in &c {
+                for b in &c {
+                    proptest::prop_assert_eq!(a.total == b.total, a.rank == b.rank);
+                }
+                let better = c.iter().filter(|b| b.total > a.total).count();
+                proptest::prop_assert_eq!(a.rank, better + 1);
+                proptest::prop_assert_eq!(a.tied, c.iter().filter(|b| b.total == a.total).count() > 1);
+            }
+        }
     }
 
     #[test]

@@ -3,12 +3,22 @@
 use crate::data::{Observations, References, TaskStatuses};
 use crate::settings::Settings;
 use crate::target::{assess_target, Context, Point, Status, TargetAssessment};
-use healthplan_core::{Direction, PlanDocument, Property, Target, TaskStatus};
+use healthplan_core::{AppliesTo, Direction, PlanDocument, Property, Target, TaskStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Where the evaluated areas sit: the plan's own area and each sub-area's parent, by the
+/// area labels the observations use. Empty: the plan's area is its own, every other area
+/// sits directly under it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AreaTree {
+    pub root: Option<String>,
+    pub parents: BTreeMap<String, String>,
+}
+
 pub struct EvaluationInput<'a> {
     pub plan: &'a PlanDocument,
+    pub tree: &'a AreaTree,
     pub observations: &'a Observations,
     pub references: &'a References,
     pub tasks: Option<&'a TaskStatuses>,
@@ -29,6 +39,9 @@ pub struct IndicatorResult {
     pub direction: Direction,
     pub property: Option<Property>,
     pub binding: bool,
+    pub applies_to: AppliesTo,
+    /// The headline target's worsening flag (spec §2), beside any status.
+    pub worsening: bool,
     /// The final target's year; its status is the indicator's headline status.
     pub headline_year: Option<i32>,
     pub status: Status,
@@ -105,7 +118,11 @@ pub struct TaskCompletion {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanEvaluation {
     pub plan: String,
+    /// The label of the plan's own area in the results.
     pub plan_area: String,
+    /// Each sub-area's parent (area label → parent label): who is ranked against whom.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub parents: BTreeMap<String, String>,
     pub as_of: i32,
     pub areas: Vec<String>,
     pub results: Vec<IndicatorResult>,
@@ -180,6 +197,8 @@ pub fn evaluate_indicator(input: &EvaluationInput, i: usize, area: &str) -> Indi
         direction: ind.direction,
         property: ind.property,
         binding: ind.property == Some(Property::Binding),
+        applies_to: ind.applies_to(),
+        worsening: head.is_some_and(|h| h.worsening),
         headline_year: head.map(|h| h.year),
         status,
         status_zh: status.zh(),
@@ -335,9 +354,18 @@ pub fn evaluate(input: &EvaluationInput) -> PlanEvaluation {
     if areas.is_empty() {
         areas.push(input.plan.area.clone());
     }
+    let own = input
+        .tree
+        .root
+        .clone()
+        .unwrap_or_else(|| own_area(input.plan, &areas));
     let mut results = Vec::new();
     for area in &areas {
-        for i in 0..input.plan.indicators.len() {
+        for (i, ind) in input.plan.indicators.iter().enumerate() {
+            // A count or total of the whole area says nothing about a sub-area.
+            if ind.applies_to() == AppliesTo::PlanArea && *area != own {
+                continue;
+            }
             results.push(evaluate_indicator(input, i, area));
         }
     }
@@ -373,7 +401,8 @@ pub fn evaluate(input: &EvaluationInput) -> PlanEvaluation {
     }
     PlanEvaluation {
         plan: input.plan.title.clone(),
-        plan_area: input.plan.area.clone(),
+        plan_area: own,
+        parents: input.tree.parents.clone(),
         as_of: input.as_of,
         rollups: Rollups {
             plan: rollup(&plan_scope, &results),
@@ -405,6 +434,7 @@ pub(crate) mod tests {
         let settings = Settings::default();
         let ev = evaluate(&EvaluationInput {
             plan: &plan,
+            tree: &AreaTree::default(),
             observations: &obs,
             references: &refs,
             tasks: Some(&tasks),
@@ -500,7 +530,12 @@ pub(crate) mod tests {
                 "建立健康科普专家库"
             ]
         );
-        assert_eq!(ev.rollups.plan.total, 16);
+        // 常住人口 counts the whole county: the town is not judged on it.
+        assert_eq!(ev.rollups.plan.total, 15);
+        assert!(!ev
+            .results
+            .iter()
+            .any(|r| r.area == "钱东镇" && r.name == "常住人口"));
         assert!(a.explanation_zh.starts_with("饶平县：共8项指标，已达标1项、进度正常2项、进度滞后1项、严重滞后2项、无数据1项、无法评估1项；达标或进度正常占比50.0%（3/6）；进展指数47.4"), "{}", a.explanation_zh);
         assert!(
             a.explanation_en
@@ -534,6 +569,7 @@ pub(crate) mod tests {
             let settings = Settings::default();
             let got = evaluate(&EvaluationInput {
                 plan: &plan,
+                tree: &AreaTree::default(),
                 observations: &obs,
                 references: &refs,
                 tasks: Some(&tasks),
@@ -542,6 +578,50 @@ pub(crate) mod tests {
             });
             proptest::prop_assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn plan_area_indicators_are_not_judged_for_sub_areas() {
+        let (mut plan, _, _) = scenario();
+        let (obs, _) = parse_values(&plan, VALUES).unwrap();
+        let tree = AreaTree {
+            root: Some("饶平县".into()),
+            parents: BTreeMap::from([("钱东镇".to_string(), "饶平县".to_string())]),
+        };
+        let settings = Settings::default();
+        let run = |plan: &PlanDocument| {
+            evaluate(&EvaluationInput {
+                plan,
+                tree: &tree,
+                observations: &obs,
+                references: &References::default(),
+                tasks: None,
+                as_of: 2021,
+                settings: &settings,
+            })
+        };
+        let has = |ev: &PlanEvaluation, name: &str, area: &str| {
+            ev.results.iter().any(|r| r.name == name && r.area == area)
+        };
+        // 常住人口 (万人) is a count of the whole county: judged for it, never for the town.
+        let ev = run(&plan);
+        assert!(has(&ev, "常住人口", "饶平县") && !has(&ev, "常住人口", "钱东镇"));
+        assert!(has(&ev, "居民健康素养水平", "钱东镇"));
+        assert_eq!(ev.plan_area, "饶平县");
+        assert_eq!(ev.parents["钱东镇"], "饶平县");
+        // The planner's choice overrides the default both ways.
+        let pop = plan
+            .indicators
+            .iter()
+            .position(|i| i.name == "常住人口")
+            .unwrap();
+        plan.indicators[pop].applies_to = Some(AppliesTo::AllLevels);
+        plan.indicators[0].applies_to = Some(AppliesTo::PlanArea);
+        let ev = run(&plan);
+        assert!(has(&ev, "常住人口", "钱东镇"));
+        assert!(!has(&ev, "居民健康素养水平", "钱东镇"));
+        let r = ev.results.iter().find(|r| r.indicator == 0).unwrap();
+        assert_eq!(r.applies_to, AppliesTo::PlanArea);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use assess::{assess, Assessment, ScoreCard, WorkingLine};
 pub use data::{
     parse_references, parse_tasks, parse_values, Observations, References, RowError, TaskStatuses,
 };
-pub use evaluate::{evaluate, EvaluationInput, IndicatorResult, PlanEvaluation, Rollup};
+pub use evaluate::{evaluate, AreaTree, EvaluationInput, IndicatorResult, PlanEvaluation, Rollup};
 pub use settings::Settings;
 pub use target::{
     assess_target, BaselineSource, Condition, Context, Forecast, MethodResult, Status,

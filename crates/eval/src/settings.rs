@@ -17,6 +17,11 @@ pub struct StatusSettings {
     pub moderate: f64,
     /// r ≥ this: insufficient (严重滞后); below it: moving away.
     pub insufficient: f64,
+    /// An exact (`=`) target is met within this share of |V|.
+    pub exact_tolerance: f64,
+    /// Worse than the baseline or the previous observation by more than this share of it:
+    /// worsening (恶化).
+    pub worsening_share: f64,
 }
 
 impl Default for StatusSettings {
@@ -25,6 +30,8 @@ impl Default for StatusSettings {
             on_track: 0.95,
             moderate: 0.6,
             insufficient: 0.0,
+            exact_tolerance: 0.02,
+            worsening_share: 0.05,
         }
     }
 }
@@ -71,6 +78,7 @@ pub struct IndicatorMultipliers {
     pub moderate: f64,
     pub insufficient: f64,
     pub moving_away: f64,
+    pub missed: f64,
     pub no_data: f64,
 }
 
@@ -82,6 +90,7 @@ impl Default for IndicatorMultipliers {
             moderate: 0.6,
             insufficient: 0.3,
             moving_away: 0.0,
+            missed: 0.0,
             no_data: 0.0,
         }
     }
@@ -217,6 +226,14 @@ impl Settings {
         if u[0] <= u[1] {
             return bad(format!("methods.unsd2023: cuts must decrease, got {u:?}"));
         }
+        for (k, v) in [
+            ("exact_tolerance", st.exact_tolerance),
+            ("worsening_share", st.worsening_share),
+        ] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(format!("status.{k} = {v} must be in [0, 1)"));
+            }
+        }
         let c = self.forecast.confidence;
         if !(c > 0.0 && c < 1.0) {
             return bad(format!("forecast.confidence must be in (0, 1), got {c}"));
@@ -233,6 +250,7 @@ impl Settings {
             ("moderate", m.moderate),
             ("insufficient", m.insufficient),
             ("moving_away", m.moving_away),
+            ("missed", m.missed),
             ("no_data", m.no_data),
             ("completed", t.completed),
             ("in_progress", t.in_progress),

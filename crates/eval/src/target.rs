@@ -2,7 +2,7 @@
 //! methods (§3) and the forecast (§4), each with its explanation.
 
 use crate::fmt::{diff_unit_en, diff_unit_zh, num, pct, with_unit};
-use crate::settings::{Cuts, Settings};
+use crate::settings::{Cuts, Settings, StatusSettings};
 use crate::stats;
 use healthplan_core::{Cmp, Direction, Indicator, RelativeTo, Target, TargetKind};
 use serde::Serialize;
@@ -17,17 +17,20 @@ pub enum Status {
     Moderate,
     Insufficient,
     MovingAway,
+    /// The target year has come and the target is not met (未完成).
+    Missed,
     NoData,
     NotAssessable,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Achieved,
         Status::OnTrack,
         Status::Moderate,
         Status::Insufficient,
         Status::MovingAway,
+        Status::Missed,
         Status::NoData,
         Status::NotAssessable,
     ];
@@ -39,6 +42,7 @@ impl Status {
             Status::Moderate => "moderate",
             Status::Insufficient => "insufficient",
             Status::MovingAway => "moving_away",
+            Status::Missed => "missed",
             Status::NoData => "no_data",
             Status::NotAssessable => "not_assessable",
         }
@@ -51,6 +55,7 @@ impl Status {
             Status::Moderate => "进度滞后",
             Status::Insufficient => "严重滞后",
             Status::MovingAway => "逆向变化",
+            Status::Missed => "未完成",
             Status::NoData => "无数据",
             Status::NotAssessable => "无法评估",
         }
@@ -63,6 +68,7 @@ impl Status {
             Status::Moderate => "moderate progress",
             Status::Insufficient => "insufficient progress",
             Status::MovingAway => "moving away",
+            Status::Missed => "missed",
             Status::NoData => "no data",
             Status::NotAssessable => "not assessable",
         }
@@ -76,6 +82,7 @@ impl Status {
             Status::Moderate => Some(2),
             Status::Insufficient => Some(3),
             Status::MovingAway => Some(4),
+            Status::Missed => Some(5),
             _ => None,
         }
     }
@@ -89,9 +96,16 @@ pub enum Condition {
         cmp: Cmp,
         value: f64,
     },
+    /// `= value`: met within `tolerance` (absolute: `exact_tolerance` × |value|).
+    Exact {
+        value: f64,
+        tolerance: f64,
+    },
+    /// Met inside [low, high], and beyond the favourable end when the indicator has one.
     Range {
         low: f64,
         high: f64,
+        direction: Direction,
     },
     /// Met when the observation is 实现 (1); 基本实现 is 0.5, 未实现 0.
     Milestone,
@@ -101,7 +115,16 @@ impl Condition {
     pub fn met(&self, y: f64) -> bool {
         match *self {
             Condition::Compare { cmp, value } => cmp.holds(y, value),
-            Condition::Range { low, high } => Cmp::Ge.holds(y, low) && Cmp::Le.holds(y, high),
+            Condition::Exact { value, tolerance } => Cmp::Le.holds((y - value).abs(), tolerance),
+            Condition::Range {
+                low,
+                high,
+                direction,
+            } => {
+                let above = direction == Direction::Higher || Cmp::Le.holds(y, high);
+                let below = direction == Direction::Lower || Cmp::Ge.holds(y, low);
+                above && below
+            }
             Condition::Milestone => Cmp::Ge.holds(y, 1.0),
         }
     }
@@ -109,8 +132,18 @@ impl Condition {
     /// The value V that progress is measured towards from a baseline b.
     pub fn goal(&self, b: f64) -> f64 {
         match *self {
-            Condition::Compare { value, .. } => value,
-            Condition::Range { low, high } => {
+            Condition::Compare { value, .. } | Condition::Exact { value, .. } => value,
+            Condition::Range {
+                direction: Direction::Higher,
+                low,
+                ..
+            } => low,
+            Condition::Range {
+                direction: Direction::Lower,
+                high,
+                ..
+            } => high,
+            Condition::Range { low, high, .. } => {
                 if b < low {
                     low
                 } else if b > high {
@@ -135,11 +168,33 @@ impl Condition {
                 };
                 format!("{c}{}", with_unit(value, unit))
             }
-            Condition::Range { low, high } => {
+            Condition::Exact { value, .. } => format!("={}", with_unit(value, unit)),
+            Condition::Range { low, high, .. } => {
                 format!("{}–{}", num(low), with_unit(high, unit))
             }
             Condition::Milestone => "实现".into(),
         }
+    }
+
+    /// The share of the way from b to V that y covers. For an exact target it is measured by
+    /// distance, so overshooting V counts as distance on the other side.
+    pub fn progress(&self, b: f64, y: f64) -> f64 {
+        let v = self.goal(b);
+        match *self {
+            Condition::Exact { .. } => ((b - v).abs() - (y - v).abs()) / (b - v).abs(),
+            _ => (y - b) / (v - b),
+        }
+    }
+}
+
+/// A comparison resolved to a condition: `=` becomes an exact target with the plan's tolerance.
+fn compare(cmp: Cmp, value: f64, settings: &Settings) -> Condition {
+    match cmp {
+        Cmp::Eq => Condition::Exact {
+            value,
+            tolerance: settings.status.exact_tolerance * value.abs(),
+        },
+        cmp => Condition::Compare { cmp, value },
     }
 }
 
@@ -277,17 +332,28 @@ pub struct TargetAssessment {
     pub resolution_zh: Option<String>,
     pub resolution_en: Option<String>,
     pub baseline: Option<Baseline>,
+    /// The value judged: the latest up to the as-of year, or once the target year has come
+    /// the value of that year (else the latest before it).
     pub latest: Option<Point>,
+    /// The target year has come: the status is final (achieved or missed).
+    pub is_final: bool,
     pub status: Status,
     pub status_zh: &'static str,
     /// Why the status is not_assessable / no_data.
     pub reason_zh: Option<String>,
     pub reason_en: Option<String>,
+    /// Worse than the baseline or the previous observation (spec §2), beside any status.
+    pub worsening: bool,
+    pub worsening_zh: Option<String>,
+    pub worsening_en: Option<String>,
     pub p: Option<f64>,
     pub s: Option<f64>,
     pub r: Option<f64>,
     pub methods: Vec<MethodResult>,
     pub forecast: Option<Forecast>,
+    /// Why there is no forecast (the target year has come, too few points).
+    pub forecast_note_zh: Option<String>,
+    pub forecast_note_en: Option<String>,
     pub explanation_zh: String,
     pub explanation_en: String,
 }
@@ -321,16 +387,18 @@ fn resolve(
     let unit = ctx.unit();
     match t.kind {
         TargetKind::Threshold => Ok((
-            Condition::Compare {
-                cmp: t.cmp.unwrap_or(Cmp::Ge),
-                value: t.value.unwrap_or_default(),
-            },
+            compare(
+                t.cmp.unwrap_or(Cmp::Ge),
+                t.value.unwrap_or_default(),
+                ctx.settings,
+            ),
             None,
         )),
         TargetKind::Range => Ok((
             Condition::Range {
                 low: t.value.unwrap_or_default(),
                 high: t.value_hi.unwrap_or_default(),
+                direction: ctx.indicator.direction,
             },
             None,
         )),
@@ -412,7 +480,7 @@ fn resolve(
                 )
             };
             Ok((
-                Condition::Compare { cmp, value: v },
+                compare(cmp, v, ctx.settings),
                 Some((
                     format!(
                         "参照值{}（{r_year}年），V = {how} = {}",
@@ -465,7 +533,7 @@ fn resolve(
                 }
             });
             Ok((
-                Condition::Compare { cmp, value: v },
+                compare(cmp, v, ctx.settings),
                 Some((
                     format!(
                         "参照序列“{name}”{ry}年值{}，V = {} + {} = {}",
@@ -813,8 +881,24 @@ pub fn forecast(
                 Cmp::Le | Cmp::Lt => Some(stats::normal_cdf((value - raw) / se)),
                 Cmp::Eq => None,
             },
-            Condition::Range { low, high } if se > 0.0 => {
-                Some(stats::normal_cdf((high - raw) / se) - stats::normal_cdf((low - raw) / se))
+            Condition::Exact { value, tolerance } if se > 0.0 => Some(
+                stats::normal_cdf((value + tolerance - raw) / se)
+                    - stats::normal_cdf((value - tolerance - raw) / se),
+            ),
+            Condition::Range {
+                low,
+                high,
+                direction,
+            } if se > 0.0 => {
+                let up = match direction {
+                    Direction::Higher => 1.0,
+                    _ => stats::normal_cdf((high - raw) / se),
+                };
+                let down = match direction {
+                    Direction::Lower => 0.0,
+                    _ => stats::normal_cdf((low - raw) / se),
+                };
+                Some(up - down)
             }
             Condition::Milestone => None,
             c => Some(if c.met(raw) { 1.0 } else { 0.0 }),
@@ -881,10 +965,102 @@ pub fn forecast(
     })
 }
 
+/// Worsening (恶化, spec §2): y worse than the baseline, or than the observation before it, in
+/// the indicator's direction by more than `share` of that value.
+fn worsening(
+    direction: Direction,
+    b: Baseline,
+    earlier: &[(i32, f64)],
+    y: Point,
+    share: f64,
+    unit: Option<&str>,
+) -> Option<(String, String)> {
+    let sign = match direction {
+        Direction::Higher => -1.0,
+        Direction::Lower => 1.0,
+        Direction::Qualitative => return None,
+    };
+    let worse = |from: f64| sign * (y.value - from) > share * from.abs() + 1e-12;
+    let change = |from: f64| {
+        let d = y.value - from;
+        let rel = if from != 0.0 {
+            format!("（{}）", pct(d.abs() / from.abs()))
+        } else {
+            String::new()
+        };
+        (
+            format!(
+                "{}{}{}{rel}",
+                if d > 0.0 { "上升" } else { "下降" },
+                num(d.abs()),
+                diff_unit_zh(unit)
+            ),
+            format!(
+                "{} {}{}",
+                if d > 0.0 { "up" } else { "down" },
+                num(d.abs()),
+                diff_unit_en(unit)
+            ),
+        )
+    };
+    let limit = pct(share);
+    if y.year > b.year && worse(b.value) {
+        let (cz, ce) = change(b.value);
+        return Some((
+            format!(
+                "恶化：较基线{}（{}年）{cz}，变差超过{limit}",
+                with_unit(b.value, unit),
+                b.year
+            ),
+            format!(
+                "worsening: {ce} from the baseline {} ({}), worse by more than {limit}",
+                with_unit(b.value, unit),
+                b.year
+            ),
+        ));
+    }
+    let prev = earlier.iter().rev().find(|p| p.0 < y.year)?;
+    worse(prev.1).then(|| {
+        let (cz, ce) = change(prev.1);
+        (
+            format!(
+                "恶化：较{}年{}{cz}，变差超过{limit}",
+                prev.0,
+                with_unit(prev.1, unit)
+            ),
+            format!(
+                "worsening: {ce} from {} in {}, worse by more than {limit}",
+                with_unit(prev.1, unit),
+                prev.0
+            ),
+        )
+    })
+}
+
+/// The cut of r that gave a status (every explanation states the rule used).
+fn rule_text(status: Status, r: Option<f64>, st: &StatusSettings) -> String {
+    let r = r.map(|r| format!("{r:.2}")).unwrap_or_default();
+    let (on, mo, ins) = (num(st.on_track), num(st.moderate), num(st.insufficient));
+    match status {
+        Status::OnTrack => format!("r = {r} ≥ {on}"),
+        Status::Moderate => format!("{mo} ≤ r = {r} < {on}"),
+        Status::Insufficient => format!("{ins} ≤ r = {r} < {mo}"),
+        Status::MovingAway => format!("r = {r} < {ins}"),
+        _ => String::new(),
+    }
+}
+
 /// Assesses one target (spec §1–§4).
 pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     let unit = ctx.unit();
-    let used = ctx.used();
+    // Once the target year has come the verdict is final and judged on the value of that
+    // year (else the latest before it).
+    let is_final = ctx.as_of >= t.year;
+    let used: Vec<(i32, f64)> = ctx
+        .used()
+        .into_iter()
+        .filter(|p| !is_final || p.0 <= t.year)
+        .collect();
     let latest = used.last().map(|p| Point {
         year: p.0,
         value: p.1,
@@ -901,18 +1077,28 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
         resolution_en: None,
         baseline,
         latest,
+        is_final,
         status: Status::NotAssessable,
         status_zh: Status::NotAssessable.zh(),
         reason_zh: None,
         reason_en: None,
+        worsening: false,
+        worsening_zh: None,
+        worsening_en: None,
         p: None,
         s: None,
         r: None,
         methods: Vec::new(),
         forecast: None,
+        forecast_note_zh: None,
+        forecast_note_en: None,
         explanation_zh: String::new(),
         explanation_en: String::new(),
     };
+    if is_final {
+        out.forecast_note_zh = Some(format!("目标年份已到（{}年），不再预测", t.year));
+        out.forecast_note_en = Some(format!("the target year {} has come: no forecast", t.year));
+    }
     let cond = match resolved {
         Ok((c, note)) => {
             out.condition = Some(c);
@@ -950,18 +1136,27 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     }
     let (Some(y), Some(b)) = (latest, baseline) else {
         let st = Status::NoData;
+        let upto = if is_final { t.year } else { ctx.as_of };
         out.status = st;
         out.status_zh = st.zh();
-        out.reason_zh = Some(format!("{}年及以前无观测值", ctx.as_of));
-        out.reason_en = Some(format!("no observation up to {}", ctx.as_of));
-        out.explanation_zh = format!("{}年及以前无观测值，{}（{target_zh}）", ctx.as_of, st.zh());
-        out.explanation_en = format!(
-            "no observation up to {}: {} ({target_en})",
-            ctx.as_of,
-            st.en()
-        );
+        out.reason_zh = Some(format!("{upto}年及以前无观测值"));
+        out.reason_en = Some(format!("no observation up to {upto}"));
+        out.explanation_zh = format!("{upto}年及以前无观测值，{}（{target_zh}）", st.zh());
+        out.explanation_en = format!("no observation up to {upto}: {} ({target_en})", st.en());
         return out;
     };
+    if let Some((zh, en)) = worsening(
+        ctx.indicator.direction,
+        b,
+        &used,
+        y,
+        ctx.settings.status.worsening_share,
+        unit,
+    ) {
+        out.worsening = true;
+        out.worsening_zh = Some(zh);
+        out.worsening_en = Some(en);
+    }
     let Some(cond) = cond else {
         out.status = Status::NotAssessable;
         out.status_zh = Status::NotAssessable.zh();
@@ -996,8 +1191,8 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     // When the baseline already meets the target, p = (y − b)/(V − b) measures nothing.
     let computable = !same && !met_b && y.year > b.year && t.year > b.year;
     if computable {
-        let p = (y.value - b.value) / (v - b.value);
-        let s = (y.year as f64 - b.year as f64) / (t.year as f64 - b.year as f64);
+        let p = cond.progress(b.value, y.value);
+        let s = ((y.year - b.year) as f64 / (t.year - b.year) as f64).min(1.0);
         out.p = Some(p);
         out.s = Some(s);
         out.r = Some(p / s);
@@ -1006,6 +1201,8 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     let mut why: Option<(String, String)> = None;
     let status = if met_y {
         Status::Achieved
+    } else if is_final {
+        Status::Missed
     } else if met_b {
         why = Some((
             format!(
@@ -1072,7 +1269,7 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
         }
     }
 
-    // Explanation, in the spec's wording.
+    // Explanation, in the spec's wording, stating the rule used.
     let d = y.value - b.value;
     let (dir_zh, dir_en) = if d > 0.0 {
         ("提高", "up")
@@ -1118,44 +1315,98 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
     } else {
         (change_zh, format!(", {change_en}"))
     };
-    let mut zh = format!(
-        "{}年值{}，较基线{}（{base_note_zh}）{change_zh}",
-        y.year,
-        show(y.value),
-        show(b.value)
-    );
-    let mut en = format!(
-        "{} value {}{change_en} from the baseline {} ({base_note_en})",
-        y.year,
-        show(y.value),
-        show(b.value)
-    );
-    if let (Some(p), Some(s)) = (out.p, out.s) {
-        zh += &format!("，完成目标进程{}，时间进度{}", pct(p), pct(s));
-        en += &format!(
+    let progress_zh = match (out.p, out.s) {
+        (Some(p), Some(s)) => format!("，完成目标进程{}，时间进度{}", pct(p), pct(s)),
+        _ => String::new(),
+    };
+    let progress_en = match (out.p, out.s) {
+        (Some(p), Some(s)) => format!(
             "; {} of the way to the target, {} of the time elapsed",
             pct(p),
             pct(s)
+        ),
+        _ => String::new(),
+    };
+    let (mut zh, mut en) = if is_final {
+        let stand_in_zh = if y.year < t.year {
+            format!("（{}年无观测值，取{}年值）", t.year, y.year)
+        } else {
+            String::new()
+        };
+        let stand_in_en = if y.year < t.year {
+            format!(" ({} has no value, {} used)", t.year, y.year)
+        } else {
+            String::new()
+        };
+        let (verb_zh, verb_en) = if met_y {
+            ("达到", "meets")
+        } else {
+            ("未达到", "does not meet")
+        };
+        (
+            format!(
+                "目标年份已到，{}年实际值{}{stand_in_zh}，{verb_zh}{}的目标，{}（{target_zh}；较基线{}（{base_note_zh}）{change_zh}{progress_zh}）",
+                y.year,
+                show(y.value),
+                cond.describe(unit),
+                status.zh(),
+                show(b.value)
+            ),
+            format!(
+                "the target year has come: the {} value {}{stand_in_en} {verb_en} the target {}: {} ({target_en}; {}{change_en} from the baseline {} ({base_note_en}){progress_en})",
+                y.year,
+                show(y.value),
+                cond.describe(unit),
+                status.en(),
+                show(y.value),
+                show(b.value)
+            ),
+        )
+    } else {
+        let (rule_zh, rule_en) = if status == Status::Achieved {
+            (
+                format!("实际值满足{}", cond.describe(unit)),
+                format!("the value meets {}", cond.describe(unit)),
+            )
+        } else if why.is_some() {
+            (String::new(), String::new())
+        } else {
+            let rule = rule_text(status, out.r, st);
+            (rule.clone(), rule)
+        };
+        let mut zh = format!(
+            "{}年值{}，较基线{}（{base_note_zh}）{change_zh}{progress_zh}，{}（{target_zh}",
+            y.year,
+            show(y.value),
+            show(b.value),
+            status.zh()
         );
-    }
-    zh += &format!("，{}", status.zh());
-    en += &format!(": {}", status.en());
-    let r_txt = out.r.map(|r| format!("，r = {r:.2}")).unwrap_or_default();
-    zh += &format!("（{target_zh}{r_txt}",);
-    en += &format!(
-        " ({target_en}{})",
-        out.r.map(|r| format!(", r = {r:.2}")).unwrap_or_default()
-    );
-    if let Some((wz, _)) = &why {
-        zh += &format!("；{wz}");
-    }
-    zh += "）";
-    if let Some((_, we)) = &why {
-        en += &format!("; {we}");
-    }
+        let mut en = format!(
+            "{} value {}{change_en} from the baseline {} ({base_note_en}){progress_en}: {} ({target_en}",
+            y.year,
+            show(y.value),
+            show(b.value),
+            status.en()
+        );
+        for (z, e) in [(rule_zh, rule_en)]
+            .into_iter()
+            .chain(why.clone())
+            .filter(|(z, _)| !z.is_empty())
+        {
+            zh += &format!("；{z}");
+            en += &format!("; {e}");
+        }
+        zh += "）";
+        en += ")";
+        (zh, en)
+    };
     if let (Some(rz), Some(re)) = (&out.resolution_zh, &out.resolution_en) {
         zh += &format!("；{rz}");
         en += &format!("; {re}");
+    }
+    if let (Some(wz), Some(we)) = (&out.worsening_zh, &out.worsening_en) {
+        zh += &format!("；{wz}");
+        en += &format!("; {we}");
     }
     out.explanation_zh = zh;
     out.explanation_en = en;
@@ -1169,6 +1420,13 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
             "achieved",
             "已达到目标".into(),
             "target met".into(),
+        )),
+        Status::Missed => Some((
+            "missed",
+            "未完成",
+            "missed",
+            "目标年份已到，未达到目标".into(),
+            "the target year has come and the target is not met".into(),
         )),
         Status::MovingAway if met_b && !met_y => Some((
             "moving_away",
@@ -1221,7 +1479,7 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
                 escap(&core, &points, &cond),
             ],
         };
-        if t.year > y.year {
+        if !is_final {
             out.forecast = forecast(
                 &points,
                 t.year,
@@ -1229,7 +1487,14 @@ pub fn assess_target(ctx: &Context, t: &Target) -> TargetAssessment {
                 unit,
                 ctx.settings.forecast.confidence,
             );
+            if out.forecast.is_none() {
+                out.forecast_note_zh = Some("数据点不足（少于两个年份），无法预测".into());
+                out.forecast_note_en = Some("fewer than two years of data: no forecast".into());
+            }
         }
+    } else if !is_final {
+        out.forecast_note_zh = Some("里程碑目标不作预测".into());
+        out.forecast_note_en = Some("milestone targets are not forecast".into());
     }
     out
 }

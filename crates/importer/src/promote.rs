@@ -132,6 +132,7 @@ fn indicator(found: &[&TargetStatement], sentences: &[&str], base: Option<i32>) 
         formula: None,
         aggregation: None,
         lead: None,
+        applies_to: None,
         doubts,
         extra: BTreeMap::new(),
     }

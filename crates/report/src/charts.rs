@@ -38,6 +38,7 @@ pub fn status_color(s: Status) -> RGBColor {
         Status::Moderate => RGBColor(251, 192, 45),
         Status::Insufficient => RGBColor(239, 108, 0),
         Status::MovingAway => RGBColor(198, 40, 40),
+        Status::Missed => RGBColor(136, 14, 79),
         Status::NoData => RGBColor(158, 158, 158),
         Status::NotAssessable => RGBColor(207, 216, 220),
     }

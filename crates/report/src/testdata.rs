@@ -38,6 +38,7 @@ fn input(
     let settings = Settings::default();
     let ev = evaluate(&EvaluationInput {
         plan: &plan,
+        tree: &Default::default(),
         observations: obs,
         references: refs,
         tasks,

@@ -566,6 +566,7 @@ fn plans_without_indicators_or_data_still_report() {
     let settings = healthplan_eval::Settings::default();
     let ev = healthplan_eval::evaluate(&healthplan_eval::EvaluationInput {
         plan: &plan,
+        tree: &Default::default(),
         observations: &Default::default(),
         references: &Default::default(),
         tasks: None,

@@ -69,23 +69,23 @@ pub fn after_approval(state: &AppState, v: &healthplan_core::DataValue) {
     }
     let app = state.app.clone();
     let settings = state.config.settings.clone();
-    let (element, period) = (v.element.clone(), v.period);
+    let key = healthplan_store::ValueKey::of(v);
     tokio::spawn(async move {
-        if let Err(e) = app.check_after_approval(&element, period, &settings).await {
+        if let Err(e) = app.check_after_approval(&key, &settings).await {
             tracing::warn!(error = %e, "alert check after an approval failed");
         }
     });
 }
 
-/// The periodic check: every plan as of the last full year (the year monitoring reports
-/// cover; values of the current year are checked as they are approved), and every round.
+/// The periodic check: every plan as of its latest year with approved values (so it never
+/// judges on older data than an approval's check did), and every round.
 pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let year = jiff::ZonedDateTime::now().year() as i32;
         let today = crate::api_today();
-        match app.check_all_alerts(&[year - 1], today, &settings).await {
+        match app.check_all_alerts(year, today, &settings).await {
             Ok(raised) if !raised.is_empty() => {
                 tracing::info!(alerts = raised.len(), "alerts raised")
             }

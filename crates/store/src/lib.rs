@@ -274,6 +274,9 @@ database_api! {
     /// Records what checks found; raises (and returns) an alert for each subject whose state
     /// changed into an alarming one. An unchanged state raises nothing.
     fn record_findings(&self, findings: &[Finding]) -> Result<Vec<Alert>>;
+    /// `record_findings` for the check that follows an approval: in the same transaction the
+    /// approved value's audit log gains an entry with how many alerts the approval raised.
+    fn record_approval_findings(&self, value: &ValueKey, findings: &[Finding]) -> Result<Vec<Alert>>;
     /// Alerts of the scope's areas, newest first.
     fn list_alerts(&self, scope: &ReadScope, filter: &AlertFilter) -> Result<Vec<Alert>>;
     fn alert(&self, scope: &ReadScope, id: i64) -> Result<(Alert, Vec<AlertComment>)>;

@@ -4,7 +4,7 @@
 use super::sql::{audit, check_actor, parse_code, DbRow};
 use super::{Backend, Db};
 use crate::error::{Result, StoreError};
-use crate::model::{AlertFilter, AuditAction};
+use crate::model::{AlertFilter, AuditAction, ValueKey};
 use crate::{now_utc, Alerts};
 use healthplan_access::{AlertHandler, ReadScope, RegistryAdmin};
 use healthplan_core::{
@@ -84,8 +84,9 @@ fn not_found(id: i64) -> StoreError {
     }
 }
 
-impl Alerts for Backend {
-    async fn record_findings(&self, findings: &[Finding]) -> Result<Vec<Alert>> {
+impl Backend {
+    /// Records findings and, for an approval's check, the count in the value's audit log.
+    async fn record(&self, cause: Option<&ValueKey>, findings: &[Finding]) -> Result<Vec<Alert>> {
         let mut tx = self.begin_write().await?;
         let now = now_utc();
         let mut raised = Vec::new();
@@ -149,8 +150,35 @@ impl Alerts for Backend {
             .await?;
             raised.push(fetch_alert(&mut tx, id).await?);
         }
+        if let Some(k) = cause {
+            let ids: Vec<i64> = raised.iter().map(|a: &Alert| a.id).collect();
+            audit(
+                &mut tx,
+                SYSTEM,
+                "data_value",
+                &k.to_string(),
+                AuditAction::Update,
+                None,
+                Some(&json!({"alerts_raised": raised.len(), "alert_ids": ids})),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(raised)
+    }
+}
+
+impl Alerts for Backend {
+    async fn record_findings(&self, findings: &[Finding]) -> Result<Vec<Alert>> {
+        self.record(None, findings).await
+    }
+
+    async fn record_approval_findings(
+        &self,
+        value: &ValueKey,
+        findings: &[Finding],
+    ) -> Result<Vec<Alert>> {
+        self.record(Some(value), findings).await
     }
 
     async fn list_alerts(&self, scope: &ReadScope, filter: &AlertFilter) -> Result<Vec<Alert>> {

@@ -230,8 +230,8 @@ fn range_targets() {
     let r = &run(&i, &[(2025, 15.0)], 2025)[0];
     assert_eq!(r.goal, Some(20.0));
     assert_eq!(r.status, Status::OnTrack); // p = 0.5, s = 0.5
-                                           // Overshooting the far bound: measured towards the near bound, literally (p = 2.1).
-    assert_eq!(run(&i, &[(2025, 31.0)], 2025)[0].status, Status::OnTrack);
+                                           // Beyond the favourable end (higher is better) counts as met.
+    assert_eq!(run(&i, &[(2025, 31.0)], 2025)[0].status, Status::Achieved);
     // From above (lower is better): progress is measured towards the upper bound.
     let mut above = i.clone();
     above.baseline.as_mut().unwrap().value = Some(40.0);
@@ -239,9 +239,10 @@ fn range_targets() {
     let r = &run(&above, &[(2025, 36.0)], 2025)[0];
     assert_eq!(r.goal, Some(30.0));
     assert_eq!(r.status, Status::Moderate); // p = 0.4, s = 0.5 → r = 0.8
-                                            // A baseline inside the range that leaves it is moving away.
+                                            // A baseline inside the range that leaves it on the unfavourable side is moving away.
     let mut inside = i.clone();
     inside.baseline.as_mut().unwrap().value = Some(25.0);
+    inside.direction = Direction::Lower;
     assert_eq!(
         run(&inside, &[(2025, 31.0)], 2025)[0].status,
         Status::MovingAway
@@ -588,5 +589,285 @@ proptest! {
         let ra = run(&literacy(), a.get(0, "a"), 2025);
         let rb = run(&literacy(), b.get(0, "a"), 2025);
         prop_assert_eq!(ra, rb);
+    }
+}
+
+/// 婴儿死亡率 of the 十四五 plan: ≤ 2‰ by 2025 from 2.32‰ in 2020.
+fn infant_mortality() -> Indicator {
+    ind(
+        r#"{"name":"婴儿死亡率","unit":"‰","direction":"lower","property":"binding",
+        "baseline":{"value":2.32,"year":2020,"text":"2.32"},
+        "targets":[{"year":2025,"kind":"threshold","cmp":"<=","value":2,"text":"≤2"}]}"#,
+    )
+}
+
+#[test]
+fn final_year_missed() {
+    let obs = [(2021, 2.3), (2023, 2.1), (2025, 2.02)];
+    let r = &run(&infant_mortality(), &obs, 2025)[0];
+    assert_eq!(r.status, Status::Missed, "{}", r.explanation_zh);
+    assert!(r.is_final && r.status_zh == "未完成");
+    assert!(
+        r.explanation_zh
+            .starts_with("目标年份已到，2025年实际值2.02‰，未达到≤2‰的目标，未完成"),
+        "{}",
+        r.explanation_zh
+    );
+    assert!(r
+        .explanation_en
+        .contains("does not meet the target ≤2‰: missed"));
+    // Judged a year later the verdict stands, on the 2025 value, and time never passes 100 %.
+    let later = &run(&infant_mortality(), &[(2025, 2.02), (2026, 1.9)], 2026)[0];
+    assert_eq!(later.status, Status::Missed);
+    assert_eq!(later.latest.unwrap().year, 2025);
+    assert_eq!(later.s, Some(1.0));
+    assert!(!later.explanation_zh.contains("120"));
+    // No forecast once the target year has come, and it says why.
+    assert!(r.forecast.is_none());
+    assert!(r
+        .forecast_note_zh
+        .as_deref()
+        .unwrap()
+        .contains("目标年份已到"));
+    assert_eq!(method(r, "eurostat").category, "missed");
+    // Met in the target year: achieved, for good.
+    let met = &run(&infant_mortality(), &[(2025, 1.98)], 2026)[0];
+    assert_eq!(met.status, Status::Achieved);
+    assert!(met
+        .explanation_zh
+        .contains("目标年份已到，2025年实际值1.98‰，达到≤2‰的目标"));
+    // A higher-is-better count short by 0.01 is missed too (医生数 2.97 vs ≥ 2.98).
+    let doctors = ind(
+        r#"{"name":"每千常住人口执业（助理）医师数","unit":"人","direction":"higher",
+        "baseline":{"value":2.5,"year":2020,"text":""},
+        "targets":[{"year":2025,"kind":"threshold","cmp":">=","value":2.98,"text":"≥2.98"}]}"#,
+    );
+    assert_eq!(
+        run(&doctors, &[(2025, 2.97)], 2025)[0].status,
+        Status::Missed
+    );
+}
+
+#[test]
+fn final_year_without_its_value_uses_the_latest_before_and_says_so() {
+    let r = &run(&infant_mortality(), &[(2023, 2.1), (2026, 1.5)], 2026)[0];
+    assert_eq!(r.status, Status::Missed);
+    assert_eq!(r.latest.unwrap().year, 2023);
+    assert!(
+        r.explanation_zh.contains("2025年无观测值，取2023年值"),
+        "{}",
+        r.explanation_zh
+    );
+    // Nothing up to the target year: no data, naming the year.
+    let none = &run(&infant_mortality(), &[(2026, 1.5)], 2026)[0];
+    assert_eq!(none.status, Status::NoData);
+    assert!(none
+        .reason_zh
+        .as_deref()
+        .unwrap()
+        .contains("2025年及以前无观测值"));
+}
+
+#[test]
+fn interim_target_past_due() {
+    // 2022 target ≥ 22 judged in 2025 on the 2022 value: missed, even though 2025 is above 22.
+    let obs = [(2020, 19.0), (2022, 21.5), (2025, 27.0)];
+    let r = run(&literacy(), &obs, 2025);
+    assert_eq!(r[0].status, Status::Missed, "{}", r[0].explanation_zh);
+    assert_eq!(r[0].latest.unwrap().value, 21.5);
+    assert!(r[0]
+        .explanation_zh
+        .starts_with("目标年份已到，2022年实际值21.5%，未达到≥22%的目标"));
+    assert_ne!(r[0].status, Status::Insufficient);
+    assert_eq!(r[1].status, Status::OnTrack);
+    assert!(!r[1].is_final && r[1].forecast.is_some());
+    // Met in 2022: achieved.
+    let ok = run(&literacy(), &[(2022, 22.4), (2025, 27.0)], 2025);
+    assert_eq!(ok[0].status, Status::Achieved);
+}
+
+fn exact(unit: &str) -> Indicator {
+    ind(&format!(
+        r#"{{"name":"x","unit":"{unit}","direction":"higher",
+        "baseline":{{"value":1.5,"year":2020,"text":""}},
+        "targets":[{{"year":2030,"kind":"threshold","cmp":"=","value":2,"text":"=2"}}]}}"#
+    ))
+}
+
+#[test]
+fn exact_target_overshot() {
+    // 2.42 against = 2: 0.42 away on the far side, where the baseline was 0.5 away.
+    let r = &run(&exact("张"), &[(2025, 2.42)], 2025)[0];
+    assert!(close(r.p.unwrap(), 0.16, 1e-9), "{:?}", r.p);
+    assert!(close(r.s.unwrap(), 0.5, 1e-9));
+    assert_eq!(r.status, Status::Insufficient, "{}", r.explanation_zh); // r = 0.32
+    assert!(r.explanation_zh.contains("完成目标进程16.0%"));
+    // Within the tolerance (2 % of V): met.
+    assert_eq!(
+        run(&exact("张"), &[(2025, 2.03)], 2025)[0].status,
+        Status::Achieved
+    );
+    assert_eq!(
+        run(&exact("张"), &[(2025, 1.97)], 2025)[0].status,
+        Status::Achieved
+    );
+    // Overshooting so far that it is further than the baseline was: moving away.
+    assert_eq!(
+        run(&exact("张"), &[(2025, 2.6)], 2025)[0].status,
+        Status::MovingAway
+    );
+    // Final year overshot: missed.
+    assert_eq!(
+        run(&exact("张"), &[(2030, 2.42)], 2030)[0].status,
+        Status::Missed
+    );
+    // The tolerance is a setting.
+    let mut s = Settings::default();
+    s.status.exact_tolerance = 0.25;
+    assert_eq!(
+        run_with(&exact("张"), &[(2025, 2.42)], &[], 2025, &s)[0].status,
+        Status::Achieved
+    );
+}
+
+#[test]
+fn range_exceeded() {
+    let count = |dir: &str| {
+        ind(&format!(
+            r#"{{"name":"x","unit":"家","direction":"{dir}","baseline":{{"value":0,"year":2020,"text":""}},
+            "targets":[{{"year":2025,"kind":"range","value":1,"value_hi":2,"text":"1–2家"}}]}}"#
+        ))
+    };
+    // Higher is better: 2.9 is beyond the favourable end, so met — never moving away.
+    let r = &run(&count("higher"), &[(2024, 2.9)], 2024)[0];
+    assert_eq!(r.status, Status::Achieved, "{}", r.explanation_zh);
+    assert_eq!(
+        run(&count("higher"), &[(2025, 2.9)], 2025)[0].status,
+        Status::Achieved
+    );
+    // No favourable end: outside both ends is not met, and final in the target year.
+    assert_eq!(
+        run(&count("qualitative"), &[(2025, 2.9)], 2025)[0].status,
+        Status::Missed
+    );
+    // Lower is better, from above: past the upper end is not met.
+    let mut lower = count("lower");
+    lower.baseline.as_mut().unwrap().value = Some(4.0);
+    let r = &run(&lower, &[(2025, 2.9)], 2025)[0];
+    assert_eq!((r.status, r.goal), (Status::Missed, Some(2.0)));
+    assert_eq!(
+        run(&lower, &[(2025, 0.5)], 2025)[0].status,
+        Status::Achieved
+    );
+}
+
+#[test]
+fn worsening_while_achieved() {
+    // Infant mortality rising 2.32‰ → 3.14‰ still meets ≤ 6‰: achieved, and worsening.
+    let i = ind(
+        r#"{"name":"婴儿死亡率","unit":"‰","direction":"lower","baseline":{"value":2.32,"year":2020,"text":""},
+        "targets":[{"year":2030,"kind":"threshold","cmp":"<=","value":6,"text":"≤6"}]}"#,
+    );
+    let r = &run(&i, &[(2024, 3.0), (2025, 3.14)], 2025)[0];
+    assert_eq!(r.status, Status::Achieved);
+    assert!(r.worsening, "{}", r.explanation_zh);
+    assert!(
+        r.worsening_zh
+            .as_deref()
+            .unwrap()
+            .contains("较基线2.32‰（2020年）上升0.82个千分点"),
+        "{:?}",
+        r.worsening_zh
+    );
+    assert!(r.explanation_zh.contains("恶化"));
+    // Within 5 % of the baseline and of the year before: not worsening.
+    assert!(!run(&i, &[(2024, 2.3), (2025, 2.4)], 2025)[0].worsening);
+    // Better than the baseline but much worse than the year before: worsening.
+    let r = &run(&i, &[(2024, 1.5), (2025, 2.0)], 2025)[0];
+    assert!(r.worsening && r.worsening_zh.as_deref().unwrap().contains("较2024年1.5‰"));
+    // Higher is better: a fall is worsening; the share is a setting.
+    let r = &run(&literacy(), &[(2020, 20.0), (2021, 18.5)], 2021)[1];
+    assert!(r.worsening);
+    let mut s = Settings::default();
+    s.status.worsening_share = 0.1;
+    assert!(!run_with(&literacy(), &[(2020, 20.0), (2021, 18.5)], &[], 2021, &s)[1].worsening);
+}
+
+#[test]
+fn every_explanation_states_the_rule() {
+    let cases: [(&[(i32, f64)], &str); 4] = [
+        (&[(2021, 25.4)], "r = 2.30 ≥ 0.95"),
+        (&[(2021, 18.0)], "0.6 ≤ r = 0.78 < 0.95"),
+        (&[(2021, 15.0)], "0 ≤ r = 0.17 < 0.6"),
+        (&[(2021, 13.0)], "r = -0.24 < 0"),
+    ];
+    for (obs, rule) in cases {
+        let r = &run(&literacy(), obs, 2021)[1];
+        assert!(
+            r.explanation_zh.contains(rule),
+            "{rule}: {}",
+            r.explanation_zh
+        );
+    }
+    let r = &run(&literacy(), &[(2021, 31.0)], 2021)[1];
+    assert!(
+        r.explanation_zh.contains("实际值满足≥30%"),
+        "{}",
+        r.explanation_zh
+    );
+}
+
+#[test]
+fn forecast_with_enough_years_never_says_points_are_short() {
+    let obs = [(2018, 15.0), (2019, 16.0), (2020, 17.5), (2021, 18.0)];
+    let r = &run(&literacy(), &obs, 2021)[1];
+    assert!(r.forecast.is_some() && r.forecast_note_zh.is_none());
+    let r = &run(&literacy(), &obs, 2030)[1];
+    assert!(r.forecast.is_none());
+    assert!(!r.forecast_note_zh.as_deref().unwrap().contains("不足"));
+}
+
+proptest! {
+    #[test]
+    fn once_the_target_year_has_come_the_verdict_is_final(
+        vals in proptest::collection::vec(0.0f64..10.0, 1..8),
+        as_of in 2025i32..2032,
+        lower in any::<bool>(),
+    ) {
+        let i = if lower { infant_mortality() } else { exact("%") };
+        let obs: Vec<(i32, f64)> = vals.iter().enumerate().map(|(k, v)| (2021 + k as i32, *v)).collect();
+        let t = &run(&i, &obs, as_of)[0];
+        let final_ = as_of >= t.year;
+        if final_ {
+            prop_assert!(matches!(t.status, Status::Achieved | Status::Missed | Status::NoData), "{:?}: {}", t.status, t.explanation_zh);
+            prop_assert!(t.forecast.is_none());
+            prop_assert!(t.latest.is_none_or(|p| p.year <= t.year));
+        }
+        prop_assert!(t.s.is_none_or(|s| s <= 1.0));
+        prop_assert_eq!(t.status == Status::Achieved, t.latest.is_some_and(|p| t.condition.unwrap().met(p.value)));
+    }
+
+    #[test]
+    fn exact_targets_are_met_within_the_tolerance(y in 0.0f64..4.0) {
+        let t = &run(&exact("%"), &[(2025, y)], 2025)[0];
+        prop_assert_eq!(t.status == Status::Achieved, (y - 2.0).abs() <= 0.04 + 1e-9);
+        if let Some(p) = t.p { prop_assert!(p <= 1.0 + 1e-9, "p = {}", p); }
+    }
+
+    #[test]
+    fn a_steadily_improving_series_is_never_worsening(
+        steps in proptest::collection::vec(0.0f64..3.0, 1..8),
+        lower in any::<bool>(),
+    ) {
+        let i = if lower { infant_mortality() } else { literacy() };
+        let b = i.baseline.as_ref().unwrap().value.unwrap();
+        let mut y = b;
+        let obs: Vec<(i32, f64)> = steps.iter().enumerate().map(|(k, d)| {
+            y = if lower { (y - d * 0.1).max(0.0) } else { y + d };
+            (2021 + k as i32, y)
+        }).collect();
+        for t in run(&i, &obs, 2028) {
+            prop_assert!(!t.worsening, "{}", t.explanation_zh);
+        }
     }
 }

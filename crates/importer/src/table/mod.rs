@@ -896,6 +896,7 @@ fn indicators_of(
             formula: None,
             aggregation: None,
             lead: lead.clone(),
+            applies_to: None,
             doubts,
             extra,
         });

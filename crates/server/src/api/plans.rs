@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(list_indicators, add_indicator))
         .routes(routes!(put_indicator, delete_indicator))
         .routes(routes!(link_element))
+        .routes(routes!(set_applies_to))
         .routes(routes!(put_task, delete_task))
         .routes(routes!(set_status))
         .routes(routes!(publish))
@@ -347,6 +348,36 @@ async fn link_element(
         .app
         .link_indicator(&editor, id, index, body.element.trim())
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AppliesToBody {
+    /// `plan_area` (only the plan's own area), `all_levels` (every sub-area too), or null
+    /// for the default by unit and wording.
+    pub applies_to: Option<healthplan_core::AppliesTo>,
+}
+
+/// Sets where an indicator is judged (its own area only, or every level); audited.
+#[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{index}/applies_to", tag = "plans",
+    params(("id" = i64, Path), ("index" = usize, Path)),
+    request_body = AppliesToBody,
+    responses((status = 204, description = "Stored"), CommonErrors))]
+async fn set_applies_to(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Json(body): Json<AppliesToBody>,
+) -> Result<StatusCode, ApiError> {
+    edit_plan(&state, &auth, id, |doc| {
+        let ind = doc
+            .indicators
+            .get_mut(index)
+            .ok_or_else(|| no_indicator(index))?;
+        ind.applies_to = body.applies_to;
+        Ok(())
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

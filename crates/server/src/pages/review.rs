@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use healthplan_core::{
-    Baseline, Direction, Indicator, PlanDocument, PlanStatus, Property, Responsibility,
+    AppliesTo, Baseline, Direction, Indicator, PlanDocument, PlanStatus, Property, Responsibility,
     ResponsibilityMode, Span,
 };
 use serde::Deserialize;
@@ -118,6 +118,8 @@ fn indicator_item(i: usize, ind: &Indicator, elements: &BTreeMap<String, String>
         "baseline_year": ind.baseline.as_ref().and_then(|b| b.year),
         "targets": ind.targets.iter().map(|t| format!("{}: {}", t.year, t.text)).collect::<Vec<_>>().join("\n"),
         "lead": ind.lead_department(),
+        "applies_to": ind.applies_to.map(AppliesTo::key),
+        "applies_to_default": ind.default_applies_to().key(),
         "element": ind.element,
         "element_name": ind.element.as_ref().and_then(|e| elements.get(e)),
         "span": [ind.span.start, ind.span.end],
@@ -230,6 +232,9 @@ pub struct IndicatorForm {
     targets: String,
     #[serde(default)]
     lead: String,
+    /// `plan_area`, `all_levels`, or empty for the default by unit and wording.
+    #[serde(default)]
+    applies_to: String,
     #[serde(default)]
     element: String,
 }
@@ -345,6 +350,11 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
     ind.targets = targets;
     ind.extra.remove("lead");
     ind.lead = Some(f.lead.trim().to_string()).filter(|l| !l.is_empty());
+    ind.applies_to = match f.applies_to.as_str() {
+        "plan_area" => Some(AppliesTo::PlanArea),
+        "all_levels" => Some(AppliesTo::AllLevels),
+        _ => None,
+    };
     // The select offers "—" first: without it a browser sends the first element and links
     // an unlinked indicator to it.
     ind.element = Some(f.element.trim().to_string()).filter(|e| !e.is_empty());
@@ -432,6 +442,7 @@ async fn add_indicator(
                 formula: None,
                 aggregation: None,
                 lead: None,
+                applies_to: None,
                 doubts: Vec::new(),
                 extra: BTreeMap::new(),
             };

@@ -223,6 +223,13 @@ async fn authorization_matrix(app: &TestApp) {
             [204, 204, 403, 403, 403, 403, 401],
         ),
         case(
+            "set where an indicator applies",
+            M::PUT,
+            format!("/api/v1/plans/{gm}/indicators/0/applies_to"),
+            Some(json!({"applies_to": null})),
+            [204, 204, 404, 403, 403, 403, 401],
+        ),
+        case(
             "publish Yunfu's plan",
             M::POST,
             format!("/api/v1/plans/{yf}/publish"),

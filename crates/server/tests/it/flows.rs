@@ -11,8 +11,81 @@ stories!(
     approved_values_stay_locked,
     a_write_shows_in_the_province_aggregate_at_once,
     plan_text_comes_back_inert,
-    unknown_addresses_answer_in_kind
+    unknown_addresses_answer_in_kind,
+    a_planner_sets_where_an_indicator_applies
 );
+
+/// `applies_to` over the API and on the review page: stored with the plan, audited, and the
+/// evaluation judges sub-areas only on indicators that apply to them.
+async fn a_planner_sets_where_an_indicator_applies(app: &TestApp) {
+    let planner = app.sign_in("planner").await;
+    let gm = plan_id(&planner, "光明区").await;
+    let streets_judged = |ev: &Value, index: u64| -> usize {
+        ev["evaluation"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["indicator"] == index && r["area"] != ev["evaluation"]["plan_area"])
+            .count()
+    };
+    let doc = planner.get_json(&format!("/api/v1/plans/{gm}")).await;
+    let doc = if doc.get("document").is_some() {
+        doc["document"].clone()
+    } else {
+        doc
+    };
+    let indicators = doc["indicators"].as_array().unwrap();
+    // A rate the streets report on: judged for them by default.
+    let ev = planner
+        .get_json(&format!("/api/v1/plans/{gm}/evaluation?as_of=2025"))
+        .await;
+    let k = (0..indicators.len() as u64)
+        .find(|&k| streets_judged(&ev, k) > 0)
+        .expect("an indicator judged for the streets");
+    let path = format!("/api/v1/plans/{gm}/indicators/{k}/applies_to");
+    let r = planner
+        .send(Method::PUT, &path, Some(json!({"applies_to": "plan_area"})))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{:?}", r.text().await);
+    let doc = planner.get_json(&format!("/api/v1/plans/{gm}")).await;
+    let doc = if doc.get("document").is_some() {
+        doc["document"].clone()
+    } else {
+        doc
+    };
+    assert_eq!(doc["indicators"][k as usize]["applies_to"], "plan_area");
+    let ev = planner
+        .get_json(&format!("/api/v1/plans/{gm}/evaluation?as_of=2025"))
+        .await;
+    assert_eq!(streets_judged(&ev, k), 0);
+    let r = ev["evaluation"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == k)
+        .unwrap()
+        .clone();
+    assert_eq!(r["applies_to"], "plan_area");
+    // A bad value is refused and changes nothing.
+    let r = planner
+        .send(Method::PUT, &path, Some(json!({"applies_to": "streets"})))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The review page offers the choice, with the default named; back to the default there.
+    let html = planner.html(&format!("/plans/{gm}/review")).await;
+    assert!(
+        html.contains("name=\"applies_to\""),
+        "the review form has the field"
+    );
+    let r = planner
+        .send(Method::PUT, &path, Some(json!({"applies_to": null})))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let ev = planner
+        .get_json(&format!("/api/v1/plans/{gm}/evaluation?as_of=2025"))
+        .await;
+    assert!(streets_judged(&ev, k) > 0);
+}
 
 async fn two_writers_one_version_one_winner(app: &TestApp) {
     let a = app.sign_in("reporter-guangming").await;
