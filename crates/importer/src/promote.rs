@@ -4,7 +4,7 @@
 //! accepts a proposal, so every proposal carries a doubt saying where it came from.
 
 use crate::lexicon::{direction_known, direction_of};
-use crate::targets::norm;
+use crate::targets::{norm, COUNT_VERBS};
 use healthplan_core::{
     Baseline, Cmp, Direction, Doubt, Indicator, PlanDocument, Property, Proposal, Source, Target,
     TargetKind, TargetStatement, PERCENTAGE_POINTS,
@@ -30,10 +30,13 @@ static NEXT_VALUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// The indicator name a subject stands for.
+/// The indicator name a subject stands for: `全区建成健康主题公园` counts 健康主题公园.
 fn name_of(subject: &str) -> String {
-    let s = subject.trim();
-    SCOPE.replace(s, "").trim().to_string()
+    let s = SCOPE.replace(subject.trim(), "").trim().to_string();
+    COUNT_VERBS
+        .iter()
+        .find_map(|v| s.strip_prefix(v).filter(|rest| rest.chars().count() >= 2))
+        .map_or(s.clone(), str::to_string)
 }
 
 /// Proposes an indicator for each distinct subject among the statements that name none.
