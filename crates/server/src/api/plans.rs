@@ -95,6 +95,8 @@ pub struct ImportResult {
     pub tasks: usize,
     pub indicators: usize,
     pub target_statements: usize,
+    /// Indicators proposed from the prose targets, waiting for a decision.
+    pub proposals: usize,
     /// What the importer noticed and worked around, for the reviewer.
     pub warnings: Vec<String>,
 }
@@ -133,6 +135,7 @@ async fn import_document(
             tasks: doc.tasks.len(),
             indicators: doc.indicators.len(),
             target_statements: doc.target_statements.len(),
+            proposals: doc.proposals.len(),
             warnings: imported.warnings.iter().map(|w| w.to_string()).collect(),
         }),
     ))

@@ -9,5 +9,6 @@ mod conformance;
 mod escaping;
 mod exchange;
 mod flows;
+mod proposals;
 mod sessions;
 mod surveillance;
