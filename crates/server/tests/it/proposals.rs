@@ -126,7 +126,10 @@ async fn a_prose_only_plan_becomes_monitored_indicators(app: &TestApp) {
         .await;
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 7);
-    assert!(rows.iter().all(|r| r["indicator"]["element"].is_string()), "{rows:#?}");
+    assert!(
+        rows.iter().all(|r| r["indicator"]["element"].is_string()),
+        "{rows:#?}"
+    );
     // Statements of a rejected proposal stay unlinked; the others point at their indicator.
     let statements = doc["target_statements"].as_array().unwrap();
     let rejected = doc["proposals"][6]["statements"][0].as_u64().unwrap() as usize;
