@@ -15,6 +15,7 @@ pub mod entry;
 pub mod evaluation;
 pub mod exchange;
 pub mod plans;
+pub mod proposals;
 pub mod report;
 pub mod rounds;
 pub mod surveillance;

@@ -140,6 +140,16 @@ pub struct Baseline {
     pub text: String,
 }
 
+/// Where an indicator came from: a row of the plan's indicator table, or targets written in
+/// the prose (`到2025年，全区居民健康素养水平不低于…`). A document without the field is a table's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    #[default]
+    Table,
+    Statement,
+}
+
 /// A monitored indicator of a plan, as in the interchange JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
@@ -159,6 +169,8 @@ pub struct Indicator {
     pub references: BTreeMap<String, Target>,
     #[serde(default)]
     pub span: Span,
+    #[serde(default)]
+    pub source: Source,
     /// Stable code for data entry and APIs; optional in documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,

@@ -27,12 +27,12 @@ pub use data::{
 pub use error::CoreError;
 pub use indicator::{
     element_match_key, normalise_name, Aggregation, AppliesTo, Baseline, Direction, Formula,
-    Indicator, Property,
+    Indicator, Property, Source,
 };
 pub use period::{Period, PeriodKind};
 pub use plan::{
-    Doubt, PlanDocument, PlanJsonError, Responsibility, ResponsibilityMode, Section, Span,
-    TargetStatement, Task,
+    Decision, Doubt, PlanDocument, PlanJsonError, Proposal, Responsibility, ResponsibilityMode,
+    Section, Span, TargetStatement, Task,
 };
 pub use target::{Cmp, RelativeTo, Target, TargetKind, PERCENTAGE_POINTS};
 pub use user::{Grant, Role, User};

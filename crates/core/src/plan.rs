@@ -266,9 +266,39 @@ pub struct PlanDocument {
     /// Title or id of the parent-level plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Indicators proposed from the prose targets, waiting for a planner's decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposals: Vec<Proposal>,
     /// Document-level doubts: no indicator table, no responsible units, no targets found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub doubts: Vec<Doubt>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// What a planner decided about a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Became an indicator as proposed.
+    Accepted,
+    /// Became an indicator after the planner changed it.
+    Edited,
+    /// Its statements and targets went to an indicator the plan already had.
+    Merged,
+    Rejected,
+}
+
+/// An indicator proposed from target statements that name no indicator, one per subject;
+/// it is monitored only once a planner accepts it (or merges it into an indicator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub indicator: Indicator,
+    /// Indexes into `target_statements`, in text order.
+    pub statements: Vec<usize>,
+    /// `null` while undecided.
+    #[serde(default)]
+    pub decision: Option<Decision>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -368,102 +398,34 @@ impl PlanDocument {
                 }
             }
         }
+        for (i, p) in self.proposals.iter().enumerate() {
+            let at = format!("proposals[{i}]");
+            p.indicator.validate(&format!("{at}.indicator"))?;
+            if let Some(&k) = p
+                .statements
+                .iter()
+                .find(|&&k| k >= self.target_statements.len())
+            {
+                return Err(CoreError::invalid(
+                    format!("{at}.statements"),
+                    format!(
+                        "index {k} is past the {} target statements",
+                        self.target_statements.len()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan document always serialises")
     }
-
-    /// Makes each target written in the prose that names no indicator into a monitored
-    /// indicator (one per subject and unit, with every year's target), so it is collected and
-    /// evaluated like a table row. Returns how many indicators were added.
-    pub fn promote_target_statements(&mut self) -> usize {
-        let before = self.indicators.len();
-        for k in 0..self.target_statements.len() {
-            let s = &self.target_statements[k];
-            if s.indicator.is_some() || s.subject.trim().is_empty() {
-                continue;
-            }
-            let Ok(mut target) = s.target() else {
-                continue;
-            };
-            target.text = s.short_text();
-            let existing = self.indicators[before..]
-                .iter()
-                .position(|i| i.name == s.subject && i.unit == s.unit)
-                .map(|p| p + before);
-            let i = match existing {
-                Some(i) => i,
-                None => {
-                    let direction = match s.cmp {
-                        Some(c) if c.is_upper_bound() => crate::Direction::Lower,
-                        _ if s.kind == TargetKind::Qualitative => crate::Direction::Qualitative,
-                        _ => crate::Direction::Higher,
-                    };
-                    self.indicators.push(Indicator {
-                        name: s.subject.trim().to_string(),
-                        unit: s.unit.clone(),
-                        direction,
-                        property: Some(crate::Property::Expected),
-                        domain: None,
-                        baseline: None,
-                        targets: Vec::new(),
-                        references: BTreeMap::new(),
-                        span: s.span,
-                        code: None,
-                        element: None,
-                        formula: None,
-                        aggregation: None,
-                        lead: None,
-                        applies_to: None,
-                        doubts: Vec::new(),
-                        extra: BTreeMap::new(),
-                    });
-                    self.indicators.len() - 1
-                }
-            };
-            let ind = &mut self.indicators[i];
-            if !ind.targets.iter().any(|t| t.year == target.year) {
-                ind.targets.push(target);
-                ind.targets.sort_by_key(|t| t.year);
-            }
-            self.target_statements[k].indicator = Some(i);
-        }
-        self.indicators.len() - before
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prose_targets_become_indicators_once_per_subject() {
-        let mut doc = PlanDocument::default();
-        for (year, lo, hi) in [(2022, 1.0, 2.0), (2030, 3.0, 5.0)] {
-            doc.target_statements.push(TargetStatement {
-                sentence: "力争到2022年、2030年，分别有1-2家、3-5家医院进入百强".into(),
-                span: Span::new(0, 10),
-                year,
-                subject: "医院进入全国百强".into(),
-                kind: TargetKind::Range,
-                cmp: None,
-                value: Some(lo),
-                value_hi: Some(hi),
-                unit: Some("家".into()),
-                relative_to: None,
-                indicator: None,
-                doubts: Vec::new(),
-                extra: BTreeMap::new(),
-            });
-        }
-        assert_eq!(doc.promote_target_statements(), 1);
-        assert_eq!(doc.indicators[0].targets.len(), 2);
-        assert_eq!(doc.target_statements[1].indicator, Some(0));
-        doc.validate().unwrap();
-        assert_eq!(doc.promote_target_statements(), 0, "already linked");
-    }
 
     const SAMPLE: &str = r#"{
       "title": "健康云浮行动2030规划", "area": "云浮市",

@@ -12,6 +12,7 @@ pub mod docx;
 pub mod layout;
 mod lexicon;
 mod num;
+pub mod promote;
 pub mod structure;
 pub mod table;
 pub mod targets;
@@ -192,6 +193,7 @@ fn import_source(source: String, file_name: &str) -> Result<Imported, ImportErro
     let base_year = targets::base_year(&doc, &tables);
     plan.target_statements = targets::extract(&doc, &tables, base_year).map_err(too_much)?;
     targets::link(&mut plan);
+    plan.proposals = promote::propose(&plan, &clean, base_year);
     plan.doubts = document_doubts(&plan);
     plan.validate().map_err(|e| ImportError::Invalid {
         file: file_name.to_string(),
@@ -212,9 +214,13 @@ fn document_doubts(plan: &PlanDocument) -> Vec<Doubt> {
     let mut out = Vec::new();
     let mut add = |code: &str, detail: &str| out.extend(Doubt::new(code, detail).ok());
     if plan.indicators.is_empty() {
+        let proposed = match plan.proposals.len() {
+            0 => "请核对指标是否需手工录入".to_string(),
+            n => format!("已由正文目标表述提出{n}项拟议指标，请逐项决定"),
+        };
         add(
             "no_indicator_table",
-            "未找到指标表：文中没有带“序号/指标名称”及目标年份表头的表格，请核对指标是否需手工录入",
+            &format!("未找到指标表：文中没有带“序号/指标名称”及目标年份表头的表格，{proposed}"),
         );
     }
     if !plan.tasks.iter().any(|t| t.responsible.is_some()) {

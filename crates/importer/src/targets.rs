@@ -57,7 +57,7 @@ const NOT_TARGET_VERBS: &[&str] = &[
 ];
 
 /// Verbs between a comparator and a count: `至少建成1家`.
-const COUNT_VERBS: &[&str] = &[
+pub(crate) const COUNT_VERBS: &[&str] = &[
     "建成", "建设", "建立", "引进", "培育", "打造", "创建", "新增", "培养", "开展", "配备", "设置",
     "建有", "获批", "组建", "创成", "完成", "招聘", "推出",
 ];
@@ -1026,7 +1026,7 @@ fn service_ratio(
     }
 }
 
-fn norm(s: &str) -> String {
+pub(crate) fn norm(s: &str) -> String {
     s.chars()
         .filter(|c| {
             !c.is_whitespace() && !matches!(c, '（' | '）' | '(' | ')' | '“' | '”' | '《' | '》')

@@ -147,8 +147,8 @@ fn level_prefix(level: AreaLevel, name: &str) -> &'static str {
 /// What a committee office does to an imported plan before data collection: monitor the
 /// prose targets as indicators, and name each indicator's lead department where the
 /// document did not.
-pub fn prepare_plan(doc: &mut PlanDocument, level: AreaLevel) {
-    doc.promote_target_statements();
+pub fn prepare_plan(doc: &mut PlanDocument, level: AreaLevel) -> crate::Result<()> {
+    crate::proposals::accept_all(doc)?;
     let prefix = level_prefix(level, &doc.area);
     // A promoted prose target is led by the lead unit of the task that states it.
     let mut task_lead: BTreeMap<usize, String> = BTreeMap::new();
@@ -178,6 +178,7 @@ pub fn prepare_plan(doc: &mut PlanDocument, level: AreaLevel) {
         });
         ind.lead = Some(lead);
     }
+    Ok(())
 }
 
 /// The status a generated series is steered towards.
@@ -521,7 +522,7 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
             continue;
         }
         let level = by_code.get(&doc.area).copied().unwrap_or(AreaLevel::City);
-        prepare_plan(&mut doc, level);
+        prepare_plan(&mut doc, level)?;
         let id = app.save_plan(&editor, &doc, Some(&imported.text)).await?;
         store
             .set_plan_status(&editor, id, PlanStatus::Confirmed)

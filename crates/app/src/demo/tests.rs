@@ -159,7 +159,7 @@ async fn demo_on_postgres() {
 fn generation_is_deterministic_and_consistent_across_levels() {
     let imported = healthplan_importer::import_text(BUNDLED_PLANS[2].1, "p.txt").unwrap();
     let mut doc = imported.plan;
-    prepare_plan(&mut doc, AreaLevel::City);
+    prepare_plan(&mut doc, AreaLevel::City).unwrap();
     for (k, ind) in doc.indicators.iter_mut().enumerate() {
         ind.element = Some(format!("E{k}"));
         assert!(ind.lead_department().is_some_and(|l| l.starts_with('市')));

@@ -213,7 +213,7 @@ fn gbk_file_imports_like_the_utf8_one() {
 }
 
 /// The importer's own corpus: (document, has a table, has unit lists).
-const CORPUS: [(&str, bool, bool); 8] = [
+const CORPUS: [(&str, bool, bool); 9] = [
     ("c01_qinghe", true, true),
     ("c02_lanwan", true, true),
     ("c03_songling", true, true),
@@ -222,10 +222,11 @@ const CORPUS: [(&str, bool, bool); 8] = [
     ("c06_fengqiao", false, false),
     ("c07_yunlan", true, true),
     ("c08_bailu", true, true),
+    ("c09_heshan", false, false),
 ];
 
 /// Imports `file` with the binary and scores it against the corpus gold answers.
-fn corpus_score(dir: &std::path::Path, file: &std::path::Path, doc: &str) -> [Option<f64>; 3] {
+fn corpus_score(dir: &std::path::Path, file: &std::path::Path, doc: &str) -> [Option<f64>; 4] {
     let json = run_ok(
         healthplan(dir)
             .args(["plan", "import"])
@@ -248,8 +249,9 @@ fn corpus_score(dir: &std::path::Path, file: &std::path::Path, doc: &str) -> [Op
                 .unwrap_or_else(|_| panic!("{name} {k}={v}\n{report}"))
         })
     };
-    let parts = [part("tables"), part("units"), part("targets")];
-    for (k, v) in ["tables", "units", "targets"].iter().zip(parts) {
+    let keys = ["tables", "units", "targets", "proposals"];
+    let parts = keys.map(part);
+    for (k, v) in keys.iter().zip(parts) {
         if let Some(v) = v {
             assert!(v >= 0.95, "{name}: {k}={v:.3}\n{report}");
         }
@@ -271,7 +273,7 @@ fn own_corpus_scores_in_every_format() {
     if !pdf {
         eprintln!("PDF part skipped: LibreOffice or poppler is not installed");
     }
-    let mut table = vec!["document  format  tables  units  targets".to_string()];
+    let mut table = vec!["document  format  tables  units  targets  proposals".to_string()];
     for (doc, has_table, has_units) in CORPUS {
         let txt = corpus_score(dir.path(), &repo_fixture(&format!("corpus/{doc}.txt")), doc);
         let docx_path = repo_fixture(&format!("corpus/{doc}.docx"));
@@ -299,10 +301,11 @@ fn own_corpus_scores_in_every_format() {
         }
         for (fmt, s) in rows {
             table.push(format!(
-                "{doc}  {fmt}  {}  {}  {}",
+                "{doc}  {fmt}  {}  {}  {}  {}",
                 show(s[0]),
                 show(s[1]),
-                show(s[2])
+                show(s[2]),
+                show(s[3])
             ));
         }
     }
@@ -360,7 +363,11 @@ fn doc_and_wps_files_are_converted() {
         let path = dir.path().join(name);
         std::fs::write(&path, &doc).unwrap();
         let s = corpus_score(dir.path(), &path, "c03_songling");
-        assert_eq!(s.map(|v| v.map(|v| v >= 0.95)), [Some(true); 3], "{name}");
+        assert_eq!(
+            s.map(|v| v.map(|v| v >= 0.95)),
+            [Some(true), Some(true), Some(true), None],
+            "{name}"
+        );
         let out = run_ok(healthplan(dir.path()).args(["plan", "import"]).arg(&path));
         let kind = if name.ends_with("wps") {
             "[wps]"

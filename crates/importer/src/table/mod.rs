@@ -890,6 +890,7 @@ fn indicators_of(
             targets,
             references,
             span,
+            source: healthplan_core::Source::Table,
             code: None,
             element: None,
             formula: None,

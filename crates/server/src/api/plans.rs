@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(put_indicator, delete_indicator))
         .routes(routes!(link_element))
         .routes(routes!(set_applies_to))
+        .routes(routes!(decide_proposal))
         .routes(routes!(put_task, delete_task))
         .routes(routes!(set_status))
         .routes(routes!(publish))
@@ -95,6 +96,8 @@ pub struct ImportResult {
     pub tasks: usize,
     pub indicators: usize,
     pub target_statements: usize,
+    /// Indicators proposed from the prose targets, waiting for a decision.
+    pub proposals: usize,
     /// What the importer noticed and worked around, for the reviewer.
     pub warnings: Vec<String>,
 }
@@ -136,6 +139,7 @@ async fn import_document(
             tasks: doc.tasks.len(),
             indicators: doc.indicators.len(),
             target_statements: doc.target_statements.len(),
+            proposals: doc.proposals.len(),
             warnings: imported.warnings.iter().map(|w| w.to_string()).collect(),
         }),
     ))
@@ -383,6 +387,70 @@ async fn set_applies_to(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalChoice {
+    Accept,
+    Edit,
+    Merge,
+    Reject,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProposalBody {
+    pub choice: ProposalChoice,
+    /// `edit`: the indicator as the planner wants it (interchange JSON).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub indicator: Option<JsonValue>,
+    /// `merge`: the index of the plan's indicator that takes the targets.
+    #[serde(default)]
+    pub into: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposalDecided {
+    /// The indicator that now monitors the proposal's statements; null when rejected.
+    pub indicator: Option<usize>,
+}
+
+/// Decides an indicator the importer proposed from the prose (`document.proposals[index]`):
+/// accept it, accept an edited version, merge its targets into an indicator, or reject it.
+/// Once per proposal; audited with the plan.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/proposals/{index}", tag = "plans",
+    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's proposals")),
+    request_body = ProposalBody,
+    responses((status = 200, body = ProposalDecided), CommonErrors))]
+async fn decide_proposal(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Json(body): Json<ProposalBody>,
+) -> Result<Json<ProposalDecided>, ApiError> {
+    use healthplan_app::proposals::Choice;
+    let editor = editor(&auth)?;
+    let missing = |field: &str| {
+        ApiError::invalid(
+            field,
+            format!("缺少 {field}"),
+            format!("{field} is required for this choice"),
+        )
+    };
+    let choice = match body.choice {
+        ProposalChoice::Accept => Choice::Accept,
+        ProposalChoice::Reject => Choice::Reject,
+        ProposalChoice::Merge => Choice::Merge(body.into.ok_or_else(|| missing("into"))?),
+        ProposalChoice::Edit => Choice::Edit(Box::new(indicator_from(
+            body.indicator.ok_or_else(|| missing("indicator"))?,
+        )?)),
+    };
+    let indicator = state
+        .app
+        .decide_proposal(&editor, &auth.caps.reader(), id, index, choice)
+        .await?;
+    Ok(Json(ProposalDecided { indicator }))
 }
 
 /// Corrects one task (text, responsible units) or adds it when the id is new.

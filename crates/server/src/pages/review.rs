@@ -428,6 +428,7 @@ async fn add_indicator(
                 targets: Vec::new(),
                 references: BTreeMap::new(),
                 span: Span::UNKNOWN,
+                source: healthplan_core::Source::Table,
                 code: None,
                 element: None,
                 formula: None,

@@ -12,5 +12,6 @@ mod exchange;
 mod flows;
 mod ops;
 mod security;
+mod proposals;
 mod sessions;
 mod surveillance;

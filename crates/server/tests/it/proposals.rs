@@ -1,0 +1,144 @@
+//! A plan whose targets are only in the prose: imported over the API, its proposed
+//! indicators are accepted, edited, merged or rejected, and the accepted ones are monitored.
+
+use crate::common::TestApp;
+use crate::stories;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+stories!(a_prose_only_plan_becomes_monitored_indicators);
+
+const PLAN: &str = include_str!("../../../../fixtures/corpus/c09_heshan.txt");
+
+async fn a_prose_only_plan_becomes_monitored_indicators(app: &TestApp) {
+    let planner = app.sign_in("planner").await;
+    // The invented district becomes the planner's own, so the plan is in scope.
+    let text = PLAN.replace("禾山", "光明");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(text.into_bytes()).file_name("guangming.txt"),
+    );
+    let r = planner
+        .request(Method::POST, "/api/v1/plans/import")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let imported: Value = r.json().await.unwrap();
+    assert_eq!(imported["indicators"], 0);
+    assert_eq!(imported["target_statements"], 14);
+    assert_eq!(imported["proposals"], 9);
+    let id = imported["id"].as_i64().unwrap();
+    let doc = planner.get_json(&format!("/api/v1/plans/{id}")).await["document"].clone();
+    let proposals = doc["proposals"].as_array().unwrap().clone();
+    let name = |k: usize| {
+        proposals[k]["indicator"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(name(0), "人均预期寿命");
+    assert_eq!(proposals[0]["indicator"]["source"], "statement");
+    assert_eq!(proposals[2]["indicator"]["direction"], "lower");
+    let decide = |k: usize, body: Value| {
+        let planner = &planner;
+        async move {
+            planner
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/plans/{id}/proposals/{k}"),
+                    Some(body),
+                )
+                .await
+        }
+    };
+    // A reporter may not decide; nothing changes.
+    let reporter = app.sign_in("reporter-guangming").await;
+    let r = reporter
+        .send(
+            Method::POST,
+            &format!("/api/v1/plans/{id}/proposals/0"),
+            Some(json!({"choice": "accept"})),
+        )
+        .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status()
+    );
+    // Accept 0 and 1 as they are, edit 2, merge 3 into 1, reject 6; accept the rest.
+    let r = decide(0, json!({"choice": "accept"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["indicator"], 0);
+    assert_eq!(
+        decide(1, json!({"choice": "accept"})).await.status(),
+        StatusCode::OK
+    );
+    let mut edited = proposals[2]["indicator"].clone();
+    edited["lead"] = json!("光明区卫生健康局");
+    let r = decide(2, json!({"choice": "edit", "indicator": edited})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = decide(3, json!({"choice": "merge", "into": 1})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["indicator"], 1);
+    let r = decide(6, json!({"choice": "reject"})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["indicator"], Value::Null);
+    // A decision is made once; an edit without the indicator is refused.
+    assert_eq!(
+        decide(6, json!({"choice": "accept"})).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        decide(4, json!({"choice": "edit"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    for k in [4, 5, 7, 8] {
+        assert_eq!(
+            decide(k, json!({"choice": "accept"})).await.status(),
+            StatusCode::OK
+        );
+    }
+    let doc = planner.get_json(&format!("/api/v1/plans/{id}")).await["document"].clone();
+    let decisions: Vec<&str> = doc["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "accepted", "accepted", "edited", "merged", "accepted", "accepted", "rejected",
+            "accepted", "accepted"
+        ]
+    );
+    let indicators = doc["indicators"].as_array().unwrap();
+    assert_eq!(indicators.len(), 7);
+    assert_eq!(indicators[2]["lead"], "光明区卫生健康局");
+    assert_eq!(
+        indicators[2]["doubts"],
+        Value::Null,
+        "the doubts are settled"
+    );
+    // Accepted indicators are plan rows like a table's, linked to data elements.
+    let rows = planner
+        .get_json(&format!("/api/v1/plans/{id}/indicators"))
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    assert!(
+        rows.iter().all(|r| r["indicator"]["element"].is_string()),
+        "{rows:#?}"
+    );
+    // Statements of a rejected proposal stay unlinked; the others point at their indicator.
+    let statements = doc["target_statements"].as_array().unwrap();
+    let rejected = doc["proposals"][6]["statements"][0].as_u64().unwrap() as usize;
+    assert_eq!(statements[rejected]["indicator"], Value::Null);
+    assert_eq!(
+        statements
+            .iter()
+            .filter(|s| s["indicator"].is_u64())
+            .count(),
+        13
+    );
+}
