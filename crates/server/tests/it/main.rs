@@ -11,7 +11,7 @@ mod escaping;
 mod exchange;
 mod flows;
 mod ops;
-mod security;
 mod proposals;
+mod security;
 mod sessions;
 mod surveillance;
