@@ -694,17 +694,7 @@ async fn demo_task_reports(
     Ok(())
 }
 
-/// The last year a plan runs to: its period's end, else its latest target year.
-fn plan_end(doc: &PlanDocument) -> Option<i32> {
-    let targets = (0..doc.indicators.len())
-        .flat_map(|i| indicator_targets(doc, i).into_iter().map(|t| t.year));
-    doc.period
-        .map(|p| p[1])
-        .or_else(|| doc.target_years.iter().copied().chain(targets).max())
-}
-
-/// An open round for the next year's data, so reporters find a form waiting; for a plan
-/// that ends with the demo's data, its final year.
+/// An open round for the next year's data, so reporters find a form waiting.
 async fn demo_round(
     app: &App,
     caps: &Caps,
@@ -719,7 +709,8 @@ async fn demo_round(
         return Ok(());
     }
     let policy = app.policy();
-    let year = plan_end(doc).map_or(LAST_YEAR + 1, |end| end.min(LAST_YEAR + 1));
+    // The year being collected: the one after the demo's data.
+    let year = LAST_YEAR + 1;
     let round = NewRound {
         plan_id,
         title: format!("{year}年度监测数据填报 · {title}"),
