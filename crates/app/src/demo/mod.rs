@@ -611,7 +611,7 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
             ));
         }
         demo_task_reports(app, &caps, id, &doc, &root).await?;
-        demo_round(app, &caps, id, &title, &doc, &root).await?;
+        demo_round(app, &caps, id, &title, &root).await?;
     }
     if let Some((id, title)) = report.plans.get(PUBLISHED).cloned() {
         if store.plan_summary(&all, id).await?.status != PlanStatus::Published {
@@ -700,7 +700,6 @@ async fn demo_round(
     caps: &Caps,
     plan_id: i64,
     title: &str,
-    doc: &PlanDocument,
     root: &AreaCode,
 ) -> Result<()> {
     let store = app.store();
