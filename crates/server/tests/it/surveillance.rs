@@ -347,8 +347,14 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let ids = ids.expect("the approval's alert check is in the value's audit log");
+    // The periodic check may raise the plan's other alerts meanwhile; these are the approval's.
     let all = of_plan(&planner.get_json("/api/v1/alerts").await);
-    assert_eq!(all.len(), before + ids.len());
+    assert!(all.len() >= before + ids.len());
+    let mine: Vec<&Value> = all
+        .iter()
+        .filter(|a| ids.contains(&a["id"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(mine.len(), ids.len());
     for a in all
         .iter()
         .filter(|a| ids.contains(&a["id"].as_i64().unwrap()))
@@ -362,7 +368,7 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
         );
         assert!(!a["message_zh"].as_str().unwrap().is_empty());
     }
-    // Running the check again raises nothing new: no state changed.
+    // Running the check again raises nothing new for these subjects: no state changed.
     let r = planner
         .send(
             Method::POST,
@@ -372,11 +378,14 @@ async fn an_approval_raises_a_status_alert_once(app: &TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let again: Value = r.json().await.unwrap();
-    assert!(of_plan(&again).is_empty(), "{again}");
-    assert_eq!(
-        of_plan(&planner.get_json("/api/v1/alerts").await).len(),
-        before + ids.len()
-    );
+    for a in of_plan(&again) {
+        assert!(
+            !mine
+                .iter()
+                .any(|m| m["link"] == a["link"] && m["area"] == a["area"]),
+            "{a}"
+        );
+    }
 }
 
 /// The ids of the alerts a page of `/alerts` shows.
