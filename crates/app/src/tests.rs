@@ -190,15 +190,17 @@ async fn story(store: Store) {
     store.close().await;
 }
 
-#[tokio::test]
-async fn sqlite_values_appear_in_aggregates_at_once() {
+/// Runs a story on a fresh SQLite database.
+pub(crate) async fn on_sqlite<F: std::future::Future<Output = ()>>(story: impl FnOnce(Store) -> F) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(&dir.path().join("hp.db")).await.unwrap();
     story(store).await;
 }
 
-#[tokio::test]
-async fn postgres_values_appear_in_aggregates_at_once() {
+/// Runs a story on a fresh PostgreSQL database, when one is configured.
+pub(crate) async fn on_postgres<F: std::future::Future<Output = ()>>(
+    story: impl FnOnce(Store) -> F,
+) {
     let Some(server) = postgres_test_url() else {
         eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL half skipped");
         return;
@@ -214,11 +216,12 @@ async fn postgres_values_appear_in_aggregates_at_once() {
     db.remove().await.unwrap();
 }
 
-/// A panic in work run off the async workers is the server's fault, named as such.
 #[tokio::test]
-async fn a_panic_off_the_workers_is_an_internal_error() {
-    let e = crate::blocking(|| -> u8 { panic!("a bug") })
-        .await
-        .unwrap_err();
-    assert!(matches!(e, AppError::Panicked(_)), "{e:?}");
+async fn sqlite_values_appear_in_aggregates_at_once() {
+    on_sqlite(story).await;
+}
+
+#[tokio::test]
+async fn postgres_values_appear_in_aggregates_at_once() {
+    on_postgres(story).await;
 }

@@ -8,7 +8,6 @@ use healthplan_core::{
     Aggregation, Area, AreaCode, AreaLevel, DataElement, DataValue, PlanDocument, ReviewDecision,
     Value, ValueStatus, ValueType,
 };
-use healthplan_store::testing::{postgres_test_url, TestDatabase};
 use healthplan_store::{AlertFilter, AuditFilter, Store};
 
 fn code(s: &str) -> AreaCode {
@@ -212,24 +211,10 @@ async fn story(store: Store) {
 
 #[tokio::test]
 async fn sqlite_one_alert_per_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&dir.path().join("hp.db")).await.unwrap();
-    story(store).await;
+    crate::tests::on_sqlite(story).await;
 }
 
 #[tokio::test]
 async fn postgres_one_alert_per_state() {
-    let Some(server) = postgres_test_url() else {
-        eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL half skipped");
-        return;
-    };
-    let db = TestDatabase::create(&server).await.unwrap();
-    let store = Store::open(&healthplan_store::StoreConfig::new(
-        ".",
-        Some(db.url.clone()),
-    ))
-    .await
-    .unwrap();
-    story(store).await;
-    db.remove().await.unwrap();
+    crate::tests::on_postgres(story).await;
 }
