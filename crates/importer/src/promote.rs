@@ -120,24 +120,13 @@ fn indicator(found: &[&TargetStatement], sentences: &[&str], base: Option<i32>) 
         );
     }
     Indicator {
-        name,
         unit,
-        direction,
         property: Some(Property::Expected),
-        domain: None,
         baseline,
         targets,
-        references: BTreeMap::new(),
         span: first.span,
-        source: Source::Statement,
-        code: None,
-        element: None,
-        formula: None,
-        aggregation: None,
-        lead: None,
-        applies_to: None,
         doubts,
-        extra: BTreeMap::new(),
+        ..Indicator::new(name, direction, Source::Statement)
     }
 }
 
