@@ -268,6 +268,29 @@ mod tests {
         import_text(text, "p.txt").unwrap().plan.proposals
     }
 
+    /// The review page shows a proposal's targets as `year: text` and reads them back with
+    /// the table's cell reader when a planner edits it.
+    #[test]
+    fn every_proposed_target_reads_back_as_a_cell() {
+        let text = include_str!("../../../fixtures/corpus/c09_heshan.txt");
+        for p in proposals(text) {
+            let ind = &p.indicator;
+            for t in &ind.targets {
+                let back =
+                    crate::table::cell_target(&t.text, t.year, ind.direction, ind.unit.as_deref());
+                let back =
+                    back.unwrap_or_else(|| panic!("{}: {:?} does not read back", ind.name, t.text));
+                assert_eq!(
+                    (back.kind, back.value),
+                    (t.kind, t.value),
+                    "{}: {:?}",
+                    ind.name,
+                    t.text
+                );
+            }
+        }
+    }
+
     #[test]
     fn names_leave_out_places_verbs_and_starting_values() {
         for (subject, name) in [
