@@ -6,7 +6,7 @@
 
 use crate::evaluation::EvaluationRun;
 use crate::{App, AppError, Result};
-use healthplan_access::{Caps, Denied};
+use healthplan_access::Caps;
 use healthplan_core::{Alert, AlertKind, AlertLevel, Date, Finding};
 use healthplan_eval::{IndicatorResult, Settings, Status};
 use healthplan_store::{StoreError, ValueKey};
@@ -218,10 +218,10 @@ impl App {
         settings: &Settings,
     ) -> Result<Vec<Alert>> {
         let editor = caps.plan_editor().ok_or_else(|| {
-            AppError::Store(StoreError::Forbidden(Denied {
-                zh: "您的角色无权运行预警检查".into(),
-                en: "your role may not run alert checks".into(),
-            }))
+            AppError::no_right(
+                "您的角色无权运行预警检查",
+                "your role may not run alert checks",
+            )
         })?;
         let scope = caps.reader();
         let mut plans = Vec::new();

@@ -3,10 +3,10 @@
 //! with the versions the writer sent.
 
 use crate::{App, AppError, Result};
-use healthplan_access::{Caps, Denied};
+use healthplan_access::Caps;
 use healthplan_core::validate::{check_value, previous_period, Issue};
 use healthplan_core::{DataValue, Value};
-use healthplan_store::{DataValueFilter, StoreError, ValueKey};
+use healthplan_store::{DataValueFilter, ValueKey};
 use std::collections::{BTreeSet, HashMap};
 
 /// A value refused by the value rules: its place in the batch and what blocks it.
@@ -34,10 +34,7 @@ impl App {
         values: &[(DataValue, Option<i64>)],
     ) -> Result<Vec<DataValue>> {
         let writer = caps.value_writer().ok_or_else(|| {
-            AppError::Store(StoreError::Forbidden(Denied {
-                zh: "您的角色无权填报数据".into(),
-                en: "your role may not enter values".into(),
-            }))
+            AppError::no_right("您的角色无权填报数据", "your role may not enter values")
         })?;
         let scope = caps.reader();
         let known = crate::exchange::known(self.store(), &scope).await?;

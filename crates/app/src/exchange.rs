@@ -5,7 +5,7 @@
 //! the caller asks to skip bad rows.
 
 use crate::{App, AppError, Result};
-use healthplan_access::{Caps, Denied, ReadScope, ValueWriter};
+use healthplan_access::{Caps, ReadScope, ValueWriter};
 use healthplan_core::validate::previous_period;
 use healthplan_core::{AreaCode, DataElement, DataValue, Period, Value, ValueRule, ValueStatus};
 use healthplan_exchange::mapping::MapRow;
@@ -334,10 +334,7 @@ impl App {
             None
         } else {
             let w = caps.value_writer().ok_or_else(|| {
-                AppError::Store(healthplan_store::StoreError::Forbidden(Denied {
-                    zh: "您的角色无权导入数据".into(),
-                    en: "your role may not import values".into(),
-                }))
+                AppError::no_right("您的角色无权导入数据", "your role may not import values")
             })?;
             checks.writer = Some(w.clone());
             Some(w)

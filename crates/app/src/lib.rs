@@ -78,6 +78,17 @@ pub enum AppError {
     Refused(entry::Refusal),
 }
 
+impl AppError {
+    /// The caller's role lacks the right a flow needs (`zh`/`en`: what it may not do, e.g.
+    /// "您的角色无权填报数据"); answered as 403 like the store's own refusals.
+    pub fn no_right(zh: &str, en: &str) -> AppError {
+        AppError::Store(StoreError::Forbidden(healthplan_access::Denied {
+            zh: zh.into(),
+            en: en.into(),
+        }))
+    }
+}
+
 fn render_exchange(file: &str, e: &healthplan_exchange::ExchangeError) -> String {
     match e {
         healthplan_exchange::ExchangeError::Rejected(r) => r.render(Some(file)),

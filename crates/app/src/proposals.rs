@@ -1,10 +1,9 @@
 //! A planner's decisions on the indicators the importer proposed from prose targets: accept,
 //! accept with edits, merge into an indicator the plan has, or reject. Each decision is a plan
-//! edit (one audited write), and the proposal keeps its decision, so the audit trail and the
-//! plan both say what was chosen.
+//! edit through [`crate::App::edit_plan`] (one audited, versioned write), and the proposal
+//! keeps its decision, so the audit trail and the plan both say what was chosen.
 
-use crate::{App, AppError, Result};
-use healthplan_access::{PlanEditor, ReadScope};
+use crate::{AppError, Result};
 use healthplan_core::{Decision, Indicator, PlanDocument, Source};
 use healthplan_store::StoreError;
 
@@ -109,23 +108,6 @@ fn decision_name(d: Decision) -> &'static str {
         Decision::Edited => "edited",
         Decision::Merged => "merged",
         Decision::Rejected => "rejected",
-    }
-}
-
-impl App {
-    /// Records a planner's choice for a proposal of plan `plan_id` as one audited plan edit.
-    pub async fn decide_proposal(
-        &self,
-        by: &PlanEditor,
-        scope: &ReadScope,
-        plan_id: i64,
-        index: usize,
-        choice: Choice,
-    ) -> Result<Option<usize>> {
-        let mut doc = self.store().plan(scope, plan_id).await?;
-        let into = decide(&mut doc, index, choice)?;
-        self.update_plan(by, plan_id, &doc).await?;
-        Ok(into)
     }
 }
 

@@ -320,12 +320,7 @@ impl App {
         submit: bool,
     ) -> Result<TemplateImport> {
         let writer = caps.value_writer().ok_or_else(|| {
-            AppError::Store(healthplan_store::StoreError::Forbidden(
-                healthplan_access::Denied {
-                    zh: "您的角色无权填报数据".into(),
-                    en: "your role may not enter values".into(),
-                },
-            ))
+            AppError::no_right("您的角色无权填报数据", "your role may not enter values")
         })?;
         let round = self.store().round(&caps.reader(), round_id).await?;
         if !round.open {
@@ -362,7 +357,9 @@ impl App {
                 (v, version)
             })
             .collect();
-        let saved = self.put_data_values(&writer, &rows).await?;
+        // The one entry flow, as the form and the API: the same rules (the jump from last
+        // period too), versions, all or nothing, and the alert follow-up.
+        let saved = self.enter_values(caps, &rows).await?;
         Ok(TemplateImport {
             saved,
             warnings: import.warnings.iter().map(|w| w.to_string()).collect(),

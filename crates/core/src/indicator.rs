@@ -225,6 +225,33 @@ pub fn element_match_key(name: &str, unit: Option<&str>) -> String {
 }
 
 impl Indicator {
+    /// An indicator with its name, direction and origin and nothing else yet (no unit,
+    /// baseline, targets, links or doubts): every door that makes one (the table reader, the
+    /// promotion of prose targets, the review page's "add") starts here and fills in the
+    /// rest, so a new field gets its default in one place. Check it with [`Indicator::validate`].
+    pub fn new(name: impl Into<String>, direction: Direction, source: Source) -> Indicator {
+        Indicator {
+            name: name.into(),
+            unit: None,
+            direction,
+            property: None,
+            domain: None,
+            baseline: None,
+            targets: Vec::new(),
+            references: BTreeMap::new(),
+            span: Span::UNKNOWN,
+            source,
+            code: None,
+            element: None,
+            formula: None,
+            aggregation: None,
+            lead: None,
+            applies_to: None,
+            doubts: Vec::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// Where the indicator is judged: as the planner set it, else the default of spec §2.
     pub fn applies_to(&self) -> AppliesTo {
         self.applies_to.unwrap_or_else(|| self.default_applies_to())

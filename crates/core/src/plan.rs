@@ -206,9 +206,23 @@ impl TargetStatement {
             let s = format!("{x:.2}");
             s.trim_end_matches('0').trim_end_matches('.').to_string()
         };
+        // `9` in `1/10万` reads 9/10万, not 91/10万.
         let unit = self.unit.as_deref().unwrap_or("");
+        let unit = unit
+            .strip_prefix('1')
+            .filter(|u| u.starts_with('/'))
+            .unwrap_or(unit);
         match (self.kind, self.cmp, self.value, self.value_hi) {
             (TargetKind::Range, _, Some(lo), Some(hi)) => format!("{}—{}{unit}", num(lo), num(hi)),
+            (TargetKind::RelativeChange, _, Some(v), _) => {
+                let from = match &self.relative_to {
+                    Some(RelativeTo::Year(y)) => format!("比{y}年"),
+                    Some(RelativeTo::Baseline) => "比基线".to_string(),
+                    _ => String::new(),
+                };
+                let verb = if v < 0.0 { "下降" } else { "提高" };
+                format!("{from}{verb}{}{unit}", num(v.abs()))
+            }
             (TargetKind::Threshold, Some(c), Some(v), _) => {
                 let sign = match c {
                     Cmp::Ge => "≥",

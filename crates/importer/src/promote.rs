@@ -30,9 +30,31 @@ static NEXT_VALUE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// What a subject carries beyond the indicator's name in real plans: a place before 人均
+/// (`武汉人均期望寿命`, `營口市人均預期壽命`; not `城乡居民…`), the verb after it
+/// (`居民健康素养水平将达到`), and a starting value (`婴儿死亡率从2015年的5.28‰降`).
+static PLACE_BEFORE_PER_CAPITA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:居民|[\p{Han}]{1,3}(?:省|市|区|县|州|盟|旗|區|縣)|[\p{Han}]{2})(人均)")
+        .expect("valid regex")
+});
+static TRAILING_VERB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:将|將|要)(?:达|達|实现|實現|提高|提升|降|增|保持|控制).*$")
+        .expect("valid regex")
+});
+static STARTING_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(?:从|從|由)(?:(?:19|20)\d{2}\s*年)?的?|的)\d.*$").expect("valid regex")
+});
+
 /// The indicator name a subject stands for: `全区建成健康主题公园` counts 健康主题公园.
 fn name_of(subject: &str) -> String {
-    let s = SCOPE.replace(subject.trim(), "").trim().to_string();
+    let s = SCOPE.replace(subject.trim(), "");
+    let s = TRAILING_VERB.replace(&s, "");
+    let s = STARTING_VALUE.replace(&s, "");
+    let s = if s.starts_with("城乡") || s.starts_with("农村") || s.starts_with("城镇") {
+        s.trim().to_string()
+    } else {
+        PLACE_BEFORE_PER_CAPITA.replace(s.trim(), "$1").to_string()
+    };
     COUNT_VERBS
         .iter()
         .find_map(|v| s.strip_prefix(v).filter(|rest| rest.chars().count() >= 2))
@@ -120,24 +142,13 @@ fn indicator(found: &[&TargetStatement], sentences: &[&str], base: Option<i32>) 
         );
     }
     Indicator {
-        name,
         unit,
-        direction,
         property: Some(Property::Expected),
-        domain: None,
         baseline,
         targets,
-        references: BTreeMap::new(),
         span: first.span,
-        source: Source::Statement,
-        code: None,
-        element: None,
-        formula: None,
-        aggregation: None,
-        lead: None,
-        applies_to: None,
         doubts,
-        extra: BTreeMap::new(),
+        ..Indicator::new(name, direction, Source::Statement)
     }
 }
 
@@ -255,6 +266,77 @@ mod tests {
 
     fn proposals(text: &str) -> Vec<Proposal> {
         import_text(text, "p.txt").unwrap().plan.proposals
+    }
+
+    /// The review page shows a proposal's targets as `year: text` and reads them back with
+    /// the table's cell reader when a planner edits it.
+    #[test]
+    fn every_proposed_target_reads_back_as_a_cell() {
+        let text = include_str!("../../../fixtures/corpus/c09_heshan.txt");
+        for p in proposals(text) {
+            let ind = &p.indicator;
+            for t in &ind.targets {
+                let back =
+                    crate::table::cell_target(&t.text, t.year, ind.direction, ind.unit.as_deref());
+                let back =
+                    back.unwrap_or_else(|| panic!("{}: {:?} does not read back", ind.name, t.text));
+                assert_eq!(
+                    (back.kind, back.value),
+                    (t.kind, t.value),
+                    "{}: {:?}",
+                    ind.name,
+                    t.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn names_leave_out_places_verbs_and_starting_values() {
+        for (subject, name) in [
+            ("武汉人均期望寿命", "人均期望寿命"),
+            ("我省人均预期寿命", "人均预期寿命"),
+            ("全省居民人均预期寿命", "人均预期寿命"),
+            ("營口市人均預期壽命將達到", "人均預期壽命"),
+            ("居民健康素养水平將達(dá)到", "居民健康素养水平"),
+            ("婴儿死亡率的5.28‰降", "婴儿死亡率"),
+            ("婴儿死亡率从2015年的5.28‰降", "婴儿死亡率"),
+            ("城乡居民人均可支配收入", "城乡居民人均可支配收入"),
+            ("居民健康素养水平", "居民健康素养水平"),
+            ("全区建成健康主题公园", "健康主题公园"),
+            ("15岁以上人群吸烟率", "15岁以上人群吸烟率"),
+            ("5岁以下儿童死亡率", "5岁以下儿童死亡率"),
+        ] {
+            assert_eq!(name_of(subject), name, "{subject}");
+        }
+    }
+
+    #[test]
+    fn one_place_and_one_verb_do_not_split_a_subject() {
+        // r24 (甘肃) and r29 (武汉) in fixtures/real: the same indicator named two ways.
+        let p = proposals(
+            "健康样例行动方案\n为推进健康样例建设，制定本方案。\n\
+             我省人均预期寿命2030年提高到76岁。\n\
+             到2020年全省居民人均预期寿命从2015年的73.25岁增长到74岁。\n\
+             到2030年,婴儿死亡率从2015年的5.28‰降到2030年的≤5‰、孕产妇死亡率降低到12/10万。\n",
+        );
+        let names: Vec<&str> = p.iter().map(|p| p.indicator.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["人均预期寿命", "婴儿死亡率", "孕产妇死亡率"],
+            "{p:#?}"
+        );
+        assert_eq!(
+            p[0].indicator
+                .targets
+                .iter()
+                .map(|t| t.year)
+                .collect::<Vec<_>>(),
+            [2020, 2030]
+        );
+        assert_eq!(p[1].indicator.direction, Direction::Lower);
+        assert_eq!(p[2].indicator.unit.as_deref(), Some("1/10万"));
+        assert_eq!(p[2].indicator.targets[0].text, "≤12/10万");
     }
 
     #[test]

@@ -144,3 +144,11 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
   document.addEventListener("htmx:afterSettle", function () { trendChart(); barChart(); });
 })();
+
+// Plan review: every edit names the plan version the page shows. An htmx edit swaps in the
+// new version (#plan-version); copy it into the form being sent, before htmx reads the form.
+document.addEventListener("submit", function (e) {
+  var current = document.getElementById("plan-version");
+  var field = e.target.querySelector && e.target.querySelector('input[name="version"]');
+  if (current && field) { field.value = current.value; }
+}, true);

@@ -128,6 +128,14 @@ impl ApiError {
         )
     }
 
+    fn with_current_if(self, cond: bool, current: impl FnOnce() -> JsonValue) -> ApiError {
+        if cond {
+            self.with_current(current())
+        } else {
+            self
+        }
+    }
+
     pub fn with_current(mut self, current: JsonValue) -> ApiError {
         self.current = Some(Box::new(current));
         self
@@ -254,7 +262,10 @@ impl From<StoreError> for ApiError {
                     stored.map_or("none".into(), |v| v.to_string())
                 ),
             )
-            .field("version"),
+            .field("version")
+            // A plan edit's client needs the version to reload at; a value's handler puts
+            // the stored value here itself.
+            .with_current_if(entity == "plan", || serde_json::json!({ "version": stored })),
             StoreError::Workflow {
                 key,
                 from: "approved",

@@ -195,6 +195,9 @@ database_api! {
     fn save_plan(&self, by: &PlanEditor, doc: &PlanDocument, source_text: Option<&str>) -> Result<i64>;
     /// Replaces a stored plan's document (a person's corrections); audited with before/after.
     fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()>;
+    /// Replaces a stored plan's document if its version is still `expected` (any version when
+    /// `None`), else `VersionConflict` with the stored one; returns the new version.
+    fn edit_plan(&self, by: &PlanEditor, id: i64, expected: Option<i64>, doc: &PlanDocument) -> Result<i64>;
     /// Moves a plan along draft → confirmed (→ published through `publish_plan`, which also
     /// keeps what the public sees).
     fn set_plan_status(&self, by: &PlanEditor, id: i64, status: PlanStatus) -> Result<()>;

@@ -29,6 +29,8 @@ pub struct PlanSummary {
     pub created_at: String,
     pub created_by: String,
     pub updated_at: String,
+    /// Bumped by every write of the document; an edit names the version it was made on.
+    pub version: i64,
 }
 
 /// What the public sees of a published plan.

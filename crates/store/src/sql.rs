@@ -255,6 +255,14 @@ pub(super) struct PlanHead {
     pub(super) status: PlanStatus,
 }
 
+async fn plan_version(ex: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<i64> {
+    sqlx::query_scalar("SELECT version FROM plans WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *ex)
+        .await?
+        .ok_or_else(|| plan_not_found(id))
+}
+
 pub(super) async fn fetch_plan_head(
     ex: &mut <Db as sqlx::Database>::Connection,
     id: i64,
@@ -298,7 +306,7 @@ async fn write_plan_document(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE plans SET title = $1, area = $2, area_code = $3, kind = $4, document = $5,
-             updated_at = $6
+             updated_at = $6, version = version + 1
          WHERE id = $7",
     )
     .bind(&doc.title)
@@ -1089,12 +1097,32 @@ impl Database for Backend {
     }
 
     async fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()> {
+        self.edit_plan(by, id, None, doc).await.map(|_| ())
+    }
+
+    async fn edit_plan(
+        &self,
+        by: &PlanEditor,
+        id: i64,
+        expected: Option<i64>,
+        doc: &PlanDocument,
+    ) -> Result<i64> {
         let actor = by.actor();
         check_actor(actor)?;
         doc.validate()?;
         let mut tx = self.begin_write().await?;
         let head = fetch_plan_head(&mut tx, id).await?;
         by.check_optional_area(head.area_code.as_ref())?;
+        // Checked inside the write transaction: of two edits made on one version, one wins.
+        let stored = plan_version(&mut tx, id).await?;
+        if expected.is_some_and(|v| v != stored) {
+            return Err(StoreError::VersionConflict {
+                entity: "plan",
+                key: id.to_string(),
+                sent: expected,
+                stored: Some(stored),
+            });
+        }
         let before = fetch_plan(&mut tx, id).await?;
         let area_code = area_code_for_name(&mut tx, &doc.area).await?;
         by.check_optional_area(area_code.as_ref())?;
@@ -1112,7 +1140,7 @@ impl Database for Backend {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(stored + 1)
     }
 
     async fn set_plan_status(&self, by: &PlanEditor, id: i64, status: PlanStatus) -> Result<()> {
@@ -1220,7 +1248,7 @@ impl Database for Backend {
     async fn list_plans(&self, scope: &ReadScope) -> Result<Vec<PlanSummary>> {
         let rows = sqlx::query(
             "SELECT p.id, p.title, p.area, p.area_code, p.kind, p.status, p.created_at,
-                 p.created_by, p.updated_at,
+                 p.created_by, p.updated_at, p.version,
                  (p.source_text IS NOT NULL) AS has_source_text,
                  (SELECT COUNT(*) FROM plan_tasks t WHERE t.plan_id = p.id) AS tasks,
                  (SELECT COUNT(*) FROM plan_indicators i WHERE i.plan_id = p.id) AS indicators
@@ -1254,6 +1282,7 @@ impl Database for Backend {
                 created_at: r.try_get("created_at")?,
                 created_by: r.try_get("created_by")?,
                 updated_at: r.try_get("updated_at")?,
+                version: r.try_get("version")?,
             });
         }
         Ok(out)

@@ -881,24 +881,17 @@ fn indicators_of(
             );
         }
         out.push(Indicator {
-            name,
             unit,
-            direction,
             property,
             domain: domain.clone(),
             baseline,
             targets,
             references,
             span,
-            source: healthplan_core::Source::Table,
-            code: None,
-            element: None,
-            formula: None,
-            aggregation: None,
             lead: lead.clone(),
-            applies_to: None,
             doubts,
             extra,
+            ..Indicator::new(name, direction, healthplan_core::Source::Table)
         });
     }
     out

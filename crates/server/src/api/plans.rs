@@ -1,14 +1,14 @@
 //! Plans: list, read, load, import a document, edit items and element links, the life
 //! cycle, evaluation, assessment, alignment, and what the public sees.
 
-use super::{CommonErrors, Json, Multipart, Path, Query, Text};
+use super::{etag, if_match, CommonErrors, Json, Multipart, Path, Query, Text};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use healthplan_app::plans::PlanImport;
+use healthplan_app::plans::{PlanChange, PlanEdit, PlanImport};
 use healthplan_app::store::{PlanIndicator, PlanSummary, Publication};
 use healthplan_core::{PlanDocument, PlanStatus};
 use serde::{Deserialize, Serialize};
@@ -161,30 +161,37 @@ async fn get_plan(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Path(id): Path<i64>,
-) -> Result<Json<PlanDetail>, ApiError> {
+) -> Result<Response, ApiError> {
     let scope = auth.signed_in()?.reader();
     let store = state.app.store();
-    Ok(Json(PlanDetail {
-        summary: store.plan_summary(&scope, id).await?,
-        document: store.plan(&scope, id).await?,
-    }))
+    let summary = store.plan_summary(&scope, id).await?;
+    let tag = etag(summary.version);
+    let document = store.plan(&scope, id).await?;
+    Ok(([tag], Json(PlanDetail { summary, document })).into_response())
 }
 
 /// Replaces a plan's document (a reviewer's corrections); audited with before and after.
 #[utoipa::path(put, path = "/api/v1/plans/{id}", tag = "plans",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body(content = Object, description = "The corrected plan in the interchange JSON"),
     responses((status = 204, description = "Stored"), CommonErrors))]
 async fn replace_plan(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Text(body): Text,
-) -> Result<StatusCode, ApiError> {
-    let editor = editor(&auth)?;
+) -> Result<Response, ApiError> {
     let doc = parse_document(&body)?;
-    state.app.update_plan(&editor, id, &doc).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let (_, tag) = edit(
+        &state,
+        &auth,
+        &headers,
+        id,
+        PlanChange::Replace(Box::new(doc)),
+    )
+    .await?;
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 /// The plan as interchange JSON, to save or load elsewhere.
@@ -224,21 +231,23 @@ async fn list_indicators(
     Ok(Json(state.app.store().plan_indicators(&scope, id).await?))
 }
 
-/// Applies an edit to a stored plan's document, checked as a whole, and stores it.
-async fn edit_plan(
+/// Applies one change through `app::edit_plan` with the version the client names (`If-Match`,
+/// optional: without it the change applies to the latest document); answers with the new
+/// version as `ETag`.
+async fn edit(
     state: &AppState,
     auth: &Auth,
+    headers: &HeaderMap,
     id: i64,
-    edit: impl FnOnce(&mut PlanDocument) -> Result<(), ApiError>,
-) -> Result<PlanDocument, ApiError> {
-    let editor = editor(auth)?;
-    let scope = auth.caps.reader();
-    let mut doc = state.app.store().plan(&scope, id).await?;
-    edit(&mut doc)?;
-    doc.validate()
-        .map_err(|e| ApiError::invalid("document", e.to_string(), e.to_string()))?;
-    state.app.update_plan(&editor, id, &doc).await?;
-    Ok(doc)
+    change: PlanChange,
+) -> Result<(PlanEdit, [(header::HeaderName, HeaderValue); 1]), ApiError> {
+    let caps = auth.signed_in()?;
+    let edit = state
+        .app
+        .edit_plan(caps, id, if_match(headers)?, change)
+        .await?;
+    let tag = etag(edit.version);
+    Ok((edit, [tag]))
 }
 
 fn indicator_from(v: JsonValue) -> Result<healthplan_core::Indicator, ApiError> {
@@ -254,84 +263,62 @@ fn indicator_from(v: JsonValue) -> Result<healthplan_core::Indicator, ApiError> 
     Ok(ind)
 }
 
-fn no_indicator(index: usize) -> ApiError {
-    ApiError::not_found(&format!("第 {index} 项指标"), &format!("indicator {index}"))
-}
-
 /// Adds an indicator the importer missed.
 #[utoipa::path(post, path = "/api/v1/plans/{id}/indicators", tag = "plans",
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body(content = Object, description = "An indicator as in the interchange JSON"),
     responses((status = 201, body = Created, description = "`id` is the new indicator's index"), CommonErrors))]
 async fn add_indicator(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<JsonValue>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
+) -> Result<Response, ApiError> {
     let ind = indicator_from(body)?;
-    let doc = edit_plan(&state, &auth, id, |doc| {
-        doc.indicators.push(ind);
-        Ok(())
-    })
+    let (done, tag) = edit(
+        &state,
+        &auth,
+        &headers,
+        id,
+        PlanChange::AddIndicator(Box::new(ind)),
+    )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: doc.indicators.len() as i64 - 1,
-        }),
-    ))
+    let id = done.indicator.unwrap_or_default() as i64;
+    Ok((StatusCode::CREATED, tag, Json(Created { id })).into_response())
 }
 
 /// Corrects one indicator (name, unit, baseline, targets, lead, …).
 #[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{index}", tag = "plans",
-    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's indicators")),
+    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's indicators"), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body(content = Object, description = "The indicator as in the interchange JSON"),
     responses((status = 204, description = "Stored"), CommonErrors))]
 async fn put_indicator(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, index)): Path<(i64, usize)>,
     Json(body): Json<JsonValue>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let ind = indicator_from(body)?;
-    edit_plan(&state, &auth, id, |doc| {
-        let slot = doc
-            .indicators
-            .get_mut(index)
-            .ok_or_else(|| no_indicator(index))?;
-        *slot = ind;
-        Ok(())
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let change = PlanChange::ReplaceIndicator(index, Box::new(ind));
+    let (_, tag) = edit(&state, &auth, &headers, id, change).await?;
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 /// Removes an indicator the importer invented; prose targets naming it lose the link.
 #[utoipa::path(delete, path = "/api/v1/plans/{id}/indicators/{index}", tag = "plans",
-    params(("id" = i64, Path), ("index" = usize, Path)),
+    params(("id" = i64, Path), ("index" = usize, Path), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     responses((status = 204, description = "Removed"), CommonErrors))]
 async fn delete_indicator(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, index)): Path<(i64, usize)>,
-) -> Result<StatusCode, ApiError> {
-    edit_plan(&state, &auth, id, |doc| {
-        if index >= doc.indicators.len() {
-            return Err(no_indicator(index));
-        }
-        doc.indicators.remove(index);
-        for s in &mut doc.target_statements {
-            s.indicator = match s.indicator {
-                Some(i) if i == index => None,
-                Some(i) if i > index => Some(i - 1),
-                other => other,
-            };
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    let change = PlanChange::RemoveIndicator(index);
+    let (_, tag) = edit(&state, &auth, &headers, id, change).await?;
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -368,25 +355,19 @@ pub struct AppliesToBody {
 
 /// Sets where an indicator is judged (its own area only, or every level); audited.
 #[utoipa::path(put, path = "/api/v1/plans/{id}/indicators/{index}/applies_to", tag = "plans",
-    params(("id" = i64, Path), ("index" = usize, Path)),
+    params(("id" = i64, Path), ("index" = usize, Path), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body = AppliesToBody,
     responses((status = 204, description = "Stored"), CommonErrors))]
 async fn set_applies_to(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, index)): Path<(i64, usize)>,
     Json(body): Json<AppliesToBody>,
-) -> Result<StatusCode, ApiError> {
-    edit_plan(&state, &auth, id, |doc| {
-        let ind = doc
-            .indicators
-            .get_mut(index)
-            .ok_or_else(|| no_indicator(index))?;
-        ind.applies_to = body.applies_to;
-        Ok(())
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    let change = PlanChange::SetAppliesTo(index, body.applies_to);
+    let (_, tag) = edit(&state, &auth, &headers, id, change).await?;
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -420,17 +401,17 @@ pub struct ProposalDecided {
 /// accept it, accept an edited version, merge its targets into an indicator, or reject it.
 /// Once per proposal; audited with the plan.
 #[utoipa::path(post, path = "/api/v1/plans/{id}/proposals/{index}", tag = "plans",
-    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's proposals")),
+    params(("id" = i64, Path), ("index" = usize, Path, description = "Position in the plan's proposals"), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body = ProposalBody,
     responses((status = 200, body = ProposalDecided), CommonErrors))]
 async fn decide_proposal(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, index)): Path<(i64, usize)>,
     Json(body): Json<ProposalBody>,
-) -> Result<Json<ProposalDecided>, ApiError> {
+) -> Result<Response, ApiError> {
     use healthplan_app::proposals::Choice;
-    let editor = editor(&auth)?;
     let missing = |field: &str| {
         ApiError::invalid(
             field,
@@ -446,24 +427,29 @@ async fn decide_proposal(
             body.indicator.ok_or_else(|| missing("indicator"))?,
         )?)),
     };
-    let indicator = state
-        .app
-        .decide_proposal(&editor, &auth.caps.reader(), id, index, choice)
-        .await?;
-    Ok(Json(ProposalDecided { indicator }))
+    let change = PlanChange::Decide(index, choice);
+    let (done, tag) = edit(&state, &auth, &headers, id, change).await?;
+    Ok((
+        tag,
+        Json(ProposalDecided {
+            indicator: done.indicator,
+        }),
+    )
+        .into_response())
 }
 
 /// Corrects one task (text, responsible units) or adds it when the id is new.
 #[utoipa::path(put, path = "/api/v1/plans/{id}/tasks/{task}", tag = "plans",
-    params(("id" = i64, Path), ("task" = String, Path, description = "Task id, e.g. t12")),
+    params(("id" = i64, Path), ("task" = String, Path, description = "Task id, e.g. t12"), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     request_body(content = Object, description = "The task as in the interchange JSON"),
     responses((status = 204, description = "Stored"), CommonErrors))]
 async fn put_task(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, task)): Path<(i64, String)>,
     Json(body): Json<JsonValue>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let mut t: healthplan_core::Task = serde_json::from_value(body).map_err(|e| {
         ApiError::invalid(
             "task",
@@ -471,47 +457,30 @@ async fn put_task(
             format!("invalid task: {e}"),
         )
     })?;
-    t.id = task.clone();
-    edit_plan(&state, &auth, id, |doc| {
-        match doc.tasks.iter_mut().find(|x| x.id == task) {
-            Some(slot) => *slot = t,
-            None => doc.tasks.push(t),
-        }
-        Ok(())
-    })
+    t.id = task;
+    let (_, tag) = edit(
+        &state,
+        &auth,
+        &headers,
+        id,
+        PlanChange::PutTask(Box::new(t)),
+    )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 /// Removes a task the importer invented (and its place in the section tree).
 #[utoipa::path(delete, path = "/api/v1/plans/{id}/tasks/{task}", tag = "plans",
-    params(("id" = i64, Path), ("task" = String, Path)),
+    params(("id" = i64, Path), ("task" = String, Path), ("If-Match" = Option<String>, Header, description = "The plan version the edit was made on (`ETag` of the plan); a stale one is refused with 409")),
     responses((status = 204, description = "Removed"), CommonErrors))]
 async fn delete_task(
     State(state): State<Arc<AppState>>,
     auth: Auth,
+    headers: HeaderMap,
     Path((id, task)): Path<(i64, String)>,
-) -> Result<StatusCode, ApiError> {
-    edit_plan(&state, &auth, id, |doc| {
-        let before = doc.tasks.len();
-        doc.tasks.retain(|t| t.id != task);
-        if doc.tasks.len() == before {
-            return Err(ApiError::not_found(
-                &format!("任务 {task}"),
-                &format!("task {task}"),
-            ));
-        }
-        fn unlist(sections: &mut [healthplan_core::Section], task: &str) {
-            for s in sections {
-                s.tasks.retain(|t| t != task);
-                unlist(&mut s.children, task);
-            }
-        }
-        unlist(&mut doc.sections, &task);
-        Ok(())
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Response, ApiError> {
+    let (_, tag) = edit(&state, &auth, &headers, id, PlanChange::RemoveTask(task)).await?;
+    Ok((StatusCode::NO_CONTENT, tag).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -367,10 +367,9 @@ async fn save(
 ) -> Response {
     let path = format!("/rounds/{id}");
     let done: PageResult = async {
-        let writer = auth
-            .signed_in()?
-            .value_writer()
-            .ok_or_else(|| ApiError::no_right("填报数据", "enter values"))?;
+        if auth.signed_in()?.value_writer().is_none() {
+            return Err(ApiError::no_right("填报数据", "enter values").into());
+        }
         let submit = fields.iter().any(|(k, v)| k == "action" && v == "submit");
         let (round, _, rows) = form_rows(&state, &auth, id).await?;
         if !round.open {
@@ -385,7 +384,11 @@ async fn save(
         let typed = typed_rows(&fields);
         let mut results: HashMap<usize, (Typed, Vec<validate::Issue>, Option<String>)> =
             HashMap::new();
-        let (mut saved, mut refused) = (0, 0);
+        // The rows to store with the version each replaces, the form row each came from,
+        // and the warnings a comment confirmed (shown as notes once saved).
+        let mut batch: Vec<(DataValue, Option<i64>)> = Vec::new();
+        let mut from_row: Vec<(usize, Typed, Vec<validate::Issue>)> = Vec::new();
+        let mut refused = 0;
         for (i, r) in rows.iter().enumerate() {
             let t = typed.get(&i).cloned().unwrap_or_default();
             let current = r.row.current.as_ref();
@@ -399,16 +402,12 @@ async fn save(
                 if let (true, Some(c)) = (submit, current) {
                     let mut v = c.clone();
                     v.status = ValueStatus::Submitted;
-                    match state.app.put_data_value(&writer, &v, Some(c.version)).await {
-                        Ok(_) => saved += 1,
-                        Err(e) => {
-                            refused += 1;
-                            results.insert(i, (t, vec![], Some(ApiError::from(e).zh)));
-                        }
-                    }
+                    batch.push((v, Some(c.version)));
+                    from_row.push((i, t, vec![]));
                 }
                 continue;
             }
+            // What was typed becomes a value (or the messages why not) by the element's rule.
             let checked = validate::validate(&r.rule, &t.input(), r.previous.as_ref());
             let comment = Some(t.comment.trim()).filter(|c| !c.is_empty());
             let Some(value) = checked.accepted(comment).cloned() else {
@@ -431,28 +430,52 @@ async fn save(
                 ValueStatus::Draft
             };
             v.comment = comment.map(String::from);
-            match state
-                .app
-                .put_data_value(&writer, &v, current.map(|c| c.version))
-                .await
-            {
-                Ok(_) => {
-                    saved += 1;
-                    // Warnings confirmed by a comment stay visible as notes.
-                    let notes: Vec<_> = checked
-                        .issues
-                        .into_iter()
-                        .filter(|x| x.severity == Severity::Warning)
-                        .collect();
-                    if !notes.is_empty() {
-                        results.insert(i, (Typed::default(), notes, None));
+            let notes: Vec<_> = checked
+                .issues
+                .into_iter()
+                .filter(|x| x.severity == Severity::Warning)
+                .collect();
+            batch.push((v, current.map(|c| c.version)));
+            from_row.push((i, t, notes));
+        }
+        // All or nothing, through the one entry flow (rules, versions, alerts): a form with
+        // a refused row stores none, and the rows keep what was typed.
+        let mut saved = 0;
+        if refused > 0 {
+            for (i, t, _) in from_row {
+                results.entry(i).or_insert((t, vec![], None));
+            }
+        } else if !batch.is_empty() {
+            match state.app.enter_values(auth.signed_in()?, &batch).await {
+                Ok(stored) => {
+                    saved = stored.len();
+                    for (i, _, notes) in from_row {
+                        if !notes.is_empty() {
+                            results.insert(i, (Typed::default(), notes, None));
+                        }
+                    }
+                }
+                Err(healthplan_app::AppError::Refused(r)) => {
+                    refused = 1;
+                    for (k, (i, t, _)) in from_row.into_iter().enumerate() {
+                        let issues = if k == r.index {
+                            r.issues.clone()
+                        } else {
+                            vec![]
+                        };
+                        results.insert(i, (t, issues, None));
                     }
                 }
                 Err(e) => {
-                    refused += 1;
                     let e = ApiError::from(e);
+                    if e.status == axum::http::StatusCode::UNAUTHORIZED {
+                        return Err(e.into());
+                    }
+                    refused = from_row.len();
                     let msg = e.message(auth.lang).to_string();
-                    results.insert(i, (t, vec![], Some(msg)));
+                    for (i, t, _) in from_row {
+                        results.insert(i, (t, vec![], Some(msg.clone())));
+                    }
                 }
             }
         }

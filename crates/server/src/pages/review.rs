@@ -5,16 +5,20 @@
 use super::{fragment_error, is_htmx, render, Page, PageResult};
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::page_result;
 use crate::state::AppState;
 use axum::extract::{Multipart, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
+use healthplan_app::plans::{PlanChange, PlanEdit};
+use healthplan_app::store::StoreError;
+use healthplan_app::AppError;
 use healthplan_core::{
     AppliesTo, Baseline, Direction, Indicator, PlanDocument, PlanStatus, Property, Responsibility,
-    ResponsibilityMode, Span,
+    ResponsibilityMode,
 };
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -37,6 +41,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/plans/{id}/review/tasks/{task}", post(edit_task))
         .route("/plans/{id}/review/tasks/{task}/delete", post(delete_task))
         .route("/plans/{id}/review/status", post(set_status))
+        .route(
+            "/plans/{id}/review/proposals/{index}",
+            post(decide_proposal),
+        )
 }
 
 fn editor(auth: &Auth) -> Result<healthplan_access::PlanEditor, ApiError> {
@@ -121,6 +129,33 @@ fn indicator_item(i: usize, ind: &Indicator, elements: &BTreeMap<String, String>
     })
 }
 
+/// A proposed indicator beside the sentences it came from, with its fields for editing.
+fn proposal_item(k: usize, p: &healthplan_core::Proposal, doc: &PlanDocument) -> Json {
+    let ind = &p.indicator;
+    let sentences: Vec<Json> = p
+        .statements
+        .iter()
+        .filter_map(|&i| doc.target_statements.get(i))
+        .map(
+            |s| json!({"sentence": s.sentence, "year": s.year, "span": [s.span.start, s.span.end]}),
+        )
+        .collect();
+    json!({
+        "index": k,
+        "decision": p.decision,
+        "name": ind.name,
+        "unit": ind.unit,
+        "direction": ind.direction,
+        "property": ind.property,
+        "baseline_value": ind.baseline.as_ref().and_then(|b| b.value),
+        "baseline_year": ind.baseline.as_ref().and_then(|b| b.year),
+        "targets": ind.targets.iter().map(|t| format!("{}: {}", t.year, t.text)).collect::<Vec<_>>().join("\n"),
+        "span": [ind.span.start, ind.span.end],
+        "sentences": sentences,
+        "imported_doubts": imported_doubts(&ind.doubts),
+    })
+}
+
 async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<String>) -> PageResult {
     let editor = editor(auth)?;
     let caps = &auth.caps;
@@ -176,8 +211,28 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         .map(|s| json!({"sentence": s.sentence, "year": s.year, "subject": s.subject, "indicator": s.indicator,
                         "span": [s.span.start, s.span.end], "imported_doubts": imported_doubts(&s.doubts)}))
         .collect();
+    let proposals: Vec<Json> = doc
+        .proposals
+        .iter()
+        .enumerate()
+        .map(|(k, p)| proposal_item(k, p, &doc))
+        .collect();
+    let undecided = doc
+        .proposals
+        .iter()
+        .filter(|p| p.decision.is_none())
+        .count();
+    let merge_into: Vec<Json> = doc
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| json!({"index": i, "name": ind.name, "unit": ind.unit}))
+        .collect();
     let ctx = json!({
         "plan": summary,
+        "proposals": proposals,
+        "undecided": undecided,
+        "merge_into": merge_into,
         "source": source,
         "indicators": indicators,
         "tasks": tasks,
@@ -229,6 +284,9 @@ pub struct IndicatorForm {
     applies_to: String,
     #[serde(default)]
     element: String,
+    /// The plan version the page showed.
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 fn invalid(field: &str, zh: String, en: String) -> ApiError {
@@ -356,19 +414,41 @@ fn apply(ind: &mut Indicator, f: &IndicatorForm) -> Result<(), ApiError> {
         .map_err(|e| invalid("indicator", e.to_string(), e.to_string()))
 }
 
+/// One edit through `app::edit_plan`, made on the plan version the page showed; a stale
+/// version is answered "changed by someone else, reload".
 async fn store_edit(
     state: &AppState,
     auth: &Auth,
     id: i64,
-    edit: impl FnOnce(&mut PlanDocument) -> Result<(), ApiError>,
-) -> Result<PlanDocument, ApiError> {
-    let editor = editor(auth)?;
-    let mut doc = state.app.store().plan(&auth.caps.reader(), id).await?;
-    edit(&mut doc)?;
-    doc.validate()
-        .map_err(|e| invalid("document", e.to_string(), e.to_string()))?;
-    state.app.update_plan(&editor, id, &doc).await?;
-    Ok(doc)
+    version: Option<i64>,
+    change: PlanChange,
+) -> Result<PlanEdit, ApiError> {
+    let caps = auth.signed_in()?;
+    state
+        .app
+        .edit_plan(caps, id, version, change)
+        .await
+        .map_err(|e| match e {
+            AppError::Store(StoreError::VersionConflict { stored, .. }) => {
+                let say = |lang| crate::i18n::t(lang, "prose.stale");
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "version_conflict",
+                    say(Lang::Zh),
+                    say(Lang::En),
+                )
+                .field("version")
+                .with_current(json!({ "version": stored }))
+            }
+            e => e.into(),
+        })
+}
+
+/// The page's plan version after an htmx edit: swapped into the page out of band, so the
+/// next form sends it (assets/app.js copies it into each form on submit); the indicator
+/// partial writes the same element itself.
+fn version_oob(version: i64) -> String {
+    format!("<input type=\"hidden\" id=\"plan-version\" value=\"{version}\" hx-swap-oob=\"true\">")
 }
 
 async fn edit_indicator(
@@ -378,14 +458,18 @@ async fn edit_indicator(
     Form(f): Form<IndicatorForm>,
 ) -> Response {
     let done: Result<Response, ApiError> = async {
-        let doc = store_edit(&state, &auth, id, |doc| {
-            let ind = doc
-                .indicators
-                .get_mut(index)
-                .ok_or_else(|| ApiError::not_found("指标", "indicator"))?;
-            apply(ind, &f)
-        })
-        .await?;
+        let mut ind = state
+            .app
+            .store()
+            .plan(&auth.signed_in()?.reader(), id)
+            .await?
+            .indicators
+            .get(index)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("指标", "indicator"))?;
+        apply(&mut ind, &f)?;
+        let change = PlanChange::ReplaceIndicator(index, Box::new(ind));
+        let edit = store_edit(&state, &auth, id, f.version, change).await?;
         let elements: BTreeMap<String, String> = state
             .app
             .store()
@@ -394,14 +478,15 @@ async fn edit_indicator(
             .into_iter()
             .map(|e| (e.code, e.name))
             .collect();
-        let item = indicator_item(index, &doc.indicators[index], &elements);
+        let item = indicator_item(index, &edit.document.indicators[index], &elements);
+        // `saved` also swaps the page's version out of band (the partial's last element).
         Ok(render(
             &state,
             &auth,
             &format!("/plans/{id}/review"),
             Page::new(
                 "review_item_partial.html",
-                json!({"item": item, "plan": {"id": id}, "elements": elements, "saved": true}),
+                json!({"item": item, "plan": {"id": id, "version": edit.version}, "elements": elements, "saved": true}),
             ),
         ))
     }
@@ -417,32 +502,14 @@ async fn add_indicator(
 ) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
-        store_edit(&state, &auth, id, |doc| {
-            let mut ind = Indicator {
-                name: String::new(),
-                unit: None,
-                direction: Direction::Higher,
-                property: None,
-                domain: None,
-                baseline: None,
-                targets: Vec::new(),
-                references: BTreeMap::new(),
-                span: Span::UNKNOWN,
-                source: healthplan_core::Source::Table,
-                code: None,
-                element: None,
-                formula: None,
-                aggregation: None,
-                lead: None,
-                applies_to: None,
-                doubts: Vec::new(),
-                extra: BTreeMap::new(),
-            };
-            apply(&mut ind, &f)?;
-            doc.indicators.push(ind);
-            Ok(())
-        })
-        .await?;
+        let mut ind = Indicator::new(
+            String::new(),
+            Direction::Higher,
+            healthplan_core::Source::Table,
+        );
+        apply(&mut ind, &f)?;
+        let change = PlanChange::AddIndicator(Box::new(ind));
+        store_edit(&state, &auth, id, f.version, change).await?;
         review_page(
             &state,
             &auth,
@@ -455,28 +522,23 @@ async fn add_indicator(
     page_result!(state, auth, &path, done)
 }
 
+/// What a plain edit form sends beside its fields: the plan version it was shown.
+#[derive(Debug, Deserialize)]
+pub struct VersionForm {
+    #[serde(default)]
+    version: Option<i64>,
+}
+
 async fn delete_indicator(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Path((id, index)): Path<(i64, usize)>,
+    Form(f): Form<VersionForm>,
 ) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
-        store_edit(&state, &auth, id, |doc| {
-            if index >= doc.indicators.len() {
-                return Err(ApiError::not_found("指标", "indicator"));
-            }
-            doc.indicators.remove(index);
-            for s in &mut doc.target_statements {
-                s.indicator = match s.indicator {
-                    Some(i) if i == index => None,
-                    Some(i) if i > index => Some(i - 1),
-                    other => other,
-                };
-            }
-            Ok(())
-        })
-        .await?;
+        let change = PlanChange::RemoveIndicator(index);
+        store_edit(&state, &auth, id, f.version, change).await?;
         review_page(
             &state,
             &auth,
@@ -497,6 +559,8 @@ pub struct TaskForm {
     units: String,
     #[serde(default)]
     each: Option<String>,
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 async fn edit_task(
@@ -506,43 +570,32 @@ async fn edit_task(
     Form(f): Form<TaskForm>,
 ) -> Response {
     let done: Result<Response, ApiError> = async {
-        store_edit(&state, &auth, id, |doc| {
-            let t = doc
-                .tasks
-                .iter_mut()
-                .find(|t| t.id == task)
-                .ok_or_else(|| ApiError::not_found("任务", "task"))?;
-            if f.text.trim().is_empty() {
-                return Err(invalid(
-                    "text",
-                    "任务内容不能为空".into(),
-                    "the task text is empty".into(),
-                ));
-            }
-            t.text = f.text.trim().to_string();
-            t.doubts.clear();
-            let units: Vec<String> = f
-                .units
-                .split(['、', ',', '，', ';', '；'])
-                .map(|u| u.trim().to_string())
-                .filter(|u| !u.is_empty())
-                .collect();
-            t.responsible = (!units.is_empty()).then(|| Responsibility {
-                raw: f.units.trim().to_string(),
-                lead: units.first().cloned(),
-                units,
-                mode: if f.each.is_some() {
-                    ResponsibilityMode::EachResponsible
-                } else {
-                    ResponsibilityMode::LeadFirst
-                },
-            });
-            Ok(())
-        })
-        .await?;
+        let units: Vec<String> = f
+            .units
+            .split(['、', ',', '，', ';', '；'])
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        let responsible = (!units.is_empty()).then(|| Responsibility {
+            raw: f.units.trim().to_string(),
+            lead: units.first().cloned(),
+            units,
+            mode: if f.each.is_some() {
+                ResponsibilityMode::EachResponsible
+            } else {
+                ResponsibilityMode::LeadFirst
+            },
+        });
+        let change = PlanChange::CorrectTask {
+            id: task,
+            text: f.text,
+            responsible,
+        };
+        let edit = store_edit(&state, &auth, id, f.version, change).await?;
         Ok(Html(format!(
-            "<span class=\"notice\" role=\"status\">{}</span>",
-            minijinja::HtmlEscape(&crate::i18n::t(auth.lang, "review.saved"))
+            "<span class=\"notice\" role=\"status\">{}</span>{}",
+            minijinja::HtmlEscape(&crate::i18n::t(auth.lang, "review.saved")),
+            version_oob(edit.version)
         ))
         .into_response())
     }
@@ -554,25 +607,11 @@ async fn delete_task(
     State(state): State<Arc<AppState>>,
     auth: Auth,
     Path((id, task)): Path<(i64, String)>,
+    Form(f): Form<VersionForm>,
 ) -> Response {
     let path = format!("/plans/{id}/review");
     let done: PageResult = async {
-        store_edit(&state, &auth, id, |doc| {
-            let before = doc.tasks.len();
-            doc.tasks.retain(|t| t.id != task);
-            if doc.tasks.len() == before {
-                return Err(ApiError::not_found("任务", "task"));
-            }
-            fn unlist(sections: &mut [healthplan_core::Section], task: &str) {
-                for s in sections {
-                    s.tasks.retain(|t| t != task);
-                    unlist(&mut s.children, task);
-                }
-            }
-            unlist(&mut doc.sections, &task);
-            Ok(())
-        })
-        .await?;
+        store_edit(&state, &auth, id, f.version, PlanChange::RemoveTask(task)).await?;
         review_page(
             &state,
             &auth,
@@ -629,4 +668,115 @@ async fn set_status(
     }
     .await;
     page_result!(state, auth, &path, done)
+}
+
+/// A planner's choice on one proposal: the button pressed (`choice`), the proposal's fields
+/// as the planner left them (used by `edit`), and the indicator to merge into.
+#[derive(Debug, Deserialize)]
+pub struct ProposalForm {
+    choice: String,
+    #[serde(default)]
+    version: Option<i64>,
+    /// The index of the plan's indicator that takes the targets (`merge`).
+    #[serde(default)]
+    into: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    baseline_value: String,
+    #[serde(default)]
+    baseline_year: String,
+    #[serde(default)]
+    targets: String,
+}
+
+/// Accept, edit then accept, merge or reject a proposal: the same `app` operation (and audit)
+/// as `POST /api/v1/plans/{id}/proposals/{index}`.
+async fn decide_proposal(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Path((id, index)): Path<(i64, usize)>,
+    Form(f): Form<ProposalForm>,
+) -> Response {
+    use healthplan_app::proposals::Choice;
+    let path = format!("/plans/{id}/review");
+    let done: PageResult = async {
+        let choice = match f.choice.as_str() {
+            "accept" => Choice::Accept,
+            "reject" => Choice::Reject,
+            "merge" => Choice::Merge(f.into.trim().parse().map_err(|_| {
+                invalid(
+                    "into",
+                    "请选择要并入的指标".into(),
+                    "choose the indicator to merge into".into(),
+                )
+            })?),
+            "edit" => {
+                let doc = state
+                    .app
+                    .store()
+                    .plan(&auth.signed_in()?.reader(), id)
+                    .await?;
+                let mut ind = doc
+                    .proposals
+                    .get(index)
+                    .ok_or_else(|| ApiError::not_found("拟新增指标", "proposal"))?
+                    .indicator
+                    .clone();
+                // The proposal's fields the form does not show keep their values.
+                let form = IndicatorForm {
+                    name: f.name.clone(),
+                    unit: f.unit.clone(),
+                    direction: f.direction.clone(),
+                    property: ind.property.map(property_key).unwrap_or_default().into(),
+                    baseline_value: f.baseline_value.clone(),
+                    baseline_year: f.baseline_year.clone(),
+                    targets: f.targets.clone(),
+                    lead: ind.lead.clone().unwrap_or_default(),
+                    applies_to: String::new(),
+                    element: String::new(),
+                    version: f.version,
+                };
+                apply(&mut ind, &form)?;
+                Choice::Edit(Box::new(ind))
+            }
+            other => {
+                return Err(invalid(
+                    "choice",
+                    format!("未知的处理方式“{other}”"),
+                    format!("unknown choice {other:?}"),
+                )
+                .into())
+            }
+        };
+        let notice = match &choice {
+            Choice::Accept => "prose.accepted",
+            Choice::Edit(_) => "prose.edited",
+            Choice::Merge(_) => "prose.merged",
+            Choice::Reject => "prose.rejected",
+        };
+        store_edit(
+            &state,
+            &auth,
+            id,
+            f.version,
+            PlanChange::Decide(index, choice),
+        )
+        .await?;
+        review_page(&state, &auth, id, Some(crate::i18n::t(auth.lang, notice))).await
+    }
+    .await;
+    page_result!(state, auth, &path, done)
+}
+
+fn property_key(p: Property) -> &'static str {
+    match p {
+        Property::Binding => "binding",
+        Property::Expected => "expected",
+        Property::Advocacy => "advocacy",
+    }
 }

@@ -15,7 +15,7 @@ stories!(a_value_goes_from_the_form_to_the_dashboard);
 use healthplan_core::number::num;
 
 /// A string of the Chinese catalogue, so the assertions follow the wording.
-fn zh(key: &str) -> String {
+pub(crate) fn zh(key: &str) -> String {
     let text = include_str!("../../i18n/zh-CN.toml");
     let table: toml::Table = text.parse().expect("zh-CN.toml");
     let mut v = &toml::Value::Table(table);
@@ -27,19 +27,19 @@ fn zh(key: &str) -> String {
     v.as_str().expect("a string").to_string()
 }
 
-struct Steps {
-    dir: PathBuf,
-    n: usize,
+pub(crate) struct Steps {
+    pub(crate) dir: PathBuf,
+    pub(crate) n: usize,
 }
 
 impl Steps {
-    async fn shot(&mut self, c: &Client, name: &str) {
+    pub(crate) async fn shot(&mut self, c: &Client, name: &str) {
         self.n += 1;
         screenshot(c, &self.dir.join(format!("{:02}-{name}.png", self.n))).await;
     }
 }
 
-async fn sign_in(app: &TestApp, c: &Client, username: &str) {
+pub(crate) async fn sign_in(app: &TestApp, c: &Client, username: &str) {
     let acc = account(username);
     c.goto(&app.url("/login")).await.unwrap();
     wait_css(c, "#username")
@@ -64,13 +64,13 @@ async fn sign_in(app: &TestApp, c: &Client, username: &str) {
 }
 
 /// Replaces what an input holds.
-async fn retype(c: &Client, css: &str, text: &str) {
+pub(crate) async fn retype(c: &Client, css: &str, text: &str) {
     let e = wait_css(c, css).await;
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     wait_css(c, css).await.click().await.unwrap();
 }
 

@@ -1,5 +1,7 @@
 //! A plan whose targets are only in the prose: imported over the API, its proposed
-//! indicators are accepted, edited, merged or rejected, and the accepted ones are monitored.
+//! indicators are accepted, edited, merged or rejected, and the accepted ones are monitored:
+//! a round collects them, a reporter enters a value, a second person approves it, and the
+//! evaluation and the annual report judge it.
 
 use crate::common::TestApp;
 use crate::stories;
@@ -141,4 +143,130 @@ async fn a_prose_only_plan_becomes_monitored_indicators(app: &TestApp) {
             .count(),
         13
     );
+    collected_approved_evaluated_reported(app, &planner, id, &rows[2]).await;
+}
+
+/// The second half: the edited proposal (婴儿死亡率, lower is better, ≤2.5‰ by 2025) goes
+/// through a round, a reporter's value, a second person's approval, the evaluation and the
+/// report like any table indicator.
+async fn collected_approved_evaluated_reported(
+    app: &TestApp,
+    planner: &crate::common::Caller,
+    id: i64,
+    row: &Value,
+) {
+    let indicator = &row["indicator"];
+    assert_eq!(indicator["name"], "婴儿死亡率");
+    assert_eq!(indicator["direction"], "lower");
+    let element = indicator["element"].as_str().unwrap().to_string();
+    let r = planner
+        .send(
+            Method::POST,
+            &format!("/api/v1/plans/{id}/status"),
+            Some(json!({"status": "confirmed"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{:?}", r.text().await);
+    let r = planner
+        .send(
+            Method::POST,
+            "/api/v1/rounds",
+            Some(
+                json!({"plan_id": id, "title": "2026年度监测", "period": "2026",
+                "deadline": "2040-01-31", "areas": ["440311"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let round = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // The reporter's form of the round asks for the accepted indicator.
+    let reporter = app.sign_in("reporter-guangming").await;
+    let form = reporter
+        .get_json(&format!("/api/v1/rounds/{round}/form"))
+        .await;
+    assert!(
+        form.to_string().contains(&element),
+        "the round's form asks for {element}: {form}"
+    );
+    // A value the rules refuse for a ‰ is not stored; a plausible one is submitted.
+    // The element is shared with the demo plan's 婴儿死亡率, which has values up to 2025.
+    let path = format!("/api/v1/values/{element}/440311/2026");
+    let r = reporter
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"value": -1.0, "status": "submitted"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = reporter
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"value": 2.3, "status": "submitted"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let version = r.json::<Value>().await.unwrap()["version"]
+        .as_i64()
+        .unwrap();
+    // The reporter may not approve its own value; the planner (a second person) does.
+    let r = reporter
+        .send(
+            Method::POST,
+            &format!("{path}/approve"),
+            Some(json!({ "version": version })),
+        )
+        .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::CONFLICT),
+        "{}",
+        r.status()
+    );
+    let r = planner
+        .send(
+            Method::POST,
+            &format!("{path}/approve"),
+            Some(json!({ "version": version })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // Evaluated: 2.3‰ in 2026 against targets of at most 2.5‰ (2025) and 2‰ (2030).
+    let ev = planner
+        .get_json(&format!("/api/v1/plans/{id}/evaluation?as_of=2026"))
+        .await;
+    let index = row["index"].as_u64().unwrap_or(2);
+    let result = ev["evaluation"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["indicator"] == index && r["area"] == ev["evaluation"]["plan_area"])
+        .unwrap_or_else(|| panic!("the indicator is evaluated: {ev}"))
+        .clone();
+    assert!(
+        result["observations"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"value": 2.3, "year": 2026})),
+        "judged on the approved value: {result}"
+    );
+    let status = result["status"].as_str().unwrap_or_default();
+    assert!(
+        !status.is_empty() && status != "no_data",
+        "a status: {result}"
+    );
+    // The annual report names it with its value.
+    let r = planner
+        .request(
+            Method::GET,
+            &format!("/api/v1/plans/{id}/report?year=2026&format=docx"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let docx = r.bytes().await.unwrap();
+    let text = healthplan_app::importer::docx::extract_text(&docx).unwrap();
+    assert!(text.contains("婴儿死亡率"), "{text}");
+    assert!(text.contains("2.3"), "{text}");
 }
