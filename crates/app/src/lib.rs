@@ -14,6 +14,7 @@ pub mod demo;
 pub mod entry;
 pub mod evaluation;
 pub mod exchange;
+pub mod notify;
 pub mod plans;
 pub mod proposals;
 pub mod report;
@@ -278,6 +279,7 @@ impl App {
         };
         self.after_arrival(arrivals(std::slice::from_ref(&stored)))
             .await;
+        self.notify_submitted(std::slice::from_ref(&stored)).await;
         Ok(stored)
     }
 
@@ -294,6 +296,7 @@ impl App {
             stored
         };
         self.after_arrival(arrivals(&stored)).await;
+        self.notify_submitted(&stored).await;
         Ok(stored)
     }
 

@@ -7,6 +7,7 @@ mod analytics;
 pub(crate) mod exchange;
 pub(crate) mod files;
 mod plans;
+mod notifications;
 mod registry;
 mod session;
 pub(crate) mod surveillance;
@@ -88,6 +89,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(surveillance::router())
         .merge(files::router())
         .merge(exchange::router())
+        .merge(notifications::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.
