@@ -124,7 +124,9 @@ impl App {
                     title_zh: format!("待审核：{name}提交了{n}项数据"),
                     title_en: format!("To review: {n} value(s) submitted for {name}"),
                     body_zh: format!("{name}刚提交{n}项数据，等待审核。"),
-                    body_en: format!("{n} value(s) for {name} were just submitted and wait for review."),
+                    body_en: format!(
+                        "{n} value(s) for {name} were just submitted and wait for review."
+                    ),
                     link: "/approvals".into(),
                     recipients: users,
                 })
@@ -227,7 +229,10 @@ impl App {
                 } else {
                     (
                         format!("填报即将截止：{}（{}）", round.title, row.area_name),
-                        format!("Reporting deadline near: {} ({})", round.title, row.area_name),
+                        format!(
+                            "Reporting deadline near: {} ({})",
+                            round.title, row.area_name
+                        ),
                     )
                 };
                 added += self
@@ -292,7 +297,9 @@ impl App {
                     run.failed += 1;
                     let n = d.attempts + 1;
                     let retry_at = (n < retry.attempts).then(|| {
-                        let wait = retry.base.saturating_mul(1u32 << (n - 1).clamp(0, 16) as u32);
+                        let wait = retry
+                            .base
+                            .saturating_mul(1u32 << (n - 1).clamp(0, 16) as u32);
                         let wait = jiff::SignedDuration::try_from(wait)
                             .unwrap_or(jiff::SignedDuration::from_hours(24));
                         now.checked_add(wait).unwrap_or(now)
@@ -440,7 +447,12 @@ pub fn checked_settings(
     let bad = |zh: &str, en: &str| crate::AppError::Input(format!("{zh} / {en}"));
     if let Some(smtp) = &mut new.smtp {
         smtp.host = smtp.host.trim().to_string();
-        if smtp.host.is_empty() || smtp.host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if smtp.host.is_empty()
+            || smtp
+                .host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(bad("SMTP服务器地址无效", "the SMTP host is not valid"));
         }
         if smtp.port == 0 {

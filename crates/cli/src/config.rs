@@ -156,9 +156,9 @@ pub fn notifications(path: &Path) -> anyhow::Result<healthplan_app::store::Notif
                 healthplan_app::store::SmtpSecurity::Starttls => 587,
                 healthplan_app::store::SmtpSecurity::None => 25,
             });
-            let from = s
-                .smtp_from
-                .with_context(|| format!("{name}: [{NOTIFICATIONS}] smtp_from is needed with smtp_host"))?;
+            let from = s.smtp_from.with_context(|| {
+                format!("{name}: [{NOTIFICATIONS}] smtp_from is needed with smtp_host")
+            })?;
             Some(healthplan_app::store::SmtpSettings {
                 host,
                 port,

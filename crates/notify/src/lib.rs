@@ -12,8 +12,12 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use thiserror::Error;
 
-/// The webhook client type ([`http_client`]), so callers need no reqwest of their own.
-pub use reqwest::Client as HttpClient;
+/// The webhook client ([`http_client`]): HTTP/1.1, `https://` over rustls (ring, Mozilla's
+/// roots) or plain `http://`.
+pub type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<bytes::Bytes>,
+>;
 
 #[derive(Debug, Error)]
 pub enum NotifyError {
@@ -100,47 +104,76 @@ pub fn dingtalk_url(url: &str, secret: Option<&str>, timestamp_ms: i64) -> Strin
     }
 }
 
-/// Installs ring as rustls' provider once per process (a second install is refused
-/// harmlessly). ring, not aws-lc-rs: no cmake/C toolchain build; rustls 0.23.48 deprecates
-/// it only for lacking post-quantum key exchange, which SMTP and robot APIs do not need.
+/// The ring provider. ring, not aws-lc-rs: no cmake/C toolchain build; rustls 0.23.48
+/// deprecates it only for lacking post-quantum key exchange, which SMTP and robot APIs do
+/// not need.
 #[allow(deprecated)]
-fn install_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+fn provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
-/// A client for webhooks (rustls with the ring provider; no proxy from the environment
-/// surprises: `NO_PROXY` and friends are still honoured by reqwest).
-pub fn http_client() -> Result<reqwest::Client, NotifyError> {
-    install_provider();
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .user_agent("healthplan-notify")
-        .build()
-        .map_err(|e| NotifyError::Http(e.to_string()))
+/// Installs ring as the process's rustls provider for lettre, once (a second install is
+/// refused harmlessly).
+fn install_provider() {
+    let _ = provider().install_default();
+}
+
+/// A client for webhooks.
+pub fn http_client() -> Result<HttpClient, NotifyError> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(provider())
+        .map_err(|e| NotifyError::Http(e.to_string()))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(https),
+    )
 }
 
 /// Posts one message to a webhook. A non-2xx answer, or a robot's `errcode` other than 0,
-/// is a failure.
+/// is a failure. Errors never repeat the URL (a robot's URL holds its access token).
 pub async fn post_webhook(
-    client: &reqwest::Client,
+    client: &HttpClient,
     url: &str,
     format: WebhookFormat,
     secret: Option<&str>,
     m: &Message<'_>,
     timestamp_ms: i64,
 ) -> Result<(), NotifyError> {
+    use http_body_util::BodyExt;
     let target = match format {
         WebhookFormat::Dingtalk => dingtalk_url(url, secret, timestamp_ms),
         _ => url.to_string(),
     };
-    let res = client
-        .post(&target)
-        .json(&webhook_body(format, m))
-        .send()
+    let body = serde_json::to_vec(&webhook_body(format, m))
+        .map_err(|e| NotifyError::Http(e.to_string()))?;
+    let req = http::Request::post(&target)
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .header(http::header::USER_AGENT, "healthplan-notify")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .map_err(|_| NotifyError::Http("the webhook URL is not valid".into()))?;
+    let exchange = async {
+        let res = client
+            .request(req)
+            .await
+            .map_err(|e| NotifyError::Http(format!("request failed: {}", root_cause(&e))))?;
+        let status = res.status();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| NotifyError::Http(format!("reading the answer: {e}")))?
+            .to_bytes();
+        Ok::<_, NotifyError>((status, String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    let (status, text) = tokio::time::timeout(TIMEOUT, exchange)
         .await
-        .map_err(|e| NotifyError::Http(without_url(&e)))?;
-    let status = res.status();
-    let text = res.text().await.unwrap_or_default();
+        .map_err(|_| NotifyError::Http("timed out".into()))??;
     if !status.is_success() {
         return Err(NotifyError::Http(format!(
             "HTTP {status}: {}",
@@ -160,26 +193,15 @@ pub async fn post_webhook(
     Ok(())
 }
 
-/// reqwest's error text without the URL (a robot's URL holds its access token).
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut src = std::error::Error::source(e);
+/// The innermost cause of an error (hyper's outer text names no reason).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e.to_string();
+    let mut src = e.source();
     while let Some(s) = src {
         cause = s.to_string();
         src = s.source();
     }
-    if cause.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {cause}")
-    }
+    cause
 }
 
 /// Checks an address as the sender or recipient of a message (`name <a@b>` or `a@b`).
@@ -269,8 +291,14 @@ mod tests {
             dingtalk_sign(secret, ts),
             "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g%3D"
         );
-        let url = dingtalk_url("https://oapi.dingtalk.com/robot/send?access_token=t", Some(secret), ts);
-        assert!(url.starts_with("https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000000&sign="));
+        let url = dingtalk_url(
+            "https://oapi.dingtalk.com/robot/send?access_token=t",
+            Some(secret),
+            ts,
+        );
+        assert!(url.starts_with(
+            "https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000000&sign="
+        ));
         assert_eq!(dingtalk_url("https://h/x", None, ts), "https://h/x");
     }
 

@@ -22,8 +22,8 @@ pub use model::{
 };
 pub use model::{MigrationState, PoolState};
 pub use notify_model::{
-    Attempt, Channel, Delivery, NewNotification, Notification, NotificationKind,
-    NotificationPrefs, NotifySettings, SmtpSecurity, SmtpSettings, Webhook, WebhookFormat,
+    Attempt, Channel, Delivery, NewNotification, Notification, NotificationKind, NotificationPrefs,
+    NotifySettings, SmtpSecurity, SmtpSettings, Webhook, WebhookFormat,
 };
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;

@@ -88,7 +88,9 @@ impl NotificationPrefs {
                 && e.split_once('@').is_some_and(|(l, d)| {
                     !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
                 })
-                && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',');
+                && !e
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == ',');
             if !ok {
                 return Err(StoreError::Invalid(format!(
                     "邮箱地址无效 / not an e-mail address: {e:?}"
@@ -170,7 +172,9 @@ impl Webhook {
             ));
         }
         let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
-        if !scheme_ok || url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        if !scheme_ok
+            || url.len() > 2000
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(StoreError::Invalid(format!(
                 "地址需以 http:// 或 https:// 开头 / the URL must start with http:// or https://: {url:?}"

@@ -6,8 +6,8 @@ use super::Backend;
 use crate::error::{Result, StoreError};
 use crate::model::AuditAction;
 use crate::notify_model::{
-    Attempt, Channel, Delivery, NewNotification, Notification, NotificationKind,
-    NotificationPrefs, NotifySettings, Webhook, WebhookFormat,
+    Attempt, Channel, Delivery, NewNotification, Notification, NotificationKind, NotificationPrefs,
+    NotifySettings, Webhook, WebhookFormat,
 };
 use crate::{format_utc, now_utc, Notifications};
 use healthplan_access::{SelfService, UserAdmin};
@@ -134,7 +134,15 @@ impl Notifications for Backend {
         .fetch_all(&mut *tx)
         .await?;
         for id in hooks {
-            queue(&mut tx, Channel::Webhook, &id.to_string(), n, &n.title_zh, &now).await?;
+            queue(
+                &mut tx,
+                Channel::Webhook,
+                &id.to_string(),
+                n,
+                &n.title_zh,
+                &now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(added)
@@ -226,12 +234,11 @@ impl Notifications for Backend {
     }
 
     async fn notification_prefs(&self, by: &SelfService) -> Result<NotificationPrefs> {
-        let row = sqlx::query(
-            "SELECT email, email_opt_in FROM notification_prefs WHERE username = $1",
-        )
-        .bind(by.username())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT email, email_opt_in FROM notification_prefs WHERE username = $1")
+                .bind(by.username())
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match row {
             Some(r) => NotificationPrefs {
                 email: r.try_get("email")?,
@@ -316,11 +323,10 @@ impl Notifications for Backend {
     }
 
     async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query(
-            "SELECT id, name, url, format, secret, enabled FROM webhooks ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, name, url, format, secret, enabled FROM webhooks ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(row_to_webhook).collect()
     }
 

@@ -92,7 +92,10 @@ pub struct Marked {
 /// Marks all the caller's notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "session",
     responses((status = 200, body = Marked), CommonErrors))]
-async fn read_all(State(state): State<Arc<AppState>>, auth: Auth) -> Result<Json<Marked>, ApiError> {
+async fn read_all(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Marked>, ApiError> {
     let me = self_service(&auth)?;
     Ok(Json(Marked {
         marked: state.app.store().mark_all_notifications_read(&me).await?,

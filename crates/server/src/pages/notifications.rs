@@ -27,7 +27,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/notifications", get(admin))
         .route("/admin/notifications/smtp", post(save_smtp))
         .route("/admin/notifications/webhooks", post(add_webhook))
-        .route("/admin/notifications/webhooks/{id}/delete", post(delete_webhook))
+        .route(
+            "/admin/notifications/webhooks/{id}/delete",
+            post(delete_webhook),
+        )
         .route("/glossary", get(glossary))
 }
 
@@ -76,8 +79,13 @@ async fn badge(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
     match state.app.store().unread_notifications(&me).await {
         Ok(0) => Html(String::new()).into_response(),
         Ok(n) => {
-            let label = crate::i18n::t(auth.lang, "notify.unread_count").replace("{}", &n.to_string());
-            let shown = if n > 99 { "99+".to_string() } else { n.to_string() };
+            let label =
+                crate::i18n::t(auth.lang, "notify.unread_count").replace("{}", &n.to_string());
+            let shown = if n > 99 {
+                "99+".to_string()
+            } else {
+                n.to_string()
+            };
             Html(format!(
                 "<span class=\"badge\" title=\"{}\">{shown}</span>",
                 minijinja::HtmlEscape(&label)
@@ -91,11 +99,7 @@ async fn badge(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
     }
 }
 
-async fn read_one(
-    State(state): State<Arc<AppState>>,
-    auth: Auth,
-    Path(id): Path<i64>,
-) -> Response {
+async fn read_one(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i64>) -> Response {
     let r: PageResult = async {
         let me = me(&auth)?;
         state.app.store().mark_notification_read(&me, id).await?;
@@ -362,5 +366,10 @@ async fn delete_webhook(
 
 /// 术语表: what the evaluation's words mean, for everyone (the public pages use them too).
 async fn glossary(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
-    render(&state, &auth, "/glossary", Page::new("glossary.html", json!({})))
+    render(
+        &state,
+        &auth,
+        "/glossary",
+        Page::new("glossary.html", json!({})),
+    )
 }

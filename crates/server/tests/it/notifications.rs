@@ -16,8 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-fn config() -> ServerConfig {
+/// Deliveries every 50 ms, retries after 20 ms doubling; no periodic alert check, so the
+/// outbox holds only what the story causes.
+pub fn config() -> ServerConfig {
     ServerConfig {
+        alert_interval: None,
         notify_interval: Some(Duration::from_millis(50)),
         notify_retry: healthplan_app::notify::Retry {
             attempts: 5,
@@ -27,7 +30,123 @@ fn config() -> ServerConfig {
     }
 }
 
-crate::on_both!(a_returned_value_reaches_inbox_mail_and_robots, config());
+crate::on_both!(
+    a_returned_value_reaches_inbox_mail_and_robots,
+    crate::notifications::config()
+);
+crate::stories!(deadlines_and_alerts_reach_only_their_areas_and_departments);
+
+/// Kinds and titles of a user's notifications.
+async fn inbox_of(c: &crate::common::Caller, kind: &str) -> Vec<Value> {
+    let inbox = c.get_json("/api/v1/notifications?limit=1000").await;
+    inbox["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// A round's deadline near, then past: its reporters are reminded once each time, only for
+/// their own areas and departments. Alerts reach the users who handle or view their area,
+/// never one outside it.
+async fn deadlines_and_alerts_reach_only_their_areas_and_departments(app: &TestApp) {
+    let gm = app.sign_in("reporter-guangming").await;
+    let yc = app.sign_in("reporter-yuncheng").await;
+    let viewer = app.sign_in("viewer").await;
+    let rounds = gm.get_json("/api/v1/rounds").await;
+    let round = rounds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["open"] == true && r["title"].as_str().unwrap().contains("光明区"))
+        .expect("the open round of Guangming's plan")
+        .clone();
+    let deadline = healthplan_core::Date::parse(round["deadline"].as_str().unwrap()).unwrap();
+    let day = |offset: i64| {
+        healthplan_core::Date::from_civil(
+            deadline
+                .civil()
+                .checked_add(jiff::Span::new().days(offset))
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        app.app.check_deadlines(day(-30)).await.unwrap(),
+        0,
+        "a month ahead: quiet"
+    );
+    let near = app.app.check_deadlines(day(-2)).await.unwrap();
+    assert!(near > 0, "two days ahead: reminders");
+    assert_eq!(
+        app.app.check_deadlines(day(-1)).await.unwrap(),
+        0,
+        "once per event"
+    );
+    let late = app.app.check_deadlines(day(2)).await.unwrap();
+    assert!(late > 0, "past the deadline: reminded again");
+    let mine = inbox_of(&gm, "deadline").await;
+    let this_round = format!("/rounds/{}", round["id"]);
+    assert_eq!(
+        mine.iter()
+            .filter(|n| n["link"] == this_round.as_str())
+            .count(),
+        2,
+        "near and late, once each: {mine:?}"
+    );
+    assert!(mine
+        .iter()
+        .any(|n| n["title_zh"].as_str().unwrap().contains("逾期")));
+    // Yuncheng's reporter is not in Guangming's round.
+    assert!(inbox_of(&yc, "deadline")
+        .await
+        .iter()
+        .all(|n| n["link"] != this_round.as_str()));
+    // A leader is not a reporter: no reminders.
+    assert!(inbox_of(&viewer, "deadline").await.is_empty());
+
+    // Alerts: a check raises some; each reaches the viewer of the province, and a reporter
+    // only those of alerts they may read.
+    let today = app.app.clock().today();
+    let raised = app
+        .app
+        .check_all_alerts(app.app.clock().year(), today, &Default::default())
+        .await
+        .unwrap();
+    // The start-up check may still be recording alongside: wait until both agree.
+    eventually("the province's viewer hears of every alert", || async {
+        let total = viewer
+            .get_json("/api/v1/alerts")
+            .await
+            .as_array()
+            .unwrap()
+            .len();
+        total > 0 && inbox_of(&viewer, "alert").await.len() == total
+    })
+    .await;
+    let seen = inbox_of(&viewer, "alert").await;
+    for a in &raised {
+        let link = format!("/alerts#alert-{}", a.id);
+        assert!(seen.iter().any(|n| n["link"] == link.as_str()));
+    }
+    for (who, c) in [("reporter-yuncheng", &yc), ("reporter-guangming", &gm)] {
+        let readable: Vec<String> = c
+            .get_json("/api/v1/alerts")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("/alerts#alert-{}", a["id"]))
+            .collect();
+        for n in inbox_of(c, "alert").await {
+            assert!(
+                readable.contains(&n["link"].as_str().unwrap().to_string()),
+                "{who} was told of an alert outside their areas: {n}"
+            );
+        }
+    }
+}
 
 /// One mail as the SMTP server received it.
 #[derive(Debug, Clone)]
@@ -293,7 +412,11 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
 
     // Nobody else reads or marks it: as absent as a notification that does not exist.
     let r = planner
-        .send(Method::POST, &format!("/api/v1/notifications/{id}/read"), None)
+        .send(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let theirs = planner.get_json("/api/v1/notifications").await;
@@ -304,7 +427,11 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
         .all(|n| n["id"] != id));
     let other = app.sign_in("reporter-yuncheng").await;
     let r = other
-        .send(Method::POST, &format!("/api/v1/notifications/{id}/read"), None)
+        .send(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app
@@ -314,19 +441,21 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // The e-mail arrives, to the reporter's address, with the comment and the link.
-    eventually("the e-mail arrives", || async {
-        mails
-            .lock()
-            .unwrap()
+    let returned_mail = |m: &Mail| {
+        m.rcpt
             .iter()
-            .any(|m| m.rcpt.iter().any(|r| r.contains("gm-health@example.gov.cn")))
+            .any(|r| r.contains("gm-health@example.gov.cn"))
+            && mail_text(&m.data).contains(comment)
+    };
+    eventually("the e-mail arrives", || async {
+        mails.lock().unwrap().iter().any(returned_mail)
     })
     .await;
     let mail = mails
         .lock()
         .unwrap()
         .iter()
-        .find(|m| m.rcpt.iter().any(|r| r.contains("gm-health@example.gov.cn")))
+        .find(|m| returned_mail(m))
         .cloned()
         .unwrap();
     let text = mail_text(&mail.data);
@@ -338,7 +467,11 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
         let p = posts.lock().unwrap();
         ["/wecom", "/ding"].iter().all(|path| {
             p.iter().any(|(pp, _, b)| {
-                pp == path && b["text"]["content"].as_str().unwrap_or("").contains(comment)
+                pp == path
+                    && b["text"]["content"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(comment)
             })
         })
     })
@@ -348,7 +481,11 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
         let (_, q, body) = p
             .iter()
             .find(|(pp, _, b)| {
-                pp == "/ding" && b["text"]["content"].as_str().unwrap_or("").contains(comment)
+                pp == "/ding"
+                    && b["text"]["content"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(comment)
             })
             .unwrap();
         assert_eq!(body["msgtype"], "text");
@@ -361,7 +498,11 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
         let (_, _, wecom) = p
             .iter()
             .find(|(pp, _, b)| {
-                pp == "/wecom" && b["text"]["content"].as_str().unwrap_or("").contains(comment)
+                pp == "/wecom"
+                    && b["text"]["content"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(comment)
             })
             .unwrap();
         assert_eq!(wecom["msgtype"], "text");
@@ -407,15 +548,24 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
     let key = failed["id"].as_i64().unwrap().to_string();
     assert_eq!(audit.iter().filter(|a| a.entity_key == key).count(), 5);
     let page = admin.html("/admin/notifications").await;
-    assert!(page.contains("HTTP 500"), "the admin page shows the last error");
+    assert!(
+        page.contains("HTTP 500"),
+        "the admin page shows the last error"
+    );
     assert!(page.contains("坏掉的机器人"));
     assert!(!page.contains("key=abc"), "a robot's key is not shown");
-    let r = planner.send(Method::GET, "/admin/notifications", None).await;
+    let r = planner
+        .send(Method::GET, "/admin/notifications", None)
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // The reporter marks it read, then everything.
     let r = rep
-        .send(Method::POST, &format!("/api/v1/notifications/{id}/read"), None)
+        .send(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            None,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let read: Value = r.json().await.unwrap();
