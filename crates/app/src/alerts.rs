@@ -159,7 +159,9 @@ impl App {
         settings: &Settings,
     ) -> Result<Vec<Alert>> {
         let findings = self.plan_findings(plan_id, as_of, settings).await?;
-        Ok(self.store().record_findings(&findings).await?)
+        let raised = self.store().record_findings(&findings).await?;
+        self.notify_alerts(&raised).await;
+        Ok(raised)
     }
 
     async fn plan_findings(
@@ -300,7 +302,9 @@ impl App {
                 });
             }
         }
-        Ok(self.store().record_findings(&findings).await?)
+        let raised = self.store().record_findings(&findings).await?;
+        self.notify_alerts(&raised).await;
+        Ok(raised)
     }
 
     /// After a yearly value was approved: re-evaluates the plans measured by its element
@@ -318,10 +322,12 @@ impl App {
         for plan in self.store().plans_linking(&value.element).await? {
             findings.extend(self.latest_findings(plan, 2100, settings).await?);
         }
-        Ok(self
+        let raised = self
             .store()
             .record_approval_findings(value, &findings)
-            .await?)
+            .await?;
+        self.notify_alerts(&raised).await;
+        Ok(raised)
     }
 
     /// Every plan as of its latest year with data up to `up_to`, and every round: the
@@ -338,6 +344,7 @@ impl App {
             findings.extend(self.latest_findings(p.id, up_to, settings).await?);
         }
         let mut raised = self.store().record_findings(&findings).await?;
+        self.notify_alerts(&raised).await;
         raised.extend(self.check_round_alerts(today).await?);
         Ok(raised)
     }

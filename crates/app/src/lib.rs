@@ -14,6 +14,7 @@ pub mod demo;
 pub mod entry;
 pub mod evaluation;
 pub mod exchange;
+pub mod notify;
 pub mod plans;
 pub mod proposals;
 pub mod report;
@@ -289,6 +290,7 @@ impl App {
         };
         self.after_arrival(arrivals(std::slice::from_ref(&stored)))
             .await;
+        self.notify_submitted(std::slice::from_ref(&stored)).await;
         Ok(stored)
     }
 
@@ -305,6 +307,7 @@ impl App {
             stored
         };
         self.after_arrival(arrivals(&stored)).await;
+        self.notify_submitted(&stored).await;
         Ok(stored)
     }
 

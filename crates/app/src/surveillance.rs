@@ -311,6 +311,7 @@ impl App {
         for f in changed {
             known.insert(f.subject, f.state);
         }
+        self.notify_alerts(&raised).await;
         Ok(raised)
     }
 

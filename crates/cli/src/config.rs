@@ -41,6 +41,8 @@ pub fn apply(cmd: clap::Command, path: &Path) -> anyhow::Result<clap::Command> {
     let mut cmd = cmd;
     for (key, value) in &table {
         match value {
+            // Read by `serve` itself (`notifications`), not flags.
+            toml::Value::Table(_) if key == NOTIFICATIONS => {}
             toml::Value::Table(section) => {
                 if cmd.find_subcommand(key).is_none() {
                     bail!("{name}: [{key}] is not a healthplan command");
@@ -106,6 +108,75 @@ fn set_default(
     Ok(cmd.mut_arg(id, |a| a.default_values(values)))
 }
 
+const NOTIFICATIONS: &str = "notifications";
+
+/// The `[notifications]` section: the SMTP server and the site's address, the defaults of
+/// what an administrator sets on the admin page (which win once saved there).
+///
+/// ```toml
+/// [notifications]
+/// smtp_host = "smtp.example.gov.cn"
+/// smtp_port = 587
+/// smtp_security = "starttls"   # starttls | tls | none
+/// smtp_username = "noreply"
+/// smtp_password = "…"
+/// smtp_from = "健康办 <noreply@example.gov.cn>"
+/// site_url = "https://jk.example.gov.cn"
+/// ```
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NotificationsSection {
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    smtp_security: Option<healthplan_app::store::SmtpSecurity>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    smtp_from: Option<String>,
+    site_url: Option<String>,
+}
+
+/// Reads the `[notifications]` section of the configuration file (empty settings without).
+pub fn notifications(path: &Path) -> anyhow::Result<healthplan_app::store::NotifySettings> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    let table: toml::Table = text.parse().map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let Some(section) = table.get(NOTIFICATIONS) else {
+        return Ok(Default::default());
+    };
+    let s: NotificationsSection = section
+        .clone()
+        .try_into()
+        .map_err(|e| anyhow::anyhow!("{name}: [{NOTIFICATIONS}] {e}"))?;
+    let smtp = match s.smtp_host {
+        None => None,
+        Some(host) => {
+            let security = s.smtp_security.unwrap_or_default();
+            let port = s.smtp_port.unwrap_or(match security {
+                healthplan_app::store::SmtpSecurity::Tls => 465,
+                healthplan_app::store::SmtpSecurity::Starttls => 587,
+                healthplan_app::store::SmtpSecurity::None => 25,
+            });
+            let from = s.smtp_from.with_context(|| {
+                format!("{name}: [{NOTIFICATIONS}] smtp_from is needed with smtp_host")
+            })?;
+            Some(healthplan_app::store::SmtpSettings {
+                host,
+                port,
+                security,
+                username: s.smtp_username,
+                password: s.smtp_password,
+                from,
+            })
+        }
+    };
+    let settings = healthplan_app::store::NotifySettings {
+        smtp,
+        site_url: s.site_url,
+    };
+    healthplan_app::notify::checked_settings(settings, None)
+        .map_err(|e| anyhow::anyhow!("{name}: [{NOTIFICATIONS}] {e}"))
+}
+
 #[derive(clap::Subcommand)]
 pub enum ConfigCmd {
     /// Check the configuration file and what it points at; print the settings in effect.
@@ -145,7 +216,16 @@ pub async fn run(c: ConfigCmd, g: &Globals) -> anyhow::Result<()> {
         .parse::<std::net::SocketAddr>()
         .with_context(|| format!("listen = {:?} is not an address:port", serve.listen))?;
     out += &format!("listen: {}\n", serve.listen);
-    serve.options.config().context("the server settings")?;
+    let mut options = serve.options.clone();
+    options.config_file = g.config_file.clone();
+    let server = options.config().context("the server settings")?;
+    out += &match &server.notify_defaults.smtp {
+        Some(s) => format!(
+            "notifications: e-mail through {}:{} ({:?}), from {}\n",
+            s.host, s.port, s.security, s.from
+        ),
+        None => "notifications: no SMTP server in the file (the admin page may set one)\n".into(),
+    };
     out +=
         &format!(
         "secure_cookies: {}, trust_proxy: {}, idle_minutes: {}, metrics: {}, log_format: {:?}\n",

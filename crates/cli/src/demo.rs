@@ -19,7 +19,8 @@ pub struct DemoArgs {
 /// Sets up a working demo database (by default `./healthplan-data/`), says what it did and
 /// which accounts to sign in with, then serves it. Safe to run again: what is already there
 /// is left unchanged.
-pub async fn run(a: DemoArgs, g: &Globals) -> anyhow::Result<()> {
+pub async fn run(mut a: DemoArgs, g: &Globals) -> anyhow::Result<()> {
+    a.options.config_file = g.config_file.clone();
     let fresh = g.database_url.is_none() && !g.data_dir.exists();
     let store = crate::store::open(g).await?;
     let mut out = format!(

@@ -57,6 +57,9 @@ pub struct ServerOptions {
     /// Log lines as text for people or JSON for collectors (each with the request id).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// The configuration file, for its `[notifications]` section (set from the globals).
+    #[arg(skip)]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,6 +78,9 @@ impl ServerOptions {
             metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
             ..ServerConfig::default()
         };
+        if let Some(f) = &self.config_file {
+            c.notify_defaults = crate::config::notifications(f)?;
+        }
         if let Some(p) = &self.scheme {
             let name = p.display().to_string();
             let bytes = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
@@ -86,7 +92,8 @@ impl ServerOptions {
     }
 }
 
-pub async fn run(a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
+pub async fn run(mut a: ServeArgs, g: &Globals) -> anyhow::Result<()> {
+    a.options.config_file = g.config_file.clone();
     init_logs(a.options.log_format);
     let store = crate::store::open(g).await?;
     let app = App::open(store).await?;

@@ -134,6 +134,14 @@ pub async fn serve(
             every,
         ))
     });
+    let delivery = config.notify_interval.map(|every| {
+        tokio::spawn(state::deliver_periodically(
+            app.clone(),
+            config.notify_defaults.clone(),
+            config.notify_retry.clone(),
+            every,
+        ))
+    });
     let state = Arc::new(AppState::new(app.clone(), config));
     let router = router(state);
     axum::serve(
@@ -144,6 +152,9 @@ pub async fn serve(
     .await?;
     if let Some(c) = checks {
         c.abort();
+    }
+    if let Some(d) = delivery {
+        d.abort();
     }
     // Writes are serialised in the app; wait for the pool to finish them.
     tokio::time::timeout(Duration::from_secs(10), app.store().close())

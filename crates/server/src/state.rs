@@ -32,6 +32,13 @@ pub struct ServerConfig {
     pub alert_interval: Option<Duration>,
     /// `/metrics` answers only with this bearer token (`None`: metrics off).
     pub metrics_token: Option<String>,
+    /// SMTP settings and site address from the configuration file's `[notifications]`;
+    /// what the administrator saves on the admin page wins.
+    pub notify_defaults: healthplan_app::store::NotifySettings,
+    /// How often the outbox is worked through (`None`: never, e.g. a read-only replica).
+    pub notify_interval: Option<Duration>,
+    /// Attempts and backoff of a failed e-mail or webhook post.
+    pub notify_retry: healthplan_app::notify::Retry,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +55,9 @@ impl Default for ServerConfig {
             settings: Settings::default(),
             alert_interval: Some(Duration::from_secs(600)),
             metrics_token: None,
+            notify_defaults: Default::default(),
+            notify_interval: Some(Duration::from_secs(10)),
+            notify_retry: Default::default(),
         }
     }
 }
@@ -112,6 +122,30 @@ pub async fn check_alerts_periodically(app: Arc<App>, settings: Settings, every:
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "periodic alert check failed"),
+        }
+        match app.check_deadlines(today).await {
+            Ok(n) if n > 0 => tracing::info!(notified = n, "deadline reminders"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deadline reminders failed"),
+        }
+    }
+}
+
+/// Works through the notification outbox, off every request: e-mails and webhook posts are
+/// sent here, retried with backoff, each attempt audited. Rows are leased when claimed, so
+/// several servers on one database never send a message twice at once.
+pub async fn deliver_periodically(
+    app: Arc<App>,
+    defaults: healthplan_app::store::NotifySettings,
+    retry: healthplan_app::notify::Retry,
+    every: Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.deliver_notifications(&defaults, &retry).await {
+            tracing::warn!(error = %e, "notification delivery run failed");
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod model;
+mod notify_model;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -20,6 +21,10 @@ pub use model::{
     ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
 pub use model::{MigrationState, PoolState};
+pub use notify_model::{
+    Attempt, Channel, Delivery, NewNotification, Notification, NotificationKind, NotificationPrefs,
+    NotifySettings, SmtpSecurity, SmtpSettings, Webhook, WebhookFormat,
+};
 pub use postgres::PgDb;
 pub use sqlite::SqliteDb;
 
@@ -386,13 +391,49 @@ database_api! {
     }
 }
 
+database_api! {
+    /// Notifications (sql_notify.rs): each user's inbox, e-mail opt-in, the admin's webhooks
+    /// and SMTP settings, and the outbox the delivery job sends from.
+    trait Notifications {
+    /// Adds an event to each recipient's inbox (once per user and `event`), and queues an
+    /// e-mail for each newly notified user who opted in and one post per enabled webhook
+    /// (once per event); returns the users newly notified.
+    fn add_notifications(&self, n: &NewNotification) -> Result<Vec<String>>;
+    /// The caller's own notifications, newest first.
+    fn notifications(&self, by: &SelfService, unread_only: bool, limit: i64) -> Result<Vec<Notification>>;
+    fn unread_notifications(&self, by: &SelfService) -> Result<i64>;
+    /// Marks one of the caller's notifications read; another user's is `NotFound`.
+    fn mark_notification_read(&self, by: &SelfService, id: i64) -> Result<Notification>;
+    fn mark_all_notifications_read(&self, by: &SelfService) -> Result<u64>;
+    /// Every enabled account, to find who an event concerns.
+    fn active_users(&self) -> Result<Vec<User>>;
+    fn notification_prefs(&self, by: &SelfService) -> Result<NotificationPrefs>;
+    /// Sets the caller's e-mail address and opt-in; audited.
+    fn put_notification_prefs(&self, by: &SelfService, prefs: &NotificationPrefs) -> Result<()>;
+    fn notify_settings(&self) -> Result<Option<NotifySettings>>;
+    /// Replaces the SMTP settings; audited without the password.
+    fn put_notify_settings(&self, by: &UserAdmin, settings: &NotifySettings) -> Result<()>;
+    fn list_webhooks(&self) -> Result<Vec<Webhook>>;
+    /// Adds (id 0) or changes a webhook (a `None` secret keeps the stored one); audited
+    /// without the URL's path or the secret.
+    fn put_webhook(&self, by: &UserAdmin, webhook: &Webhook) -> Result<Webhook>;
+    fn delete_webhook(&self, by: &UserAdmin, id: i64) -> Result<()>;
+    /// Pending messages due at `now`, leased for `lease` so no other run sends them too.
+    fn claim_deliveries(&self, now: jiff::Timestamp, lease: std::time::Duration, limit: i64) -> Result<Vec<Delivery>>;
+    /// Records one attempt's outcome (audited as `notification_delivery`).
+    fn record_delivery(&self, id: i64, attempt: &Attempt) -> Result<Delivery>;
+    /// The outbox, newest first, for the admin page.
+    fn list_deliveries(&self, limit: i64) -> Result<Vec<Delivery>>;
+    }
+}
+
 /// Audit entity of a successful backup (key: the file written).
 pub const BACKUP_ENTITY: &str = "backup";
 /// Audit entity of a failed backup (key: where it was to be written).
 pub const BACKUP_FAILURE_ENTITY: &str = "backup_failure";
 
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 26] = [
     "areas",
     "departments",
     "plans",
@@ -414,6 +455,10 @@ pub const TABLES: [&str; 22] = [
     "alert_comments",
     "alert_state",
     "exchange_mapping",
+    "notifications",
+    "notification_prefs",
+    "webhooks",
+    "notification_outbox",
     "audit_log",
 ];
 

@@ -105,6 +105,9 @@ mod sql_alerts;
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_notify.rs"]
+mod sql_notify;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_ops.rs"]
 mod sql_ops;
 #[allow(clippy::duplicate_mod)]

@@ -6,6 +6,7 @@ mod alerts;
 mod analytics;
 pub(crate) mod exchange;
 pub(crate) mod files;
+mod notifications;
 mod plans;
 mod registry;
 mod session;
@@ -88,6 +89,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(surveillance::router())
         .merge(files::router())
         .merge(exchange::router())
+        .merge(notifications::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.

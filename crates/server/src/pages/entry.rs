@@ -773,7 +773,6 @@ async fn decide(
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
         let v = state
             .app
-            .store()
             .review_data_value(&reviewer, &key, f.version, decision, comment)
             .await?;
         crate::state::after_approval(&state, &v);

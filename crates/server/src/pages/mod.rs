@@ -11,6 +11,7 @@ mod assets;
 mod dashboards;
 mod entry;
 mod exchange;
+mod notifications;
 mod plans;
 mod public;
 mod review;
@@ -68,6 +69,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "alerts.html",
     "surveillance.html",
     "exchange.html",
+    "notifications.html",
+    "notify_admin.html",
+    "glossary.html",
 );
 
 pub struct Views {
@@ -325,6 +329,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(surveillance::router())
         .merge(exchange::router())
         .merge(public::router())
+        .merge(notifications::router())
         .fallback(not_found)
 }
 

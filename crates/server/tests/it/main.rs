@@ -10,6 +10,7 @@ mod doors;
 mod escaping;
 mod exchange;
 mod flows;
+mod notifications;
 mod ops;
 mod plan_edits;
 mod proposals;
