@@ -60,7 +60,9 @@ async fn admin_page(
                 "areas": areas.iter().map(|a| json!({"code": a.code, "name": a.name, "level": a.level, "parent": a.parent, "depth": depth(a)})).collect::<Vec<_>>(),
                 "departments": departments,
                 "elements": elements,
-                "roles": ["admin", "planner", "reporter", "viewer"],
+                // Least right first: a new account starts as a viewer unless the admin picks more.
+                "roles": ["viewer", "reporter", "planner", "admin"],
+                "area_names": areas.iter().map(|a| (a.code.to_string(), a.name.clone())).collect::<std::collections::BTreeMap<_, _>>(),
                 "levels": ["province", "city", "county", "town", "village"],
                 "aggregations": ["sum", "average", "weighted", "none"],
                 "notice": notice,

@@ -15,3 +15,4 @@ mod proposals;
 mod security;
 mod sessions;
 mod surveillance;
+mod ui_fixes;
