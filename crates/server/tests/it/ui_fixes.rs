@@ -18,6 +18,7 @@ stories!(
     a_submitted_row_is_read_only_with_a_banner,
     publishing_asks_for_confirmation,
     a_new_account_defaults_to_the_least_right,
+    departments_are_records_with_aliases,
     the_report_refuses_a_year_without_data
 );
 
@@ -396,4 +397,95 @@ async fn the_report_refuses_a_year_without_data(app: &TestApp) {
         )
         .await;
     assert_eq!(ok.status(), StatusCode::OK);
+}
+
+/// A caller signed in as an account made in the story.
+async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> Caller {
+    let client = app.client();
+    let r = client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let me: Value = r.json().await.unwrap();
+    Caller {
+        base: app.base.clone(),
+        client,
+        csrf: me["csrf_token"].as_str().map(String::from),
+        token: None,
+    }
+}
+
+/// The departments the plans name are listed; a variant spelling merged into a department
+/// (by an admin only) is that department for a grant naming it.
+async fn departments_are_records_with_aliases(app: &TestApp) {
+    let admin = app.sign_in("admin").await;
+    let gm = plan_id(&admin, "光明区").await;
+    let e = element_led_by(&admin, gm, "卫生健康").await;
+    let doc = admin.get_json(&format!("/api/v1/plans/{gm}")).await;
+    let lead = doc["document"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["element"] == e.as_str())
+        .unwrap()["lead"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = |html: &str| {
+        html.split("id=\"department-list\"")
+            .nth(1)
+            .and_then(|s| s.split("</table>").next())
+            .expect("the department list")
+            .to_string()
+    };
+    let html = admin.html("/admin").await;
+    assert!(list(&html).contains(&lead), "the plans' {lead}: {html}");
+
+    // An account whose grant names the department by another spelling.
+    let variant = "光明区卫健局";
+    let password = "Guangming-variant-2026";
+    let r = admin
+        .send(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"username": "variant-reporter", "display_name": "别名填报员", "password": password,
+                        "grants": [{"role": "reporter", "area": "440311", "departments": [variant]}]})),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let rep = sign_in_as(app, "variant-reporter", password).await;
+    let path = format!("/api/v1/values/{e}/440311/2027");
+    let put = |c: &Caller| {
+        c.request(Method::PUT, &path)
+            .json(&json!({"value": 1.0}))
+            .send()
+    };
+    assert_eq!(put(&rep).await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // Only an admin merges.
+    let merge = |c: &Caller| {
+        c.request(Method::POST, "/admin/departments/merge")
+            .form(&[("variant", variant), ("department", lead.as_str())])
+            .send()
+    };
+    let refused = merge(&app.sign_in("planner").await).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(put(&rep).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let done = merge(&admin).await.unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let html = done.text().await.unwrap();
+    assert!(
+        html.contains(&catalogue("zh", "uifix.department_merged")),
+        "{html}"
+    );
+    let row = list(&html)
+        .split("<tr>")
+        .find(|r| r.contains(variant))
+        .expect("the variant listed")
+        .to_string();
+    assert!(row.contains(&lead), "listed under {lead}: {row}");
+    assert_eq!(put(&rep).await.unwrap().status(), StatusCode::OK);
 }
