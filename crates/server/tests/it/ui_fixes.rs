@@ -19,6 +19,7 @@ stories!(
     publishing_asks_for_confirmation,
     a_new_account_defaults_to_the_least_right,
     departments_are_records_with_aliases,
+    detector_settings_are_a_form_with_a_field_each,
     the_report_refuses_a_year_without_data
 );
 
@@ -488,4 +489,81 @@ async fn departments_are_records_with_aliases(app: &TestApp) {
         .to_string();
     assert!(row.contains(&lead), "listed under {lead}: {row}");
     assert_eq!(put(&rep).await.unwrap().status(), StatusCode::OK);
+}
+
+/// An attribute's value in one tag's text.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    tag.split(&format!(" {name}=\"")).nth(1)?.split('"').next()
+}
+
+/// The detector form's fields as a browser posts them: every number, checked switches.
+fn detector_fields(html: &str) -> Vec<(String, String)> {
+    let form = html
+        .split("id=\"detector-form\"")
+        .nth(1)
+        .and_then(|s| s.split("</form>").next())
+        .expect("the detector form");
+    let mut out = vec![];
+    for tag in form.split("<input").skip(1) {
+        let tag = tag.split('>').next().unwrap();
+        let Some(name) = attr(tag, "name").filter(|n| n.starts_with("s.")) else {
+            continue;
+        };
+        if attr(tag, "type") == Some("checkbox") && !tag.contains(" checked") {
+            continue;
+        }
+        out.push((
+            name.to_string(),
+            attr(tag, "value").unwrap_or("").to_string(),
+        ));
+    }
+    out
+}
+
+async fn detector_settings_are_a_form_with_a_field_each(app: &TestApp) {
+    let admin = app.sign_in("admin").await;
+    let html = admin.html("/surveillance").await;
+    let fields = detector_fields(&html);
+    assert!(fields.len() > 5, "a field per setting: {fields:?}");
+    // The TOML stays, as the advanced view.
+    assert!(html.contains("id=\"s-toml\""), "{html}");
+    // A decimal field to change.
+    let (name, value) = fields
+        .iter()
+        .find(|(n, v)| n.ends_with(".threshold") && v.parse::<f64>().is_ok())
+        .cloned()
+        .expect("a threshold");
+    let post = |c: &Caller, fields: Vec<(String, String)>| {
+        c.request(Method::POST, "/surveillance/settings/form")
+            .form(&fields)
+            .send()
+    };
+    let with = |v: &str| {
+        fields
+            .iter()
+            .map(|(n, x)| {
+                (
+                    n.clone(),
+                    if *n == name { v.to_string() } else { x.clone() },
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Not a number: refused, naming the field; nothing changes.
+    let r = post(&admin, with("abc")).await.unwrap();
+    let page = r.text().await.unwrap();
+    let path = name.trim_start_matches("s.");
+    assert!(page.contains(path) && page.contains("abc"), "{page}");
+    assert_eq!(detector_fields(&admin.html("/surveillance").await), fields);
+    // Someone else: refused.
+    let planner = app.sign_in("planner").await;
+    let r = post(&planner, with("9")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A new value: saved, and shown in the form and the TOML.
+    let new = format!("{}", value.parse::<f64>().unwrap() + 0.5);
+    let r = post(&admin, with(&new)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = detector_fields(&r.text().await.unwrap());
+    let expected = with(&new);
+    assert_eq!(after, expected);
 }
