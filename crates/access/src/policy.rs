@@ -2,7 +2,7 @@
 
 use crate::{department_key, Caps, Principal, Via};
 use healthplan_core::{Area, AreaCode, User};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The area tree as parent links, for "is this area inside that subtree".
@@ -115,8 +115,8 @@ impl Responsibilities {
             .unwrap_or_default()
     }
 
-    fn normalised(self, names: &[String]) -> Responsibilities {
-        let key = |set: BTreeSet<String>| set.iter().map(|d| department_key(d, names)).collect();
+    fn normalised(self, key: impl Fn(&str) -> String) -> Responsibilities {
+        let key = |set: BTreeSet<String>| set.iter().map(|d| key(d)).collect();
         Responsibilities {
             elements: self
                 .elements
@@ -135,16 +135,41 @@ pub struct Policy {
     areas: AreaIndex,
     area_names: Vec<String>,
     responsibilities: Responsibilities,
+    /// A variant's key → its department's key (市文化广电旅游体育局 → 文广旅体局).
+    aliases: BTreeMap<String, String>,
 }
 
 impl Policy {
     pub fn new(areas: &[Area], responsibilities: Responsibilities) -> Arc<Policy> {
+        Policy::with_aliases(areas, responsibilities, &[])
+    }
+
+    /// As [`Policy::new`], with department aliases `(variant, department)`: a grant or a
+    /// plan naming the variant means the department.
+    pub fn with_aliases(
+        areas: &[Area],
+        responsibilities: Responsibilities,
+        aliases: &[(String, String)],
+    ) -> Arc<Policy> {
         let area_names: Vec<String> = areas.iter().map(|a| a.name.clone()).collect();
-        Arc::new(Policy {
+        let aliases: BTreeMap<String, String> = aliases
+            .iter()
+            .map(|(v, d)| {
+                (
+                    department_key(v, &area_names),
+                    department_key(d, &area_names),
+                )
+            })
+            .filter(|(v, d)| v != d)
+            .collect();
+        let mut p = Policy {
             areas: AreaIndex::new(areas),
-            responsibilities: responsibilities.normalised(&area_names),
+            responsibilities: Responsibilities::default(),
             area_names,
-        })
+            aliases,
+        };
+        p.responsibilities = responsibilities.normalised(|d| p.department_key(d));
+        Arc::new(p)
     }
 
     pub fn areas(&self) -> &AreaIndex {
@@ -157,7 +182,8 @@ impl Policy {
 
     /// [`department_key`] with the known area names.
     pub fn department_key(&self, name: &str) -> String {
-        department_key(name, &self.area_names)
+        let key = department_key(name, &self.area_names);
+        self.aliases.get(&key).cloned().unwrap_or(key)
     }
 
     /// The capabilities of a stored user. A disabled user has none beyond the public's.

@@ -177,3 +177,34 @@ fn planners_and_admins_edit_the_mapping_table_others_do_not() {
     }
     assert!(p.public().mapping_editor().is_none());
 }
+
+/// A department's variant name (an alias) means the department: in a grant and in a plan.
+#[test]
+fn a_variant_department_name_resolves_through_its_alias() {
+    let mut r = Responsibilities::default();
+    r.add_element("DE3", "市文化广电旅游体育局");
+    r.add_element("DE4", "市教育局");
+    let grant = user(Role::Reporter, "440300", &["市文广旅体局"]);
+    // Without the alias the names differ: refused.
+    let plain = Policy::new(&tree(), r.clone());
+    let w = plain.caps(&grant, Via::Session).value_writer().unwrap();
+    assert!(w.check("DE3", &code("440300")).is_err());
+    let p = Policy::with_aliases(
+        &tree(),
+        r,
+        &[(
+            "市文化广电旅游体育局".to_string(),
+            "市文广旅体局".to_string(),
+        )],
+    );
+    assert_eq!(
+        p.department_key("深圳市文化广电旅游体育局"),
+        p.department_key("市文广旅体局")
+    );
+    let w = p.caps(&grant, Via::Session).value_writer().unwrap();
+    assert!(w.check("DE3", &code("440300")).is_ok());
+    assert!(
+        w.check("DE4", &code("440300")).is_err(),
+        "other departments stay out"
+    );
+}

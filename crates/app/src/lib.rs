@@ -11,6 +11,7 @@ pub mod areas_csv;
 pub mod clock;
 pub mod csv_input;
 pub mod demo;
+pub mod departments;
 pub mod entry;
 pub mod evaluation;
 pub mod exchange;
@@ -213,7 +214,8 @@ impl App {
         doc: &PlanDocument,
         source_text: Option<&str>,
     ) -> Result<i64> {
-        let id = self.store.save_plan(by, doc, source_text).await?;
+        let doc = self.resolve_departments(doc).await?;
+        let id = self.store.save_plan(by, &doc, source_text).await?;
         self.refresh_policy().await?;
         Ok(id)
     }
@@ -508,7 +510,8 @@ pub async fn load_policy(store: &Store) -> Result<Arc<Policy>> {
             r.add_element(&w.element, d);
         }
     }
-    Ok(Policy::new(&areas, r))
+    let aliases = store.list_department_aliases().await?;
+    Ok(Policy::with_aliases(&areas, r, &aliases))
 }
 
 async fn load(store: &Store) -> Result<(Engine, LoadReport)> {

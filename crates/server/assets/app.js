@@ -50,7 +50,8 @@
     chart.setOption({
       tooltip: {},
       grid: { left: 80, right: 20, top: 10, bottom: 30 },
-      xAxis: { type: "value", scale: true, name: d.unit || "" },
+      // Bars start at 0: an axis starting near the smallest value makes small gaps look large.
+      xAxis: { type: "value", min: function (v) { return Math.min(0, v.min); }, name: d.unit || "" },
       // Top to bottom in the table's order.
       yAxis: { type: "category", inverse: true, data: d.bars.map(function (b) { return b.name; }) },
       series: [{ type: "bar", data: d.bars.map(function (b) { return { value: b.value, itemStyle: { color: colors[b.status] || "#98a2b3" } }; }) }]
@@ -90,6 +91,11 @@
     form.addEventListener("change", function (e) {
       if (e.target.hasAttribute("data-row")) check(e.target);
     });
+    // A row's fillable cells left to right (value, or numerator and denominator, then the
+    // comment), so a block copied from Excel lands column by column whatever the row's kind.
+    function rowCells(row) {
+      return Array.prototype.filter.call(form.querySelectorAll('input[data-row="' + row + '"]'), function (el) { return !el.hidden; });
+    }
     form.addEventListener("paste", function (e) {
       var t = e.target;
       if (!t.hasAttribute("data-row")) return;
@@ -97,12 +103,17 @@
       if (text.indexOf("\t") < 0 && text.indexOf("\n") < 0) return;
       e.preventDefault();
       var rows = text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
-      var r0 = +t.getAttribute("data-row"), c0 = +t.getAttribute("data-col");
+      var r0 = +t.getAttribute("data-row");
+      var c0 = rowCells(r0).indexOf(t);
       rows.forEach(function (line, i) {
+        var cells = rowCells(r0 + i);
+        var touched = null;
         line.split("\t").forEach(function (v, j) {
-          var el = cell(r0 + i, c0 + j);
-          if (el && !el.readOnly) { el.value = v.trim(); check(el); }
+          var el = cells[c0 + j];
+          if (el && !el.readOnly && !el.disabled) { el.value = v.trim(); touched = el; }
         });
+        // One check per row, once all its cells are in.
+        if (touched) check(touched);
       });
     });
   }

@@ -123,7 +123,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("未找到{what_zh}"),
+            format!("{what_zh}不存在"),
             format!("{what_en} not found"),
         )
     }
@@ -221,6 +221,53 @@ fn exchange_error(file: &str, e: healthplan_app::formats::ExchangeError) -> ApiE
     }
 }
 
+/// What the store calls a record, as a Chinese reader calls it.
+fn entity_zh(entity: &str) -> &str {
+    match entity {
+        "plan" => "计划",
+        "round" => "填报轮次",
+        "alert" => "预警",
+        "area" => "地区",
+        "data element" => "数据元",
+        "data value" => "数据",
+        "evidence" => "佐证材料",
+        "indicator" => "指标",
+        "mapping row" => "映射行",
+        "proposal" => "建议指标",
+        "task report" => "任务进展",
+        "task" => "任务",
+        "token" => "令牌",
+        "user" => "用户",
+        "watched series" => "监测序列",
+        "department" => "部门",
+        other => other,
+    }
+}
+
+/// `计划 999 不存在`; an indicator by its place (`计划 1 的第 4 项指标不存在`).
+fn not_found_zh(entity: &str, key: &str) -> String {
+    if let Some((i, plan)) = key.split_once(" of plan ") {
+        if let Ok(i) = i.parse::<usize>() {
+            return format!("计划 {plan} 的第 {} 项{}不存在", i + 1, entity_zh(entity));
+        }
+    }
+    format!("{} {key} 不存在", entity_zh(entity))
+}
+
+/// A store message written in both languages (`english / 中文`, either order) as its two
+/// halves, so a page shows only its own language; one language is used for both otherwise.
+pub fn split_languages(m: &str) -> (String, String) {
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    if let Some((a, b)) = m.split_once(" / ") {
+        match (cjk(a), cjk(b)) {
+            (true, false) => return (a.trim().to_string(), b.trim().to_string()),
+            (false, true) => return (b.trim().to_string(), a.trim().to_string()),
+            _ => {}
+        }
+    }
+    (m.to_string(), m.to_string())
+}
+
 impl From<Denied> for ApiError {
     fn from(d: Denied) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", d.zh, d.en)
@@ -234,7 +281,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { entity, key } => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                format!("未找到 {entity} {key}"),
+                not_found_zh(entity, &key),
                 format!("{entity} {key} not found"),
             ),
             StoreError::AlreadyExists { entity, key } => ApiError::new(
@@ -282,12 +329,10 @@ impl From<StoreError> for ApiError {
                 format!("{key} 当前状态为 {from}，不能变为 {to}"),
                 format!("{key}: status cannot change from {from} to {to}"),
             ),
-            StoreError::Invalid(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                m.clone(),
-                m,
-            ),
+            StoreError::Invalid(m) => {
+                let (zh, en) = split_languages(&m);
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", zh, en)
+            }
             StoreError::Core(c) => {
                 let m = c.to_string();
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m.clone(), m)
@@ -385,6 +430,31 @@ pub async fn localize(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_two_language_store_message_is_split() {
+        let (zh, en) =
+            split_languages("a comment is required to return / 退回或重新开放需填写意见");
+        assert_eq!(zh, "退回或重新开放需填写意见");
+        assert_eq!(en, "a comment is required to return");
+        let (zh, en) = split_languages("第 2 行：代码不能为空 / row 2: empty code");
+        assert_eq!(
+            (zh.as_str(), en.as_str()),
+            ("第 2 行：代码不能为空", "row 2: empty code")
+        );
+        let (zh, en) = split_languages("plain");
+        assert_eq!((zh.as_str(), en.as_str()), ("plain", "plain"));
+    }
+
+    #[test]
+    fn a_missing_plan_is_named_in_chinese() {
+        let e = ApiError::from(StoreError::NotFound {
+            entity: "plan",
+            key: "999".into(),
+        });
+        assert_eq!(e.zh, "计划 999 不存在");
+        assert_eq!(e.en, "plan 999 not found");
+    }
 
     /// A panicked task answers 500, never a 400 blaming the caller.
     #[tokio::test]

@@ -47,7 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let signed = Router::new()
         .merge(api)
         .merge(docs)
-        .merge(pages::router())
+        .merge(pages::router_with_state(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

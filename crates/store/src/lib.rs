@@ -370,6 +370,18 @@ database_api! {
 }
 
 database_api! {
+    /// Department aliases (sql_departments.rs): variant names an admin merged into the
+    /// department they name.
+    trait Departments {
+    /// Every `(variant, department)`, by variant.
+    fn list_department_aliases(&self) -> Result<Vec<(String, String)>>;
+    /// Makes `variant` an alias of `department` (or of what `department` is an alias of):
+    /// its registered rows and its own aliases move to the department; audited.
+    fn merge_department(&self, by: &RegistryAdmin, variant: &str, department: &str) -> Result<()>;
+    }
+}
+
+database_api! {
     /// What operating the service needs (sql_ops.rs): health, metrics, the record of
     /// backups and other operator actions.
     trait Operations {
@@ -433,9 +445,10 @@ pub const BACKUP_ENTITY: &str = "backup";
 pub const BACKUP_FAILURE_ENTITY: &str = "backup_failure";
 
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 26] = [
+pub const TABLES: [&str; 27] = [
     "areas",
     "departments",
+    "department_aliases",
     "plans",
     "plan_tasks",
     "plan_indicators",

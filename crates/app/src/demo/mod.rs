@@ -611,7 +611,7 @@ pub async fn setup(app: &App, actor: &str) -> Result<DemoReport> {
             ));
         }
         demo_task_reports(app, &caps, id, &doc, &root).await?;
-        demo_round(app, &caps, id, &title, &root).await?;
+        demo_round(app, &caps, id, &title, &root, doc.period).await?;
     }
     if let Some((id, title)) = report.plans.get(PUBLISHED).cloned() {
         if store.plan_summary(&all, id).await?.status != PlanStatus::Published {
@@ -694,6 +694,16 @@ async fn demo_task_reports(
     Ok(())
 }
 
+/// The year the demo collects: one a reporter can fill (after the approved data, which the
+/// reports read), inside the plan's period when the period reaches past the data; a plan that
+/// ended with the data collects the follow-up year.
+fn round_year(period: Option<[i32; 2]>) -> i32 {
+    match period {
+        Some([start, end]) if end > LAST_YEAR => (LAST_YEAR + 1).max(start),
+        _ => LAST_YEAR + 1,
+    }
+}
+
 /// An open round for the next year's data, so reporters find a form waiting.
 async fn demo_round(
     app: &App,
@@ -701,6 +711,7 @@ async fn demo_round(
     plan_id: i64,
     title: &str,
     root: &AreaCode,
+    period: Option<[i32; 2]>,
 ) -> Result<()> {
     let store = app.store();
     let rounds = store.list_rounds(&caps.reader()).await?;
@@ -708,8 +719,7 @@ async fn demo_round(
         return Ok(());
     }
     let policy = app.policy();
-    // The year being collected: the one after the demo's data.
-    let year = LAST_YEAR + 1;
+    let year = round_year(period);
     let round = NewRound {
         plan_id,
         title: format!("{year}年度监测数据填报 · {title}"),

@@ -16,6 +16,7 @@ async fn story(store: Store) {
     );
     let caps = app.local_caps("test");
     let settings = Settings::default();
+    rounds_are_fillable_and_the_reported_years_approved(&app, &caps).await;
     // Between them the plans show every verdict (a plan whose target year has come shows
     // only achieved and missed).
     let mut seen = std::collections::BTreeSet::new();
@@ -217,4 +218,63 @@ fn generation_is_deterministic_and_consistent_across_levels() {
         }
     }
     assert!(checked.iter().all(|n| *n > 0), "{checked:?}");
+}
+
+/// Every open round collects a year its areas can fill (no value of it approved or even
+/// entered), inside the plan's period when the period runs past the data, while the years the
+/// reports read stay approved.
+async fn rounds_are_fillable_and_the_reported_years_approved(app: &App, caps: &Caps) {
+    let store = app.store();
+    let rounds = store.list_rounds(&caps.reader()).await.unwrap();
+    assert_eq!(rounds.len(), 3, "a round per plan");
+    for round in rounds.iter().filter(|r| r.open) {
+        let doc = store.plan(&caps.reader(), round.plan_id).await.unwrap();
+        let Period::Year(year) = round.period else {
+            panic!("a yearly round: {}", round.period)
+        };
+        assert!(year > LAST_YEAR, "{}: after the approved data", round.title);
+        if let Some([start, end]) = doc.period.filter(|p| p[1] > LAST_YEAR) {
+            assert!(
+                (start..=end).contains(&year),
+                "{}: {year} inside {start}–{end}",
+                round.title
+            );
+        }
+        let elements: Vec<String> = doc
+            .indicators
+            .iter()
+            .filter_map(|i| i.element.clone())
+            .collect();
+        for area in &round.areas {
+            let filter = |period| DataValueFilter {
+                elements: elements.clone(),
+                area: Some(area.clone()),
+                period: Some(period),
+                ..Default::default()
+            };
+            let open = store
+                .list_data_values(&caps.reader(), &filter(round.period))
+                .await
+                .unwrap();
+            assert!(
+                open.is_empty(),
+                "{}: {area} has nothing entered yet",
+                round.title
+            );
+            let reported = store
+                .list_data_values(&caps.reader(), &filter(Period::Year(LAST_YEAR)))
+                .await
+                .unwrap();
+            assert!(
+                !reported.is_empty(),
+                "{}: {area} has {LAST_YEAR} data",
+                round.title
+            );
+            assert!(
+                reported.iter().all(|v| v.status == ValueStatus::Approved),
+                "{}: {area}'s {LAST_YEAR} values are approved",
+                round.title
+            );
+        }
+    }
 }

@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/areas", post(import_areas))
         .route("/admin/areas/{code}", post(edit_area))
         .route("/admin/departments", post(add_department))
+        .route("/admin/departments/merge", post(merge_department))
         .route("/admin/elements/{code}", post(edit_element))
 }
 
@@ -45,7 +46,7 @@ async fn admin_page(
     let store = state.app.store();
     let users = store.list_users(&users_admin).await?;
     let areas = store.list_areas().await?;
-    let departments = store.list_departments().await?;
+    let departments = state.app.department_directory().await?;
     let elements = store.list_data_elements().await?;
     let backup = crate::ops::backup_status(store).await?;
     let depth = |a: &Area| a.level as usize;
@@ -60,7 +61,9 @@ async fn admin_page(
                 "areas": areas.iter().map(|a| json!({"code": a.code, "name": a.name, "level": a.level, "parent": a.parent, "depth": depth(a)})).collect::<Vec<_>>(),
                 "departments": departments,
                 "elements": elements,
-                "roles": ["admin", "planner", "reporter", "viewer"],
+                // Least right first: a new account starts as a viewer unless the admin picks more.
+                "roles": ["viewer", "reporter", "planner", "admin"],
+                "area_names": areas.iter().map(|a| (a.code.to_string(), a.name.clone())).collect::<std::collections::BTreeMap<_, _>>(),
                 "levels": ["province", "city", "county", "town", "village"],
                 "aggregations": ["sum", "average", "weighted", "none"],
                 "notice": notice,
@@ -367,6 +370,34 @@ async fn add_department(
         .map_err(|e| bad("name", e.to_string()))?;
         state.app.store().import_departments(&admin, &[d]).await?;
         Ok("admin.department_added")
+    }
+    .await;
+    outcome(&state, &auth, r).await
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    variant: String,
+    department: String,
+}
+
+/// Merges a variant spelling into a department: it becomes an alias the policy, the forms
+/// and later imports resolve.
+async fn merge_department(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Form(f): Form<MergeForm>,
+) -> Response {
+    let r = async {
+        let admin = auth
+            .signed_in()?
+            .registry_admin()
+            .ok_or_else(|| ApiError::no_right("管理部门", "manage departments"))?;
+        state
+            .app
+            .merge_department(&admin, &f.variant, &f.department)
+            .await?;
+        Ok("uifix.department_merged")
     }
     .await;
     outcome(&state, &auth, r).await

@@ -238,6 +238,7 @@ async fn indicator_page(
         .collect();
     // The stored values of this area, newest first, each with its audit trail.
     let mut history = Vec::new();
+    let mut actors: Vec<String> = Vec::new();
     if let Some(element) = &ind.element {
         let scope = auth.caps.reader();
         let mut records = state
@@ -263,9 +264,18 @@ async fn indicator_page(
                     ..Default::default()
                 })
                 .await?;
+            actors.push(rec.updated_by.clone());
+            actors.extend(rec.reviewed_by.clone());
+            actors.extend(audit.iter().map(|a| a.actor.clone()));
             history.push(json!({"record": rec, "audit": audit}));
         }
     }
+    // Who did it, by name (`cli:…` as a command-line import).
+    let known = super::people(state, &actors).await;
+    let people: std::collections::BTreeMap<&str, String> = actors
+        .iter()
+        .map(|a| (a.as_str(), super::person(a, &known, auth.lang)))
+        .collect();
     let ctx = json!({
         "plan": run.summary,
         "as_of": as_of,
@@ -279,6 +289,7 @@ async fn indicator_page(
         "chart": r.map(|r| chart(r, ind.unit.as_deref())),
         "bars": bars,
         "history": history,
+        "people": people,
         "synthetic": run.synthetic,
     });
     Ok(render(

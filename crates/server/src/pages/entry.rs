@@ -271,9 +271,13 @@ async fn form_page(
             .map(|t| json!({"id": t.id, "text": t.text}))
             .collect()
     };
+    // A form whose every row is submitted or approved reads as read-only, with a banner.
+    let locked = json_rows.iter().filter(|r| r["locked"] == true).count();
     let ctx = json!({
         "round": round,
         "plan_title": doc.title,
+        "all_locked": !json_rows.is_empty() && locked == json_rows.len(),
+        "some_locked": locked > 0 && locked < json_rows.len(),
         "rows": json_rows,
         "tasks": tasks,
         "errors": errors,
@@ -634,6 +638,8 @@ fn approval_row(
     names: &HashMap<String, (String, Option<String>)>,
     areas: &healthplan_access::AreaIndex,
     previous: Option<f64>,
+    people: &HashMap<String, String>,
+    lang: crate::i18n::Lang,
 ) -> Json {
     let (name, unit) = names
         .get(&v.value.element)
@@ -652,6 +658,7 @@ fn approval_row(
         "comment": v.value.comment,
         "review_comment": v.value.review_comment,
         "updated_by": v.updated_by, "updated_at": v.updated_at,
+        "updated_by_name": super::person(&v.updated_by, people, lang),
         "reviewed_by": v.reviewed_by,
     })
 }
@@ -700,6 +707,8 @@ async fn approvals(
         records.truncate(500);
         let names = element_names(&state).await?;
         let policy = state.app.policy();
+        let actors: Vec<String> = records.iter().map(|r| r.updated_by.clone()).collect();
+        let people = super::people(&state, &actors).await;
         let mut rows = Vec::new();
         for r in &records {
             let prev = match validate::previous_period(r.value.period) {
@@ -714,7 +723,14 @@ async fn approvals(
                     .and_then(|v| shown(&v, 1.0)),
                 None => None,
             };
-            rows.push(approval_row(r, &names, policy.areas(), prev));
+            rows.push(approval_row(
+                r,
+                &names,
+                policy.areas(),
+                prev,
+                &people,
+                auth.lang,
+            ));
         }
         Ok(render(
             &state,
@@ -771,43 +787,80 @@ async fn decide(
             crate::api_period("period", &f.period)?,
         );
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
-        let v = state
+        let result = state
             .app
             .review_data_value(&reviewer, &key, f.version, decision, comment)
-            .await?;
-        crate::state::after_approval(&state, &v);
+            .await;
+        let error = match result {
+            Ok(v) => {
+                crate::state::after_approval(&state, &v);
+                None
+            }
+            Err(e) => Some(ApiError::from(e)),
+        };
         if !is_htmx(&headers) {
-            return Ok(Redirect::to("/approvals").into_response());
+            return match error {
+                Some(e) => Err(e),
+                None => Ok(Redirect::to("/approvals").into_response()),
+            };
         }
-        let scope = auth.caps.reader();
-        let record = state
-            .app
-            .store()
-            .data_value_records(
-                &scope,
-                &DataValueFilter {
-                    element: Some(v.element.clone()),
-                    area: Some(v.area.clone()),
-                    period: Some(v.period),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let names = element_names(&state).await?;
-        let policy = state.app.policy();
-        let row = record
-            .first()
-            .map(|r| approval_row(r, &names, policy.areas(), None))
-            .unwrap_or_default();
-        Ok(render(
-            &state,
-            &auth,
-            "/approvals",
-            Page::new("approval_row_partial.html", json!({"r": row})),
-        ))
+        // The row stays, with its new state or with why the decision was refused.
+        let message = error.as_ref().map(|e| e.message(auth.lang).to_string());
+        match decided_row(&state, &auth, &key, message).await? {
+            Some(row) => Ok(row),
+            None => Err(error.unwrap_or_else(|| ApiError::not_found("数据", "value"))),
+        }
     }
     .await;
     done.unwrap_or_else(|e| fragment_error(&auth, &e))
+}
+
+/// One approval row as it is now, with last period's value and an error to show on it.
+async fn decided_row(
+    state: &AppState,
+    auth: &Auth,
+    key: &ValueKey,
+    error: Option<String>,
+) -> Result<Option<Response>, ApiError> {
+    let scope = auth.caps.reader();
+    let record = state
+        .app
+        .store()
+        .data_value_records(
+            &scope,
+            &DataValueFilter {
+                element: Some(key.element.clone()),
+                area: Some(key.area.clone()),
+                period: Some(key.period),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let Some(r) = record.first() else {
+        return Ok(None);
+    };
+    let prev = match validate::previous_period(key.period) {
+        Some(p) => state
+            .app
+            .store()
+            .data_value(&scope, &ValueKey::new(&key.element, key.area.clone(), p))
+            .await?
+            .and_then(|v| shown(&v, 1.0)),
+        None => None,
+    };
+    let names = element_names(state).await?;
+    let policy = state.app.policy();
+    let people = super::people(state, std::slice::from_ref(&r.updated_by)).await;
+    let mut row = approval_row(r, &names, policy.areas(), prev, &people, auth.lang);
+    if let Some(m) = error {
+        row["error"] = json!(m);
+    }
+    Ok(Some(render(
+        state,
+        auth,
+        "/approvals",
+        Page::new("approval_row_partial.html", json!({"r": row})),
+    )))
 }
 
 #[derive(Debug, Deserialize, Default)]

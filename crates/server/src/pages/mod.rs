@@ -29,6 +29,7 @@ use axum::Router;
 use healthplan_core::Role;
 use minijinja::{Environment, Value};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The templates, compiled once.
@@ -119,6 +120,7 @@ impl Views {
             Err(_) if v.is_none() || v.is_undefined() => "—".into(),
             Err(_) => v.to_string(),
         });
+        env.add_filter("when", |v: Value| when(&v.to_string()));
         env.add_filter("pct", |v: Value| match f64::try_from(v) {
             Ok(x) => format!("{}%", num(x * 100.0)),
             Err(_) => "—".into(),
@@ -131,6 +133,54 @@ impl Views {
             .get_template(name)?
             .render(Value::from(minijinja::value::Serde(ctx)))
     }
+}
+
+/// A stored time as people read it: `2026-12-07 15:47` in the server's time zone (the clock's),
+/// not ISO 8601; a value that is not a time is shown as it is.
+pub fn when(s: &str) -> String {
+    if s.is_empty() || s == "none" || s == "undefined" {
+        return "—".into();
+    }
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return t
+            .to_zoned_datetime(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string();
+    }
+    if let Ok(t) = s.parse::<jiff::civil::DateTime>() {
+        return t.strftime("%Y-%m-%d %H:%M").to_string();
+    }
+    s.to_string()
+}
+
+/// Who did something, as people read it: the account's display name; a change made at the
+/// command line (`cli:…`) or by the server itself says so instead of showing the account.
+pub fn person(actor: &str, names: &HashMap<String, String>, lang: Lang) -> String {
+    if actor.starts_with("cli:") {
+        return i18n::t(lang, "uifix.actor_cli");
+    }
+    if actor == "system" {
+        return i18n::t(lang, "uifix.actor_system");
+    }
+    names
+        .get(actor)
+        .cloned()
+        .unwrap_or_else(|| actor.to_string())
+}
+
+/// Display names of the accounts named (unknown names are left out).
+pub async fn people(state: &AppState, actors: &[String]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for a in actors {
+        let a = a.as_str();
+        if out.contains_key(a) || a.starts_with("cli:") {
+            continue;
+        }
+        if let Ok(Some(u)) = state.app.store().user(a).await {
+            out.insert(a.to_string(), u.display_name.clone());
+        }
+    }
+    out
 }
 
 /// What every page shows around its content.
@@ -276,8 +326,30 @@ impl From<healthplan_access::Denied> for PageError {
 /// A page-rendering handler's result.
 pub type PageResult = Result<Response, PageError>;
 
-/// Renders an error as a page in the caller's language (a sign-in redirect for 401).
+/// Renders an error as a page in the caller's language (a sign-in redirect for 401), with
+/// a link back to the list the page belongs to.
 pub fn error_page(state: &AppState, auth: &Auth, path: &str, e: ApiError) -> Response {
+    let back = parent_of(path);
+    error_page_back(state, auth, path, e, &back, "uifix.back_up")
+}
+
+/// The list a page belongs to: `/plans/999/dashboard` → `/plans`.
+fn parent_of(path: &str) -> String {
+    let mut parts = path.trim_matches('/').split('/').filter(|p| !p.is_empty());
+    match (parts.next(), parts.next()) {
+        (Some(first), Some(_)) => format!("/{first}"),
+        _ => "/".to_string(),
+    }
+}
+
+fn error_page_back(
+    state: &AppState,
+    auth: &Auth,
+    path: &str,
+    e: ApiError,
+    back: &str,
+    back_key: &str,
+) -> Response {
     if e.status == StatusCode::UNAUTHORIZED && !auth.caps.is_signed_in() {
         let next = urlencode(path);
         return Redirect::to(&format!("/login?next={next}")).into_response();
@@ -289,11 +361,121 @@ pub fn error_page(state: &AppState, auth: &Auth, path: &str, e: ApiError) -> Res
         path,
         Page::new(
             "error.html",
-            serde_json::json!({"status": e.status.as_u16(), "message": message, "code": e.code}),
+            serde_json::json!({"status": e.status.as_u16(), "message": message, "code": e.code,
+                               "back": (back != "/").then_some(back), "back_key": back_key}),
         ),
     );
     *r.status_mut() = e.status;
     r
+}
+
+/// What axum's own refusal of a request's address or form says (`Failed to deserialize
+/// query string: as_of: invalid digit found in string`, `Invalid URL: Cannot parse `abc` to
+/// a `i64``), as an error naming the parameter and the value sent, in both languages.
+fn rejection_error(status: StatusCode, text: &str, query: Option<&str>) -> (ApiError, bool) {
+    let number = [
+        "digit", "float", "i32", "i64", "u32", "u64", "u8", "f64", "number",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    let (want_zh, want_en) = if number {
+        ("，应为数字", "; a number is expected")
+    } else {
+        ("", "")
+    };
+    if let Some(rest) = text.strip_prefix("Failed to deserialize query string: ") {
+        let name = rest.split(':').next().unwrap_or("").trim();
+        let name = if name.contains(' ') { "" } else { name };
+        let value = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let e = if name.is_empty() {
+            ApiError::new(
+                status,
+                "bad_request",
+                format!("地址中的参数无效{want_zh}"),
+                format!("a parameter of the address is invalid{want_en}"),
+            )
+        } else {
+            ApiError::new(
+                status,
+                "bad_request",
+                format!("参数 {name} 的值“{value}”无效{want_zh}"),
+                format!("parameter {name}: “{value}” is not a valid value{want_en}"),
+            )
+            .field(name)
+        };
+        return (e, true);
+    }
+    if let Some(rest) = text.strip_prefix("Invalid URL: ") {
+        // `with value `abc`` when the parameter is named, else the first quoted part.
+        let quoted: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        let (name, value) = if rest.contains("with value") && quoted.len() >= 2 {
+            (Some(quoted[0]), quoted[1])
+        } else {
+            (None, quoted.first().copied().unwrap_or(""))
+        };
+        let e = match name {
+            Some(n) => ApiError::new(
+                status,
+                "bad_request",
+                format!("地址中的 {n}“{value}”无效{want_zh}"),
+                format!("{n} “{value}” in the address is not valid{want_en}"),
+            ),
+            None => ApiError::new(
+                status,
+                "bad_request",
+                format!("地址中的编号“{value}”无效{want_zh}"),
+                format!("“{value}” in the address is not a valid id{want_en}"),
+            ),
+        };
+        return (e, false);
+    }
+    let detail = text.trim();
+    (
+        ApiError::new(
+            status,
+            "bad_request",
+            format!("提交的内容无法读取（{detail}）"),
+            format!("the request cannot be read ({detail})"),
+        ),
+        false,
+    )
+}
+
+/// Axum refuses a bad path or query parameter or form with plain text before a page
+/// handler runs; this turns that into an error page in the caller's language.
+async fn rejections_as_pages(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let auth = req.extensions().get::<Auth>().cloned();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let Some(auth) = auth else { return res };
+    if path.starts_with("/api/") || !res.status().is_client_error() || !plain {
+        return res;
+    }
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let (e, query_param) =
+        rejection_error(status, &String::from_utf8_lossy(&body), query.as_deref());
+    if query_param {
+        // The same page without the bad parameter.
+        error_page_back(&state, &auth, &path, e, &path, "uifix.back_plain")
+    } else {
+        error_page(&state, &auth, &path, e)
+    }
 }
 
 pub fn urlencode(s: &str) -> String {
@@ -333,6 +515,14 @@ pub fn router() -> Router<Arc<AppState>> {
         .fallback(not_found)
 }
 
+/// The page routes with refusals of their addresses shown as pages.
+pub fn router_with_state(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    router().layer(axum::middleware::from_fn_with_state(
+        state,
+        rejections_as_pages,
+    ))
+}
+
 /// An address nothing answers: an error page in the caller's language (JSON under `/api/`),
 /// not an empty body.
 async fn not_found(
@@ -362,6 +552,39 @@ macro_rules! page_result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_local_minutes_and_actors_by_name() {
+        let shown = when("2026-12-07T07:47:09Z");
+        assert_eq!(shown.len(), 16, "{shown}");
+        assert!(!shown.contains('T'), "{shown}");
+        assert_eq!(when("2026-12-07T15:47:09"), "2026-12-07 15:47");
+        let names = HashMap::from([("zhang".to_string(), "张三".to_string())]);
+        assert_eq!(person("zhang", &names, Lang::Zh), "张三");
+        assert_eq!(person("cli:unknown", &names, Lang::Zh), "命令行导入");
+        assert_eq!(person("cli:root", &names, Lang::En), "command-line import");
+    }
+
+    #[test]
+    fn a_refused_query_parameter_is_named_with_its_value() {
+        let (e, q) = rejection_error(
+            StatusCode::BAD_REQUEST,
+            "Failed to deserialize query string: as_of: invalid digit found in string",
+            Some("as_of=abc"),
+        );
+        assert!(q);
+        assert_eq!(e.zh, "参数 as_of 的值“abc”无效，应为数字");
+        assert!(e.en.contains("as_of") && e.en.contains("abc"), "{}", e.en);
+        let (e, q) = rejection_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid URL: Cannot parse `abc` to a `i64`",
+            None,
+        );
+        assert!(!q);
+        assert!(e.zh.contains("“abc”"), "{}", e.zh);
+        assert_eq!(parent_of("/plans/999/dashboard"), "/plans");
+        assert_eq!(parent_of("/plans"), "/");
+    }
 
     #[test]
     fn every_template_compiles_and_every_key_is_in_the_catalogues() {

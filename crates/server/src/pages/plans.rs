@@ -187,8 +187,11 @@ pub fn statuses(run: &EvaluationRun, area_name: &str) -> BTreeMap<usize, serde_j
         .map(|r| {
             (
                 r.indicator,
+                // The baseline the evaluation used (the document's, else the data's), as the
+                // report prints it.
                 json!({"status": r.status.key(), "summary": r.summary_zh, "summary_en": r.summary_en,
-                       "latest": r.observations.last()}),
+                       "latest": r.observations.last(),
+                       "baseline": r.headline().and_then(|h| h.baseline)}),
             )
         })
         .collect()

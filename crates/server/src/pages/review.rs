@@ -157,6 +157,17 @@ fn proposal_item(k: usize, p: &healthplan_core::Proposal, doc: &PlanDocument) ->
 }
 
 async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<String>) -> PageResult {
+    review_page_with(state, auth, id, notice, None).await
+}
+
+/// The review page, asking to confirm publication as of `confirm_publish` when given.
+async fn review_page_with(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    notice: Option<String>,
+    confirm_publish: Option<i32>,
+) -> PageResult {
     let editor = editor(auth)?;
     let caps = &auth.caps;
     let scope = caps.reader();
@@ -239,7 +250,8 @@ async fn review_page(state: &AppState, auth: &Auth, id: i64, notice: Option<Stri
         "statements": statements,
         "elements": elements,
         "notice": notice,
-        "as_of": state.app.clock().last_full_year(),
+        "confirm_publish": confirm_publish,
+        "as_of": confirm_publish.unwrap_or_else(|| state.app.clock().last_full_year()),
         "doubtful": indicators.iter().chain(tasks.iter()).filter(|x| x["doubt_count"].as_u64().unwrap_or(0) > 0).count(),
         "document_doubts": imported_doubts(&doc.doubts),
     });
@@ -628,6 +640,9 @@ async fn delete_task(
 pub struct StatusForm {
     status: String,
     as_of: Option<i32>,
+    /// Publishing makes the plan public: the first post asks, the second (`confirm=yes`) does.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 /// Confirms, returns to draft, or publishes (with the evaluation as of a year).
@@ -646,6 +661,9 @@ async fn set_status(
                 let as_of = f
                     .as_of
                     .unwrap_or_else(|| state.app.clock().last_full_year());
+                if f.confirm.as_deref() != Some("yes") {
+                    return review_page_with(&state, &auth, id, None, Some(as_of)).await;
+                }
                 let run = state
                     .app
                     .evaluate_plan(&auth.caps.reader(), id, as_of, &state.config.settings)

@@ -16,6 +16,7 @@ use healthplan_app::surveillance::BoardSeries;
 use healthplan_core::{Aggregation, SeriesStep, WatchedSeries};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -24,6 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/surveillance/series", post(add_series))
         .route("/surveillance/series/{element}/delete", post(remove_series))
         .route("/surveillance/settings", post(save_settings))
+        .route("/surveillance/settings/form", post(save_settings_form))
 }
 
 /// Width and height of a sparkline's drawing box.
@@ -107,6 +109,17 @@ async fn board_page(
     } else {
         (Vec::new(), String::new())
     };
+    let settings_form = if admin {
+        let mut groups = Vec::new();
+        settings_groups(
+            &serde_json::to_value(&watch.settings).unwrap_or_default(),
+            "",
+            &mut groups,
+        );
+        groups
+    } else {
+        Vec::new()
+    };
     let watched: Vec<_> = watch
         .series
         .values()
@@ -131,6 +144,7 @@ async fn board_page(
                 "watched": watched,
                 "candidates": candidates,
                 "settings_toml": settings,
+                "settings_form": settings_form,
                 "custom": watch.custom,
                 "notice": notice,
                 "error": error,
@@ -254,4 +268,184 @@ async fn save_settings(
     }
     .await;
     outcome(&state, &auth, r).await
+}
+
+/// The detector settings as form groups, one per detector (or disease), each number or switch
+/// a field named `s.<path>` (`s.daily.0.threshold`).
+fn settings_groups(v: &serde_json::Value, path: &str, out: &mut Vec<serde_json::Value>) {
+    use serde_json::Value as J;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        J::Object(m) => {
+            let fields: Vec<serde_json::Value> = m
+                .iter()
+                .filter_map(|(k, x)| {
+                    let kind = match x {
+                        J::Number(n) if n.is_f64() => "decimal",
+                        J::Number(_) => "integer",
+                        J::Bool(_) => "switch",
+                        _ => return None,
+                    };
+                    Some(json!({"name": k, "path": join(k), "value": x, "kind": kind}))
+                })
+                .collect();
+            if !fields.is_empty() {
+                out.push(json!({
+                    "path": path,
+                    "section": path.split('.').next().unwrap_or(""),
+                    "method": m.get("method").and_then(J::as_str),
+                    "fields": fields,
+                }));
+            }
+            for (k, x) in m {
+                if matches!(x, J::Object(_) | J::Array(_)) {
+                    settings_groups(x, &join(k), out);
+                }
+            }
+        }
+        J::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                settings_groups(x, &join(&i.to_string()), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The current settings with every field of the form applied; a field that is not a number
+/// of its kind is refused, naming it.
+fn apply_settings_form(
+    v: &serde_json::Value,
+    path: &str,
+    form: &HashMap<String, String>,
+    errors: &mut Vec<(String, String)>,
+) -> serde_json::Value {
+    use serde_json::Value as J;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        J::Object(m) => J::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), apply_settings_form(x, &join(k), form, errors)))
+                .collect(),
+        ),
+        J::Array(a) => J::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| apply_settings_form(x, &join(&i.to_string()), form, errors))
+                .collect(),
+        ),
+        J::Bool(_) => J::Bool(form.get(path).is_some_and(|x| x == "true" || x == "on")),
+        J::Number(n) => {
+            let Some(raw) = form.get(path).map(|x| x.trim()) else {
+                return v.clone();
+            };
+            let parsed = if n.is_f64() {
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map(J::Number)
+            } else {
+                raw.parse::<u64>().ok().map(|x| J::Number(x.into()))
+            };
+            parsed.unwrap_or_else(|| {
+                errors.push((path.to_string(), raw.to_string()));
+                v.clone()
+            })
+        }
+        other => other.clone(),
+    }
+}
+
+async fn save_settings_form(
+    State(state): State<Arc<AppState>>,
+    auth: Auth,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let r = async {
+        let by = registry_admin(&auth)?;
+        let form: HashMap<String, String> = fields
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("s.")?.to_string(), v)))
+            .collect();
+        let current = serde_json::to_value(&state.app.watch().settings).unwrap_or_default();
+        let mut errors = Vec::new();
+        let next = apply_settings_form(&current, "", &form, &mut errors);
+        if !errors.is_empty() {
+            let list = |sep: &str| {
+                errors
+                    .iter()
+                    .map(|(p, v)| format!("{p}“{v}”"))
+                    .collect::<Vec<_>>()
+                    .join(sep)
+            };
+            return Err(ApiError::invalid(
+                &errors[0].0,
+                format!("以下参数不是有效的数字：{}", list("、")),
+                format!("not a valid number: {}", list(", ")),
+            ));
+        }
+        let text = toml::to_string(&next).map_err(|e| {
+            let m = e.to_string();
+            ApiError::invalid("settings", m.clone(), m)
+        })?;
+        state.app.set_surveillance_settings(&by, &text).await?;
+        Ok("surveillance.settings_saved")
+    }
+    .await;
+    outcome(&state, &auth, r).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_form_round_trips_and_names_a_bad_field() {
+        let v = json!({"daily": [{"method": "ears_c1", "threshold": 3.0, "baseline": 7}],
+                       "diseases": {"X": {"rare": false, "percentile": null}}});
+        let mut groups = Vec::new();
+        settings_groups(&v, "", &mut groups);
+        let paths: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g["fields"].as_array().unwrap())
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            ["daily.0.baseline", "daily.0.threshold", "diseases.X.rare"]
+        );
+        let form = HashMap::from([
+            ("daily.0.threshold".to_string(), "2.5".to_string()),
+            ("daily.0.baseline".to_string(), "9".to_string()),
+            ("diseases.X.rare".to_string(), "true".to_string()),
+        ]);
+        let mut errors = Vec::new();
+        let next = apply_settings_form(&v, "", &form, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(next["daily"][0]["threshold"], 2.5);
+        assert_eq!(next["daily"][0]["baseline"], 9);
+        assert_eq!(next["daily"][0]["method"], "ears_c1");
+        assert_eq!(next["diseases"]["X"]["rare"], true);
+        assert!(next["diseases"]["X"].get("percentile").is_none());
+        let bad = HashMap::from([("daily.0.baseline".to_string(), "7.5".to_string())]);
+        apply_settings_form(&v, "", &bad, &mut errors);
+        assert_eq!(
+            errors,
+            [("daily.0.baseline".to_string(), "7.5".to_string())]
+        );
+    }
 }

@@ -10,7 +10,10 @@ use crate::stories;
 use fantoccini::{Client, Locator};
 use std::path::PathBuf;
 
-stories!(a_value_goes_from_the_form_to_the_dashboard);
+stories!(
+    a_value_goes_from_the_form_to_the_dashboard,
+    a_pasted_block_fills_its_columns_and_bars_start_at_zero
+);
 
 use healthplan_core::number::num;
 
@@ -406,4 +409,123 @@ async fn form_path_year(reporter: &Client) -> String {
         .nth(1)
         .unwrap_or_else(|| panic!("no period in {meta:?}"));
     after.trim().chars().take(4).collect()
+}
+
+/// Pastes `text` into the element `css` as Excel puts a block on the clipboard.
+async fn paste(c: &Client, css: &str, text: &str) {
+    let script = format!(
+        "const el = document.querySelector({css:?}); const dt = new DataTransfer();
+         dt.setData('text/plain', {text:?});
+         el.dispatchEvent(new ClipboardEvent('paste', {{clipboardData: dt, bubbles: true, cancelable: true}}));
+         return true;",
+        css = css,
+        text = text
+    );
+    js(c, &script).await;
+}
+
+async fn value_of(c: &Client, css: &str) -> String {
+    wait_css(c, css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Issue 19: two columns copied from Excel (value, comment) fill both; a block fills every
+/// column it covers, row after row. The sub-area bars start their value axis at 0.
+async fn a_pasted_block_fills_its_columns_and_bars_start_at_zero(app: &TestApp) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let reporter = browser.session("zh-CN").await;
+    sign_in(app, &reporter, "reporter-guangming").await;
+    reporter.goto(&app.url("/rounds")).await.unwrap();
+    let form_link = reporter
+        .wait()
+        .at_most(crate::chrome::PATIENCE)
+        .for_element(Locator::XPath(
+            "//tr[td[contains(., '光明区')]]//a[not(contains(@href, 'overview'))]",
+        ))
+        .await
+        .expect("the Guangming round on the rounds page");
+    form_link.click().await.unwrap();
+    wait_css(&reporter, "form#entry").await;
+    // Two writable single-value rows one after the other.
+    let rows = js(
+        &reporter,
+        "const ok = i => { const r = document.querySelector('#v-' + i); return r && !r.readOnly && !r.disabled; };
+         for (const el of document.querySelectorAll('#entry input[name^=\"v.\"]')) {
+           const i = +el.getAttribute('data-row');
+           if (ok(i) && ok(i + 1)) return i;
+         } return null;",
+    )
+    .await;
+    let i = rows.as_i64().expect("two value rows in a row");
+    let j = i + 1;
+
+    paste(&reporter, &format!("#v-{i}"), "12.5\t已核实，口径调整").await;
+    assert_eq!(value_of(&reporter, &format!("#v-{i}")).await, "12.5");
+    assert_eq!(
+        value_of(&reporter, &format!("#c-{i}")).await,
+        "已核实，口径调整",
+        "the second column is the comment"
+    );
+
+    paste(&reporter, &format!("#v-{i}"), "7\t甲\r\n8\t乙\r\n").await;
+    let got = (
+        value_of(&reporter, &format!("#v-{i}")).await,
+        value_of(&reporter, &format!("#c-{i}")).await,
+        value_of(&reporter, &format!("#v-{j}")).await,
+        value_of(&reporter, &format!("#c-{j}")).await,
+    );
+    assert_eq!(
+        got,
+        ("7".into(), "甲".into(), "8".into(), "乙".into()),
+        "a 2 × 2 block fills both rows' value and comment"
+    );
+
+    // An indicator page with sub-area bars: the value axis starts at 0 (or below, for
+    // negative values), not near the smallest bar.
+    let planner = browser.session("zh-CN").await;
+    sign_in(app, &planner, "planner").await;
+    let gm = {
+        let c = app.sign_in("planner").await;
+        crate::common::plan_id(&c, "光明区").await
+    };
+    let mut checked = false;
+    for k in 0..40 {
+        planner
+            .goto(&app.url(&format!("/plans/{gm}/indicators/{k}?as_of=2025")))
+            .await
+            .unwrap();
+        wait_css(&planner, "main h1").await;
+        let extent = js(
+            &planner,
+            "const el = document.getElementById('bars');
+             if (!el || !window.echarts) return null;
+             const c = echarts.getInstanceByDom(el);
+             if (!c) return null;
+             const ext = c.getModel().getComponent('xAxis', 0).axis.scale.getExtent();
+             const values = c.getOption().series[0].data.map(d => d.value);
+             return {min: ext[0], lowest: Math.min.apply(null, values)};",
+        )
+        .await;
+        if extent.is_null() {
+            continue;
+        }
+        let min = extent["min"].as_f64().unwrap();
+        let lowest = extent["lowest"].as_f64().unwrap();
+        assert!(
+            min <= 0.0_f64.min(lowest),
+            "indicator {k}: axis from {min}, lowest bar {lowest}"
+        );
+        checked = true;
+        break;
+    }
+    assert!(checked, "an indicator page with sub-area bars");
+    for c in [reporter, planner] {
+        let _ = c.close().await;
+    }
 }

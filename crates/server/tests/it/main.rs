@@ -18,3 +18,4 @@ mod prose_browser;
 mod security;
 mod sessions;
 mod surveillance;
+mod ui_fixes;
