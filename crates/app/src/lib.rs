@@ -8,16 +8,20 @@
 
 pub mod alerts;
 pub mod areas_csv;
+pub mod bulk;
 pub mod clock;
 pub mod csv_input;
 pub mod demo;
 pub mod entry;
 pub mod evaluation;
 pub mod exchange;
+pub mod home;
+pub mod lists;
 pub mod plans;
 pub mod proposals;
 pub mod report;
 pub mod rounds;
+pub mod search;
 pub mod surveillance;
 pub mod text;
 

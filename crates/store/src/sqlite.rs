@@ -104,6 +104,9 @@ mod sql_accounts;
 #[path = "sql_alerts.rs"]
 mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_daily.rs"]
+mod sql_daily;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analytics;
+mod daily;
 pub(crate) mod exchange;
 pub(crate) mod files;
 mod plans;
@@ -88,6 +89,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(surveillance::router())
         .merge(files::router())
         .merge(exchange::router())
+        .merge(daily::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.
