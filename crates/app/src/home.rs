@@ -88,7 +88,7 @@ pub struct ReturnedItem {
     pub period: Period,
     pub value: Option<f64>,
     pub comment: Option<String>,
-    /// The form, at the row.
+    /// The form, at the row (rows are numbered in the form's order).
     pub href: String,
 }
 
@@ -334,7 +334,7 @@ impl App {
                 count(ValueStatus::Returned),
                 count(ValueStatus::Approved),
             );
-            for row in &rows {
+            for (i, row) in rows.iter().enumerate() {
                 if let Some(v) = row
                     .current
                     .as_ref()
@@ -349,7 +349,7 @@ impl App {
                         period: v.period,
                         value: shown(v, row.factor),
                         comment: v.review_comment.clone(),
-                        href: format!("/rounds/{}#row-{}-{}", r.id, row.area, row.element),
+                        href: format!("/rounds/{}#row-{i}", r.id),
                     });
                 }
             }
