@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod areas_csv;
+pub mod bulk;
 pub mod clock;
 pub mod csv_input;
 pub mod demo;
@@ -16,10 +17,13 @@ pub mod entry;
 pub mod evaluation;
 pub mod exchange;
 pub mod notify;
+pub mod home;
+pub mod lists;
 pub mod plans;
 pub mod proposals;
 pub mod report;
 pub mod rounds;
+pub mod search;
 pub mod surveillance;
 pub mod text;
 

@@ -163,3 +163,45 @@ document.addEventListener("submit", function (e) {
   var field = e.target.querySelector && e.target.querySelector('input[name="version"]');
   if (current && field) { field.value = current.value; }
 }, true);
+// --- daily: the home page's status chart, and "select all" of the bulk review form ---
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang === "en" ? "EN" : "ZH";
+  function data(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+  function homeChart() {
+    var el = document.getElementById("home-status");
+    var d = data("home-status-data");
+    var labels = data("home-status-labels") || {};
+    if (!el || !d || !window.echarts) return;
+    var colors = { achieved: "#1e7e34", on_track: "#0f7b7b", moderate: "#d4a017", insufficient: "#e07020", moving_away: "#b42318", missed: "#7a271a", no_data: "#c0c6cf", not_assessable: "#e4e7ec" };
+    var chart = echarts.init(el, null, { locale: lang });
+    var narrow = el.clientWidth < 500;
+    chart.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: narrow ? 8 : 16, right: 16, top: 10, bottom: 40, containLabel: true },
+      xAxis: { type: "value", minInterval: 1, min: 0 },
+      yAxis: { type: "category", inverse: true, data: d.plans, axisLabel: { width: narrow ? 90 : 220, overflow: "truncate" } },
+      series: d.statuses.map(function (s) {
+        return { name: labels[s.key] || s.key, type: "bar", stack: "n", data: s.counts, itemStyle: { color: colors[s.key] } };
+      })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+  function selectAll() {
+    var b = document.querySelector("[data-bulk-all]");
+    if (!b) return;
+    b.addEventListener("click", function () {
+      var boxes = document.querySelectorAll('input[type=checkbox][form="bulk"]');
+      var all = Array.prototype.every.call(boxes, function (x) { return x.checked; });
+      Array.prototype.forEach.call(boxes, function (x) { x.checked = !all; });
+    });
+  }
+  function start() { homeChart(); selectAll(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -149,7 +149,7 @@ impl ApiError {
         }
     }
 
-    fn body(&self, lang: Lang) -> ErrorBody {
+    pub(crate) fn body(&self, lang: Lang) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
                 code: self.code,

@@ -16,9 +16,9 @@ mod tests;
 pub use error::{Result, StoreError};
 pub use model::{
     AlertFilter, ApiToken, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter,
-    EvidenceFile, EvidenceMeta, ImportCount, MappingCount, MappingKind, MappingRow, Numeric,
-    NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask, Publication,
-    ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
+    EvidenceFile, EvidenceMeta, HomeVisit, ImportCount, MappingCount, MappingKind, MappingRow,
+    Numeric, NumericScan, NumericValue, PeriodRange, PlanIndicator, PlanSummary, PlanTask,
+    Publication, ResponsibilityRows, SessionRow, TaskKey, Throttle, ValueKey, ValueRecord,
 };
 pub use model::{MigrationState, PoolState};
 pub use notify_model::{
@@ -439,13 +439,22 @@ database_api! {
     }
 }
 
+database_api! {
+    /// What the home page (工作台) keeps per user (sql_daily.rs).
+    trait Daily {
+    /// Records that the caller opened the home now and returns the visit before, if any:
+    /// the home shows what changed since then.
+    fn visit_home(&self, by: &SelfService) -> Result<Option<HomeVisit>>;
+    }
+}
+
 /// Audit entity of a successful backup (key: the file written).
 pub const BACKUP_ENTITY: &str = "backup";
 /// Audit entity of a failed backup (key: where it was to be written).
 pub const BACKUP_FAILURE_ENTITY: &str = "backup_failure";
 
 /// Tables reported by [`Store::row_counts`].
-pub const TABLES: [&str; 27] = [
+pub const TABLES: [&str; 28] = [
     "areas",
     "departments",
     "department_aliases",
@@ -473,6 +482,7 @@ pub const TABLES: [&str; 27] = [
     "webhooks",
     "notification_outbox",
     "audit_log",
+    "home_visits",
 ];
 
 /// An audit row's link in the chain: SHA-256 (hex) over the previous row's hash, the row's

@@ -415,3 +415,13 @@ pub struct AuditCheck {
     /// the row before it was changed, or a row between was removed.
     pub first_broken: Option<i64>,
 }
+
+/// A user's previous look at the home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HomeVisit {
+    /// The newest audit row then: what changed since has a larger id.
+    pub audit_id: i64,
+    /// UTC, RFC 3339.
+    pub at: String,
+}

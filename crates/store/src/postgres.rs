@@ -105,6 +105,9 @@ mod sql_alerts;
 #[path = "sql_departments.rs"]
 mod sql_departments;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_daily.rs"]
+mod sql_daily;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]

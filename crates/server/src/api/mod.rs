@@ -4,6 +4,7 @@
 
 mod alerts;
 mod analytics;
+mod daily;
 pub(crate) mod exchange;
 pub(crate) mod files;
 mod notifications;
@@ -90,6 +91,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(files::router())
         .merge(exchange::router())
         .merge(notifications::router())
+        .merge(daily::router())
 }
 
 /// The errors any operation may answer with, for the OpenAPI document.

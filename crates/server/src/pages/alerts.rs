@@ -10,8 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use healthplan_app::store::AlertFilter;
-use healthplan_core::{AlertAction, AlertKind, AlertStatus};
+use healthplan_app::lists::AlertView;
+use healthplan_core::{AlertAction, AlertKind, AlertLevel, AlertStatus, AreaCode, AreaLevel};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -31,6 +31,17 @@ pub struct AlertQuery {
     page: Option<usize>,
     /// Alerts a page (10–100, default 30: enough to scan, few enough to read).
     per_page: Option<usize>,
+    plan: Option<String>,
+    /// The area and everything below it.
+    area: Option<String>,
+    /// Area level (`province`, `city`, `county`, `town`, `village`).
+    area_level: Option<String>,
+    /// Severity (`info`, `warning`, `critical`).
+    level: Option<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 async fn alerts_page(
@@ -50,20 +61,17 @@ async fn alerts_page(
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
     let per = q.per_page.unwrap_or(30).clamp(10, 100);
     let store = state.app.store();
-    let mut alerts = store
-        .list_alerts(
-            &scope,
-            &AlertFilter {
-                status,
-                kind,
-                plan_id: None,
-                limit: Some((page * per + 1) as i64),
-            },
-        )
-        .await?;
-    let more = alerts.len() > page * per;
-    alerts.truncate(page * per);
-    let alerts = alerts.split_off(((page - 1) * per).min(alerts.len()));
+    // Malformed filter values are ignored (the filter is off), never an error.
+    let view = AlertView {
+        status,
+        kind,
+        plan_id: nonempty(&q.plan).and_then(|p| p.parse().ok()),
+        area: nonempty(&q.area).and_then(|a| AreaCode::parse(a).ok()),
+        area_level: nonempty(&q.area_level)
+            .and_then(|l| AreaLevel::ALL.into_iter().find(|x| x.as_str() == l)),
+        level: nonempty(&q.level).and_then(|l| AlertLevel::parse(l).ok()),
+    };
+    let (alerts, more) = state.app.alerts_view(caps, &view, page, per).await?;
     let handler = caps.alert_handler();
     let mut items = Vec::new();
     for a in alerts {
@@ -88,6 +96,13 @@ async fn alerts_page(
                 "kind": kind.map(|k| k.as_str()),
                 "kinds": AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 "can_check": caps.plan_editor().is_some(),
+                "f": {
+                    "plan": view.plan_id, "area": view.area,
+                    "area_level": view.area_level.map(|l| l.as_str()),
+                    "level": view.level.map(|l| l.as_str()),
+                },
+                "filters": alert_filters(state, caps).await?,
+                "query": alert_query(&view, per),
                 "page": page,
                 "per_page": per,
                 "more": more,
@@ -95,6 +110,54 @@ async fn alerts_page(
             }),
         ),
     ))
+}
+
+/// The filters' choices: readable plans and areas down to the county level.
+async fn alert_filters(
+    state: &AppState,
+    caps: &healthplan_access::Caps,
+) -> Result<serde_json::Value, ApiError> {
+    let scope = caps.reader();
+    let store = state.app.store();
+    let plans = store.list_plans(&scope).await?;
+    let areas: Vec<serde_json::Value> = store
+        .list_areas()
+        .await?
+        .into_iter()
+        .filter(|a| scope.area(&a.code) && a.level <= AreaLevel::County)
+        .map(|a| json!({"code": a.code, "name": a.name}))
+        .collect();
+    Ok(json!({
+        "plans": plans.iter().map(|p| json!({"id": p.id, "title": p.title})).collect::<Vec<_>>(),
+        "areas": areas,
+        "area_levels": ["province", "city", "county", "town", "village"],
+        "levels": ["critical", "warning", "info"],
+    }))
+}
+
+/// The list's address with its filters and without the page (the pager and the status
+/// tabs add theirs).
+fn alert_query(v: &AlertView, per: usize) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(k) = v.kind {
+        q.append_pair("kind", k.as_str());
+    }
+    if let Some(p) = v.plan_id {
+        q.append_pair("plan", &p.to_string());
+    }
+    if let Some(a) = &v.area {
+        q.append_pair("area", a.as_str());
+    }
+    if let Some(l) = v.area_level {
+        q.append_pair("area_level", l.as_str());
+    }
+    if let Some(l) = v.level {
+        q.append_pair("level", l.as_str());
+    }
+    if per != 30 {
+        q.append_pair("per_page", &per.to_string());
+    }
+    q.finish()
 }
 
 async fn alerts(

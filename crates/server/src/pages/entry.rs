@@ -627,9 +627,37 @@ async fn close(State(state): State<Arc<AppState>>, auth: Auth, Path(id): Path<i6
     page_result!(state, auth, &path, done)
 }
 
+/// The queue's tab and filters, kept in the address so a filtered queue can be shared and
+/// bookmarked. Unknown or malformed values are ignored (the filter is off), never an error.
 #[derive(Debug, Deserialize, Default)]
 pub struct ApprovalQuery {
     status: Option<String>,
+    plan: Option<String>,
+    round: Option<String>,
+    area: Option<String>,
+    period: Option<String>,
+    department: Option<String>,
+    /// Why the last bulk action was refused, shown above the queue.
+    error: Option<String>,
+}
+
+impl ApprovalQuery {
+    fn view(&self, status: ValueStatus) -> healthplan_app::lists::QueueView {
+        let some = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        healthplan_app::lists::QueueView {
+            status: Some(status),
+            plan_id: some(&self.plan).and_then(|p| p.parse().ok()),
+            round_id: some(&self.round).and_then(|p| p.parse().ok()),
+            area: some(&self.area).and_then(|a| AreaCode::parse(&a).ok()),
+            period: some(&self.period).and_then(|p| p.parse().ok()),
+            department: some(&self.department),
+        }
+    }
 }
 
 /// A value awaiting (or past) review, with what the reviewer needs to decide.
@@ -676,6 +704,67 @@ async fn element_names(
         .collect())
 }
 
+/// The choices of the queue's filters: readable plans, their rounds, areas down to the
+/// county level, and the lead departments of the readable plans' indicators.
+async fn queue_filters(
+    state: &AppState,
+    caps: &healthplan_access::Caps,
+    view: &healthplan_app::lists::QueueView,
+) -> Result<Json, ApiError> {
+    let scope = caps.reader();
+    let store = state.app.store();
+    let plans = store.list_plans(&scope).await?;
+    let rounds = store.list_rounds(&scope).await?;
+    let mut departments = std::collections::BTreeSet::new();
+    for p in &plans {
+        for i in store.plan_indicators(&scope, p.id).await? {
+            if let Some(d) = i.indicator.lead_department() {
+                departments.insert(d.to_string());
+            }
+        }
+    }
+    let areas: Vec<Json> = store
+        .list_areas()
+        .await?
+        .into_iter()
+        .filter(|a| {
+            scope.area(&a.code)
+                && (a.level <= healthplan_core::AreaLevel::County
+                    || view.area.as_ref() == Some(&a.code))
+        })
+        .map(|a| json!({"code": a.code, "name": a.name}))
+        .collect();
+    Ok(json!({
+        "plans": plans.iter().map(|p| json!({"id": p.id, "title": p.title})).collect::<Vec<_>>(),
+        "rounds": rounds.iter().filter(|r| view.plan_id.is_none_or(|p| r.plan_id == p))
+            .map(|r| json!({"id": r.id, "title": r.title, "period": r.period})).collect::<Vec<_>>(),
+        "areas": areas,
+        "departments": departments,
+    }))
+}
+
+/// The queue's address with its filters (what the bulk form returns to).
+fn approval_query(status: ValueStatus, v: &healthplan_app::lists::QueueView) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("status", status.as_str());
+    if let Some(p) = v.plan_id {
+        q.append_pair("plan", &p.to_string());
+    }
+    if let Some(r) = v.round_id {
+        q.append_pair("round", &r.to_string());
+    }
+    if let Some(a) = &v.area {
+        q.append_pair("area", a.as_str());
+    }
+    if let Some(p) = v.period {
+        q.append_pair("period", &p.to_string());
+    }
+    if let Some(d) = &v.department {
+        q.append_pair("department", d);
+    }
+    format!("/approvals?{}", q.finish())
+}
+
 async fn approvals(
     State(state): State<Arc<AppState>>,
     auth: Auth,
@@ -691,20 +780,9 @@ async fn approvals(
             _ => ValueStatus::Submitted,
         };
         let scope = caps.reader();
-        let mut records = state
-            .app
-            .store()
-            .data_value_records(
-                &scope,
-                &DataValueFilter {
-                    status: Some(status),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        // Demonstration history is not a review queue.
-        records.retain(|r| !r.value.synthetic);
-        records.truncate(500);
+        let view = q.view(status);
+        let records = state.app.review_queue(caps, &view, 500).await?;
+
         let names = element_names(&state).await?;
         let policy = state.app.policy();
         let actors: Vec<String> = records.iter().map(|r| r.updated_by.clone()).collect();
@@ -738,7 +816,17 @@ async fn approvals(
             "/approvals",
             Page::new(
                 "approvals.html",
-                json!({"rows": rows, "status": status.as_str()}),
+                json!({
+                    "rows": rows,
+                    "status": status.as_str(),
+                    "filters": queue_filters(&state, caps, &view).await?,
+                    "f": {
+                        "plan": view.plan_id, "round": view.round_id, "area": view.area,
+                        "period": view.period, "department": view.department,
+                    },
+                    "query": approval_query(status, &view),
+                    "error": q.error,
+                }),
             ),
         ))
     }

@@ -12,6 +12,7 @@ mod dashboards;
 mod entry;
 mod exchange;
 mod notifications;
+mod home;
 mod plans;
 mod public;
 mod review;
@@ -73,6 +74,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "notifications.html",
     "notify_admin.html",
     "glossary.html",
+    "search.html",
+    "bulk_result.html",
 );
 
 pub struct Views {
@@ -193,6 +196,86 @@ struct Chrome {
     csrf: String,
     path: String,
     nav: Vec<NavItem>,
+    /// The way back to the home page (工作台), outermost first; the last is this page.
+    crumbs: Vec<Crumb>,
+}
+
+/// One step of the breadcrumbs: a catalogue key, or `plan` for the page's plan (its title
+/// comes from the page's own `plan`).
+#[derive(Debug, Serialize)]
+struct Crumb {
+    href: Option<String>,
+    key: &'static str,
+}
+
+/// The breadcrumbs of a path: 工作台 › section › (plan) › page.
+fn crumbs(path: &str) -> Vec<Crumb> {
+    let to = |href: &str, key: &'static str| Crumb {
+        href: Some(href.to_string()),
+        key,
+    };
+    let mut out = vec![to("/", "nav.home")];
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let section = |p: &str| -> Option<&'static str> {
+        Some(match p {
+            "plans" => "nav.plans",
+            "rounds" => "nav.rounds",
+            "approvals" => "nav.approvals",
+            "alerts" => "nav.alerts",
+            "surveillance" => "nav.surveillance",
+            "exchange" => "nav.exchange",
+            "admin" => "nav.admin",
+            "public" => "nav.public",
+            "account" => "crumb.account",
+            "search" => "crumb.search",
+            _ => return None,
+        })
+    };
+    let Some(first) = parts.first() else {
+        return out;
+    };
+    let Some(key) = section(first) else {
+        return out;
+    };
+    out.push(to(&format!("/{first}"), key));
+    if parts.len() >= 2
+        && (*first == "plans" || *first == "public")
+        && parts[1].parse::<i64>().is_ok()
+    {
+        out.push(to(&format!("/{first}/{}", parts[1]), "plan"));
+        if let Some(page) = parts.get(2) {
+            out.push(to(
+                &format!("/{first}/{}/{page}", parts[1]),
+                match *page {
+                    "dashboard" => "plan.dashboard",
+                    "review" => "crumb.review",
+                    "indicators" => "crumb.indicator",
+                    "departments" => "crumb.departments",
+                    "assessment" => "crumb.assessment",
+                    "alignment" => "crumb.alignment",
+                    "tasks" => "crumb.task",
+                    _ => "crumb.page",
+                },
+            ));
+        }
+    } else if *first == "rounds" && parts.len() >= 2 {
+        out.push(to(
+            path,
+            if parts.get(2) == Some(&"overview") {
+                "round.overview"
+            } else {
+                "crumb.form"
+            },
+        ));
+    }
+    if let Some(last) = out.last_mut() {
+        last.href = None;
+    }
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -250,6 +333,7 @@ fn chrome(auth: &Auth, path: &str) -> Chrome {
         csrf: auth.csrf().to_string(),
         path: path.to_string(),
         nav,
+        crumbs: crumbs(path),
     }
 }
 
@@ -502,6 +586,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .merge(assets::router())
         .merge(session::router())
+        .merge(home::router())
         .merge(plans::router())
         .merge(review::router())
         .merge(dashboards::router())

@@ -1,4 +1,4 @@
-//! The home page, the plans list and a plan's page (sections with tasks and their latest
+//! The plans list and a plan's page (sections with tasks and their latest
 //! progress, the indicator table with a status chip per indicator).
 
 use super::{is_htmx, render, Page, PageResult};
@@ -10,9 +10,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use healthplan_app::store::DataValueFilter;
 use healthplan_app::EvaluationRun;
-use healthplan_core::{PlanDocument, Section, TaskProgress, ValueStatus};
+use healthplan_core::{PlanDocument, Section, TaskProgress};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -20,7 +19,6 @@ use std::sync::Arc;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/", get(home))
         .route("/plans", get(plans))
         .route("/plans/{id}", get(plan))
 }
@@ -36,69 +34,6 @@ impl AsOfQuery {
             .filter(|&y| healthplan_core::Period::plausible_year(y))
             .unwrap_or_else(|| clock.last_full_year())
     }
-}
-
-async fn home_page(state: &AppState, auth: &Auth) -> PageResult {
-    let caps = auth.signed_in()?;
-    let store = state.app.store();
-    let scope = caps.reader();
-    let plans = store.list_plans(&scope).await?;
-    let mut rounds = Vec::new();
-    for r in store
-        .list_rounds(&scope)
-        .await?
-        .into_iter()
-        .filter(|r| r.open)
-    {
-        let (_, rows) = state.app.round_form(caps, r.id).await?;
-        let count = |s: ValueStatus| {
-            rows.iter()
-                .filter(|x| x.current.as_ref().is_some_and(|v| v.status == s))
-                .count()
-        };
-        rounds.push(json!({
-            "round": r,
-            "cells": rows.len(),
-            "empty": rows.iter().filter(|x| x.current.is_none()).count(),
-            "draft": count(ValueStatus::Draft),
-            "submitted": count(ValueStatus::Submitted),
-            "returned": count(ValueStatus::Returned),
-            "approved": count(ValueStatus::Approved),
-        }));
-    }
-    let awaiting = if caps.reviewer().is_some() {
-        store
-            .list_data_values(
-                &scope,
-                &DataValueFilter {
-                    status: Some(ValueStatus::Submitted),
-                    ..Default::default()
-                },
-            )
-            .await?
-            .len()
-    } else {
-        0
-    };
-    Ok(render(
-        state,
-        auth,
-        "/",
-        Page::new(
-            "home.html",
-            json!({
-                "plans": plans,
-                "rounds": rounds,
-                "awaiting": awaiting,
-                "is_reporter": caps.value_writer().is_some() && !caps.is_admin(),
-                "is_reviewer": caps.reviewer().is_some(),
-            }),
-        ),
-    ))
-}
-
-async fn home(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
-    page_result!(state, auth, "/", home_page(&state, &auth).await)
 }
 
 async fn plans(State(state): State<Arc<AppState>>, auth: Auth) -> Response {
