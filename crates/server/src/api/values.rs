@@ -450,7 +450,6 @@ async fn review(
     reviewer.check_area(&k.area)?;
     match state
         .app
-        .store()
         .review_data_value(
             &reviewer,
             &k,

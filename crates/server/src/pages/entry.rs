@@ -668,12 +668,12 @@ async fn approvals(
                 &scope,
                 &DataValueFilter {
                     status: Some(status),
+                    // Demonstration history is not a review queue.
+                    synthetic: Some(false),
                     ..Default::default()
                 },
             )
             .await?;
-        // Demonstration history is not a review queue.
-        records.retain(|r| !r.value.synthetic);
         records.truncate(500);
         let names = element_names(&state).await?;
         let policy = state.app.policy();
@@ -750,7 +750,6 @@ async fn decide(
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
         let v = state
             .app
-            .store()
             .review_data_value(&reviewer, &key, f.version, decision, comment)
             .await?;
         crate::state::after_approval(&state, &v);
@@ -1083,7 +1082,6 @@ async fn review_progress(
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
         state
             .app
-            .store()
             .review_task_progress(&reviewer, &key, f.version, decision, comment)
             .await?;
         let q = ProgressQuery {

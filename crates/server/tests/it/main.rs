@@ -11,6 +11,7 @@ mod escaping;
 mod exchange;
 mod flows;
 mod ops;
+mod perf;
 mod proposals;
 mod security;
 mod sessions;
