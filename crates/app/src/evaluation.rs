@@ -14,6 +14,7 @@ use healthplan_eval::{
 };
 use healthplan_store::{DataValueFilter, PlanSummary};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The areas a plan is evaluated over: its own area and the readable areas below it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,8 @@ pub struct PlanScope {
     pub root: Option<AreaCode>,
     /// Where each area sits, by name: the evaluation ranks areas against their peers.
     pub tree: eval::AreaTree,
+    /// `areas` the other way round: names are looked up once per value.
+    names: BTreeMap<AreaCode, String>,
 }
 
 impl PlanScope {
@@ -32,10 +35,7 @@ impl PlanScope {
     }
 
     pub fn name(&self, code: &AreaCode) -> Option<&str> {
-        self.areas
-            .iter()
-            .find(|(_, c)| *c == code)
-            .map(|(n, _)| n.as_str())
+        self.names.get(code).map(String::as_str)
     }
 }
 
@@ -111,10 +111,16 @@ impl App {
                 }
             }
         }
+        // From `areas`, so a name two areas share answers for the one `areas` kept.
+        let mut names = BTreeMap::new();
+        for (n, c) in &out {
+            names.insert(c.clone(), n.clone());
+        }
         PlanScope {
             areas: out,
             root: summary.area_code.clone(),
             tree,
+            names,
         }
     }
 
@@ -131,10 +137,62 @@ impl App {
                 "as-of year {as_of} is not plausible / 评估年份不合理"
             )));
         }
-        let store = self.store();
-        let summary = store.plan_summary(scope, plan_id).await?;
-        let plan = store.plan(scope, plan_id).await?;
+        // The reader's right to the plan is checked on every call; the run itself depends
+        // only on the areas the reader sees (`PlanScope`), so readers seeing the same areas
+        // share it.
+        let summary = self.store().plan_summary(scope, plan_id).await?;
         let plan_scope = self.plan_scope(scope, &summary);
+        let entry =
+            self.evals
+                .entry(plan_id, as_of, &summary.updated_at, settings, &plan_scope);
+        let mut computed = false;
+        let run = entry
+            .run
+            .get_or_try_init(|| async {
+                computed = true;
+                self.compute_evaluation(scope, &summary, plan_scope.clone(), as_of, settings)
+                    .await
+                    .map(Arc::new)
+            })
+            .await?;
+        self.evals.count(!computed);
+        let mut run = EvaluationRun::clone(run);
+        run.summary = summary;
+        Ok(run)
+    }
+
+    /// Invalidates the evaluations that read values of these elements: the one hook every
+    /// path that changes an approved value calls (a write in another process included).
+    pub fn values_changed<'a>(&self, elements: impl IntoIterator<Item = &'a str>) {
+        self.evals.values_changed(elements);
+    }
+
+    /// Invalidates the evaluations of a plan (its document or its task reports changed).
+    pub fn plan_changed(&self, plan_id: i64) {
+        self.evals.plan_changed(plan_id);
+    }
+
+    /// Invalidates every evaluation (the area tree or the policy changed).
+    pub fn evaluations_changed(&self) {
+        self.evals.clear();
+    }
+
+    /// How often evaluations were reused and computed.
+    pub fn evaluation_cache_stats(&self) -> crate::eval_cache::CacheStats {
+        self.evals.stats()
+    }
+
+    async fn compute_evaluation(
+        &self,
+        scope: &ReadScope,
+        summary: &PlanSummary,
+        plan_scope: PlanScope,
+        as_of: i32,
+        settings: &Settings,
+    ) -> Result<EvaluationRun> {
+        let store = self.store();
+        let plan_id = summary.id;
+        let plan = store.plan(scope, plan_id).await?;
         let mut by_element: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, ind) in plan.indicators.iter().enumerate() {
             if let Some(e) = &ind.element {
@@ -200,7 +258,7 @@ impl App {
         });
         Ok(EvaluationRun {
             plan_id,
-            summary,
+            summary: summary.clone(),
             plan,
             scope: plan_scope,
             evaluation,

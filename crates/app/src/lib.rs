@@ -14,6 +14,7 @@ pub mod csv_input;
 pub mod demo;
 pub mod departments;
 pub mod entry;
+mod eval_cache;
 pub mod evaluation;
 pub mod exchange;
 pub mod notify;
@@ -27,6 +28,7 @@ pub mod search;
 pub mod surveillance;
 pub mod text;
 
+pub use eval_cache::CacheStats;
 pub use evaluation::{EvaluationRun, PlanScope};
 
 // The lower crates' types the doors name (rows, filters, queries, settings, file errors),
@@ -38,11 +40,17 @@ pub use healthplan_importer as importer;
 pub use healthplan_store as store;
 
 use healthplan_access::{
-    BulkWriter, Caps, PlanEditor, Policy, RegistryAdmin, Responsibilities, ValueWriter, Via,
+    BulkWriter, Caps, PlanEditor, Policy, RegistryAdmin, Responsibilities, Reviewer, ValueWriter,
+    Via,
 };
 use healthplan_analytics::{AnalyticsError, AreaTree, ElementId, Engine, Query, Row};
-use healthplan_core::{Aggregation, Area, AreaCode, DataValue, Period, PlanDocument, User, Value};
-use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError, ValueKey};
+use healthplan_core::{
+    Aggregation, Area, AreaCode, DataValue, Period, PlanDocument, ReviewDecision, TaskProgress,
+    User, Value, ValueStatus,
+};
+use healthplan_store::{
+    ImportCount, Numeric, NumericValue, Store, StoreError, TaskKey, ValueKey,
+};
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -142,6 +150,8 @@ pub struct App {
     /// Last known state of each outbreak subject, loaded on the first check.
     outbreak_states: tokio::sync::Mutex<Option<HashMap<String, String>>>,
     clock: clock::Clock,
+    /// Evaluations kept until a value, plan or area they read changes.
+    evals: eval_cache::EvalCache,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -169,6 +179,7 @@ impl App {
             watch: RwLock::new(Arc::new(watch)),
             outbreak_states: tokio::sync::Mutex::new(None),
             clock: clock::Clock::default(),
+            evals: eval_cache::EvalCache::default(),
         })
     }
 
@@ -193,6 +204,7 @@ impl App {
     pub async fn refresh_policy(&self) -> Result<()> {
         let p = load_policy(&self.store).await?;
         *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
+        self.evaluations_changed();
         Ok(())
     }
 
@@ -226,6 +238,7 @@ impl App {
 
     pub async fn update_plan(&self, by: &PlanEditor, id: i64, doc: &PlanDocument) -> Result<()> {
         self.store.update_plan(by, id, doc).await?;
+        self.plan_changed(id);
         self.refresh_policy().await
     }
 
@@ -239,6 +252,7 @@ impl App {
         self.store
             .link_indicator(by, plan_id, index, element)
             .await?;
+        self.plan_changed(plan_id);
         self.refresh_policy().await
     }
 
@@ -266,6 +280,7 @@ impl App {
         let (engine, report) = load(&self.store).await?;
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
         *self.report.write().unwrap_or_else(|e| e.into_inner()) = report.clone();
+        self.evaluations_changed();
         Ok(report)
     }
 
@@ -292,6 +307,7 @@ impl App {
                 .put_data_value(by, value, expected_version)
                 .await?;
             self.mirror(std::slice::from_ref(&stored)).await;
+            self.approved_changed(std::slice::from_ref(&stored));
             stored
         };
         self.after_arrival(arrivals(std::slice::from_ref(&stored)))
@@ -310,6 +326,7 @@ impl App {
             let _w = self.write.lock().await;
             let stored = self.store.put_data_values(by, values).await?;
             self.mirror(&stored).await;
+            self.approved_changed(&stored);
             stored
         };
         self.after_arrival(arrivals(&stored)).await;
@@ -327,6 +344,8 @@ impl App {
             let _w = self.write.lock().await;
             let n = self.store.import_data_values(by, values).await?;
             self.mirror(values).await;
+            // A bulk load may overwrite an approved value with any status.
+            self.values_changed(values.iter().map(|v| v.element.as_str()));
             n
         };
         self.after_arrival(arrivals(values)).await;
@@ -347,7 +366,56 @@ impl App {
         if let Err(e) = self.apply(&key.element, &key.area, key.period, None) {
             self.rebuild_after(e).await;
         }
+        self.approved_changed(std::slice::from_ref(&before));
         Ok(before)
+    }
+
+    /// A reviewer's decision on a value. Approving and reopening change what evaluations
+    /// read.
+    pub async fn review_data_value(
+        &self,
+        by: &Reviewer,
+        key: &ValueKey,
+        expected_version: i64,
+        decision: ReviewDecision,
+        comment: Option<&str>,
+    ) -> Result<DataValue> {
+        let v = self
+            .store
+            .review_data_value(by, key, expected_version, decision, comment)
+            .await?;
+        if decision != ReviewDecision::Return {
+            self.values_changed([key.element.as_str()]);
+        }
+        Ok(v)
+    }
+
+    /// A reviewer's decision on a task report; an approved report counts in its plan's
+    /// evaluation.
+    pub async fn review_task_progress(
+        &self,
+        by: &Reviewer,
+        key: &TaskKey,
+        expected_version: i64,
+        decision: ReviewDecision,
+        comment: Option<&str>,
+    ) -> Result<TaskProgress> {
+        let p = self
+            .store
+            .review_task_progress(by, key, expected_version, decision, comment)
+            .await?;
+        self.plan_changed(key.plan_id);
+        Ok(p)
+    }
+
+    /// Evaluations read approved values only; entry moves (draft, submitted) leave them be.
+    fn approved_changed(&self, values: &[DataValue]) {
+        self.values_changed(
+            values
+                .iter()
+                .filter(|v| v.status == ValueStatus::Approved)
+                .map(|v| v.element.as_str()),
+        );
     }
 
     /// Mirrors committed values in the engine (the write lock held). The write has happened

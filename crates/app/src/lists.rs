@@ -138,6 +138,8 @@ impl App {
                     under: view.area.clone(),
                     period,
                     status: view.status,
+                    // Demonstration history is not a review queue.
+                    synthetic: Some(false),
                     ..Default::default()
                 },
             )

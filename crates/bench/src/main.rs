@@ -5,6 +5,9 @@
 mod api;
 mod detect;
 mod engine;
+mod load;
+mod pages;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +34,10 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
     Api(api::ApiArgs),
+    /// Every page × demo role: p50/p95/max server time.
+    Pages(pages::PagesArgs),
+    /// Mixed read/write load over HTTP: per-endpoint throughput, latency, errors, memory.
+    Load(load::LoadArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,10 +47,9 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => engine::run_files(&a),
         Command::Xl(a) => engine::xl(&a),
         Command::Detect(a) => detect::run(&a),
-        Command::Api(a) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt.block_on(api::run(&a)),
-            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-        },
+        Command::Api(a) => runtime().and_then(|rt| rt.block_on(api::run(&a))),
+        Command::Pages(a) => runtime().and_then(|rt| rt.block_on(pages::run(&a))),
+        Command::Load(a) => runtime().and_then(|rt| rt.block_on(load::run(&a))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -52,6 +58,11 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.

@@ -125,6 +125,8 @@ pub struct DataValueFilter {
     pub period: Option<Period>,
     pub range: PeriodRange,
     pub status: Option<ValueStatus>,
+    /// Only demonstration values (`Some(true)`) or only real ones (`Some(false)`).
+    pub synthetic: Option<bool>,
 }
 
 /// A stored value with who changed and who reviewed it last.

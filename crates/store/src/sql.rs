@@ -855,6 +855,9 @@ async fn select_values(
     if let Some(s) = filter.status {
         q.push(" AND status = ").push_bind(s.as_str());
     }
+    if let Some(s) = filter.synthetic {
+        q.push(" AND synthetic = ").push_bind(s);
+    }
     q.push(" ORDER BY element, area_code, period");
     Ok(q.build().fetch_all(pool).await?)
 }

@@ -57,7 +57,6 @@ async fn approve(app: &App, element: &str, area: &str, year: &str, v: f64) -> Ve
         .unwrap();
     let key = ValueKey::of(&stored);
     let approved = app
-        .store()
         .review_data_value(
             // Four eyes: someone other than the submitter approves.
             &app.local_caps("reviewer").reviewer().unwrap(),

@@ -681,8 +681,7 @@ async fn demo_task_reports(
             area: root.clone(),
             period: p.period,
         };
-        store
-            .review_task_progress(
+        app.review_task_progress(
                 &reviewer,
                 &key,
                 stored.version,

@@ -230,7 +230,6 @@ async fn review_progress(
     Ok(Json(
         state
             .app
-            .store()
             .review_task_progress(
                 &reviewer,
                 &k,

@@ -1246,7 +1246,6 @@ async fn review_progress(
         let comment = Some(f.comment.trim()).filter(|c| !c.is_empty());
         state
             .app
-            .store()
             .review_task_progress(&reviewer, &key, f.version, decision, comment)
             .await?;
         let q = ProgressQuery {

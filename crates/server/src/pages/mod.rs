@@ -7,6 +7,7 @@
 
 mod admin;
 mod alerts;
+mod asset_name;
 mod assets;
 mod dashboards;
 mod entry;
@@ -118,6 +119,10 @@ impl Views {
                 s
             },
         );
+        // Pages link assets by their content-hashed names (cached for a year).
+        env.add_function("asset", |name: &str| {
+            assets::asset_path(name).unwrap_or_else(|| format!("/assets/{name}"))
+        });
         env.add_filter("num", |v: Value| match f64::try_from(v.clone()) {
             Ok(x) => num(x),
             Err(_) if v.is_none() || v.is_undefined() => "—".into(),

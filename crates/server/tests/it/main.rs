@@ -15,6 +15,7 @@ mod notifications;
 mod ops;
 mod plan_edits;
 mod phone;
+mod perf;
 mod proposals;
 mod prose_browser;
 mod security;
