@@ -5,6 +5,7 @@
 mod api;
 mod detect;
 mod engine;
+mod write;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,8 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
     Api(api::ApiArgs),
+    /// Over HTTP: single-value PUTs from concurrent clients, then batches; writes per second.
+    Write(write::WriteArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,10 +43,8 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => engine::run_files(&a),
         Command::Xl(a) => engine::xl(&a),
         Command::Detect(a) => detect::run(&a),
-        Command::Api(a) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt.block_on(api::run(&a)),
-            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-        },
+        Command::Api(a) => runtime().and_then(|rt| rt.block_on(api::run(&a))),
+        Command::Write(a) => runtime().and_then(|rt| rt.block_on(write::run(&a))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -52,6 +53,10 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
 /// Prints to stdout; a closed pipe (`| head`) ends the output quietly.
