@@ -3,6 +3,7 @@
 //! timing. `bench/README.md` describes what each measures and the figures of record.
 
 mod api;
+mod crash;
 mod detect;
 mod engine;
 mod write;
@@ -34,6 +35,9 @@ enum Command {
     Api(api::ApiArgs),
     /// Over HTTP: single-value PUTs from concurrent clients, then batches; writes per second.
     Write(write::WriteArgs),
+    /// kill -9 the server during concurrent writes and imports; check nothing acknowledged
+    /// was lost, everything is audited and intact after each restart.
+    Crash(crash::CrashArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +49,7 @@ fn main() -> std::process::ExitCode {
         Command::Detect(a) => detect::run(&a),
         Command::Api(a) => runtime().and_then(|rt| rt.block_on(api::run(&a))),
         Command::Write(a) => runtime().and_then(|rt| rt.block_on(write::run(&a))),
+        Command::Crash(a) => runtime().and_then(|rt| rt.block_on(crash::run(&a))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

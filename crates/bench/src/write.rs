@@ -245,7 +245,7 @@ fn batch(element: &str, leaves: &[AreaCode], b: usize, size: usize) -> Value {
 }
 
 /// The `n`th day from 1 January of `year`, as `YYYYMMDD`.
-fn day_string(year: i32, mut n: usize) -> String {
+pub(crate) fn day_string(year: i32, mut n: usize) -> String {
     let mut y = year;
     loop {
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -102,6 +102,9 @@ mod sql_accounts;
 #[path = "sql_alerts.rs"]
 mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_group.rs"]
+mod sql_group;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]
