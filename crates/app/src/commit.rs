@@ -90,10 +90,8 @@ impl App {
 
     /// Commits the jobs as one group (the write lock held) and answers each.
     async fn commit_jobs(&self, jobs: Vec<Job>) {
-        let groups: Vec<ValueGroup<'_>> = jobs
-            .iter()
-            .map(|j| (&j.by, j.values.as_slice()))
-            .collect();
+        let groups: Vec<ValueGroup<'_>> =
+            jobs.iter().map(|j| (&j.by, j.values.as_slice())).collect();
         let results = self.store.put_data_value_groups(&groups).await;
         drop(groups);
         let committed: Vec<DataValue> = results

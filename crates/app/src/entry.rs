@@ -106,7 +106,13 @@ impl App {
         values: impl Iterator<Item = &DataValue>,
     ) -> Result<HashMap<ValueKey, Value>> {
         let keys: Vec<ValueKey> = values
-            .filter_map(|v| Some(ValueKey::new(&v.element, v.area.clone(), previous_period(v.period)?)))
+            .filter_map(|v| {
+                Some(ValueKey::new(
+                    &v.element,
+                    v.area.clone(),
+                    previous_period(v.period)?,
+                ))
+            })
             .collect();
         Ok(self
             .store()

@@ -267,7 +267,10 @@ async fn concurrent_saves(store: Store) {
     let stale = number("births", "440310001001", "20230101", 1.0);
     let refused = app.put_data_values(&w, &[(stale, Some(99))]).await;
     assert!(
-        matches!(refused, Err(AppError::Store(StoreError::VersionConflict { .. }))),
+        matches!(
+            refused,
+            Err(AppError::Store(StoreError::VersionConflict { .. }))
+        ),
         "{refused:?}"
     );
     let mut sum = 0.0;
@@ -284,7 +287,13 @@ async fn concurrent_saves(store: Store) {
         .await
         .unwrap();
     assert_eq!(log.len(), 16 * 5);
-    assert!(app.store().verify_audit().await.unwrap().first_broken.is_none());
+    assert!(app
+        .store()
+        .verify_audit()
+        .await
+        .unwrap()
+        .first_broken
+        .is_none());
     // A rebuild from the store agrees with the engine kept up to date write by write.
     app.reload().await.unwrap();
     assert_eq!(province(&app, births(), "2023"), (Some(sum), 16));

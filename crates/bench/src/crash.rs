@@ -238,14 +238,16 @@ impl Harness {
             app.store().close().await;
             (backend, element, leaves)
         };
-        let client = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?;
+        let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
         let cells: Vec<ValueKey> = (0..a.writers)
             .map(|w| {
                 // 1989 and before, after the imports' years (1950–1979).
                 let year = YEAR - 30 - (w / leaves.len()) as i32;
-                ValueKey::new(&element, leaves[w % leaves.len()].clone(), Period::Year(year))
+                ValueKey::new(
+                    &element,
+                    leaves[w % leaves.len()].clone(),
+                    Period::Year(year),
+                )
             })
             .collect();
         let mut acks: Vec<Acks> = vec![Vec::new(); a.writers];
@@ -278,8 +280,9 @@ impl Harness {
                 acks[w].push((got, v));
                 tally.acked_writes += 1;
             }
-            tally.aggregates_checked +=
-                self.aggregates(&client, &server, &token, &element, &cells, &imports).await?;
+            tally.aggregates_checked += self
+                .aggregates(&client, &server, &token, &element, &cells, &imports)
+                .await?;
             if round == a.rounds {
                 // Killed too; the last check covers the writes made since the last restart.
                 drop(server);
@@ -486,7 +489,8 @@ impl Harness {
             }
         }
         let mut checked = 0;
-        let number = |v: f64| serde_json::to_value(CoreValue::Number { value: v }).unwrap_or_default();
+        let number =
+            |v: f64| serde_json::to_value(CoreValue::Number { value: v }).unwrap_or_default();
         let scope = healthplan_access::Caps::local(
             healthplan_app::load_policy(store).await?,
             "crash-check",
@@ -532,9 +536,9 @@ impl Harness {
             for (key, value) in &import.cells {
                 let stored = stored.get(&key.to_string());
                 let same = stored.is_some_and(|s| *s == CoreValue::Number { value: *value });
-                let audit = audited.get(&key.to_string()).is_some_and(|rows| {
-                    rows.iter().any(|(_, v)| *v == number(*value))
-                });
+                let audit = audited
+                    .get(&key.to_string())
+                    .is_some_and(|rows| rows.iter().any(|(_, v)| *v == number(*value)));
                 if same {
                     present += 1;
                     if !audit {
@@ -660,7 +664,10 @@ async fn put(
     let r = req.send().await?;
     let status = r.status();
     if status != StatusCode::OK {
-        bail!("PUT {cell}: {status} {}", r.text().await.unwrap_or_default());
+        bail!(
+            "PUT {cell}: {status} {}",
+            r.text().await.unwrap_or_default()
+        );
     }
     let got = etag_version(&r)?;
     r.bytes().await?;
@@ -689,13 +696,21 @@ fn import_cells(
         }
         let period: Period = crate::write::day_string(year, day).parse()?;
         let leaf = leaves[j % leaves.len()].clone();
-        out.push((ValueKey::new(element, leaf, period), (n * 1000 + j % 1000 + 1) as f64));
+        out.push((
+            ValueKey::new(element, leaf, period),
+            (n * 1000 + j % 1000 + 1) as f64,
+        ));
     }
     Ok(out)
 }
 
 /// Posts the cells as a CSV import (the administrator's bulk load).
-async fn post_csv(client: &Client, base: &str, token: &str, cells: &[(ValueKey, f64)]) -> Result<()> {
+async fn post_csv(
+    client: &Client,
+    base: &str,
+    token: &str,
+    cells: &[(ValueKey, f64)],
+) -> Result<()> {
     let mut csv = String::from("element,area_code,period,value\n");
     for (k, v) in cells {
         csv += &format!("{},{},{},{v}\n", k.element, k.area, k.period);

@@ -445,7 +445,8 @@ async fn insert_element(
 
 // ---- data values -------------------------------------------------------------------------
 
-pub(super) const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
+pub(super) const DATA_VALUE_COLUMNS: &str =
+    "element, area_code, period, value_type, num_value, numerator,
      denominator, bool_value, text_value, status, version, comment, review_comment, synthetic";
 /// [`DATA_VALUE_COLUMNS`] and who changed and reviewed the value.
 const VALUE_RECORD_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
@@ -666,7 +667,11 @@ fn data_value_write_error(e: sqlx::Error, v: &DataValue) -> StoreError {
 
 /// New values as multi-row inserts (500 rows, 8,000 parameters a statement), each value's
 /// own `version`. An area that is not stored is refused by name before anything is written.
-pub(super) async fn insert_data_values(tx: &mut Tx, actor: &str, values: &[DataValue]) -> Result<()> {
+pub(super) async fn insert_data_values(
+    tx: &mut Tx,
+    actor: &str,
+    values: &[DataValue],
+) -> Result<()> {
     if values.is_empty() {
         return Ok(());
     }
@@ -764,7 +769,12 @@ pub(super) async fn audit_row_insert(
 }
 
 /// Overwrites the value if the stored version is still `expected`; false when it moved on.
-pub(super) async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i64) -> Result<bool> {
+pub(super) async fn update_data_value(
+    tx: &mut Tx,
+    actor: &str,
+    v: &DataValue,
+    expected: i64,
+) -> Result<bool> {
     let c = value_columns(&v.value);
     let done = sqlx::query(
         "UPDATE data_values SET value_type = $1, num_value = $2, numerator = $3,

@@ -6,8 +6,8 @@
 //! audit rows of the whole group are one multi-row insert chained in order.
 
 use super::sql::{
-    audit_row_insert, check_actor, json_column, parse_code, insert_data_values, last_audit_hash, row_to_data_value,
-    to_json, update_data_value, AuditRow, Tx, DATA_VALUE_COLUMNS,
+    audit_row_insert, check_actor, insert_data_values, json_column, last_audit_hash, parse_code,
+    row_to_data_value, to_json, update_data_value, AuditRow, Tx, DATA_VALUE_COLUMNS,
 };
 use super::Backend;
 use crate::error::{Result, StoreError};
@@ -305,7 +305,8 @@ async fn put_one_by_one(
     let mut stored_all = Vec::with_capacity(values.len());
     let mut audits = Vec::with_capacity(values.len());
     for pair in values {
-        let (mut stored, mut rows) = Box::pin(put_group(tx, by, std::slice::from_ref(pair))).await?;
+        let (mut stored, mut rows) =
+            Box::pin(put_group(tx, by, std::slice::from_ref(pair))).await?;
         stored_all.append(&mut stored);
         audits.append(&mut rows);
     }

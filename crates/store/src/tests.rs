@@ -1117,7 +1117,13 @@ async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
 /// nothing, a refused caller failing alone, the audit rows chained in order.
 async fn grouped_saves_commit_together_and_fail_alone(store: &Store, _: &StoreConfig) {
     with_areas(store).await;
-    let (a, b, c, d, e) = (writer("a"), writer("b"), writer("c"), writer("d"), writer("e"));
+    let (a, b, c, d, e) = (
+        writer("a"),
+        writer("b"),
+        writer("c"),
+        writer("d"),
+        writer("e"),
+    );
     let first = [(number("HL01", "440300", "2024", 1.0), None)];
     // A version for a value that does not exist: refused.
     let stale = [(number("HL01", "440310", "2024", 2.0), Some(5))];
@@ -1184,7 +1190,11 @@ async fn grouped_saves_commit_together_and_fail_alone(store: &Store, _: &StoreCo
         .await
         .unwrap();
     let actors: Vec<&str> = log.iter().map(|e| e.actor.as_str()).collect();
-    assert_eq!(actors, ["a", "c", "c", "c", "a", "a"], "only what committed, in order");
+    assert_eq!(
+        actors,
+        ["a", "c", "c", "c", "a", "a"],
+        "only what committed, in order"
+    );
     assert_eq!(log[5].after.as_ref().unwrap()["version"], 2);
     let check = store.verify_audit().await.unwrap();
     assert!(check.first_broken.is_none(), "{check:?}");
