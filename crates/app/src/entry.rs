@@ -4,8 +4,8 @@
 
 use crate::{App, AppError, Result};
 use healthplan_access::Caps;
-use healthplan_core::validate::{check_value, previous_period, Issue};
-use healthplan_core::{DataValue, Value};
+use healthplan_core::validate::{check_value, previous_period, Issue, ValueRule};
+use healthplan_core::{DataValue, Value, ValueType};
 use healthplan_store::{DataValueFilter, ValueKey};
 use std::collections::{BTreeSet, HashMap};
 
@@ -36,13 +36,12 @@ impl App {
         let writer = caps.value_writer().ok_or_else(|| {
             AppError::no_right("您的角色无权填报数据", "your role may not enter values")
         })?;
-        let scope = caps.reader();
-        let known = crate::exchange::known(self.store(), &scope).await?;
+        let rules = self.rules_for(caps, values.iter().map(|(v, _)| v)).await?;
         let previous = self
             .previous_values(caps, values.iter().map(|(v, _)| v))
             .await?;
         for (index, (v, _)) in values.iter().enumerate() {
-            let Some(rule) = known.rules.get(&v.element) else {
+            let Some(rule) = rules.get(&v.element) else {
                 continue;
             };
             let before = previous_period(v.period)
@@ -58,30 +57,66 @@ impl App {
         self.put_data_values(&writer, values).await
     }
 
+    /// The value rule of each element among the values: the first indicator measuring it
+    /// in the plans the caller reads (by plan, then position), else its type's rule. The
+    /// same rules `exchange::known` gives, read for these elements only.
+    async fn rules_for(
+        &self,
+        caps: &Caps,
+        values: impl Iterator<Item = &DataValue>,
+    ) -> Result<HashMap<String, ValueRule>> {
+        let wanted: BTreeSet<&str> = values.map(|v| v.element.as_str()).collect();
+        let elements = self.store().list_data_elements().await?;
+        let types: HashMap<&str, ValueType> = elements
+            .iter()
+            .filter(|e| wanted.contains(e.code.as_str()))
+            .map(|e| (e.code.as_str(), e.value_type))
+            .collect();
+        let codes: Vec<String> = types.keys().map(|c| c.to_string()).collect();
+        let mut rules: HashMap<String, ValueRule> = HashMap::new();
+        for pi in self
+            .store()
+            .indicators_of_elements(&caps.reader(), &codes)
+            .await?
+        {
+            let Some(code) = pi.indicator.element.clone() else {
+                continue;
+            };
+            if let Some(t) = types.get(code.as_str()) {
+                rules
+                    .entry(code)
+                    .or_insert_with(|| ValueRule::for_indicator(&pi.indicator, *t));
+            }
+        }
+        for (code, t) in types {
+            rules
+                .entry(code.to_string())
+                .or_insert_with(|| ValueRule::new(t));
+        }
+        Ok(rules)
+    }
+
     /// Last period's stored value of each value's cell, as far as the caller reads.
     async fn previous_values(
         &self,
         caps: &Caps,
         values: impl Iterator<Item = &DataValue>,
     ) -> Result<HashMap<ValueKey, Value>> {
-        let wanted: BTreeSet<(String, healthplan_core::Period)> = values
-            .filter_map(|v| Some((v.element.clone(), previous_period(v.period)?)))
+        let keys: Vec<ValueKey> = values
+            .filter_map(|v| {
+                Some(ValueKey::new(
+                    &v.element,
+                    v.area.clone(),
+                    previous_period(v.period)?,
+                ))
+            })
             .collect();
-        let mut out = HashMap::new();
-        for (element, period) in wanted {
-            let filter = DataValueFilter {
-                element: Some(element),
-                period: Some(period),
-                ..Default::default()
-            };
-            for v in self
-                .store()
-                .list_data_values(&caps.reader(), &filter)
-                .await?
-            {
-                out.insert(ValueKey::of(&v), v.value);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .store()
+            .data_values_at(&caps.reader(), &keys)
+            .await?
+            .into_iter()
+            .map(|v| (ValueKey::of(&v), v.value))
+            .collect())
     }
 }

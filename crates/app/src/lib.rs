@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod areas_csv;
 pub mod bulk;
 pub mod clock;
+mod commit;
 pub mod csv_input;
 pub mod demo;
 pub mod departments;
@@ -145,6 +146,10 @@ pub struct App {
     policy: RwLock<Arc<Policy>>,
     /// Serialises writes so store commits and engine updates happen in the same order.
     write: tokio::sync::Mutex<()>,
+    /// Data-value saves waiting to be committed together (group commit).
+    queue: commit::Queue,
+    /// A commit's engine update was abandoned; the next write rebuilds the engine first.
+    engine_stale: std::sync::atomic::AtomicBool,
     report: RwLock<LoadReport>,
     watch: RwLock<Arc<surveillance::Watch>>,
     /// Last known state of each outbreak subject, loaded on the first check.
@@ -175,6 +180,8 @@ impl App {
             engine: RwLock::new(engine),
             policy: RwLock::new(policy),
             write: tokio::sync::Mutex::new(()),
+            queue: commit::Queue::default(),
+            engine_stale: std::sync::atomic::AtomicBool::new(false),
             report: RwLock::new(report),
             watch: RwLock::new(Arc::new(watch)),
             outbreak_states: tokio::sync::Mutex::new(None),
@@ -300,35 +307,22 @@ impl App {
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
-        let stored = {
-            let _w = self.write.lock().await;
-            let stored = self
-                .store
-                .put_data_value(by, value, expected_version)
-                .await?;
-            self.mirror(std::slice::from_ref(&stored)).await;
-            self.approved_changed(std::slice::from_ref(&stored));
-            stored
-        };
-        self.after_arrival(arrivals(std::slice::from_ref(&stored)))
-            .await;
-        self.notify_submitted(std::slice::from_ref(&stored)).await;
-        Ok(stored)
+        let mut stored = self
+            .put_data_values(by, &[(value.clone(), expected_version)])
+            .await?;
+        stored
+            .pop()
+            .ok_or_else(|| AppError::Input("no value was saved".into()))
     }
 
-    /// Several saves at once, all or nothing, then into the engine.
+    /// Several saves at once, all or nothing, then into the engine. Saves that arrive
+    /// together share one commit (`commit.rs`); each is answered after its own commit.
     pub async fn put_data_values(
         &self,
         by: &ValueWriter,
         values: &[(DataValue, Option<i64>)],
     ) -> Result<Vec<DataValue>> {
-        let stored = {
-            let _w = self.write.lock().await;
-            let stored = self.store.put_data_values(by, values).await?;
-            self.mirror(&stored).await;
-            self.approved_changed(&stored);
-            stored
-        };
+        let stored = self.commit_values(by, values).await?;
         self.after_arrival(arrivals(&stored)).await;
         self.notify_submitted(&stored).await;
         Ok(stored)
@@ -342,8 +336,9 @@ impl App {
     ) -> Result<ImportCount> {
         let n = {
             let _w = self.write.lock().await;
+            self.recover_engine().await;
             let n = self.store.import_data_values(by, values).await?;
-            self.mirror(values).await;
+            self.after_commit(values, &[]).await;
             // A bulk load may overwrite an approved value with any status.
             self.values_changed(values.iter().map(|v| v.element.as_str()));
             n
@@ -359,19 +354,33 @@ impl App {
         expected_version: i64,
     ) -> Result<DataValue> {
         let _w = self.write.lock().await;
+        self.recover_engine().await;
         let before = self
             .store
             .delete_data_value(by, key, expected_version)
             .await?;
-        if let Err(e) = self.apply(&key.element, &key.area, key.period, None) {
-            self.rebuild_after(e).await;
-        }
-        self.approved_changed(std::slice::from_ref(&before));
+        self.after_commit(&[], std::slice::from_ref(key)).await;
         Ok(before)
     }
 
+    /// THE hook after a committed data-value change, in commit order with the write lock
+    /// held, before any writer is answered: `stored` values now stand, `deleted` keys are
+    /// gone. It mirrors them in the analytics engine; whatever else must follow a committed
+    /// value (cache invalidation, notifying other processes) belongs here too.
+    pub(crate) async fn after_commit(&self, stored: &[DataValue], deleted: &[ValueKey]) {
+        self.mirror(stored).await;
+        let failed = deleted
+            .iter()
+            .find_map(|k| self.apply(&k.element, &k.area, k.period, None).err());
+        if let Some(e) = failed {
+            self.rebuild_after(e).await;
+        }
+        self.approved_changed(stored);
+        self.values_changed(deleted.iter().map(|k| k.element.as_str()));
+    }
+
     /// A reviewer's decision on a value. Approving and reopening change what evaluations
-    /// read.
+    /// read; a value sent back is announced to its reporters.
     pub async fn review_data_value(
         &self,
         by: &Reviewer,
@@ -386,6 +395,10 @@ impl App {
             .await?;
         if decision != ReviewDecision::Return {
             self.values_changed([key.element.as_str()]);
+        }
+        // Returned or reopened: back with its reporters, who hear why.
+        if v.status == ValueStatus::Returned {
+            self.notify_returned(&v).await;
         }
         Ok(v)
     }

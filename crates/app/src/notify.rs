@@ -43,27 +43,8 @@ pub struct DeliveryRun {
 }
 
 impl App {
-    /// A reviewer's decision on a value, then the notice to its reporters when it went back
-    /// to them (returned or reopened, with the comment).
-    pub async fn review_data_value(
-        &self,
-        by: &Reviewer,
-        key: &ValueKey,
-        expected_version: i64,
-        decision: ReviewDecision,
-        comment: Option<&str>,
-    ) -> Result<DataValue> {
-        let v = self
-            .store()
-            .review_data_value(by, key, expected_version, decision, comment)
-            .await?;
-        if v.status == ValueStatus::Returned {
-            self.notify_returned(&v).await;
-        }
-        Ok(v)
-    }
-
-    async fn notify_returned(&self, v: &DataValue) {
+    /// Tells a returned value's reporters, with the comment.
+    pub(crate) async fn notify_returned(&self, v: &DataValue) {
         let done: Result<()> = async {
             let users = self.users_where(|caps| {
                 !caps.is_admin()

@@ -35,9 +35,9 @@ pub struct ApiArgs {
 }
 
 /// The province whose yearly aggregate is read back.
-const PROVINCE: &str = "440000";
+pub(crate) const PROVINCE: &str = "440000";
 /// A year the demo leaves empty, so the province's aggregate is exactly what the bench wrote.
-const YEAR: i32 = FIRST_YEAR - 1;
+pub(crate) const YEAR: i32 = FIRST_YEAR - 1;
 
 pub async fn run(a: &ApiArgs) -> Result<()> {
     // The demo database of the run, removed afterwards: a scratch database on the given
@@ -68,7 +68,8 @@ async fn bench(a: &ApiArgs, config: &StoreConfig) -> Result<()> {
     let backend = store.backend().to_string();
     let app = Arc::new(App::open(store).await?);
     let setup = demo::setup(&app, "bench").await?;
-    let (element, leaf) = target(&app).await?;
+    let (element, leaves) = target(&app).await?;
+    let leaf = leaves[0].clone();
     spinner.finish_and_clear();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -131,9 +132,9 @@ async fn bench(a: &ApiArgs, config: &StoreConfig) -> Result<()> {
     result
 }
 
-/// A Sum element of numbers (the first by code) and a leaf area under the province (the
-/// first by code).
-async fn target(app: &App) -> Result<(String, AreaCode)> {
+/// A Sum element of numbers (the first by code) and the leaf areas under the province (by
+/// code, at least one).
+pub(crate) async fn target(app: &App) -> Result<(String, Vec<AreaCode>)> {
     let store = app.store();
     let mut elements: Vec<_> = store
         .list_data_elements()
@@ -154,14 +155,14 @@ async fn target(app: &App) -> Result<(String, AreaCode)> {
         .filter(|c| !all.iter().any(|a| a.parent.as_ref() == Some(c)))
         .collect();
     leaves.sort();
-    let Some(leaf) = leaves.into_iter().next() else {
+    if leaves.is_empty() {
         bail!("no leaf area under {PROVINCE}");
-    };
-    Ok((element, leaf))
+    }
+    Ok((element, leaves))
 }
 
 /// A personal API token of the demo administrator, made the way a script would.
-async fn api_token(client: &Client, base: &str) -> Result<String> {
+pub(crate) async fn api_token(client: &Client, base: &str) -> Result<String> {
     let admin = ACCOUNTS
         .iter()
         .find(|a| a.username == "admin")
@@ -304,7 +305,7 @@ impl Bencher {
     }
 }
 
-fn etag_version(r: &reqwest::Response) -> Result<i64> {
+pub(crate) fn etag_version(r: &reqwest::Response) -> Result<i64> {
     let tag = r
         .headers()
         .get(ETAG)
@@ -316,7 +317,7 @@ fn etag_version(r: &reqwest::Response) -> Result<i64> {
 }
 
 /// The `q` quantile by nearest rank, in milliseconds.
-fn quantile_ms(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile_ms(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -3,11 +3,13 @@
 //! timing. `bench/README.md` describes what each measures and the figures of record.
 
 mod api;
+mod crash;
 mod detect;
 mod engine;
 mod load;
 mod pages;
 mod serve;
+mod write;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +40,11 @@ enum Command {
     Pages(pages::PagesArgs),
     /// Mixed read/write load over HTTP: per-endpoint throughput, latency, errors, memory.
     Load(load::LoadArgs),
+    /// Over HTTP: single-value PUTs from concurrent clients, then batches; writes per second.
+    Write(write::WriteArgs),
+    /// kill -9 the server during concurrent writes and imports; check nothing acknowledged
+    /// was lost, everything is audited and intact after each restart.
+    Crash(crash::CrashArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +57,8 @@ fn main() -> std::process::ExitCode {
         Command::Api(a) => runtime().and_then(|rt| rt.block_on(api::run(&a))),
         Command::Pages(a) => runtime().and_then(|rt| rt.block_on(pages::run(&a))),
         Command::Load(a) => runtime().and_then(|rt| rt.block_on(load::run(&a))),
+        Command::Write(a) => runtime().and_then(|rt| rt.block_on(write::run(&a))),
+        Command::Crash(a) => runtime().and_then(|rt| rt.block_on(crash::run(&a))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -127,6 +127,29 @@ impl Store {
         }
     }
 
+    /// What a low-level consistency check finds wrong (empty: nothing). SQLite runs
+    /// `PRAGMA integrity_check` (every page, index and constraint); PostgreSQL, which checks
+    /// its pages as it reads them, scans every table.
+    pub async fn integrity_check(&self) -> Result<Vec<String>> {
+        match self {
+            Store::Sqlite(db) => {
+                let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_all(&db.pool)
+                    .await?;
+                Ok(rows.into_iter().filter(|r| r != "ok").collect())
+            }
+            Store::Postgres(db) => {
+                for t in TABLES {
+                    // Table names come from a constant list, never from input.
+                    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {t}")))
+                        .fetch_one(&db.pool)
+                        .await?;
+                }
+                Ok(Vec::new())
+            }
+        }
+    }
+
     /// Whether the database `config` names holds any table, without creating or migrating
     /// it (a restore refuses to overwrite one that does).
     pub async fn has_tables(config: &StoreConfig) -> Result<bool> {
@@ -159,6 +182,10 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+/// One caller's saves for [`Store::put_data_value_groups`]: who writes, and each value with
+/// the version it replaces.
+pub type ValueGroup<'a> = (&'a ValueWriter, &'a [(DataValue, Option<i64>)]);
 
 /// Declares a storage trait that each backend implements and forwards the same methods from
 /// [`Store`], so callers hold one concrete type and need no trait import.
@@ -222,6 +249,9 @@ database_api! {
     fn plan_tasks(&self, scope: &ReadScope, plan_id: i64) -> Result<Vec<PlanTask>>;
     /// Links one indicator of a plan to an existing data element; audited.
     fn link_indicator(&self, by: &PlanEditor, plan_id: i64, index: usize, element: &str) -> Result<()>;
+    /// Indicators measured by any of these elements in the plans the scope reads, ordered
+    /// by plan id and position (what the value rules of an entry need, in one query).
+    fn indicators_of_elements(&self, scope: &ReadScope, elements: &[String]) -> Result<Vec<PlanIndicator>>;
     /// Plans with an indicator measured by this element.
     fn plans_linking(&self, element: &str) -> Result<Vec<i64>>;
     /// Element leads and task units of every plan, for the access policy.
@@ -238,6 +268,12 @@ database_api! {
     /// Several saves as one: all are checked against the capability first, and either all
     /// are stored or none.
     fn put_data_values(&self, by: &ValueWriter, values: &[(DataValue, Option<i64>)]) -> Result<Vec<DataValue>>;
+    /// Several callers' `put_data_values` in one transaction (group commit: one commit, one
+    /// fsync); one answer per caller, in order. Each caller's values are all or nothing and
+    /// fail alone; when the commit itself fails, nothing is stored and every caller hears it.
+    fn put_data_value_groups(&self, groups: &[ValueGroup<'_>]) -> Vec<Result<Vec<DataValue>>>;
+    /// The stored values at these keys that the scope reads (missing ones are left out).
+    fn data_values_at(&self, scope: &ReadScope, keys: &[ValueKey]) -> Result<Vec<DataValue>>;
     /// A reviewer approves, returns (with a comment) or reopens (with a comment) a value.
     fn review_data_value(&self, by: &Reviewer, key: &ValueKey, expected_version: i64, decision: ReviewDecision, comment: Option<&str>) -> Result<DataValue>;
     /// Bulk administrative load (e.g. a file import): inserts or overwrites each value as

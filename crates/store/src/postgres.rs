@@ -108,6 +108,9 @@ mod sql_departments;
 #[path = "sql_daily.rs"]
 mod sql_daily;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql_group.rs"]
+mod sql_group;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;
 #[allow(clippy::duplicate_mod)]

@@ -114,7 +114,7 @@ pub(super) async fn audit(
 }
 
 /// The hash of the newest audit row ("" before the first); writers hold the write lock.
-async fn last_audit_hash(tx: &mut Tx) -> Result<String> {
+pub(super) async fn last_audit_hash(tx: &mut Tx) -> Result<String> {
     let h: Option<Option<String>> =
         sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut **tx)
@@ -453,7 +453,8 @@ async fn insert_element(
 
 // ---- data values -------------------------------------------------------------------------
 
-const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
+pub(super) const DATA_VALUE_COLUMNS: &str =
+    "element, area_code, period, value_type, num_value, numerator,
      denominator, bool_value, text_value, status, version, comment, review_comment, synthetic";
 /// [`DATA_VALUE_COLUMNS`] and who changed and reviewed the value.
 const VALUE_RECORD_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
@@ -502,7 +503,7 @@ fn value_columns(v: &Value) -> ValueColumns {
 
 /// Decodes a row selected with [`DATA_VALUE_COLUMNS`] (by position: this runs once per
 /// value when the analytics engine starts, and the error key is only built on failure).
-fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
+pub(super) fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
     let element: String = row.try_get(0)?;
     let area: &str = row.try_get(1)?;
     let period: &str = row.try_get(2)?;
@@ -672,38 +673,116 @@ fn data_value_write_error(e: sqlx::Error, v: &DataValue) -> StoreError {
     }
 }
 
-async fn insert_data_value(tx: &mut Tx, actor: &str, v: &DataValue, version: i64) -> Result<()> {
-    let c = value_columns(&v.value);
-    sqlx::query(
-        "INSERT INTO data_values (element, area_code, period, value_type, num_value, numerator,
-             denominator, bool_value, text_value, status, version, comment, updated_by, updated_at,
-             review_comment, synthetic)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(&v.element)
-    .bind(v.area.as_str())
-    .bind(v.period.to_string())
-    .bind(c.kind)
-    .bind(c.num)
-    .bind(c.numerator)
-    .bind(c.denominator)
-    .bind(c.boolean)
-    .bind(c.text)
-    .bind(v.status.as_str())
-    .bind(version)
-    .bind(&v.comment)
-    .bind(actor)
-    .bind(now_utc())
-    .bind(&v.review_comment)
-    .bind(v.synthetic)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| data_value_write_error(e, v))?;
+/// New values as multi-row inserts (500 rows, 8,000 parameters a statement), each value's
+/// own `version`. An area that is not stored is refused by name before anything is written.
+pub(super) async fn insert_data_values(
+    tx: &mut Tx,
+    actor: &str,
+    values: &[DataValue],
+) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let areas: BTreeSet<&str> = values.iter().map(|v| v.area.as_str()).collect();
+    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
+    let mut sep = q.separated(", ");
+    for a in &areas {
+        sep.push_bind(a.to_string());
+    }
+    sep.push_unseparated(")");
+    let known: HashSet<String> = q
+        .build_query_scalar::<String>()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(v) = values.iter().find(|v| !known.contains(v.area.as_str())) {
+        return Err(StoreError::Invalid(format!(
+            "data value {}: area {} is not a known area",
+            data_value_key(&v.element, &v.area, v.period),
+            v.area
+        )));
+    }
+    let now = now_utc();
+    for chunk in values.chunks(500) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO data_values (element, area_code, period, value_type, num_value,
+                 numerator, denominator, bool_value, text_value, status, version, comment,
+                 updated_by, updated_at, review_comment, synthetic) ",
+        );
+        q.push_values(chunk, |mut b, v| {
+            let c = value_columns(&v.value);
+            b.push_bind(v.element.clone())
+                .push_bind(v.area.as_str().to_string())
+                .push_bind(v.period.to_string())
+                .push_bind(c.kind)
+                .push_bind(c.num)
+                .push_bind(c.numerator)
+                .push_bind(c.denominator)
+                .push_bind(c.boolean)
+                .push_bind(c.text)
+                .push_bind(v.status.as_str())
+                .push_bind(v.version)
+                .push_bind(v.comment.clone())
+                .push_bind(actor.to_string())
+                .push_bind(now.clone())
+                .push_bind(v.review_comment.clone())
+                .push_bind(v.synthetic);
+        });
+        q.build().execute(&mut **tx).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                // Another writer's insert won (the caller read no version).
+                data_value_write_error(e, &chunk[0])
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Audit rows of data values as multi-row inserts, each (actor, row) chained after `prev`
+/// in order (a multi-row insert assigns ids in row order, so the chain runs down the list).
+pub(super) async fn audit_row_insert(
+    tx: &mut Tx,
+    mut prev: String,
+    rows: &[(String, AuditRow)],
+) -> Result<()> {
+    let now = now_utc();
+    let hashes: Vec<String> = rows
+        .iter()
+        .map(|(actor, a)| {
+            let fields = [now.as_str(), actor, "data_value", &a.key, a.action.as_str()];
+            prev = crate::audit_hash(&prev, fields, a.before.as_ref(), a.after.as_ref());
+            prev.clone()
+        })
+        .collect();
+    for (chunk, hashes) in rows.chunks(1000).zip(hashes.chunks(1000)) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after, hash) ",
+        );
+        q.push_values(chunk.iter().zip(hashes), |mut b, ((actor, a), h)| {
+            b.push_bind(now.clone())
+                .push_bind(actor.clone())
+                .push_bind("data_value")
+                .push_bind(a.key.clone())
+                .push_bind(a.action.as_str())
+                .push_bind(a.before.clone().map(Json))
+                .push_bind(a.after.clone().map(Json))
+                .push_bind(h.clone());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
 /// Overwrites the value if the stored version is still `expected`; false when it moved on.
-async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i64) -> Result<bool> {
+pub(super) async fn update_data_value(
+    tx: &mut Tx,
+    actor: &str,
+    v: &DataValue,
+    expected: i64,
+) -> Result<bool> {
     let c = value_columns(&v.value);
     let done = sqlx::query(
         "UPDATE data_values SET value_type = $1, num_value = $2, numerator = $3,
@@ -732,79 +811,6 @@ async fn update_data_value(tx: &mut Tx, actor: &str, v: &DataValue, expected: i6
     .await
     .map_err(|e| data_value_write_error(e, v))?;
     Ok(done.rows_affected() == 1)
-}
-
-/// One reporter's save inside a transaction (see [`Database::put_data_value`]).
-async fn put_value(
-    tx: &mut Tx,
-    by: &ValueWriter,
-    value: &DataValue,
-    expected_version: Option<i64>,
-) -> Result<DataValue> {
-    let actor = by.actor();
-    check_actor(actor)?;
-    by.check(&value.element, &value.area)?;
-    // Re-run the constructor's checks: the fields are public.
-    DataValue::new(
-        &value.element,
-        value.area.clone(),
-        value.period,
-        value.value.clone(),
-    )?;
-    value.check_notes()?;
-    let key = data_value_key(&value.element, &value.area, value.period);
-    let conflict = |stored: Option<i64>| StoreError::VersionConflict {
-        entity: "data value",
-        key: key.clone(),
-        sent: expected_version,
-        stored,
-    };
-    let before = fetch_data_value(tx, &value.element, &value.area, value.period).await?;
-    let mut stored = value.clone();
-    // Entered values are never demonstration data; the last review note stays visible
-    // until the value is approved.
-    stored.synthetic = false;
-    stored.review_comment = before.as_ref().and_then(|b| b.review_comment.clone());
-    match (&before, expected_version) {
-        (None, None) => {
-            if !ValueStatus::Draft.can_become(value.status) {
-                return Err(StoreError::Workflow {
-                    key,
-                    from: "new",
-                    to: value.status.as_str(),
-                });
-            }
-            stored.version = 1;
-            insert_data_value(tx, actor, &stored, 1).await?;
-        }
-        (Some(b), Some(v)) if b.version == v => {
-            if !b.status.can_become(value.status) {
-                return Err(StoreError::Workflow {
-                    key,
-                    from: b.status.as_str(),
-                    to: value.status.as_str(),
-                });
-            }
-            if !update_data_value(tx, actor, &stored, v).await? {
-                return Err(conflict(None));
-            }
-            stored.version = v + 1;
-        }
-        (b, _) => return Err(conflict(b.as_ref().map(|b| b.version))),
-    }
-    let action = AuditAction::upsert(before.as_ref());
-    let before = before.as_ref().map(to_json);
-    audit(
-        tx,
-        actor,
-        "data_value",
-        &key,
-        action,
-        before.as_ref(),
-        Some(&to_json(&stored)),
-    )
-    .await?;
-    Ok(stored)
 }
 
 /// The comment a review decision stores: required to return or reopen.
@@ -872,11 +878,11 @@ fn readable(scope: &ReadScope, filter: &DataValueFilter, v: &DataValue) -> bool 
 }
 
 /// An audit row collected for a batched insert.
-struct AuditRow {
-    key: String,
-    action: AuditAction,
-    before: Option<JsonValue>,
-    after: Option<JsonValue>,
+pub(super) struct AuditRow {
+    pub(super) key: String,
+    pub(super) action: AuditAction,
+    pub(super) before: Option<JsonValue>,
+    pub(super) after: Option<JsonValue>,
 }
 
 impl Database for Backend {
@@ -1456,10 +1462,11 @@ impl Database for Backend {
         value: &DataValue,
         expected_version: Option<i64>,
     ) -> Result<DataValue> {
-        let mut tx = self.begin_write().await?;
-        let stored = put_value(&mut tx, by, value, expected_version).await?;
-        tx.commit().await?;
-        Ok(stored)
+        let pair = [(value.clone(), expected_version)];
+        let mut stored = self.put_data_values(by, &pair).await?;
+        stored
+            .pop()
+            .ok_or_else(|| StoreError::Invalid("no value was saved".into()))
     }
 
     async fn put_data_values(
@@ -1467,17 +1474,28 @@ impl Database for Backend {
         by: &ValueWriter,
         values: &[(DataValue, Option<i64>)],
     ) -> Result<Vec<DataValue>> {
-        // Every row is checked before anything is written.
-        for (v, _) in values {
-            by.check(&v.element, &v.area)?;
-        }
-        let mut tx = self.begin_write().await?;
-        let mut out = Vec::with_capacity(values.len());
-        for (v, expected) in values {
-            out.push(put_value(&mut tx, by, v, *expected).await?);
-        }
-        tx.commit().await?;
-        Ok(out)
+        let mut out = self.put_value_groups(&[(by, values)]).await;
+        out.pop()
+            .unwrap_or_else(|| Err(StoreError::Invalid("no value was saved".into())))
+    }
+
+    async fn put_data_value_groups(
+        &self,
+        groups: &[crate::ValueGroup<'_>],
+    ) -> Vec<Result<Vec<DataValue>>> {
+        self.put_value_groups(groups).await
+    }
+
+    async fn data_values_at(&self, scope: &ReadScope, keys: &[ValueKey]) -> Result<Vec<DataValue>> {
+        self.values_at_keys(scope, keys).await
+    }
+
+    async fn indicators_of_elements(
+        &self,
+        scope: &ReadScope,
+        elements: &[String],
+    ) -> Result<Vec<PlanIndicator>> {
+        self.linked_indicators(scope, elements).await
     }
 
     async fn review_data_value(
@@ -1659,60 +1677,11 @@ impl Database for Backend {
                 }
             }
         }
-        let now = now_utc();
-        for chunk in inserts.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO data_values (element, area_code, period, value_type, num_value,
-                     numerator, denominator, bool_value, text_value, status, version, comment,
-                     updated_by, updated_at, review_comment, synthetic) ",
-            );
-            q.push_values(chunk, |mut b, v| {
-                let c = value_columns(&v.value);
-                b.push_bind(v.element.clone())
-                    .push_bind(v.area.as_str().to_string())
-                    .push_bind(v.period.to_string())
-                    .push_bind(c.kind)
-                    .push_bind(c.num)
-                    .push_bind(c.numerator)
-                    .push_bind(c.denominator)
-                    .push_bind(c.boolean)
-                    .push_bind(c.text)
-                    .push_bind(v.status.as_str())
-                    .push_bind(v.version)
-                    .push_bind(v.comment.clone())
-                    .push_bind(actor.to_string())
-                    .push_bind(now.clone())
-                    .push_bind(v.review_comment.clone())
-                    .push_bind(v.synthetic);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        // A multi-row insert assigns ids in row order, so the chain runs down the list.
-        let mut prev = last_audit_hash(&mut tx).await?;
-        let hashes: Vec<String> = audits
-            .iter()
-            .map(|a| {
-                let fields = [now.as_str(), actor, "data_value", &a.key, a.action.as_str()];
-                prev = crate::audit_hash(&prev, fields, a.before.as_ref(), a.after.as_ref());
-                prev.clone()
-            })
-            .collect();
-        for (chunk, hashes) in audits.chunks(1000).zip(hashes.chunks(1000)) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO audit_log (at, actor, entity, entity_key, action, before, after, hash) ",
-            );
-            q.push_values(chunk.iter().zip(hashes), |mut b, (a, h)| {
-                b.push_bind(now.clone())
-                    .push_bind(actor.to_string())
-                    .push_bind("data_value")
-                    .push_bind(a.key.clone())
-                    .push_bind(a.action.as_str())
-                    .push_bind(a.before.clone().map(Json))
-                    .push_bind(a.after.clone().map(Json))
-                    .push_bind(h.clone());
-            });
-            q.build().execute(&mut *tx).await?;
-        }
+        insert_data_values(&mut tx, actor, &inserts).await?;
+        let prev = last_audit_hash(&mut tx).await?;
+        let audits: Vec<(String, AuditRow)> =
+            audits.into_iter().map(|a| (actor.to_string(), a)).collect();
+        audit_row_insert(&mut tx, prev, &audits).await?;
         tx.commit().await?;
         Ok(count)
     }

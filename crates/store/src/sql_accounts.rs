@@ -469,6 +469,26 @@ impl Accounts for Backend {
     }
 
     async fn use_token(&self, token_hash: &str, client: &str) -> Result<Option<ApiToken>> {
+        // A token in steady use is recorded (last use, audit row) at most once a minute, as
+        // sessions refresh their idle clock: recording every call made each API request a
+        // write that waited for every other write.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(t) = row.as_ref().map(row_to_token).transpose()? {
+            let recent = t
+                .last_used_at
+                .as_deref()
+                .and_then(crate::parse_utc)
+                .map(|u| jiff::Timestamp::now().duration_since(u).as_secs())
+                .is_some_and(|s| (0..60).contains(&s));
+            if t.revoked_at.is_none() && recent {
+                return Ok(Some(t));
+            }
+        }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"

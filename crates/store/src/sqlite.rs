@@ -35,7 +35,9 @@ impl SqliteDb {
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: in WAL mode NORMAL may lose the last commits on a power cut, and a
+            // write is acknowledged only once it is durable. Group commit keeps it cheap.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             // Writers wait for each other instead of failing with SQLITE_BUSY.
             .busy_timeout(Duration::from_secs(30));
@@ -109,6 +111,9 @@ mod sql_departments;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_daily.rs"]
 mod sql_daily;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_group.rs"]
+mod sql_group;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_mapping.rs"]
 mod sql_mapping;

@@ -4,7 +4,7 @@
 use crate::testing::{postgres_test_url, TestDatabase};
 use crate::{
     AuditAction, AuditFilter, DataValueFilter, ImportCount, Numeric, NumericScan, Store,
-    StoreConfig, StoreError,
+    StoreConfig, StoreError, ValueKey,
 };
 use healthplan_access::{
     BulkWriter, Caps, PlanEditor, Policy, ProgressWriter, ReadScope, RegistryAdmin,
@@ -67,6 +67,7 @@ stories!(
     task_progress,
     reopening_keeps_data,
     concurrent_writers_cannot_both_win,
+    grouped_saves_commit_together_and_fail_alone,
     numeric_stream_yields_what_all_data_values_holds,
     scoped_writes_and_reads,
     sessions_tokens_and_throttling,
@@ -1112,6 +1113,103 @@ async fn concurrent_writers_cannot_both_win(store: &Store, _: &StoreConfig) {
     assert_eq!(log.len(), 2, "only the winners are audited");
 }
 
+/// Group commit: several callers' saves in one transaction; each caller's values all or
+/// nothing, a refused caller failing alone, the audit rows chained in order.
+async fn grouped_saves_commit_together_and_fail_alone(store: &Store, _: &StoreConfig) {
+    with_areas(store).await;
+    let (a, b, c, d, e) = (
+        writer("a"),
+        writer("b"),
+        writer("c"),
+        writer("d"),
+        writer("e"),
+    );
+    let first = [(number("HL01", "440300", "2024", 1.0), None)];
+    // A version for a value that does not exist: refused.
+    let stale = [(number("HL01", "440310", "2024", 2.0), Some(5))];
+    let batch = [
+        (number("HL02", "440300", "2024", 3.0), None),
+        (number("HL02", "440310", "2024", 4.0), None),
+        (number("HL02", "445300", "2024", 5.0), None),
+    ];
+    // The same new cell as `a` in the same group: `a`'s insert is seen, so a conflict.
+    let again = [(number("HL01", "440300", "2024", 6.0), None)];
+    // An area that is not stored: refused by name, after others wrote in the transaction.
+    let unknown = [
+        (number("HL03", "440300", "2024", 7.0), None),
+        (number("HL03", "110000", "2024", 8.0), None),
+    ];
+    // The same cell twice in one caller's values: saved one after the other.
+    let twice = [
+        (number("HL04", "440300", "2024", 9.0), None),
+        (number("HL04", "440300", "2024", 10.0), Some(1)),
+    ];
+    let out = store
+        .put_data_value_groups(&[
+            (&a, &first[..]),
+            (&b, &stale[..]),
+            (&c, &batch[..]),
+            (&d, &again[..]),
+            (&e, &unknown[..]),
+            (&a, &twice[..]),
+        ])
+        .await;
+    assert_eq!(out.len(), 6);
+    assert_eq!(out[0].as_ref().unwrap()[0].version, 1);
+    assert!(
+        matches!(out[1], Err(StoreError::VersionConflict { .. })),
+        "{:?}",
+        out[1]
+    );
+    assert_eq!(out[2].as_ref().unwrap().len(), 3);
+    assert!(
+        matches!(out[3], Err(StoreError::VersionConflict { .. })),
+        "{:?}",
+        out[3]
+    );
+    let err = out[4].as_ref().unwrap_err().to_string();
+    assert!(err.contains("110000"), "{err}");
+    let versions: Vec<i64> = out[5].as_ref().unwrap().iter().map(|v| v.version).collect();
+    assert_eq!(versions, [1, 2]);
+
+    let stored = store
+        .list_data_values(&all(), &DataValueFilter::default())
+        .await
+        .unwrap();
+    let cells: Vec<String> = stored
+        .iter()
+        .map(|v| format!("{}/{}={:?}", v.element, v.area, v.value))
+        .collect();
+    assert_eq!(stored.len(), 5, "{cells:?}");
+    assert!(!stored.iter().any(|v| v.element == "HL03"), "{cells:?}");
+    let log = store
+        .audit_log(&AuditFilter {
+            entity: Some("data_value".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actors: Vec<&str> = log.iter().map(|e| e.actor.as_str()).collect();
+    assert_eq!(
+        actors,
+        ["a", "c", "c", "c", "a", "a"],
+        "only what committed, in order"
+    );
+    assert_eq!(log[5].after.as_ref().unwrap()["version"], 2);
+    let check = store.verify_audit().await.unwrap();
+    assert!(check.first_broken.is_none(), "{check:?}");
+    assert!(store.integrity_check().await.unwrap().is_empty());
+
+    // Keyed reads: exactly the cells asked for that exist, within the scope.
+    let keys = [
+        ValueKey::new("HL02", code("440310"), "2024".parse().unwrap()),
+        ValueKey::new("HL02", code("440000"), "2024".parse().unwrap()),
+    ];
+    let got = store.data_values_at(&all(), &keys).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].value, Value::Number { value: 4.0 });
+}
+
 /// Collects what the streaming read hands out, as `DataValue`s to compare with the full read.
 async fn stream_all(store: &Store) -> (Vec<(String, AreaCode, Period, Value)>, NumericScan) {
     let mut out = Vec::new();
@@ -1267,6 +1365,13 @@ async fn sqlite_file_uses_wal_and_foreign_keys() {
         .await
         .unwrap();
     assert_eq!(fk, 1);
+    // FULL: a commit is on disk before it is acknowledged (NORMAL in WAL may lose the last
+    // ones on a power cut).
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sync, 2);
     let e = Store::open(&StoreConfig::new(dir.path(), Some("mysql://h/db".into())))
         .await
         .unwrap_err();
