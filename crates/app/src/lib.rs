@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod areas_csv;
 pub mod clock;
+pub mod cluster;
 pub mod csv_input;
 pub mod demo;
 pub mod entry;
@@ -39,6 +40,7 @@ use healthplan_core::{Aggregation, Area, AreaCode, DataValue, Period, PlanDocume
 use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError, ValueKey};
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -125,6 +127,9 @@ pub struct App {
     /// Last known state of each outbreak subject, loaded on the first check.
     outbreak_states: tokio::sync::Mutex<Option<HashMap<String, String>>>,
     clock: clock::Clock,
+    /// The last change of the store's change feed the engine holds (PostgreSQL, where other
+    /// processes write too; see `cluster`).
+    seen: AtomicI64,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -135,6 +140,8 @@ pub const DEN_SUFFIX: &str = ".den";
 impl App {
     /// Loads the engine from the store and reports how long it took.
     pub async fn open(store: Store) -> Result<App> {
+        // Read before the load: changes after it are applied again, which is harmless.
+        let seen = store.change_head().await?;
         let (engine, report) = load(&store).await?;
         tracing::info!(
             values = report.values,
@@ -152,6 +159,7 @@ impl App {
             watch: RwLock::new(Arc::new(watch)),
             outbreak_states: tokio::sync::Mutex::new(None),
             clock: clock::Clock::default(),
+            seen: AtomicI64::new(seen),
         })
     }
 
@@ -245,9 +253,16 @@ impl App {
     /// Rebuilds the engine from the store, e.g. after the area tree or element rules changed.
     pub async fn reload(&self) -> Result<LoadReport> {
         let _w = self.write.lock().await;
+        self.reload_locked().await
+    }
+
+    /// [`App::reload`] with the write lock already held.
+    async fn reload_locked(&self) -> Result<LoadReport> {
+        let seen = self.store.change_head().await?;
         let (engine, report) = load(&self.store).await?;
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
         *self.report.write().unwrap_or_else(|e| e.into_inner()) = report.clone();
+        self.seen.store(seen, Ordering::SeqCst);
         Ok(report)
     }
 
@@ -324,9 +339,13 @@ impl App {
             .store
             .delete_data_value(by, key, expected_version)
             .await?;
-        if let Err(e) = self.apply(&key.element, &key.area, key.period, None) {
-            self.rebuild_after(e).await;
-        }
+        self.after_commit(&[Committed {
+            element: &key.element,
+            area: &key.area,
+            period: key.period,
+            value: None,
+        }])
+        .await;
         Ok(before)
     }
 
@@ -334,10 +353,26 @@ impl App {
     /// and the store is the source of truth, so an engine that cannot take a change is not
     /// the writer's failure: it is logged and the engine rebuilt from the store.
     async fn mirror(&self, stored: &[DataValue]) {
-        let failed = stored.iter().find_map(|v| {
-            self.apply(&v.element, &v.area, v.period, Some(&v.value))
-                .err()
-        });
+        let changes: Vec<Committed<'_>> = stored
+            .iter()
+            .map(|v| Committed {
+                element: &v.element,
+                area: &v.area,
+                period: v.period,
+                value: Some(&v.value),
+            })
+            .collect();
+        self.after_commit(&changes).await;
+    }
+
+    /// THE after-commit hook: every committed change of data values reaches the engine (and
+    /// anything derived from values) through here, whether this process wrote it (`mirror`,
+    /// `delete_data_value`) or another process on the same database did (`cluster`, from
+    /// the change feed). Called with the write lock held, in commit order.
+    pub(crate) async fn after_commit(&self, changes: &[Committed<'_>]) {
+        let failed = changes
+            .iter()
+            .find_map(|c| self.apply(c.element, c.area, c.period, c.value).err());
         if let Some(e) = failed {
             self.rebuild_after(e).await;
         }
@@ -345,12 +380,8 @@ impl App {
 
     async fn rebuild_after(&self, e: AppError) {
         tracing::error!(error = %e, "the analytics engine refused a committed change; rebuilding it from the store");
-        match load(&self.store).await {
-            Ok((engine, report)) => {
-                *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
-                *self.report.write().unwrap_or_else(|e| e.into_inner()) = report;
-            }
-            Err(e) => tracing::error!(error = %e, "rebuilding the analytics engine failed"),
+        if let Err(e) = self.reload_locked().await {
+            tracing::error!(error = %e, "rebuilding the analytics engine failed");
         }
     }
 
@@ -373,6 +404,16 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// One committed change of a stored value: its key and what it holds now (`None`: deleted
+/// or nothing numeric).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Committed<'a> {
+    pub element: &'a str,
+    pub area: &'a AreaCode,
+    pub period: Period,
+    pub value: Option<&'a Value>,
 }
 
 /// The (element, area, period) of saved values, for the outbreak check.

@@ -161,7 +161,7 @@ async fn target(app: &App) -> Result<(String, AreaCode)> {
 }
 
 /// A personal API token of the demo administrator, made the way a script would.
-async fn api_token(client: &Client, base: &str) -> Result<String> {
+pub(crate) async fn api_token(client: &Client, base: &str) -> Result<String> {
     let admin = ACCOUNTS
         .iter()
         .find(|a| a.username == "admin")
@@ -304,7 +304,7 @@ impl Bencher {
     }
 }
 
-fn etag_version(r: &reqwest::Response) -> Result<i64> {
+pub(crate) fn etag_version(r: &reqwest::Response) -> Result<i64> {
     let tag = r
         .headers()
         .get(ETAG)
@@ -316,7 +316,7 @@ fn etag_version(r: &reqwest::Response) -> Result<i64> {
 }
 
 /// The `q` quantile by nearest rank, in milliseconds.
-fn quantile_ms(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile_ms(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

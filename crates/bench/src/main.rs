@@ -3,8 +3,10 @@
 //! timing. `bench/README.md` describes what each measures and the figures of record.
 
 mod api;
+mod cluster;
 mod detect;
 mod engine;
+mod startup;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +33,15 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Over HTTP: PUT a value, read the province's yearly aggregate back; latency of each.
     Api(api::ApiArgs),
+    /// Two server processes on one PostgreSQL: write via A, read via B; kill A mid-run.
+    Cluster(cluster::ClusterArgs),
+    /// A database with millions of values for `startup` (bulk-inserted straight into SQL).
+    StartupData(startup::DataArgs),
+    /// Time `healthplan serve` from spawn to a ready `/readyz` on a database.
+    Startup(startup::StartupArgs),
+    /// One server process of `cluster` (started by it).
+    #[command(hide = true)]
+    ClusterNode(cluster::NodeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +53,22 @@ fn main() -> std::process::ExitCode {
         Command::Detect(a) => detect::run(&a),
         Command::Api(a) => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(api::run(&a)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+        Command::Cluster(a) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(cluster::run(&a)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+        Command::StartupData(a) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(startup::data(&a)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+        Command::Startup(a) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(startup::startup(&a)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
+        Command::ClusterNode(a) => match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(cluster::node(&a)),
             Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
         },
     };

@@ -32,6 +32,10 @@ pub struct ServerConfig {
     pub alert_interval: Option<Duration>,
     /// `/metrics` answers only with this bearer token (`None`: metrics off).
     pub metrics_token: Option<String>,
+    /// With other processes on the same PostgreSQL database: how often the engine catches up
+    /// with their writes even without a notification (a safety net; notifications apply
+    /// them within milliseconds).
+    pub catch_up_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +52,7 @@ impl Default for ServerConfig {
             settings: Settings::default(),
             alert_interval: Some(Duration::from_secs(600)),
             metrics_token: None,
+            catch_up_every: Duration::from_secs(5),
         }
     }
 }

@@ -445,7 +445,7 @@ async fn insert_element(
 
 // ---- data values -------------------------------------------------------------------------
 
-const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
+pub(super) const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
      denominator, bool_value, text_value, status, version, comment, review_comment, synthetic";
 /// [`DATA_VALUE_COLUMNS`] and who changed and reviewed the value.
 const VALUE_RECORD_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
@@ -494,7 +494,7 @@ fn value_columns(v: &Value) -> ValueColumns {
 
 /// Decodes a row selected with [`DATA_VALUE_COLUMNS`] (by position: this runs once per
 /// value when the analytics engine starts, and the error key is only built on failure).
-fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
+pub(super) fn row_to_data_value(row: &DbRow) -> Result<DataValue> {
     let element: String = row.try_get(0)?;
     let area: &str = row.try_get(1)?;
     let period: &str = row.try_get(2)?;
