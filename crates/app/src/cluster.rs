@@ -50,6 +50,8 @@ impl App {
             let after = self.seen.load(Ordering::SeqCst);
             if self.store.change_head().await? - after > RELOAD_BEYOND {
                 self.reload_locked().await?;
+                // A reload marker may be among the skipped changes.
+                self.reload_derived().await?;
                 done.reloaded = true;
                 return Ok(done);
             }
@@ -60,10 +62,23 @@ impl App {
                         "changes this process had not seen were pruned; reloading the engine"
                     );
                     self.reload_locked().await?;
+                    self.reload_derived().await?;
                     done.reloaded = true;
                     return Ok(done);
                 }
-                ChangeFeed::Changes { last, values } => {
+                ChangeFeed::Changes {
+                    last,
+                    values,
+                    reload,
+                } => {
+                    if reload {
+                        // Registry changes elsewhere: everything derived is rebuilt, and the
+                        // reload has read every value up to now.
+                        self.reload_locked().await?;
+                        self.reload_derived().await?;
+                        done.reloaded = true;
+                        return Ok(done);
+                    }
                     let changes: Vec<Committed<'_>> = values
                         .iter()
                         .map(|(k, v)| Committed {
@@ -221,6 +236,32 @@ mod tests {
         let c = b.catch_up().await.unwrap();
         assert!(c.reloaded);
         assert_eq!(province(&b, births(), "2024"), (Some(6.0), 2));
+
+        // A new area through A: B rebuilds its tree and policy, then aggregates values there.
+        let all = areas();
+        let town = all.iter().find(|x| x.code.as_str() == "440310001").unwrap();
+        let new = healthplan_core::Area::new(
+            crate::tests::code("440310001002"),
+            "新社区",
+            healthplan_core::AreaLevel::Village,
+            Some(town),
+        )
+        .unwrap();
+        let admin = a.local_caps("admin").registry_admin().unwrap();
+        a.import_areas(&admin, &[new]).await.unwrap();
+        let writer = a.local_caps("reporter").value_writer().unwrap();
+        a.put_data_value(
+            &writer,
+            &number("births", "440310001002", "202406", 2.0),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(!b.policy().areas().contains(&crate::tests::code("440310001002")));
+        let c = b.catch_up().await.unwrap();
+        assert!(c.reloaded);
+        assert!(b.policy().areas().contains(&crate::tests::code("440310001002")));
+        assert_eq!(province(&b, births(), "2024"), (Some(8.0), 3));
 
         a.store().close().await;
         b.store().close().await;

@@ -184,6 +184,26 @@ impl App {
     pub async fn refresh_policy(&self) -> Result<()> {
         let p = load_policy(&self.store).await?;
         *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
+        self.announce_reload().await;
+        Ok(())
+    }
+
+    /// Tells other processes on the database to rebuild what this one just rebuilt. Their
+    /// engines stay right without it until their next restart only, so a failure is logged,
+    /// not the caller's.
+    async fn announce_reload(&self) {
+        if let Err(e) = self.store.announce_reload().await {
+            tracing::warn!(error = %e, "cannot tell other processes to reload");
+        }
+    }
+
+    /// The policy and the watched series from the store, announcing nothing (a reload that
+    /// another process announced).
+    pub(crate) async fn reload_derived(&self) -> Result<()> {
+        let p = load_policy(&self.store).await?;
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
+        let w = surveillance::load_watch(&self.store).await?;
+        *self.watch.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(w);
         Ok(())
     }
 
@@ -253,7 +273,9 @@ impl App {
     /// Rebuilds the engine from the store, e.g. after the area tree or element rules changed.
     pub async fn reload(&self) -> Result<LoadReport> {
         let _w = self.write.lock().await;
-        self.reload_locked().await
+        let report = self.reload_locked().await?;
+        self.announce_reload().await;
+        Ok(report)
     }
 
     /// [`App::reload`] with the write lock already held.

@@ -22,6 +22,9 @@ pub enum ChangeFeed {
     Changes {
         last: i64,
         values: Vec<(ValueKey, Option<DataValue>)>,
+        /// Another process changed what engines and policies are built from (areas,
+        /// elements, plans, watched series): rebuild them from the store.
+        reload: bool,
     },
     /// Changes after the point were pruned: the reader must reload from `data_values`.
     Pruned,
@@ -62,6 +65,7 @@ impl Store {
             Store::Sqlite(_) => Ok(ChangeFeed::Changes {
                 last: after,
                 values: Vec::new(),
+                reload: false,
             }),
             Store::Postgres(db) => db.changes_since(after, limit).await,
         }
@@ -77,6 +81,15 @@ impl Store {
                 inner.listen(CHANNEL).await?;
                 Ok(Some(ChangeListener { inner }))
             }
+        }
+    }
+
+    /// Tells the other processes to rebuild their engine and policy from the store (after
+    /// areas, elements, plans or watched series changed): a marker change in the feed.
+    pub async fn announce_reload(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(db) => db.announce_reload().await,
         }
     }
 

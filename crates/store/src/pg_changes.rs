@@ -13,7 +13,11 @@ use std::time::Duration;
 impl PgDb {
     pub(crate) async fn change_head(&self) -> Result<i64> {
         Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0)::BIGINT FROM value_changes")
+            // Pruned changes count as seen: a table emptied by pruning still has a head.
+            sqlx::query_scalar(
+                "SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM value_changes),
+                                 (SELECT pruned_through FROM value_change_floor))::BIGINT",
+            )
                 .fetch_one(&self.pool)
                 .await?,
         )
@@ -51,6 +55,7 @@ impl PgDb {
             .await?;
         tx.commit().await?;
         let mut last = after;
+        let mut reload = false;
         let mut seen = HashSet::new();
         let mut values = Vec::new();
         for row in &rows {
@@ -60,6 +65,11 @@ impl PgDb {
             let element: String = row.try_get(15)?;
             let area: String = row.try_get(16)?;
             let period: String = row.try_get(17)?;
+            if element.is_empty() {
+                // The marker `announce_reload` writes.
+                reload = true;
+                continue;
+            }
             if !seen.insert((element.clone(), area.clone(), period.clone())) {
                 continue;
             }
@@ -80,7 +90,23 @@ impl PgDb {
             };
             values.push((key, value));
         }
-        Ok(ChangeFeed::Changes { last, values })
+        Ok(ChangeFeed::Changes {
+            last,
+            values,
+            reload,
+        })
+    }
+
+    pub(crate) async fn announce_reload(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO value_changes (element, area_code, period) VALUES ('', '', '')")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_notify('healthplan_values', '')")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn prune_changes(&self, keep: Duration) -> Result<u64> {
