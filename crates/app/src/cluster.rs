@@ -263,6 +263,57 @@ mod tests {
         assert!(b.policy().areas().contains(&crate::tests::code("440310001002")));
         assert_eq!(province(&b, births(), "2024"), (Some(8.0), 3));
 
+        // A new element through A (the server's element PUT: store, then reload).
+        let el = DataElement::new("deaths", "死亡数", ValueType::Number, Aggregation::Sum).unwrap();
+        a.store()
+            .put_data_elements(&admin, &[el])
+            .await
+            .unwrap();
+        a.reload().await.unwrap();
+        assert!(b.engine().element("deaths").is_err());
+        let c = b.catch_up().await.unwrap();
+        assert!(c.reloaded);
+        assert!(b.engine().element("deaths").is_ok());
+
+        a.store().close().await;
+        b.store().close().await;
+        db.remove().await.unwrap();
+    }
+
+    /// With `follow_changes` running, a write through A reaches B by notification alone (the
+    /// safety net is set far beyond the bound).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_follower_applies_changes_as_they_are_announced() {
+        let Some(server) = postgres_test_url() else {
+            eprintln!("HEALTHPLAN_TEST_DATABASE_URL not set: PostgreSQL story skipped");
+            return;
+        };
+        let db = TestDatabase::create(&server).await.unwrap();
+        let config = StoreConfig::new(".", Some(db.url.clone()));
+        let a = App::open(Store::open(&config).await.unwrap()).await.unwrap();
+        let admin = a.local_caps("admin").registry_admin().unwrap();
+        a.import_areas(&admin, &areas()).await.unwrap();
+        let el = DataElement::new("births", "活产数", ValueType::Number, Aggregation::Sum).unwrap();
+        a.store().put_data_elements(&admin, &[el]).await.unwrap();
+        a.reload().await.unwrap();
+        let b = Arc::new(App::open(Store::open(&config).await.unwrap()).await.unwrap());
+        let follower = tokio::spawn(follow_changes(b.clone(), Duration::from_secs(3600)));
+        let writer = a.local_caps("reporter").value_writer().unwrap();
+        for (i, area) in ["445300", "440310001001"].iter().enumerate() {
+            a.put_data_value(&writer, &number("births", area, "202402", 7.0), None)
+                .await
+                .unwrap();
+            let start = std::time::Instant::now();
+            while province(&b, births(), "2024") != (Some(7.0 * (i + 1) as f64), i as u64 + 1) {
+                assert!(
+                    start.elapsed() < Duration::from_secs(5),
+                    "B did not apply the write: {:?}",
+                    province(&b, births(), "2024")
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        follower.abort();
         a.store().close().await;
         b.store().close().await;
         db.remove().await.unwrap();

@@ -12,9 +12,11 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 
-/// How long a write may take to show through the other process. Notifications apply it
-/// within milliseconds; the bound leaves room for a loaded test machine.
-const BOUND: Duration = Duration::from_secs(5);
+/// How long a change may take to show through the other process. Notifications apply a
+/// value within milliseconds (`healthplan-bench cluster` measures it); a registry change makes
+/// the other process reload its engine, which takes seconds in a debug build on a loaded
+/// machine. A liveness bound, not a timing assertion.
+const BOUND: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database() {
