@@ -69,9 +69,14 @@ impl App {
                 ChangeFeed::Changes {
                     last,
                     values,
-                    reload,
+                    reloads,
                 } => {
-                    if reload {
+                    // This process's own markers: it rebuilt before announcing.
+                    let foreign = {
+                        let mut own = self.own_markers.lock().unwrap_or_else(|e| e.into_inner());
+                        reloads.iter().filter(|id| !own.remove(id)).count()
+                    };
+                    if foreign > 0 {
                         // Registry changes elsewhere: everything derived is rebuilt, and the
                         // reload has read every value up to now.
                         self.reload_locked().await?;
@@ -274,6 +279,8 @@ mod tests {
         let c = b.catch_up().await.unwrap();
         assert!(c.reloaded);
         assert!(b.engine().element("deaths").is_ok());
+        // A announced that reload after making it: its own marker does not rebuild it again.
+        assert!(!a.catch_up().await.unwrap().reloaded);
 
         a.store().close().await;
         b.store().close().await;

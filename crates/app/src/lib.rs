@@ -130,6 +130,8 @@ pub struct App {
     /// The last change of the store's change feed the engine holds (PostgreSQL, where other
     /// processes write too; see `cluster`).
     seen: AtomicI64,
+    /// Reload markers this process announced (it has rebuilt already; see `cluster`).
+    own_markers: std::sync::Mutex<HashSet<i64>>,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -160,6 +162,7 @@ impl App {
             outbreak_states: tokio::sync::Mutex::new(None),
             clock: clock::Clock::default(),
             seen: AtomicI64::new(seen),
+            own_markers: std::sync::Mutex::new(HashSet::new()),
         })
     }
 
@@ -192,8 +195,14 @@ impl App {
     /// engines stay right without it until their next restart only, so a failure is logged,
     /// not the caller's.
     async fn announce_reload(&self) {
-        if let Err(e) = self.store.announce_reload().await {
-            tracing::warn!(error = %e, "cannot tell other processes to reload");
+        match self.store.announce_reload().await {
+            Ok(id) => {
+                self.own_markers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot tell other processes to reload"),
         }
     }
 

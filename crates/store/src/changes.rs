@@ -22,9 +22,10 @@ pub enum ChangeFeed {
     Changes {
         last: i64,
         values: Vec<(ValueKey, Option<DataValue>)>,
-        /// Another process changed what engines and policies are built from (areas,
-        /// elements, plans, watched series): rebuild them from the store.
-        reload: bool,
+        /// Reload markers among the changes (their ids): a process changed what engines and
+        /// policies are built from (areas, elements, plans, watched series); the others
+        /// rebuild them from the store.
+        reloads: Vec<i64>,
     },
     /// Changes after the point were pruned: the reader must reload from `data_values`.
     Pruned,
@@ -65,7 +66,7 @@ impl Store {
             Store::Sqlite(_) => Ok(ChangeFeed::Changes {
                 last: after,
                 values: Vec::new(),
-                reload: false,
+                reloads: Vec::new(),
             }),
             Store::Postgres(db) => db.changes_since(after, limit).await,
         }
@@ -86,9 +87,10 @@ impl Store {
 
     /// Tells the other processes to rebuild their engine and policy from the store (after
     /// areas, elements, plans or watched series changed): a marker change in the feed.
-    pub async fn announce_reload(&self) -> Result<()> {
+    /// Returns the marker's id (0 on SQLite).
+    pub async fn announce_reload(&self) -> Result<i64> {
         match self {
-            Store::Sqlite(_) => Ok(()),
+            Store::Sqlite(_) => Ok(0),
             Store::Postgres(db) => db.announce_reload().await,
         }
     }

@@ -55,7 +55,7 @@ impl PgDb {
             .await?;
         tx.commit().await?;
         let mut last = after;
-        let mut reload = false;
+        let mut reloads = Vec::new();
         let mut seen = HashSet::new();
         let mut values = Vec::new();
         for row in &rows {
@@ -67,7 +67,7 @@ impl PgDb {
             let period: String = row.try_get(17)?;
             if element.is_empty() {
                 // The marker `announce_reload` writes.
-                reload = true;
+                reloads.push(last);
                 continue;
             }
             if !seen.insert((element.clone(), area.clone(), period.clone())) {
@@ -93,20 +93,23 @@ impl PgDb {
         Ok(ChangeFeed::Changes {
             last,
             values,
-            reload,
+            reloads,
         })
     }
 
-    pub(crate) async fn announce_reload(&self) -> Result<()> {
+    pub(crate) async fn announce_reload(&self) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO value_changes (element, area_code, period) VALUES ('', '', '')")
-            .execute(&mut *tx)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO value_changes (element, area_code, period) VALUES ('', '', '')
+             RETURNING id",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("SELECT pg_notify('healthplan_values', '')")
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(id)
     }
 
     pub(crate) async fn prune_changes(&self, keep: Duration) -> Result<u64> {
