@@ -1,6 +1,6 @@
 //! Group commit of data-value saves. A save joins a queue, then waits for the write lock;
 //! whoever takes the lock commits everything queued in one transaction (one fsync), runs
-//! [`App::after_commit`] on what committed, and answers each waiting save. So saves that
+//! [`App::mirror`] on what committed, and answers each waiting save. So saves that
 //! arrive while another commits share the next commit, each caller is answered only after
 //! its own values committed, and one caller's refused save fails alone.
 
@@ -100,7 +100,7 @@ impl App {
             .flatten()
             .cloned()
             .collect();
-        self.after_commit(&committed, &[]).await;
+        self.mirror(&committed).await;
         for (job, r) in jobs.into_iter().zip(results) {
             let _ = job.reply.send(r.map_err(AppError::from));
         }

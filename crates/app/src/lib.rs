@@ -11,6 +11,7 @@ pub mod areas_csv;
 pub mod bulk;
 pub mod clock;
 mod commit;
+pub mod cluster;
 pub mod csv_input;
 pub mod demo;
 pub mod departments;
@@ -54,6 +55,7 @@ use healthplan_store::{
 };
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -157,6 +159,11 @@ pub struct App {
     clock: clock::Clock,
     /// Evaluations kept until a value, plan or area they read changes.
     evals: eval_cache::EvalCache,
+    /// The last change of the store's change feed the engine holds (PostgreSQL, where other
+    /// processes write too; see `cluster`).
+    seen: AtomicI64,
+    /// Reload markers this process announced (it has rebuilt already; see `cluster`).
+    own_markers: std::sync::Mutex<HashSet<i64>>,
 }
 
 /// Suffixes of the elements a ratio value (numerator and denominator) is split into; the
@@ -167,6 +174,8 @@ pub const DEN_SUFFIX: &str = ".den";
 impl App {
     /// Loads the engine from the store and reports how long it took.
     pub async fn open(store: Store) -> Result<App> {
+        // Read before the load: changes after it are applied again, which is harmless.
+        let seen = store.change_head().await?;
         let (engine, report) = load(&store).await?;
         tracing::info!(
             values = report.values,
@@ -187,6 +196,8 @@ impl App {
             outbreak_states: tokio::sync::Mutex::new(None),
             clock: clock::Clock::default(),
             evals: eval_cache::EvalCache::default(),
+            seen: AtomicI64::new(seen),
+            own_markers: std::sync::Mutex::new(HashSet::new()),
         })
     }
 
@@ -212,6 +223,32 @@ impl App {
         let p = load_policy(&self.store).await?;
         *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
         self.evaluations_changed();
+        self.announce_reload().await;
+        Ok(())
+    }
+
+    /// Tells other processes on the database to rebuild what this one just rebuilt. Their
+    /// engines stay right without it until their next restart only, so a failure is logged,
+    /// not the caller's.
+    async fn announce_reload(&self) {
+        match self.store.announce_reload().await {
+            Ok(id) => {
+                self.own_markers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot tell other processes to reload"),
+        }
+    }
+
+    /// The policy and the watched series from the store, announcing nothing (a reload that
+    /// another process announced).
+    pub(crate) async fn reload_derived(&self) -> Result<()> {
+        let p = load_policy(&self.store).await?;
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = p;
+        let w = surveillance::load_watch(&self.store).await?;
+        *self.watch.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(w);
         Ok(())
     }
 
@@ -284,10 +321,19 @@ impl App {
     /// Rebuilds the engine from the store, e.g. after the area tree or element rules changed.
     pub async fn reload(&self) -> Result<LoadReport> {
         let _w = self.write.lock().await;
+        let report = self.reload_locked().await?;
+        self.announce_reload().await;
+        Ok(report)
+    }
+
+    /// [`App::reload`] with the write lock already held.
+    async fn reload_locked(&self) -> Result<LoadReport> {
+        let seen = self.store.change_head().await?;
         let (engine, report) = load(&self.store).await?;
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
         *self.report.write().unwrap_or_else(|e| e.into_inner()) = report.clone();
         self.evaluations_changed();
+        self.seen.store(seen, Ordering::SeqCst);
         Ok(report)
     }
 
@@ -338,7 +384,7 @@ impl App {
             let _w = self.write.lock().await;
             self.recover_engine().await;
             let n = self.store.import_data_values(by, values).await?;
-            self.after_commit(values, &[]).await;
+            self.mirror(values).await;
             // A bulk load may overwrite an approved value with any status.
             self.values_changed(values.iter().map(|v| v.element.as_str()));
             n
@@ -359,24 +405,15 @@ impl App {
             .store
             .delete_data_value(by, key, expected_version)
             .await?;
-        self.after_commit(&[], std::slice::from_ref(key)).await;
+        self.after_commit(&[Committed {
+            element: &key.element,
+            area: &key.area,
+            period: key.period,
+            value: None,
+            evaluated: true,
+        }])
+        .await;
         Ok(before)
-    }
-
-    /// THE hook after a committed data-value change, in commit order with the write lock
-    /// held, before any writer is answered: `stored` values now stand, `deleted` keys are
-    /// gone. It mirrors them in the analytics engine; whatever else must follow a committed
-    /// value (cache invalidation, notifying other processes) belongs here too.
-    pub(crate) async fn after_commit(&self, stored: &[DataValue], deleted: &[ValueKey]) {
-        self.mirror(stored).await;
-        let failed = deleted
-            .iter()
-            .find_map(|k| self.apply(&k.element, &k.area, k.period, None).err());
-        if let Some(e) = failed {
-            self.rebuild_after(e).await;
-        }
-        self.approved_changed(stored);
-        self.values_changed(deleted.iter().map(|k| k.element.as_str()));
     }
 
     /// A reviewer's decision on a value. Approving and reopening change what evaluations
@@ -420,38 +457,44 @@ impl App {
         self.plan_changed(key.plan_id);
         Ok(p)
     }
-
-    /// Evaluations read approved values only; entry moves (draft, submitted) leave them be.
-    fn approved_changed(&self, values: &[DataValue]) {
-        self.values_changed(
-            values
-                .iter()
-                .filter(|v| v.status == ValueStatus::Approved)
-                .map(|v| v.element.as_str()),
-        );
     }
 
     /// Mirrors committed values in the engine (the write lock held). The write has happened
     /// and the store is the source of truth, so an engine that cannot take a change is not
     /// the writer's failure: it is logged and the engine rebuilt from the store.
     async fn mirror(&self, stored: &[DataValue]) {
-        let failed = stored.iter().find_map(|v| {
-            self.apply(&v.element, &v.area, v.period, Some(&v.value))
-                .err()
-        });
+        let changes: Vec<Committed<'_>> = stored
+            .iter()
+            .map(|v| Committed {
+                element: &v.element,
+                area: &v.area,
+                period: v.period,
+                value: Some(&v.value),
+                // Evaluations read approved values only; entry moves leave them be.
+                evaluated: v.status == ValueStatus::Approved,
+            })
+            .collect();
+        self.after_commit(&changes).await;
+    }
+
+    /// THE after-commit hook: every committed change of data values reaches the engine (and
+    /// anything derived from values) through here, whether this process wrote it (`mirror`,
+    /// `delete_data_value`) or another process on the same database did (`cluster`, from
+    /// the change feed). Called with the write lock held, in commit order.
+    pub(crate) async fn after_commit(&self, changes: &[Committed<'_>]) {
+        let failed = changes
+            .iter()
+            .find_map(|c| self.apply(c.element, c.area, c.period, c.value).err());
         if let Some(e) = failed {
             self.rebuild_after(e).await;
         }
+        self.values_changed(changes.iter().filter(|c| c.evaluated).map(|c| c.element));
     }
 
     async fn rebuild_after(&self, e: AppError) {
         tracing::error!(error = %e, "the analytics engine refused a committed change; rebuilding it from the store");
-        match load(&self.store).await {
-            Ok((engine, report)) => {
-                *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
-                *self.report.write().unwrap_or_else(|e| e.into_inner()) = report;
-            }
-            Err(e) => tracing::error!(error = %e, "rebuilding the analytics engine failed"),
+        if let Err(e) = self.reload_locked().await {
+            tracing::error!(error = %e, "rebuilding the analytics engine failed");
         }
     }
 
@@ -474,6 +517,19 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// One committed change of a stored value: its key and what it holds now (`None`: deleted
+/// or nothing numeric).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Committed<'a> {
+    pub element: &'a str,
+    pub area: &'a AreaCode,
+    pub period: Period,
+    pub value: Option<&'a Value>,
+    /// The change may alter what evaluations read (an approved value, a deletion, or
+    /// another process's change, whose status is not known here): cached ones are dropped.
+    pub evaluated: bool,
 }
 
 /// The (element, area, period) of saved values, for the outbreak check.

@@ -198,6 +198,7 @@ impl App {
     pub async fn refresh_watch(&self) -> Result<()> {
         let w = load_watch(&self.store).await?;
         *self.watch.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(w);
+        self.announce_reload().await;
         Ok(())
     }
 

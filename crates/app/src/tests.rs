@@ -6,11 +6,11 @@ use healthplan_analytics::{AreaSel, Item, PeriodSel};
 use healthplan_core::{Area, AreaLevel, DataElement, ValueType};
 use healthplan_store::testing::{postgres_test_url, TestDatabase};
 
-fn code(s: &str) -> AreaCode {
+pub(crate) fn code(s: &str) -> AreaCode {
     AreaCode::parse(s).unwrap()
 }
 
-fn areas() -> Vec<Area> {
+pub(crate) fn areas() -> Vec<Area> {
     let gd = Area::new(code("440000"), "广东省", AreaLevel::Province, None).unwrap();
     let sz = Area::new(code("440300"), "深圳市", AreaLevel::City, Some(&gd)).unwrap();
     let ps = Area::new(code("440310"), "坪山区", AreaLevel::County, Some(&sz)).unwrap();
@@ -26,7 +26,7 @@ fn areas() -> Vec<Area> {
     vec![gd, sz, ps, town, vil, yf]
 }
 
-fn number(element: &str, area: &str, period: &str, v: f64) -> DataValue {
+pub(crate) fn number(element: &str, area: &str, period: &str, v: f64) -> DataValue {
     DataValue::new(
         element,
         code(area),
@@ -36,7 +36,7 @@ fn number(element: &str, area: &str, period: &str, v: f64) -> DataValue {
     .unwrap()
 }
 
-fn province(app: &App, item: Item, period: &str) -> (Option<f64>, u64) {
+pub(crate) fn province(app: &App, item: Item, period: &str) -> (Option<f64>, u64) {
     let rows = app
         .query(&Query {
             items: vec![item],
@@ -47,7 +47,7 @@ fn province(app: &App, item: Item, period: &str) -> (Option<f64>, u64) {
     (rows[0].value, rows[0].count)
 }
 
-fn births() -> Item {
+pub(crate) fn births() -> Item {
     Item::Element("births".into())
 }
 

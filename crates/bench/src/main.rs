@@ -3,12 +3,14 @@
 //! timing. `bench/README.md` describes what each measures and the figures of record.
 
 mod api;
+mod cluster;
 mod crash;
 mod detect;
 mod engine;
 mod load;
 mod pages;
 mod serve;
+mod startup;
 mod write;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +47,15 @@ enum Command {
     /// kill -9 the server during concurrent writes and imports; check nothing acknowledged
     /// was lost, everything is audited and intact after each restart.
     Crash(crash::CrashArgs),
+    /// Two server processes on one PostgreSQL: write via A, read via B; kill A mid-run.
+    Cluster(cluster::ClusterArgs),
+    /// A database with millions of values for `startup` (bulk-inserted straight into SQL).
+    StartupData(startup::DataArgs),
+    /// Time `healthplan serve` from spawn to a ready `/readyz` on a database.
+    Startup(startup::StartupArgs),
+    /// One server process of `cluster` (started by it).
+    #[command(hide = true)]
+    ClusterNode(cluster::NodeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +70,10 @@ fn main() -> std::process::ExitCode {
         Command::Load(a) => runtime().and_then(|rt| rt.block_on(load::run(&a))),
         Command::Write(a) => runtime().and_then(|rt| rt.block_on(write::run(&a))),
         Command::Crash(a) => runtime().and_then(|rt| rt.block_on(crash::run(&a))),
+        Command::Cluster(a) => runtime().and_then(|rt| rt.block_on(cluster::run(&a))),
+        Command::StartupData(a) => runtime().and_then(|rt| rt.block_on(startup::data(&a))),
+        Command::Startup(a) => runtime().and_then(|rt| rt.block_on(startup::startup(&a))),
+        Command::ClusterNode(a) => runtime().and_then(|rt| rt.block_on(cluster::node(&a))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

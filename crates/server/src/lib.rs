@@ -142,6 +142,11 @@ pub async fn serve(
             every,
         ))
     });
+    // Other processes on the same PostgreSQL database: their writes reach this engine.
+    let follower = tokio::spawn(healthplan_app::cluster::follow_changes(
+        app.clone(),
+        config.catch_up_every,
+    ));
     let state = Arc::new(AppState::new(app.clone(), config));
     let router = router(state);
     axum::serve(
@@ -156,6 +161,7 @@ pub async fn serve(
     if let Some(d) = delivery {
         d.abort();
     }
+    follower.abort();
     // Writes are serialised in the app; wait for the pool to finish them.
     tokio::time::timeout(Duration::from_secs(10), app.store().close())
         .await

@@ -39,6 +39,10 @@ pub struct ServerConfig {
     pub notify_interval: Option<Duration>,
     /// Attempts and backoff of a failed e-mail or webhook post.
     pub notify_retry: healthplan_app::notify::Retry,
+    /// With other processes on the same PostgreSQL database: how often the engine catches up
+    /// with their writes even without a notification (a safety net; notifications apply
+    /// them within milliseconds).
+    pub catch_up_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             notify_defaults: Default::default(),
             notify_interval: Some(Duration::from_secs(10)),
             notify_retry: Default::default(),
+            catch_up_every: Duration::from_secs(5),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Every write runs in one transaction together with its audit rows, so a refused or failed
 //! write leaves the database as it was. Migrations are embedded and applied on [`Store::open`].
 
+pub mod changes;
 mod error;
 mod model;
 mod notify_model;
@@ -13,6 +14,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
+pub use changes::{ChangeFeed, ChangeListener};
 pub use error::{Result, StoreError};
 pub use model::{
     AlertFilter, ApiToken, AuditAction, AuditCheck, AuditEntry, AuditFilter, DataValueFilter,

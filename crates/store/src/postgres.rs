@@ -122,3 +122,6 @@ mod sql_ops;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_workflow.rs"]
 mod sql_workflow;
+// The change feed exists on PostgreSQL only (one process serves a SQLite file).
+#[path = "pg_changes.rs"]
+mod pg_changes;

@@ -244,3 +244,86 @@ mod tests {
         assert_eq!(with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
     }
 }
+
+/// Bulk-inserts approved number values `(element, area, period, value)` straight into
+/// `data_values`, unaudited, for benchmarks that need millions of stored values (elements
+/// and areas must exist). PostgreSQL: one COPY with triggers off (the change feed is for
+/// running servers; run this with none); needs a superuser. SQLite: multi-row INSERTs, 200 000
+/// rows per transaction. `progress` hears the rows sent so far.
+pub async fn bulk_insert_numbers(
+    store: &crate::Store,
+    rows: impl Iterator<Item = (String, String, String, f64)>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64> {
+    const UPDATED_AT: &str = "2025-01-01T00:00:00.000000Z";
+    let mut n = 0u64;
+    match store {
+        crate::Store::Postgres(db) => {
+            let mut conn = db.pool.acquire().await?;
+            sqlx::query("SET session_replication_role = replica")
+                .execute(&mut *conn)
+                .await?;
+            let mut copy = conn
+                .copy_in_raw(
+                    "COPY data_values (element, area_code, period, value_type, num_value, status, \
+                     version, updated_by, updated_at) FROM STDIN",
+                )
+                .await?;
+            let mut buf = String::with_capacity(1 << 20);
+            for (e, a, p, v) in rows {
+                use std::fmt::Write;
+                let _ = writeln!(
+                    buf,
+                    "{e}\t{a}\t{p}\tnumber\t{v}\tapproved\t1\tbench\t{UPDATED_AT}"
+                );
+                n += 1;
+                if buf.len() > (1 << 20) - 512 {
+                    copy.send(buf.as_bytes()).await?;
+                    buf.clear();
+                    progress(n);
+                }
+            }
+            copy.send(buf.as_bytes()).await?;
+            copy.finish().await?;
+            sqlx::query("SET session_replication_role = origin")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("ANALYZE data_values")
+                .execute(&mut *conn)
+                .await?;
+        }
+        crate::Store::Sqlite(db) => {
+            const PER_STATEMENT: usize = 500;
+            const PER_TRANSACTION: u64 = 200_000;
+            let mut conn = db.pool.acquire().await?;
+            let mut rows = rows.peekable();
+            while rows.peek().is_some() {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let mut in_tx = 0;
+                while in_tx < PER_TRANSACTION && rows.peek().is_some() {
+                    let chunk: Vec<_> = rows.by_ref().take(PER_STATEMENT).collect();
+                    let mut sql = String::from(
+                        "INSERT INTO data_values (element, area_code, period, value_type, \
+                         num_value, status, version, updated_by, updated_at) VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str("(?, ?, ?, 'number', ?, 'approved', 1, 'bench', ?)");
+                    }
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (e, a, p, v) in &chunk {
+                        q = q.bind(e).bind(a).bind(p).bind(v).bind(UPDATED_AT);
+                    }
+                    q.execute(&mut *tx).await?;
+                    in_tx += chunk.len() as u64;
+                    n += chunk.len() as u64;
+                }
+                tx.commit().await?;
+                progress(n);
+            }
+        }
+    }
+    Ok(n)
+}

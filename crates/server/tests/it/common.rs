@@ -343,3 +343,27 @@ pub async fn element_led_by(c: &Caller, plan: i64, function: &str) -> String {
 pub fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+impl TestApp {
+    /// A second server process's worth (its own store pool, engine and server) on the same
+    /// PostgreSQL database as `self`; `None` on SQLite, which one process serves. The
+    /// database stays `self`'s to drop.
+    pub async fn spawn_peer(&self, config: ServerConfig) -> Option<TestApp> {
+        let url = self.pg.as_ref()?.url.clone();
+        let store = Store::open(&StoreConfig::new("unused", Some(url)))
+            .await
+            .unwrap();
+        let app = Arc::new(App::open(store).await.unwrap());
+        Some(TestApp::serve(app, config).await)
+    }
+
+    /// The same caller (cookies, CSRF token or API token) talking to another server.
+    pub fn via(&self, c: &Caller) -> Caller {
+        Caller {
+            base: self.base.clone(),
+            client: c.client.clone(),
+            csrf: c.csrf.clone(),
+            token: c.token.clone(),
+        }
+    }
+}

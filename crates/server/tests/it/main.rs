@@ -4,6 +4,7 @@
 mod authz;
 mod browser;
 mod chrome;
+mod cluster;
 mod common;
 mod conformance;
 mod daily;
