@@ -457,7 +457,6 @@ impl App {
         self.plan_changed(key.plan_id);
         Ok(p)
     }
-    }
 
     /// Mirrors committed values in the engine (the write lock held). The write has happened
     /// and the store is the source of truth, so an engine that cannot take a change is not
