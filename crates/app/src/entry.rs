@@ -6,7 +6,7 @@ use crate::{App, AppError, Result};
 use healthplan_access::Caps;
 use healthplan_core::validate::{check_value, previous_period, Issue, ValueRule};
 use healthplan_core::{DataValue, Value, ValueType};
-use healthplan_store::{DataValueFilter, ValueKey};
+use healthplan_store::ValueKey;
 use std::collections::{BTreeSet, HashMap};
 
 /// A value refused by the value rules: its place in the batch and what blocks it.

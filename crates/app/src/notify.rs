@@ -5,12 +5,11 @@
 //! (retried with backoff, every attempt audited). A failure here never fails the flow.
 
 use crate::{App, Result};
-use healthplan_access::{Caps, Reviewer, Via};
-use healthplan_core::{Alert, DataValue, Date, ReviewDecision, Role, User, ValueStatus};
+use healthplan_access::{Caps, Via};
+use healthplan_core::{Alert, DataValue, Date, Role, User, ValueStatus};
 use healthplan_notify::Message;
 use healthplan_store::{
-    Attempt, Channel, Delivery, NewNotification, NotificationKind, NotifySettings, ValueKey,
-    WebhookFormat,
+    Attempt, Channel, Delivery, NewNotification, NotificationKind, NotifySettings, WebhookFormat,
 };
 use std::time::Duration;
 
