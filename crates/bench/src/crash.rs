@@ -45,9 +45,9 @@ pub struct CrashArgs {
     #[arg(long, default_value_t = 100)]
     pub import_size: usize,
     /// The kill comes after a random time between these (milliseconds).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 1000)]
     pub min_ms: u64,
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 4000)]
     pub max_ms: u64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

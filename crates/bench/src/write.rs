@@ -97,10 +97,8 @@ async fn bench(a: &WriteArgs, config: &StoreConfig) -> Result<()> {
         );
         let mut j = serde_json::Map::new();
         j.insert("backend".into(), json!(backend));
-        let mut round = 0;
-        for &c in &a.clients {
+        for (round, &c) in a.clients.iter().enumerate() {
             let cells = cells(&base, &element, &leaves, round, c);
-            round += 1;
             let lat = singles(&client, &token, &cells, a.seconds).await?;
             let n = lat.len();
             let rate = n as f64 / a.seconds;

@@ -66,7 +66,7 @@ impl Backend {
             return Ok(Vec::new());
         }
         let mut conn = self.pool.acquire().await?;
-        fetch_by_keys(&mut *conn, &wanted).await
+        fetch_by_keys(&mut conn, &wanted).await
     }
 
     /// Indicators measured by these elements in the plans the scope reads, by plan and
@@ -226,7 +226,7 @@ async fn put_group(
         // The same cell twice: each save must see the one before it, so one at a time.
         return put_one_by_one(tx, by, values).await;
     }
-    let existing: HashMap<String, DataValue> = fetch_by_keys(&mut **tx, &keys)
+    let existing: HashMap<String, DataValue> = fetch_by_keys(tx, &keys)
         .await?
         .into_iter()
         .map(|v| (data_value_key(&v.element, &v.area, v.period), v))
