@@ -207,13 +207,12 @@ impl App {
                         _ => {}
                     }
                 }
-                "plan" => {
+                "plan"
                     if e.entity_key
                         .parse::<i64>()
-                        .is_ok_and(|id| plans.contains(&id))
-                    {
-                        out.plans_changed += 1;
-                    }
+                        .is_ok_and(|id| plans.contains(&id)) =>
+                {
+                    out.plans_changed += 1;
                 }
                 _ => {}
             }
@@ -292,7 +291,7 @@ impl App {
             }
             plans.push(kpi);
         }
-        lagging.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        lagging.sort_by_key(|a| (a.0, a.1));
         Ok(LeaderHome {
             as_of,
             plans,
@@ -404,7 +403,7 @@ impl App {
                 count,
             })
             .collect();
-        waiting.sort_by(|a, b| b.count.cmp(&a.count));
+        waiting.sort_by_key(|w| std::cmp::Reverse(w.count));
         waiting.truncate(12);
         let mut late = Vec::new();
         for r in store
