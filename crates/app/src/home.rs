@@ -65,6 +65,8 @@ pub struct LeaderHome {
 pub struct DueRound {
     pub round: Round,
     pub plan: String,
+    /// Whether the round's title leaves the plan unnamed (then the page names it).
+    pub show_plan: bool,
     /// Negative once the deadline has passed.
     pub days_left: i32,
     pub cells: usize,
@@ -352,8 +354,10 @@ impl App {
                     });
                 }
             }
+            let plan = titles.get(&r.plan_id).cloned().unwrap_or_default();
             due.push(DueRound {
-                plan: titles.get(&r.plan_id).cloned().unwrap_or_default(),
+                show_plan: !r.title.contains(&plan),
+                plan,
                 days_left: days_between(today, r.deadline),
                 cells: rows.len(),
                 empty,
