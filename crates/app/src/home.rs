@@ -65,6 +65,8 @@ pub struct LeaderHome {
 pub struct DueRound {
     pub round: Round,
     pub plan: String,
+    /// Whether the round's title leaves the plan unnamed (then the page names it).
+    pub show_plan: bool,
     /// Negative once the deadline has passed.
     pub days_left: i32,
     pub cells: usize,
@@ -207,13 +209,12 @@ impl App {
                         _ => {}
                     }
                 }
-                "plan" => {
+                "plan"
                     if e.entity_key
                         .parse::<i64>()
-                        .is_ok_and(|id| plans.contains(&id))
-                    {
-                        out.plans_changed += 1;
-                    }
+                        .is_ok_and(|id| plans.contains(&id)) =>
+                {
+                    out.plans_changed += 1;
                 }
                 _ => {}
             }
@@ -292,7 +293,7 @@ impl App {
             }
             plans.push(kpi);
         }
-        lagging.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        lagging.sort_by_key(|a| (a.0, a.1));
         Ok(LeaderHome {
             as_of,
             plans,
@@ -353,8 +354,10 @@ impl App {
                     });
                 }
             }
+            let plan = titles.get(&r.plan_id).cloned().unwrap_or_default();
             due.push(DueRound {
-                plan: titles.get(&r.plan_id).cloned().unwrap_or_default(),
+                show_plan: !r.title.contains(&plan),
+                plan,
                 days_left: days_between(today, r.deadline),
                 cells: rows.len(),
                 empty,
@@ -404,7 +407,7 @@ impl App {
                 count,
             })
             .collect();
-        waiting.sort_by(|a, b| b.count.cmp(&a.count));
+        waiting.sort_by_key(|w| std::cmp::Reverse(w.count));
         waiting.truncate(12);
         let mut late = Vec::new();
         for r in store

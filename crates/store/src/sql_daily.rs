@@ -10,7 +10,9 @@ use sqlx::Row;
 
 impl Daily for Backend {
     async fn visit_home(&self, by: &SelfService) -> Result<Option<HomeVisit>> {
-        let mut tx = self.pool.begin().await?;
+        // Takes the write lock first: a read then a write in a deferred SQLite transaction
+        // fails at once (busy) when another writer got in between.
+        let mut tx = self.begin_write().await?;
         let before = sqlx::query("SELECT audit_id, seen_at FROM home_visits WHERE username = $1")
             .bind(by.username())
             .fetch_optional(&mut *tx)

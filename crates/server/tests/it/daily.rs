@@ -473,6 +473,17 @@ async fn each_role_opens_on_its_own_work(app: &TestApp) {
         "one return since"
     );
 
+    // Server time of each home, printed for the notes (debug build; not asserted).
+    for (who, c) in [
+        ("viewer", &viewer),
+        ("reporter", &rep),
+        ("planner", &planner),
+    ] {
+        let t = std::time::Instant::now();
+        let r = c.request(Method::GET, "/").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        eprintln!("home of {who} ({}): {:?}", app.backend(), t.elapsed());
+    }
     // A deadline passed: the planner sees the round late, the reporter sees it overdue.
     // Sessions idle out when the clock jumps; personal tokens do not.
     let planner = app.with_token("planner").await;
