@@ -445,7 +445,8 @@ async fn insert_element(
 
 // ---- data values -------------------------------------------------------------------------
 
-pub(super) const DATA_VALUE_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
+pub(super) const DATA_VALUE_COLUMNS: &str =
+    "element, area_code, period, value_type, num_value, numerator,
      denominator, bool_value, text_value, status, version, comment, review_comment, synthetic";
 /// [`DATA_VALUE_COLUMNS`] and who changed and reviewed the value.
 const VALUE_RECORD_COLUMNS: &str = "element, area_code, period, value_type, num_value, numerator,
