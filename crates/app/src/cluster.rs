@@ -190,7 +190,9 @@ mod tests {
             .await
             .unwrap();
         let a = App::open(store_a).await.unwrap();
-        let b = App::open(Store::open(&config).await.unwrap()).await.unwrap();
+        let b = App::open(Store::open(&config).await.unwrap())
+            .await
+            .unwrap();
         let writer = a.local_caps("reporter").value_writer().unwrap();
 
         let saved = a
@@ -263,18 +265,21 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(!b.policy().areas().contains(&crate::tests::code("440310001002")));
+        assert!(!b
+            .policy()
+            .areas()
+            .contains(&crate::tests::code("440310001002")));
         let c = b.catch_up().await.unwrap();
         assert!(c.reloaded);
-        assert!(b.policy().areas().contains(&crate::tests::code("440310001002")));
+        assert!(b
+            .policy()
+            .areas()
+            .contains(&crate::tests::code("440310001002")));
         assert_eq!(province(&b, births(), "2024"), (Some(8.0), 3));
 
         // A new element through A (the server's element PUT: store, then reload).
         let el = DataElement::new("deaths", "死亡数", ValueType::Number, Aggregation::Sum).unwrap();
-        a.store()
-            .put_data_elements(&admin, &[el])
-            .await
-            .unwrap();
+        a.store().put_data_elements(&admin, &[el]).await.unwrap();
         a.reload().await.unwrap();
         assert!(b.engine().element("deaths").is_err());
         let c = b.catch_up().await.unwrap();
@@ -298,13 +303,19 @@ mod tests {
         };
         let db = TestDatabase::create(&server).await.unwrap();
         let config = StoreConfig::new(".", Some(db.url.clone()));
-        let a = App::open(Store::open(&config).await.unwrap()).await.unwrap();
+        let a = App::open(Store::open(&config).await.unwrap())
+            .await
+            .unwrap();
         let admin = a.local_caps("admin").registry_admin().unwrap();
         a.import_areas(&admin, &areas()).await.unwrap();
         let el = DataElement::new("births", "活产数", ValueType::Number, Aggregation::Sum).unwrap();
         a.store().put_data_elements(&admin, &[el]).await.unwrap();
         a.reload().await.unwrap();
-        let b = Arc::new(App::open(Store::open(&config).await.unwrap()).await.unwrap());
+        let b = Arc::new(
+            App::open(Store::open(&config).await.unwrap())
+                .await
+                .unwrap(),
+        );
         let follower = tokio::spawn(follow_changes(b.clone(), Duration::from_secs(3600)));
         let writer = a.local_caps("reporter").value_writer().unwrap();
         for (i, area) in ["445300", "440310001001"].iter().enumerate() {

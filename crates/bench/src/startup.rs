@@ -75,11 +75,20 @@ fn area_tree(towns: u32, villages: u32) -> Result<(Vec<Area>, Vec<AreaCode>)> {
         // Town numbers above the bundled streets' (001–006).
         for t in 0..towns {
             let code = AreaCode::parse(&format!("{}{:03}", county.code, 100 + t))?;
-            let town = Area::new(code, &format!("{}镇{t}", county.name), AreaLevel::Town, Some(county))?;
+            let town = Area::new(
+                code,
+                &format!("{}镇{t}", county.name),
+                AreaLevel::Town,
+                Some(county),
+            )?;
             for v in 0..villages {
                 let code = AreaCode::parse(&format!("{}{:03}", town.code, 1 + v))?;
-                let village =
-                    Area::new(code.clone(), &format!("{}村{v}", town.name), AreaLevel::Village, Some(&town))?;
+                let village = Area::new(
+                    code.clone(),
+                    &format!("{}村{v}", town.name),
+                    AreaLevel::Village,
+                    Some(&town),
+                )?;
                 leaves.push(code);
                 areas.push(village);
             }
@@ -97,7 +106,11 @@ pub async fn data(a: &DataArgs) -> Result<()> {
     let app = App::open(store).await?;
     let caps = app.local_caps("bench");
     let (areas, leaves) = area_tree(a.towns, a.villages)?;
-    app.import_areas(&caps.registry_admin().context("no registry rights")?, &areas).await?;
+    app.import_areas(
+        &caps.registry_admin().context("no registry rights")?,
+        &areas,
+    )
+    .await?;
     let months = (a.years * 12) as u64;
     let per_element = leaves.len() as u64 * months;
     let n_elements = a.values.div_ceil(per_element).max(1);
@@ -113,7 +126,10 @@ pub async fn data(a: &DataArgs) -> Result<()> {
         .collect::<std::result::Result<_, _>>()?;
     let caps = app.local_caps("bench");
     app.store()
-        .put_data_elements(&caps.registry_admin().context("no registry rights")?, &elements)
+        .put_data_elements(
+            &caps.registry_admin().context("no registry rights")?,
+            &elements,
+        )
         .await?;
     let total = n_elements * per_element;
     crate::print(&format!(
@@ -163,7 +179,9 @@ pub async fn startup(a: &StartupArgs) -> Result<()> {
     let mut times = Vec::new();
     for run in 0..a.runs {
         // A free port: bound, read, released for the server.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let mut cmd = std::process::Command::new(&exe);
         match (&a.data_dir, &a.database_url) {
             (Some(d), None) => {

@@ -18,8 +18,8 @@ impl PgDb {
                 "SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM value_changes),
                                  (SELECT pruned_through FROM value_change_floor))::BIGINT",
             )
-                .fetch_one(&self.pool)
-                .await?,
+            .fetch_one(&self.pool)
+            .await?,
         )
     }
 

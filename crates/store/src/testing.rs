@@ -179,72 +179,6 @@ pub async fn table_rows(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn exists(server: &str, name: &str) -> bool {
-        let mut conn = PgConnection::connect(server).await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        n == 1
-    }
-
-    /// A test that fails before removing its database still leaves none behind.
-    #[tokio::test]
-    async fn a_dropped_test_database_is_gone() {
-        let Some(server) = postgres_test_url() else {
-            eprintln!("{TEST_DATABASE_URL_VAR} not set: PostgreSQL test skipped");
-            return;
-        };
-        let db = TestDatabase::create(&server).await.unwrap();
-        let name = db.name.clone();
-        assert!(exists(&server, &name).await);
-        let failed = tokio::spawn(async move {
-            let _db = db;
-            panic!("a failing test");
-        })
-        .await;
-        assert!(failed.is_err());
-        assert!(!exists(&server, &name).await);
-    }
-
-    /// Under CI, a PostgreSQL test without a server fails rather than skipping.
-    #[test]
-    fn ci_without_a_database_fails() {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "testing::tests::a_dropped_test_database_is_gone"])
-            .env(CI_VAR, "1")
-            .env_remove(TEST_DATABASE_URL_VAR)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!out.status.success(), "{text}");
-        assert!(text.contains("1 failed"), "{text}");
-        assert!(
-            text.contains("is set but HEALTHPLAN_TEST_DATABASE_URL is not"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn replaces_database_name() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/ci?sslmode=disable", "x"),
-            "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
-    }
-}
-
 /// Bulk-inserts approved number values `(element, area, period, value)` straight into
 /// `data_values`, unaudited, for benchmarks that need millions of stored values (elements
 /// and areas must exist). PostgreSQL: one COPY with triggers off (the change feed is for
@@ -326,4 +260,70 @@ pub async fn bulk_insert_numbers(
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn exists(server: &str, name: &str) -> bool {
+        let mut conn = PgConnection::connect(server).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        n == 1
+    }
+
+    /// A test that fails before removing its database still leaves none behind.
+    #[tokio::test]
+    async fn a_dropped_test_database_is_gone() {
+        let Some(server) = postgres_test_url() else {
+            eprintln!("{TEST_DATABASE_URL_VAR} not set: PostgreSQL test skipped");
+            return;
+        };
+        let db = TestDatabase::create(&server).await.unwrap();
+        let name = db.name.clone();
+        assert!(exists(&server, &name).await);
+        let failed = tokio::spawn(async move {
+            let _db = db;
+            panic!("a failing test");
+        })
+        .await;
+        assert!(failed.is_err());
+        assert!(!exists(&server, &name).await);
+    }
+
+    /// Under CI, a PostgreSQL test without a server fails rather than skipping.
+    #[test]
+    fn ci_without_a_database_fails() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "testing::tests::a_dropped_test_database_is_gone"])
+            .env(CI_VAR, "1")
+            .env_remove(TEST_DATABASE_URL_VAR)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{text}");
+        assert!(text.contains("1 failed"), "{text}");
+        assert!(
+            text.contains("is set but HEALTHPLAN_TEST_DATABASE_URL is not"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn replaces_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/ci?sslmode=disable", "x"),
+            "postgres://postgres@127.0.0.1:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u:p@h", "x"), "postgres://u:p@h/x");
+    }
 }

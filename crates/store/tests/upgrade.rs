@@ -20,7 +20,11 @@ fn releases() -> Vec<PathBuf> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(!dirs.is_empty(), "no upgrade fixture under {}", root.display());
+    assert!(
+        !dirs.is_empty(),
+        "no upgrade fixture under {}",
+        root.display()
+    );
     dirs
 }
 
@@ -73,7 +77,11 @@ async fn check_upgraded(store: &Store, release: &str, before: &BTreeMap<String, 
         "{release}: the fixture must hold rows in every table: {before:?}"
     );
     let state = store.migration_state().await.unwrap();
-    assert!(state.pending.is_empty(), "{release}: pending {:?}", state.pending);
+    assert!(
+        state.pending.is_empty(),
+        "{release}: pending {:?}",
+        state.pending
+    );
     let audit = store.verify_audit().await.unwrap();
     assert_eq!(audit.first_broken, None, "{release}: audit chain broken");
     assert!(audit.rows > 0);
@@ -86,7 +94,11 @@ async fn check_upgraded(store: &Store, release: &str, before: &BTreeMap<String, 
         })
         .await
         .unwrap();
-    assert_eq!(numeric + scan.text as i64, before["data_values"], "{release}");
+    assert_eq!(
+        numeric + scan.text as i64,
+        before["data_values"],
+        "{release}"
+    );
 }
 
 #[tokio::test]
@@ -111,7 +123,11 @@ async fn sqlite_databases_of_earlier_releases_upgrade() {
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         let after = sqlite_counts(&mut conn).await;
         for (t, n) in &before {
-            assert_eq!(after.get(t), Some(n), "{release}: table {t} changed its row count");
+            assert_eq!(
+                after.get(t),
+                Some(n),
+                "{release}: table {t} changed its row count"
+            );
         }
     }
 }
@@ -144,7 +160,11 @@ async fn postgres_databases_of_earlier_releases_upgrade() {
         let after = pg_counts(&mut conn).await;
         conn.close().await.unwrap();
         for (t, n) in &before {
-            assert_eq!(after.get(t), Some(n), "{release}: table {t} changed its row count");
+            assert_eq!(
+                after.get(t),
+                Some(n),
+                "{release}: table {t} changed its row count"
+            );
         }
         db.remove().await.unwrap();
     }

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-
 /// How long a change may take to show through the other process. Notifications apply a
 /// value within milliseconds (`healthplan-bench cluster` measures it); a registry change makes
 /// the other process reload its engine, which takes seconds in a debug build on a loaded
@@ -47,7 +46,10 @@ async fn until(c: &crate::common::Caller, q: &str, done: impl Fn(&Value) -> bool
         if status == StatusCode::OK && done(&v) {
             return v;
         }
-        assert!(start.elapsed() < BOUND, "{q} still {status} {v} after {BOUND:?}");
+        assert!(
+            start.elapsed() < BOUND,
+            "{q} still {status} {v} after {BOUND:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -103,7 +105,12 @@ async fn writes_travel_both_ways(a: &TestApp, b: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success(), "{} {:?}", r.status(), r.text().await);
+    assert!(
+        r.status().is_success(),
+        "{} {:?}",
+        r.status(),
+        r.text().await
+    );
     let v = until(&admin_b, &q, |v| v[0]["count"] == 1).await;
     assert_eq!(v[0]["value"], 4.0);
 }
@@ -136,7 +143,9 @@ async fn sessions_and_csrf_cross_over(a: &TestApp, b: &TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Signing out through B ends the session on A.
-    let r = reporter_b.send(Method::DELETE, "/api/v1/session", None).await;
+    let r = reporter_b
+        .send(Method::DELETE, "/api/v1/session", None)
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
     let r = reporter_a.send(Method::GET, "/api/v1/me", None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -179,7 +188,14 @@ async fn the_alert_check_runs_once(a: &TestApp, b: &TestApp) {
     for al in &alerts {
         let subject = format!(
             "{:?}/{}/{:?}/{:?}/{:?}/{}/{:?}/{:?}",
-            al.kind, al.state, al.plan_id, al.indicator, al.round_id, al.area, al.element, al.period
+            al.kind,
+            al.state,
+            al.plan_id,
+            al.indicator,
+            al.round_id,
+            al.area,
+            al.element,
+            al.period
         );
         assert!(subjects.insert(subject.clone()), "raised twice: {subject}");
     }
