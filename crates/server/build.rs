@@ -11,11 +11,31 @@ use std::path::Path;
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "app.css", "text/css; charset=utf-8"),
     ("app.js", "app.js", "text/javascript; charset=utf-8"),
-    ("htmx.min.js", "vendor/htmx.min.js", "text/javascript; charset=utf-8"),
-    ("echarts.min.js", "vendor/echarts.min.js", "text/javascript; charset=utf-8"),
-    ("LICENSE.htmx", "vendor/LICENSE.htmx", "text/plain; charset=utf-8"),
-    ("LICENSE.echarts", "vendor/LICENSE.echarts", "text/plain; charset=utf-8"),
-    ("NOTICE.echarts", "vendor/NOTICE.echarts", "text/plain; charset=utf-8"),
+    (
+        "htmx.min.js",
+        "vendor/htmx.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "echarts.min.js",
+        "vendor/echarts.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "LICENSE.htmx",
+        "vendor/LICENSE.htmx",
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "LICENSE.echarts",
+        "vendor/LICENSE.echarts",
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "NOTICE.echarts",
+        "vendor/NOTICE.echarts",
+        "text/plain; charset=utf-8",
+    ),
     ("favicon.svg", "favicon.svg", "image/svg+xml"),
 ];
 

@@ -228,11 +228,7 @@ mod tests {
         assert_eq!(app.evaluation_cache_stats().misses, misses + 1);
 
         // A plan edit.
-        let mut doc = app
-            .store()
-            .plan(&caps.reader(), plan_id)
-            .await
-            .unwrap();
+        let mut doc = app.store().plan(&caps.reader(), plan_id).await.unwrap();
         doc.indicators[index].name.push_str("（修订）");
         app.update_plan(&caps.plan_editor().unwrap(), plan_id, &doc)
             .await

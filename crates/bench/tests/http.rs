@@ -72,7 +72,10 @@ fn bench_pages_times_every_page_a_role_reaches() {
         for r in rows {
             let f = |k: &str| r[k].as_f64().unwrap();
             assert!(r["n"].as_u64().unwrap() >= 2, "{r}");
-            assert!(f("p50_ms") > 0.0 && f("p50_ms") <= f("p95_ms") && f("p95_ms") <= f("max_ms"), "{r}");
+            assert!(
+                f("p50_ms") > 0.0 && f("p50_ms") <= f("p95_ms") && f("p95_ms") <= f("max_ms"),
+                "{r}"
+            );
         }
     }
 }
@@ -85,8 +88,18 @@ fn bench_load_reports_each_endpoint() {
         let out = run_ok(
             bench(&server)
                 .args([
-                    "load", "--seconds", "1", "--warmup", "0", "--readers", "2", "--rate", "10",
-                    "--writers", "1", "--json",
+                    "load",
+                    "--seconds",
+                    "1",
+                    "--warmup",
+                    "0",
+                    "--readers",
+                    "2",
+                    "--rate",
+                    "10",
+                    "--writers",
+                    "1",
+                    "--json",
                 ])
                 .arg(&json),
         );
@@ -94,7 +107,10 @@ fn bench_load_reports_each_endpoint() {
         let read = &j["GET /plans/1/dashboard?as_of=2025"];
         let write = &j["PUT /api/v1/values/{element}/{area}/{period}"];
         for (e, what) in [(read, "dashboard"), (write, "PUT")] {
-            assert!(e["ok"].as_u64().unwrap() > 0, "{name}: no {what} answered\n{out}");
+            assert!(
+                e["ok"].as_u64().unwrap() > 0,
+                "{name}: no {what} answered\n{out}"
+            );
             assert_eq!(e["errors"], 0, "{name}: {what} errors\n{out}");
             assert!(e["p50_ms"].as_f64() <= e["p99_ms"].as_f64(), "{name}: {e}");
         }
