@@ -50,7 +50,7 @@ fn main() {
         let abs = std::fs::canonicalize(&path).expect("asset path");
         let gz = gzip(&raw);
         let br = brotli(&raw);
-        let mut variant = |ext: &str, bytes: &[u8]| -> String {
+        let variant = |ext: &str, bytes: &[u8]| -> String {
             // Kept only when it saves something.
             if bytes.len() >= raw.len() {
                 return "None".into();

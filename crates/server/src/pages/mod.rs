@@ -7,6 +7,8 @@
 
 mod admin;
 mod alerts;
+// Shared with build.rs, which names the assets; here only the tests call it.
+#[cfg(test)]
 mod asset_name;
 mod assets;
 mod dashboards;
