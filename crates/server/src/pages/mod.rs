@@ -114,8 +114,11 @@ impl Views {
             },
         );
         // Pages link assets by their content-hashed names (cached for a year).
+        // Safe: built from the compiled-in names (auto-escaping would write `/` as `&#x2f;`).
         env.add_function("asset", |name: &str| {
-            assets::asset_path(name).unwrap_or_else(|| format!("/assets/{name}"))
+            Value::from_safe_string(
+                assets::asset_path(name).unwrap_or_else(|| format!("/assets/{name}")),
+            )
         });
         env.add_filter("num", |v: Value| match f64::try_from(v.clone()) {
             Ok(x) => num(x),
