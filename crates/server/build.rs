@@ -11,11 +11,31 @@ use std::path::Path;
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "app.css", "text/css; charset=utf-8"),
     ("app.js", "app.js", "text/javascript; charset=utf-8"),
-    ("htmx.min.js", "vendor/htmx.min.js", "text/javascript; charset=utf-8"),
-    ("echarts.min.js", "vendor/echarts.min.js", "text/javascript; charset=utf-8"),
-    ("LICENSE.htmx", "vendor/LICENSE.htmx", "text/plain; charset=utf-8"),
-    ("LICENSE.echarts", "vendor/LICENSE.echarts", "text/plain; charset=utf-8"),
-    ("NOTICE.echarts", "vendor/NOTICE.echarts", "text/plain; charset=utf-8"),
+    (
+        "htmx.min.js",
+        "vendor/htmx.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "echarts.min.js",
+        "vendor/echarts.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "LICENSE.htmx",
+        "vendor/LICENSE.htmx",
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "LICENSE.echarts",
+        "vendor/LICENSE.echarts",
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "NOTICE.echarts",
+        "vendor/NOTICE.echarts",
+        "text/plain; charset=utf-8",
+    ),
     ("favicon.svg", "favicon.svg", "image/svg+xml"),
 ];
 
@@ -30,7 +50,7 @@ fn main() {
         let abs = std::fs::canonicalize(&path).expect("asset path");
         let gz = gzip(&raw);
         let br = brotli(&raw);
-        let mut variant = |ext: &str, bytes: &[u8]| -> String {
+        let variant = |ext: &str, bytes: &[u8]| -> String {
             // Kept only when it saves something.
             if bytes.len() >= raw.len() {
                 return "None".into();

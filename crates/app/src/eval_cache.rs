@@ -154,8 +154,9 @@ mod tests {
         let setup = demo::setup(&app, "test").await.unwrap();
         let caps = app.local_caps("test");
         let settings = Settings::default();
+        let reader = caps.reader();
         let (plan_id, _) = setup.plans[0].clone();
-        let eval = || app.evaluate_plan(&caps.reader(), plan_id, LAST_YEAR, &settings);
+        let eval = || app.evaluate_plan(&reader, plan_id, LAST_YEAR, &settings);
         let before = app.evaluation_cache_stats();
         let first = eval().await.unwrap();
         let again = eval().await.unwrap();
@@ -190,7 +191,7 @@ mod tests {
             .await
             .unwrap();
         let as_of = LAST_YEAR + 1;
-        let eval_next = || app.evaluate_plan(&caps.reader(), plan_id, as_of, &settings);
+        let eval_next = || app.evaluate_plan(&reader, plan_id, as_of, &settings);
         let pending = eval_next().await.unwrap();
         let latest = |run: &crate::EvaluationRun| {
             let name = run.scope.name(&area).unwrap().to_string();
@@ -227,11 +228,7 @@ mod tests {
         assert_eq!(app.evaluation_cache_stats().misses, misses + 1);
 
         // A plan edit.
-        let mut doc = app
-            .store()
-            .plan(&caps.reader(), plan_id)
-            .await
-            .unwrap();
+        let mut doc = app.store().plan(&caps.reader(), plan_id).await.unwrap();
         doc.indicators[index].name.push_str("（修订）");
         app.update_plan(&caps.plan_editor().unwrap(), plan_id, &doc)
             .await

@@ -142,9 +142,9 @@ impl App {
         // share it.
         let summary = self.store().plan_summary(scope, plan_id).await?;
         let plan_scope = self.plan_scope(scope, &summary);
-        let entry =
-            self.evals
-                .entry(plan_id, as_of, &summary.updated_at, settings, &plan_scope);
+        let entry = self
+            .evals
+            .entry(plan_id, as_of, &summary.updated_at, settings, &plan_scope);
         let mut computed = false;
         let run = entry
             .run

@@ -50,9 +50,7 @@ use healthplan_core::{
     Aggregation, Area, AreaCode, DataValue, Period, PlanDocument, ReviewDecision, TaskProgress,
     User, Value, ValueStatus,
 };
-use healthplan_store::{
-    ImportCount, Numeric, NumericValue, Store, StoreError, TaskKey, ValueKey,
-};
+use healthplan_store::{ImportCount, Numeric, NumericValue, Store, StoreError, TaskKey, ValueKey};
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -205,7 +205,10 @@ async fn targets(app: &App, writers: usize) -> Result<(String, Vec<AreaCode>)> {
         .collect();
     leaves.sort();
     if leaves.len() < writers {
-        bail!("{writers} writers need as many leaf areas; the demo has {}", leaves.len());
+        bail!(
+            "{writers} writers need as many leaf areas; the demo has {}",
+            leaves.len()
+        );
     }
     leaves.truncate(writers);
     Ok((element, leaves))
@@ -273,7 +276,10 @@ fn report(
             "process RSS (server and load generator): {:.0} MiB before the load, {:.0} MiB after, peak {:.0} MiB\n",
             b.0, a.0, a.1
         );
-        j.insert("rss_mib".into(), json!({"before": b.0, "after": a.0, "peak": a.1}));
+        j.insert(
+            "rss_mib".into(),
+            json!({"before": b.0, "after": a.0, "peak": a.1}),
+        );
     }
     crate::print(&out)?;
     if let Some(p) = &a.json {

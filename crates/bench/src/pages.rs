@@ -237,8 +237,10 @@ fn report(
         if worst.as_ref().is_none_or(|w| p95 > w.0) {
             worst = Some((p95, page.clone(), role.clone()));
         }
-        rows.push(json!({"page": page, "role": role, "urls": t.urls, "statuses": t.statuses,
-            "n": s.len(), "p50_ms": p50, "p95_ms": p95, "max_ms": max}));
+        rows.push(
+            json!({"page": page, "role": role, "urls": t.urls, "statuses": t.statuses,
+            "n": s.len(), "p50_ms": p50, "p95_ms": p95, "max_ms": max}),
+        );
     }
     if let Some((p95, page, role)) = &worst {
         out += &format!("slowest p95: {p95:.1} ms ({page} as {role})\n");

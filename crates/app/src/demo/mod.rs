@@ -682,13 +682,13 @@ async fn demo_task_reports(
             period: p.period,
         };
         app.review_task_progress(
-                &reviewer,
-                &key,
-                stored.version,
-                ReviewDecision::Approve,
-                None,
-            )
-            .await?;
+            &reviewer,
+            &key,
+            stored.version,
+            ReviewDecision::Approve,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -87,12 +87,10 @@ async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
 }
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/assets/{name}", get(asset))
-        .route(
-            "/favicon.ico",
-            get(|headers: HeaderMap| async move { serve("favicon.svg", &headers) }),
-        )
+    Router::new().route("/assets/{name}", get(asset)).route(
+        "/favicon.ico",
+        get(|headers: HeaderMap| async move { serve("favicon.svg", &headers) }),
+    )
 }
 
 #[cfg(test)]
@@ -126,7 +124,9 @@ mod tests {
         assert!(accepts(&h("*"), "gzip"));
         assert!(!accepts(&HeaderMap::new(), "gzip"));
         let r = serve(
-            asset_path("echarts.min.js").unwrap().trim_start_matches("/assets/"),
+            asset_path("echarts.min.js")
+                .unwrap()
+                .trim_start_matches("/assets/"),
             &h("br"),
         );
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");

@@ -7,6 +7,8 @@
 
 mod admin;
 mod alerts;
+// Shared with build.rs, which names the assets; here only the tests call it.
+#[cfg(test)]
 mod asset_name;
 mod assets;
 mod dashboards;
@@ -120,8 +122,11 @@ impl Views {
             },
         );
         // Pages link assets by their content-hashed names (cached for a year).
+        // Safe: built from the compiled-in names (auto-escaping would write `/` as `&#x2f;`).
         env.add_function("asset", |name: &str| {
-            assets::asset_path(name).unwrap_or_else(|| format!("/assets/{name}"))
+            Value::from_safe_string(
+                assets::asset_path(name).unwrap_or_else(|| format!("/assets/{name}")),
+            )
         });
         env.add_filter("num", |v: Value| match f64::try_from(v.clone()) {
             Ok(x) => num(x),

@@ -49,7 +49,11 @@ async fn the_dashboard_shows_an_approval_at_once(app: &TestApp) {
     assert_eq!(stored["status"], "approved", "the demo approved {path}");
     let old = stored["value"]["value"].as_f64().unwrap();
     let shown = cell(&planner, gm, index, "440311", YEAR).await;
-    assert_eq!(shown, healthplan_core::number::num(old), "before any change");
+    assert_eq!(
+        shown,
+        healthplan_core::number::num(old),
+        "before any change"
+    );
     // Twice: the second answer comes from the cache and must be the same.
     assert_eq!(cell(&planner, gm, index, "440311", YEAR).await, shown);
 
@@ -91,7 +95,10 @@ async fn the_dashboard_shows_an_approval_at_once(app: &TestApp) {
         .get_json(&format!("/api/v1/plans/{gm}/evaluation?as_of={YEAR}"))
         .await;
     let text = ev.to_string();
-    assert!(text.contains(&format!("{new}")), "the API evaluation shows {new}");
+    assert!(
+        text.contains(&format!("{new}")),
+        "the API evaluation shows {new}"
+    );
 }
 
 /// Pages link assets by content-hashed names; those answer compressed (brotli or gzip, as
