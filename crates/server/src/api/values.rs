@@ -463,7 +463,7 @@ async fn review(
             crate::state::after_approval(state, &v);
             Ok(with_version(v))
         }
-        Err(e) => Err(conflict(state, auth, &k, e.into()).await),
+        Err(e) => Err(conflict(state, auth, &k, e).await),
     }
 }
 

@@ -407,8 +407,31 @@ async fn a_returned_value_reaches_inbox_mail_and_robots(app: &TestApp) {
     // The page and the bell say so too.
     let html = rep.html("/notifications").await;
     assert!(html.contains(comment), "the inbox page shows the comment");
+    assert!(
+        html.contains("全部标为已读"),
+        "the page speaks Chinese first"
+    );
     let badge = rep.html("/notifications/badge").await;
     assert!(badge.contains("class=\"badge\""), "{badge}");
+
+    // The glossary, in both languages, linked from the dashboard.
+    let zh = rep.html("/glossary").await;
+    assert!(zh.contains("序时进度") && zh.contains("完成进程") && zh.contains("进度指数"));
+    let en = rep
+        .request(Method::GET, "/glossary")
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("Time elapsed") && en.contains("Progress index"),
+        "{en}"
+    );
+    let dash = rep.html(&format!("/plans/{gm}/dashboard")).await;
+    assert!(dash.contains("/glossary#progress_index"));
 
     // Nobody else reads or marks it: as absent as a notification that does not exist.
     let r = planner
