@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use healthplan_app::demo::ACCOUNTS;
 use reqwest::Client;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -249,7 +249,7 @@ fn report(
     if let Some(p) = &a.json {
         let j = json!({"backend": backend, "repeat": a.repeat, "rows": rows,
             "worst_p95_ms": worst.as_ref().map(|w| w.0)});
-        std::fs::write(p, serde_json::to_string_pretty(&Value::from(j))?)
+        std::fs::write(p, serde_json::to_string_pretty(&j)?)
             .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(())

@@ -106,11 +106,11 @@ mod sql_accounts;
 #[path = "sql_alerts.rs"]
 mod sql_alerts;
 #[allow(clippy::duplicate_mod)]
-#[path = "sql_departments.rs"]
-mod sql_departments;
-#[allow(clippy::duplicate_mod)]
 #[path = "sql_daily.rs"]
 mod sql_daily;
+#[allow(clippy::duplicate_mod)]
+#[path = "sql_departments.rs"]
+mod sql_departments;
 #[allow(clippy::duplicate_mod)]
 #[path = "sql_group.rs"]
 mod sql_group;
