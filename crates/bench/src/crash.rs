@@ -711,9 +711,11 @@ async fn post_csv(
     token: &str,
     cells: &[(ValueKey, f64)],
 ) -> Result<()> {
-    let mut csv = String::from("element,area_code,period,value\n");
+    // Each import's values jump from the day before; the comment confirms the jump, as an
+    // office confirms a real one.
+    let mut csv = String::from("element,area_code,period,value,comment\n");
     for (k, v) in cells {
-        csv += &format!("{},{},{},{v}\n", k.element, k.area, k.period);
+        csv += &format!("{},{},{},{v},crash harness\n", k.element, k.area, k.period);
     }
     let r = client
         .post(format!("{base}/api/v1/exchange/values?format=csv"))
