@@ -7,7 +7,6 @@ use clap::Args;
 use healthplan_app::demo::{self, ACCOUNTS, FIRST_YEAR};
 use healthplan_app::App;
 use healthplan_core::{Aggregation, AreaCode, ValueType};
-use healthplan_store::testing::TestDatabase;
 use healthplan_store::{Store, StoreConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::header::{ETAG, IF_MATCH};
@@ -42,23 +41,10 @@ pub(crate) const YEAR: i32 = FIRST_YEAR - 1;
 pub async fn run(a: &ApiArgs) -> Result<()> {
     // The demo database of the run, removed afterwards: a scratch database on the given
     // PostgreSQL server, else a SQLite file in a temporary directory.
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let pg = match &a.database_url {
-        Some(server) => Some(
-            TestDatabase::create(server)
-                .await
-                .context("cannot create a scratch database on the PostgreSQL server")?,
-        ),
-        None => None,
-    };
-    let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
-    let result = bench(a, &config).await;
-    if let Some(db) = pg {
-        db.remove()
-            .await
-            .context("cannot drop the scratch database")?;
-    }
-    result
+    crate::serve::with_scratch_store(a.database_url.as_deref(), |config| async move {
+        bench(a, &config).await
+    })
+    .await
 }
 
 async fn bench(a: &ApiArgs, config: &StoreConfig) -> Result<()> {

@@ -27,17 +27,7 @@ where
     F: FnOnce(Demo) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let pg = match database_url {
-        Some(server) => Some(
-            TestDatabase::create(server)
-                .await
-                .context("cannot create a scratch database on the PostgreSQL server")?,
-        ),
-        None => None,
-    };
-    let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
-    let result = async {
+    with_scratch_store(database_url, |config| async move {
         let store = Store::open(&config).await?;
         let backend = store.backend().to_string();
         let app = Arc::new(App::open(store).await?);
@@ -67,8 +57,29 @@ where
         let _ = stop.send(());
         server.await??;
         out
-    }
-    .await;
+    })
+    .await
+}
+
+/// Runs `f` on a fresh store (a scratch database on the given PostgreSQL server, else a
+/// SQLite file in a temporary directory), then drops the scratch database whatever `f`
+/// returned.
+pub async fn with_scratch_store<F, Fut, T>(database_url: Option<&str>, f: F) -> Result<T>
+where
+    F: FnOnce(StoreConfig) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let pg = match database_url {
+        Some(server) => Some(
+            TestDatabase::create(server)
+                .await
+                .context("cannot create a scratch database on the PostgreSQL server")?,
+        ),
+        None => None,
+    };
+    let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
+    let result = f(config).await;
     if let Some(db) = pg {
         db.remove()
             .await

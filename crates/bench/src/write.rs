@@ -10,7 +10,6 @@ use clap::Args;
 use healthplan_app::demo;
 use healthplan_app::App;
 use healthplan_core::AreaCode;
-use healthplan_store::testing::TestDatabase;
 use healthplan_store::{Store, StoreConfig};
 use reqwest::header::IF_MATCH;
 use reqwest::{Client, StatusCode};
@@ -46,23 +45,10 @@ pub async fn run(a: &WriteArgs) -> Result<()> {
     if a.batch_size == 0 || a.batch_size > 5000 {
         bail!("--batch-size must be 1–5000");
     }
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let pg = match &a.database_url {
-        Some(server) => Some(
-            TestDatabase::create(server)
-                .await
-                .context("cannot create a scratch database on the PostgreSQL server")?,
-        ),
-        None => None,
-    };
-    let config = StoreConfig::new(dir.path(), pg.as_ref().map(|db| db.url.clone()));
-    let result = bench(a, &config).await;
-    if let Some(db) = pg {
-        db.remove()
-            .await
-            .context("cannot drop the scratch database")?;
-    }
-    result
+    crate::serve::with_scratch_store(a.database_url.as_deref(), |config| async move {
+        bench(a, &config).await
+    })
+    .await
 }
 
 async fn bench(a: &WriteArgs, config: &StoreConfig) -> Result<()> {
